@@ -1,0 +1,256 @@
+package kb
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// featurizer turns text into the sparse vector the classifier reads: word
+// unigrams and bigrams and character n-grams inside words, weighted by
+// sublinear tf-idf and L2-normalised. Synonyms are folded onto one
+// canonical word first, so "parcel" and "package" share their features.
+type featurizer struct {
+	canon   map[string]string // single word -> canonical word
+	phrases []phrase          // multi-word synonyms, longest first
+	vocab   map[uint64]int32  // feature hash -> column
+	idf     []float32         // by column
+	// unknownIDF weighs features never seen in training. They have no
+	// column, but they still count in the vector's norm, so a question made
+	// mostly of unknown words gets small weights and a low confidence.
+	unknownIDF float32
+}
+
+type phrase struct {
+	words []string
+	canon string
+}
+
+// Character n-gram lengths, taken inside each word padded with spaces.
+var (
+	minGram = 2
+	maxGram = 5
+	// wordWeight scales word features against the far more numerous
+	// character n-grams.
+	wordWeight = 1.5
+)
+
+func newFeaturizer(synonyms [][]string) *featurizer {
+	f := &featurizer{canon: map[string]string{}}
+	for _, g := range synonyms {
+		// The canonical form is the group's first single word, or its
+		// first phrase with the spaces removed.
+		canon := ""
+		for _, term := range g {
+			if !strings.Contains(term, " ") {
+				canon = term
+				break
+			}
+		}
+		if canon == "" {
+			canon = strings.ReplaceAll(g[0], " ", "")
+		}
+		for _, term := range g {
+			words := tokenize(term)
+			switch len(words) {
+			case 0:
+			case 1:
+				if _, taken := f.canon[words[0]]; !taken {
+					f.canon[words[0]] = canon
+				}
+			default:
+				f.phrases = append(f.phrases, phrase{words: words, canon: canon})
+			}
+		}
+	}
+	sort.SliceStable(f.phrases, func(i, j int) bool { return len(f.phrases[i].words) > len(f.phrases[j].words) })
+	return f
+}
+
+// tokenize lower-cases s and splits it into words of letters and digits.
+// Apostrophes vanish ("don't" -> "dont"); everything else separates words.
+func tokenize(s string) []string {
+	var words []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			words = append(words, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		case r == '\'' || r == '’':
+		default:
+			flush()
+		}
+	}
+	flush()
+	return words
+}
+
+// words returns the tokens of s with synonyms folded.
+func (f *featurizer) words(s string) []string {
+	toks := tokenize(s)
+	if len(f.phrases) == 0 && len(f.canon) == 0 {
+		return toks
+	}
+	out := toks[:0:0]
+	for i := 0; i < len(toks); {
+		matched := false
+		for _, p := range f.phrases {
+			if i+len(p.words) <= len(toks) && equalWords(toks[i:i+len(p.words)], p.words) {
+				out = append(out, p.canon)
+				i += len(p.words)
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		if c, ok := f.canon[toks[i]]; ok {
+			out = append(out, c)
+		} else {
+			out = append(out, toks[i])
+		}
+		i++
+	}
+	return out
+}
+
+func equalWords(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FNV-1a, inlined so that hashing a feature allocates nothing.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func hashByte(h uint64, c byte) uint64 {
+	h ^= uint64(c)
+	return h * fnvPrime
+}
+
+// rawFeatures appends the hashes of every feature of the given words, with
+// repetition (a feature that occurs twice is listed twice).
+// wordBit marks the hashes of word features, which are weighted apart.
+const wordBit = 1 << 63
+
+func rawFeatures(words []string, dst []uint64) []uint64 {
+	for i, w := range words {
+		dst = append(dst, hashAdd(hashByte(fnvOffset, 'w'), w)|wordBit)
+		if i+1 < len(words) {
+			h := hashAdd(hashByte(fnvOffset, 'b'), w)
+			h = hashAdd(hashByte(h, ' '), words[i+1])
+			dst = append(dst, h|wordBit)
+		}
+		padded := " " + w + " "
+		for n := minGram; n <= maxGram; n++ {
+			for s := 0; s+n <= len(padded); s++ {
+				if n == 2 && (s == 0 || s+n == len(padded)) && len(padded) > 4 {
+					// Edge bigrams of long words say little; skip them.
+					continue
+				}
+				dst = append(dst, hashAdd(hashByte(fnvOffset, byte('0'+n)), padded[s:s+n])&^wordBit)
+			}
+		}
+	}
+	return dst
+}
+
+// sparse is a feature vector: columns and their weights, sorted by column.
+type sparse struct {
+	idx []int32
+	val []float32
+}
+
+// vector weighs raw feature hashes with the learnt vocabulary and idf.
+func (f *featurizer) vector(raw []uint64) sparse {
+	sort.Slice(raw, func(i, j int) bool { return raw[i] < raw[j] })
+	var v sparse
+	var norm float64
+	for i := 0; i < len(raw); {
+		j := i
+		for j < len(raw) && raw[j] == raw[i] {
+			j++
+		}
+		tf := 1 + math.Log(float64(j-i))
+		if raw[i]&wordBit != 0 {
+			tf *= wordWeight
+		}
+		col, ok := f.vocab[raw[i]]
+		if ok {
+			w := tf * float64(f.idf[col])
+			v.idx = append(v.idx, col)
+			v.val = append(v.val, float32(w))
+			norm += w * w
+		} else {
+			w := tf * float64(f.unknownIDF)
+			norm += w * w
+		}
+		i = j
+	}
+	if norm > 0 {
+		inv := float32(1 / math.Sqrt(norm))
+		for i := range v.val {
+			v.val[i] *= inv
+		}
+	}
+	return v
+}
+
+// fit learns the vocabulary and idf from the training texts. Features seen
+// in fewer than minDF texts are dropped: they rarely generalise and they
+// cost memory in every class.
+func (f *featurizer) fit(texts []string, minDF int) {
+	df := map[uint64]int{}
+	var raw []uint64
+	for _, t := range texts {
+		raw = rawFeatures(f.words(t), raw[:0])
+		sort.Slice(raw, func(i, j int) bool { return raw[i] < raw[j] })
+		for i, h := range raw {
+			if i == 0 || raw[i-1] != h {
+				df[h]++
+			}
+		}
+	}
+	keys := make([]uint64, 0, len(df))
+	for h, n := range df {
+		if n >= minDF {
+			keys = append(keys, h)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	n := float64(len(texts))
+	f.vocab = make(map[uint64]int32, len(keys))
+	f.idf = make([]float32, len(keys))
+	for i, h := range keys {
+		f.vocab[h] = int32(i)
+		f.idf[i] = float32(math.Log((1+n)/(1+float64(df[h]))) + 1)
+	}
+	f.unknownIDF = float32(math.Log(1+n) + 1)
+}
+
+// transform is words + rawFeatures + vector for one text.
+func (f *featurizer) transform(text string) sparse {
+	return f.vector(rawFeatures(f.words(text), nil))
+}

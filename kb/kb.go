@@ -1,0 +1,271 @@
+package kb
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+)
+
+// KB is a searchable knowledge base: the articles, their Bleve index and
+// the classifier learnt from their question phrasings. A KB is safe for
+// concurrent use by many goroutines.
+type KB struct {
+	articles []Article
+	byID     map[string]int
+	index    bleve.Index
+	feat     *featurizer
+	model    *classifier
+	// oos is the classifier's class for out-of-scope questions, or -1 when
+	// the content had no negative examples. Article i is class i.
+	oos int
+	// known holds every word of the content, so that only unknown words
+	// are matched fuzzily.
+	known      map[string]bool
+	thresholds Thresholds
+	// BuildTime is how long building took (zero when an index was reused).
+	BuildTime time.Duration
+	// Reused says whether a stored index and model were reused.
+	Reused bool
+}
+
+// Hit is an article proposed for a question.
+type Hit struct {
+	Article *Article `json:"-"`
+	ID      string   `json:"id"`
+	Title   string   `json:"title"`
+	// Score is Bleve's relevance score (0 when Bleve did not retrieve the
+	// article and only the classifier proposed it).
+	Score float64 `json:"score"`
+	// Confidence is the estimated probability, in [0, 1], that this
+	// article is the right answer.
+	Confidence float64 `json:"confidence"`
+}
+
+// Options configure building a KB.
+type Options struct {
+	// Thresholds for Decide; the zero value means DefaultThresholds.
+	Thresholds Thresholds
+	// Progress, when set, is called as articles are indexed and the
+	// classifier is trained.
+	Progress func(stage string, done, total int)
+}
+
+// bleveWeight is how much Bleve's normalised score adds to the
+// classifier's logit of an article: retrieval and the learnt model see
+// different evidence, and the sum beats either alone.
+const bleveWeight = 1
+
+// maxHits is how many hits Search returns.
+const maxHits = 5
+
+// Build indexes the content in memory and trains the classifier.
+func Build(ctx context.Context, c *Content, opts Options) (*KB, error) {
+	return build(ctx, "", c, opts)
+}
+
+func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, error) {
+	if len(c.Articles) == 0 {
+		return nil, errors.New("build knowledge base: no articles")
+	}
+	start := time.Now()
+	k := newKB(c, opts)
+	idx, err := newIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	var progress func(done, total int)
+	if opts.Progress != nil {
+		progress = func(done, total int) { opts.Progress("index", done, total) }
+	}
+	if err := fillIndex(ctx, idx, c.Articles, c.Synonyms, progress); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	k.index = idx
+	if err := k.train(ctx, c, opts); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	k.BuildTime = time.Since(start)
+	return k, nil
+}
+
+func newKB(c *Content, opts Options) *KB {
+	k := &KB{
+		articles:   c.Articles,
+		byID:       make(map[string]int, len(c.Articles)),
+		feat:       newFeaturizer(c.Synonyms),
+		oos:        -1,
+		known:      map[string]bool{},
+		thresholds: opts.Thresholds,
+	}
+	if k.thresholds == (Thresholds{}) {
+		k.thresholds = DefaultThresholds
+	}
+	for i := range k.articles {
+		a := &k.articles[i]
+		k.byID[a.ID] = i
+		for _, text := range [][]string{{a.Title, a.Body}, a.Questions, a.Tags} {
+			for _, t := range text {
+				for _, w := range tokenize(t) {
+					k.known[w] = true
+				}
+			}
+		}
+	}
+	if len(c.Negatives) > 0 {
+		k.oos = len(k.articles)
+	}
+	return k
+}
+
+// examples lists the classifier's training texts: each question and the
+// title of each article, and the negatives as the out-of-scope class.
+func (k *KB) examples(c *Content) ([]string, []int) {
+	var texts []string
+	var ys []int
+	for i, a := range k.articles {
+		texts = append(texts, a.Title)
+		ys = append(ys, i)
+		for _, q := range a.Questions {
+			texts = append(texts, q)
+			ys = append(ys, i)
+		}
+	}
+	for _, q := range c.Negatives {
+		texts = append(texts, q)
+		ys = append(ys, k.oos)
+	}
+	return texts, ys
+}
+
+func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
+	texts, ys := k.examples(c)
+	minDF := 2
+	if len(texts) < 2000 {
+		// A small knowledge base cannot spare its rare words.
+		minDF = 1
+	}
+	k.feat.fit(texts, minDF)
+	xs := make([]sparse, len(texts))
+	for i, t := range texts {
+		xs[i] = k.feat.transform(t)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	nClass := len(k.articles)
+	if k.oos >= 0 {
+		nClass++
+	}
+	if opts.Progress != nil {
+		opts.Progress("train", 0, len(texts))
+	}
+	k.model = trainClassifier(xs, ys, nClass, len(k.feat.idf), defaultTrain)
+	if opts.Progress != nil {
+		opts.Progress("train", len(texts), len(texts))
+	}
+	return nil
+}
+
+// Close releases the index.
+func (k *KB) Close() error { return k.index.Close() }
+
+// Articles returns the articles in the order they were loaded.
+func (k *KB) Articles() []Article { return k.articles }
+
+// Article returns the article with the given id.
+func (k *KB) Article(id string) (*Article, bool) {
+	i, ok := k.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return &k.articles[i], true
+}
+
+// Thresholds returns the thresholds Decide uses.
+func (k *KB) Thresholds() Thresholds { return k.thresholds }
+
+// SetThresholds changes the thresholds Decide uses. It is not safe to call
+// while other goroutines search.
+func (k *KB) SetThresholds(t Thresholds) { k.thresholds = t }
+
+// Search returns up to five articles for the question q, best first, each
+// with its Bleve score and a confidence. Bleve retrieves candidates with
+// field boosts, synonyms and typo tolerance; the classifier trained on the
+// question phrasings re-ranks them and estimates the confidence.
+// Confidences of all articles (and of "none of them") sum to 1.
+func (k *KB) Search(ctx context.Context, q string) ([]Hit, error) {
+	words := k.feat.words(q)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	scores, err := retrieve(ctx, k.index, k.bleveQuery(q), k.fuzzyTerms(q), retrieveK)
+	if err != nil {
+		return nil, err
+	}
+	z := make([]float32, k.model.nClass)
+	k.model.logits(k.feat.vector(rawFeatures(words, make([]uint64, 0, 256))), z)
+	var top float64
+	for _, s := range scores {
+		top = math.Max(top, s)
+	}
+	for id, s := range scores {
+		z[k.byID[id]] += bleveWeight * float32(s/top)
+	}
+	softmax(z)
+	hits := make([]Hit, 0, maxHits)
+	for i := range k.articles {
+		p := float64(z[i])
+		if len(hits) == maxHits && p <= hits[maxHits-1].Confidence {
+			continue
+		}
+		a := &k.articles[i]
+		h := Hit{Article: a, ID: a.ID, Title: a.Title, Score: scores[a.ID], Confidence: p}
+		if len(hits) < maxHits {
+			hits = append(hits, h)
+		} else {
+			hits[maxHits-1] = h
+		}
+		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Confidence > hits[j].Confidence })
+	}
+	return hits, nil
+}
+
+// bleveQuery expands multi-word synonyms, which Bleve's synonym support
+// (one term at a time) does not cover: "money back" also searches "refund".
+func (k *KB) bleveQuery(q string) string {
+	if len(k.feat.phrases) == 0 {
+		return q
+	}
+	words := tokenize(q)
+	var extra []string
+	for i := range words {
+		for _, p := range k.feat.phrases {
+			if i+len(p.words) <= len(words) && equalWords(words[i:i+len(p.words)], p.words) {
+				extra = append(extra, p.canon)
+			}
+		}
+	}
+	if len(extra) == 0 {
+		return q
+	}
+	return q + " " + strings.Join(extra, " ")
+}
+
+// fuzzyTerms returns the words of q that the content never uses and are
+// long enough to be a misspelling worth correcting.
+func (k *KB) fuzzyTerms(q string) []string {
+	var out []string
+	for _, w := range tokenize(q) {
+		if len(w) >= 4 && !k.known[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
