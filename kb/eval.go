@@ -195,11 +195,8 @@ func score(set []scored, t Thresholds) Result {
 			clar++
 			if s.want != OutOfScope {
 				clarIn++
-				for _, h := range d.Candidates {
-					if h.ID == s.want {
-						clarHit++
-						break
-					}
+				if hasHit(d.Candidates, s.want) {
+					clarHit++
 				}
 			}
 		}
@@ -236,10 +233,12 @@ func grid() []float64 {
 // threshold maximises accuracy with out-of-scope as a class of its own
 // (ties go to the higher threshold: fewer wrong answers). Below it, Clarify
 // and NoAnswer both count as out of scope, so accuracy cannot choose the
-// clarify threshold; it is the one that makes the most right calls among
-// the questions not answered: a Clarify is right when it offers the right
-// article, a NoAnswer when the question is out of scope or no offer would
-// have held the right article.
+// clarify threshold. It is chosen to make the questions left unanswered
+// go best: a Clarify that offers the right article scores 2, a NoAnswer
+// on a question no offer would have helped (out of scope, or the right
+// article not among the candidates) scores 1, anything else 0. A useful
+// "did you mean" is worth more than a correct "I don't know", because a
+// customer shown a wrong suggestion can still say "none of these".
 func (k *KB) Calibrate(ctx context.Context, val []Example) (Thresholds, error) {
 	set, _, err := k.searchAll(ctx, val)
 	if err != nil {
@@ -257,42 +256,39 @@ func calibrate(set []scored) Thresholds {
 			best, bestAcc = Thresholds{Answer: a, Clarify: a}, r.Accuracy
 		}
 	}
-	bestRight := -1
+	bestScore := -1
 	for _, c := range grid() {
 		if c > best.Answer {
 			break
 		}
 		t := Thresholds{Answer: best.Answer, Clarify: c}
-		right := 0
+		total := 0
 		for _, s := range set {
-			d := decide(s.hits, t)
-			switch d.Kind {
+			switch d := decide(s.hits, t); d.Kind {
 			case Clarify:
-				for _, h := range d.Candidates {
-					if h.ID == s.want {
-						right++
-						break
-					}
+				if hasHit(d.Candidates, s.want) {
+					total += 2
 				}
 			case NoAnswer:
-				right++
-				if s.want != OutOfScope {
-					// Would a Clarify have offered it?
-					d2 := decide(s.hits, Thresholds{Answer: 2, Clarify: 0})
-					for _, h := range d2.Candidates {
-						if h.ID == s.want {
-							right--
-							break
-						}
-					}
+				if s.want == OutOfScope || !hasHit(decide(s.hits, Thresholds{Answer: 2}).Candidates, s.want) {
+					total++
 				}
 			}
 		}
-		if right > bestRight {
-			best.Clarify, bestRight = c, right
+		if total > bestScore {
+			best.Clarify, bestScore = c, total
 		}
 	}
 	return best
+}
+
+func hasHit(hits []Hit, id string) bool {
+	for _, h := range hits {
+		if h.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Evaluate decides every test question with the KB's thresholds and

@@ -23,9 +23,8 @@ type KB struct {
 	// oos is the classifier's class for out-of-scope questions, or -1 when
 	// the content had no negative examples. Article i is class i.
 	oos int
-	// known holds every word of the content, so that only unknown words
-	// are matched fuzzily.
-	known      map[string]bool
+	// spell corrects words the content never uses.
+	spell      *speller
 	thresholds Thresholds
 	// BuildTime is how long building took (zero when an index was reused).
 	BuildTime time.Duration
@@ -101,23 +100,31 @@ func newKB(c *Content, opts Options) *KB {
 		byID:       make(map[string]int, len(c.Articles)),
 		feat:       newFeaturizer(c.Synonyms),
 		oos:        -1,
-		known:      map[string]bool{},
 		thresholds: opts.Thresholds,
 	}
 	if k.thresholds == (Thresholds{}) {
 		k.thresholds = DefaultThresholds
 	}
-	for i := range k.articles {
-		a := &k.articles[i]
-		k.byID[a.ID] = i
-		for _, text := range [][]string{{a.Title, a.Body}, a.Questions, a.Tags} {
-			for _, t := range text {
-				for _, w := range tokenize(t) {
-					k.known[w] = true
-				}
+	freq := map[string]int{}
+	count := func(texts ...string) {
+		for _, t := range texts {
+			for _, w := range tokenize(t) {
+				freq[w]++
 			}
 		}
 	}
+	for i := range k.articles {
+		a := &k.articles[i]
+		k.byID[a.ID] = i
+		count(a.Title, a.Body)
+		count(a.Questions...)
+		count(a.Tags...)
+	}
+	for _, g := range c.Synonyms {
+		count(g...)
+	}
+	count(c.Negatives...)
+	k.spell = newSpeller(freq)
 	if len(c.Negatives) > 0 {
 		k.oos = len(k.articles)
 	}
@@ -201,11 +208,12 @@ func (k *KB) SetThresholds(t Thresholds) { k.thresholds = t }
 // question phrasings re-ranks them and estimates the confidence.
 // Confidences of all articles (and of "none of them") sum to 1.
 func (k *KB) Search(ctx context.Context, q string) ([]Hit, error) {
-	words := k.feat.words(q)
+	fixed, fuzzy := k.correct(q)
+	words := k.feat.words(fixed)
 	if len(words) == 0 {
 		return nil, nil
 	}
-	scores, err := retrieve(ctx, k.index, k.bleveQuery(q), k.fuzzyTerms(q), retrieveK)
+	scores, err := retrieve(ctx, k.index, k.bleveQuery(fixed), fuzzy, retrieveK)
 	if err != nil {
 		return nil, err
 	}
@@ -258,14 +266,24 @@ func (k *KB) bleveQuery(q string) string {
 	return q + " " + strings.Join(extra, " ")
 }
 
-// fuzzyTerms returns the words of q that the content never uses and are
-// long enough to be a misspelling worth correcting.
-func (k *KB) fuzzyTerms(q string) []string {
-	var out []string
-	for _, w := range tokenize(q) {
-		if len(w) >= 4 && !k.known[w] {
-			out = append(out, w)
+// correct adds to q the known word one edit away from each word the
+// content never uses ("refnd" -> "refnd refund"); the original stays, so
+// a rare but right word keeps its evidence. Unknown words with no
+// such neighbour are returned in fuzzy, for Bleve to match with more
+// edits.
+func (k *KB) correct(q string) (fixed string, fuzzy []string) {
+	words := tokenize(q)
+	for _, w := range words {
+		if len(w) < minSpellLen {
+			continue
+		}
+		if c := k.spell.correct(w); c != "" {
+			if c != w {
+				words = append(words, c)
+			}
+		} else if len(w) > minSpellLen {
+			fuzzy = append(fuzzy, w)
 		}
 	}
-	return out
+	return strings.Join(words, " "), fuzzy
 }

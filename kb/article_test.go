@@ -1,0 +1,124 @@
+package kb
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+const goodArticle = `---
+id: good
+title: A good article
+questions:
+  - is this good
+---
+Yes.
+`
+
+func TestLoadReportsEachBrokenArticleAndKeepsTheRest(t *testing.T) {
+	cases := []struct {
+		name     string
+		file     string
+		wantLine int
+		wantMsg  string
+	}{
+		{"bad yaml", "---\nid: x\ntitle: a: b\n---\nbody\n", 3, "mapping values are not allowed"},
+		{"wrong type", "---\nid: x\ntitle: T\nquestions: 5\n---\nbody\n", 4, "cannot unmarshal"},
+		{"unknown key", "---\nid: x\ntitle: T\nquestons: [a]\n---\nbody\n", 4, "questons"},
+		{"missing title", "---\nid: x\nquestions: [a]\n---\nbody\n", 0, "missing title"},
+		{"missing body", "---\nid: x\ntitle: T\n---\n\n", 0, "missing body"},
+		{"missing id", "---\ntitle: T\n---\nbody\n", 0, "missing id"},
+		{"bad id", "---\nid: Not OK\ntitle: T\n---\nbody\n", 0, "must be lower-case"},
+		{"no front matter", "just text\n", 1, "missing front matter"},
+		{"unclosed front matter", "---\nid: x\ntitle: T\n", 1, "not closed"},
+		{"duplicate id", "---\nid: good\ntitle: T\nquestions: [q]\n---\nbody\n", 2, "duplicate id \"good\""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" is reported with its file and the good article still loads", func(t *testing.T) {
+			c, err := Load(fstest.MapFS{
+				"a-good.md": {Data: []byte(goodArticle)},
+				"b-bad.md":  {Data: []byte(tc.file)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Articles) != 1 || c.Articles[0].ID != "good" {
+				t.Fatalf("articles = %+v, want only the good one", c.Articles)
+			}
+			if len(c.Problems) != 1 {
+				t.Fatalf("problems = %v, want one", c.Problems)
+			}
+			p := c.Problems[0]
+			if p.File != "b-bad.md" || p.Line != tc.wantLine || !strings.Contains(p.Msg, tc.wantMsg) {
+				t.Errorf("problem = %q (line %d), want b-bad.md line %d containing %q", p.Error(), p.Line, tc.wantLine, tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestLoadDropsUnknownRelatedIDs(t *testing.T) {
+	c, err := Load(fstest.MapFS{
+		"a.md": {Data: []byte("---\nid: a\ntitle: A\nrelated: [b, nope]\n---\nbody\n")},
+		"b.md": {Data: []byte("---\nid: b\ntitle: B\n---\nbody\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Articles) != 2 {
+		t.Fatalf("got %d articles, want 2", len(c.Articles))
+	}
+	if got := c.Articles[0].Related; len(got) != 1 || got[0] != "b" {
+		t.Errorf("related = %v, want [b]", got)
+	}
+	var found bool
+	for _, p := range c.Problems {
+		if p.File == "a.md" && strings.Contains(p.Msg, `"nope"`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("problems %v do not mention the unknown related id", c.Problems)
+	}
+}
+
+func TestLoadReadsFrontMatterSynonymsAndNegatives(t *testing.T) {
+	c, err := Load(fstest.MapFS{
+		"articles/close.md": {Data: []byte("---\nid: close\ntitle: Close\nquestions: [close my account]\ntags: [account]\nsegments: [customer]\nlocale: en\nhandoff: true\n---\n**Bold** answer.\r\n")},
+		"synonyms.txt":      {Data: []byte("# comment\nParcel,  package\nlonely\n")},
+		"negatives.txt":     {Data: []byte("# comment\nwhat is the weather\n\n")},
+		"README.md":         {Data: []byte("not an article")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Articles) != 1 {
+		t.Fatalf("articles = %+v", c.Articles)
+	}
+	a := c.Articles[0]
+	if !a.Handoff || a.Locale != "en" || a.Tags[0] != "account" || a.Segments[0] != "customer" || a.Body != "**Bold** answer." || a.File != "articles/close.md" {
+		t.Errorf("article = %+v", a)
+	}
+	if len(c.Synonyms) != 1 || strings.Join(c.Synonyms[0], "|") != "parcel|package" {
+		t.Errorf("synonyms = %v", c.Synonyms)
+	}
+	if len(c.Negatives) != 1 || c.Negatives[0] != "what is the weather" {
+		t.Errorf("negatives = %v", c.Negatives)
+	}
+	if len(c.Problems) != 1 || c.Problems[0].File != "synonyms.txt" || c.Problems[0].Line != 3 {
+		t.Errorf("problems = %v, want the one-word synonym group on line 3", c.Problems)
+	}
+}
+
+func TestContentHashChangesWithContent(t *testing.T) {
+	fs := fstest.MapFS{"a.md": {Data: []byte(goodArticle)}}
+	c1, _ := Load(fs)
+	c2, _ := Load(fs)
+	fs["a.md"] = &fstest.MapFile{Data: []byte(strings.Replace(goodArticle, "Yes.", "No.", 1))}
+	c3, _ := Load(fs)
+	if c1.Hash != c2.Hash {
+		t.Error("same content, different hash")
+	}
+	if c1.Hash == c3.Hash {
+		t.Error("changed content, same hash")
+	}
+}

@@ -1,0 +1,245 @@
+package kb
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+)
+
+// shop loads testdata/shop, a small knowledge base with synonyms and
+// negatives, and fails the test if it has problems.
+func shop(t testing.TB) *Content {
+	t.Helper()
+	c, err := Load(os.DirFS("testdata/shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Problems) > 0 {
+		t.Fatalf("testdata problems: %v", c.Problems)
+	}
+	return c
+}
+
+func buildShop(t testing.TB, c *Content) *KB {
+	t.Helper()
+	k, err := Build(context.Background(), c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
+}
+
+func TestDecideAnswersTypicalQuestionsEvenWithTypos(t *testing.T) {
+	k := buildShop(t, shop(t))
+	cases := []struct{ q, want string }{
+		{"how do I return a lamp", "return-item"},
+		{"i want my refnd", "refund-timing"},
+		{"how long does delivry take", "delivery-times"},
+		{"where is my pakage", "track-order"},
+		{"forgot pasword", "reset-password"},
+		{"are you open on sundays", "opening-hours"},
+		{"please delete my account", "close-account"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.q, func(t *testing.T) {
+			d, err := k.Decide(context.Background(), tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Kind != Answer || d.Article.ID != tc.want {
+				t.Errorf("decision %v %+v, want answer %s", d.Kind, d.Hits, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecideDoesNotAnswerOffTopicQuestions(t *testing.T) {
+	k := buildShop(t, shop(t))
+	for _, q := range []string{"what is the capital of germany", "tell me a funny story", "", "???"} {
+		d, err := k.Decide(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Kind == Answer {
+			t.Errorf("%q answered with %s (confidence %.2f), want no answer", q, d.Article.ID, d.Hits[0].Confidence)
+		}
+	}
+}
+
+func TestSynonymsFindArticlesThatNeverUseTheWord(t *testing.T) {
+	with := shop(t)
+	without := shop(t)
+	without.Synonyms = nil
+	kw, ko := buildShop(t, with), buildShop(t, without)
+	// "parcel" and "reimbursement" appear in no article, only in synonyms.txt.
+	for q, want := range map[string]string{
+		"my parcel is late":                "track-order",
+		"reimbursement still not received": "refund-timing",
+		"when do i get my money back":      "refund-timing",
+	} {
+		hw, err := kw.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ho, err := ko.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hw[0].ID != want {
+			t.Errorf("%q with synonyms: top hit %s, want %s", q, hw[0].ID, want)
+		}
+		if conf(ho, want) >= hw[0].Confidence {
+			t.Errorf("%q: confidence without synonyms %.2f, with %.2f; synonyms should raise it", q, conf(ho, want), hw[0].Confidence)
+		}
+	}
+}
+
+func conf(hits []Hit, id string) float64 {
+	for _, h := range hits {
+		if h.ID == id {
+			return h.Confidence
+		}
+	}
+	return 0
+}
+
+func TestSearchConfidencesAreProbabilities(t *testing.T) {
+	k := buildShop(t, shop(t))
+	hits, err := k.Search(context.Background(), "how long until my refund arrives")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for i, h := range hits {
+		if h.Confidence < 0 || h.Confidence > 1 {
+			t.Errorf("confidence %g out of [0, 1]", h.Confidence)
+		}
+		if i > 0 && h.Confidence > hits[i-1].Confidence {
+			t.Errorf("hits not sorted by confidence: %+v", hits)
+		}
+		sum += h.Confidence
+	}
+	if sum > 1.0001 {
+		t.Errorf("confidences sum to %g > 1", sum)
+	}
+}
+
+func TestDecideFollowsTheThresholds(t *testing.T) {
+	a, b, c := &Article{ID: "a"}, &Article{ID: "b"}, &Article{ID: "c"}
+	hits := func(p ...float64) []Hit {
+		var out []Hit
+		for i, x := range p {
+			art := []*Article{a, b, c}[i]
+			out = append(out, Hit{Article: art, ID: art.ID, Confidence: x})
+		}
+		return out
+	}
+	th := Thresholds{Answer: 0.5, Clarify: 0.2}
+	cases := []struct {
+		name       string
+		hits       []Hit
+		want       Kind
+		candidates int
+	}{
+		{"a confident top hit is answered", hits(0.8, 0.1, 0.05), Answer, 0},
+		{"exactly at the answer threshold is answered", hits(0.5, 0.3), Answer, 0},
+		{"between the thresholds asks with the close candidates", hits(0.4, 0.3, 0.1), Clarify, 2},
+		{"at the clarify threshold still asks", hits(0.2, 0.19, 0.18), Clarify, 3},
+		{"below the clarify threshold falls back", hits(0.19, 0.1), NoAnswer, 0},
+		{"no hits falls back", nil, NoAnswer, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := decide(tc.hits, th)
+			if d.Kind != tc.want || len(d.Candidates) != tc.candidates {
+				t.Errorf("got %v with %d candidates, want %v with %d", d.Kind, len(d.Candidates), tc.want, tc.candidates)
+			}
+			if d.Kind == Answer && d.Article != tc.hits[0].Article {
+				t.Errorf("answered %v, want the top hit", d.Article)
+			}
+		})
+	}
+	if err := (Thresholds{Answer: 0.2, Clarify: 0.5}).Validate(); err == nil {
+		t.Error("clarify above answer validated")
+	}
+}
+
+func TestOpenReusesTheStoredIndexUntilTheContentChanges(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kb")
+	c := shop(t)
+	ctx := context.Background()
+	k1, err := Open(ctx, dir, c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1.Reused {
+		t.Fatal("first open claims to reuse an index")
+	}
+	h1, _ := k1.Search(ctx, "where is my parcel")
+	k1.Close()
+
+	k2, err := Open(ctx, dir, c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k2.Reused {
+		t.Fatal("second open on the same content rebuilt the index")
+	}
+	h2, _ := k2.Search(ctx, "where is my parcel")
+	k2.Close()
+	if h1[0].ID != h2[0].ID || h1[0].Confidence != h2[0].Confidence || h1[0].Score != h2[0].Score {
+		t.Errorf("reused index answers differently: %+v vs %+v", h1[0], h2[0])
+	}
+
+	fs := fstest.MapFS{}
+	for _, a := range c.Articles {
+		fs[a.File] = &fstest.MapFile{Data: []byte("---\nid: " + a.ID + "\ntitle: " + a.Title + "\n---\n" + a.Body + "\n")}
+	}
+	changed, err := Load(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k3, err := Open(ctx, dir, changed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k3.Close()
+	if k3.Reused {
+		t.Error("changed content reused the old index")
+	}
+}
+
+func TestOpenRebuildsADamagedStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kb")
+	c := shop(t)
+	k, err := Open(context.Background(), dir, c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	if err := os.WriteFile(filepath.Join(dir, modelFile), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var reported string
+	k, err = Open(context.Background(), dir, c, Options{Progress: func(stage string, _, _ int) {
+		if reported == "" {
+			reported = stage
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if k.Reused {
+		t.Error("damaged store was reused")
+	}
+	if reported == "" {
+		t.Error("damaged store was rebuilt silently")
+	}
+	if d, _ := k.Decide(context.Background(), "how do i return an item"); d.Kind != Answer {
+		t.Errorf("rebuilt KB does not answer: %+v", d)
+	}
+}
