@@ -6,7 +6,12 @@ import (
 	"strings"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -22,6 +27,9 @@ var fieldBoosts = []struct {
 	{"title", 3},
 	{"tags", 2},
 	{"body", 1},
+	// Word pairs of the questions: "track order" is stronger evidence
+	// than "track" and "order" apart.
+	{"pairs", 2},
 }
 
 const (
@@ -43,11 +51,27 @@ func indexMapping() (mapping.IndexMapping, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("add synonym source: %w", err)
 	}
+	if err := im.AddCustomTokenFilter("pairs", map[string]interface{}{
+		"type": shingle.Name, "min": 2.0, "max": 2.0, "output_original": false,
+	}); err != nil {
+		return nil, fmt.Errorf("add pair filter: %w", err)
+	}
+	if err := im.AddCustomAnalyzer("pairs", map[string]interface{}{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{en.PossessiveName, lowercase.Name, porter.Name, "pairs"},
+	}); err != nil {
+		return nil, fmt.Errorf("add pair analyzer: %w", err)
+	}
 	doc := bleve.NewDocumentStaticMapping()
 	for _, f := range fieldBoosts {
 		fm := bleve.NewTextFieldMapping()
 		fm.Analyzer = en.AnalyzerName
 		fm.SynonymSource = synonymSource
+		if f.name == "pairs" {
+			fm.Analyzer = "pairs"
+			fm.SynonymSource = ""
+		}
 		fm.Store = false
 		fm.IncludeInAll = false
 		fm.IncludeTermVectors = false
@@ -108,6 +132,7 @@ func fillIndex(ctx context.Context, idx bleve.Index, arts []Article, synonyms []
 		doc := map[string]interface{}{
 			"title":     a.Title,
 			"questions": strings.Join(a.Questions, "\n"),
+			"pairs":     a.Questions,
 			"tags":      strings.Join(a.Tags, " "),
 			"body":      a.Body,
 		}

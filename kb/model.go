@@ -24,6 +24,10 @@ type trainOptions struct {
 
 // defaultTrain was chosen on the CLINC150 and BANKING77 training and
 // validation splits (see README, "How the knowledge base decides").
+// avgEpochs is how many final epochs' weights are averaged into the
+// model: the average generalises better than the last step's weights.
+const avgEpochs = 3
+
 var defaultTrain = trainOptions{epochs: 10, rate: 3, seed: 1}
 
 // miniBatch is how many examples share one set of weights when computing
@@ -47,6 +51,8 @@ func trainClassifier(xs []sparse, ys []int, nClass, nFeat int, opt trainOptions)
 	grad := make([]float32, nClass)
 	active := make([]int, 0, nClass)
 	var wg sync.WaitGroup
+	var avgW, avgB []float32
+	nAvg := 0
 	for epoch := 0; epoch < opt.epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		rate := float32(opt.rate / (1 + 0.5*float64(epoch)))
@@ -96,6 +102,23 @@ func trainClassifier(xs []sparse, ys []int, nClass, nFeat int, opt trainOptions)
 				}
 			}
 		}
+		if epoch >= opt.epochs-avgEpochs {
+			if avgW == nil {
+				avgW, avgB = make([]float32, len(m.w)), make([]float32, len(m.b))
+			}
+			axpy(avgW, m.w, 1)
+			axpy(avgB, m.b, 1)
+			nAvg++
+		}
+	}
+	if nAvg > 0 {
+		for i := range avgW {
+			avgW[i] /= float32(nAvg)
+		}
+		for i := range avgB {
+			avgB[i] /= float32(nAvg)
+		}
+		m.w, m.b = avgW, avgB
 	}
 	return m
 }
