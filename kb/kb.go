@@ -277,9 +277,9 @@ func (k *KB) correct(q string) (fixed string, fuzzy []string) {
 		if len(w) < minSpellLen {
 			continue
 		}
-		if c := k.spell.correct(w); c != "" {
-			if c != w {
-				words = append(words, c)
+		if cs := k.spell.candidates(w); len(cs) > 0 {
+			if cs[0] != w {
+				words = append(words, cs...)
 			}
 		} else if len(w) > minSpellLen {
 			fuzzy = append(fuzzy, w)

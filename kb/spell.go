@@ -1,5 +1,7 @@
 package kb
 
+import "sort"
+
 // speller corrects words the content never uses to the closest word it
 // does, one edit away (insert, delete, substitute or swap two neighbours).
 // It is a deletion index: a word and every string one deletion from it
@@ -40,21 +42,38 @@ func oneDeletes(w string) []string {
 	return out
 }
 
-// correct returns the known word closest to w, the most frequent one among
-// equals, or "" when none is one edit away. Known words are returned as
-// they are.
+// correct returns the known word closest to w, or "" when none is one
+// edit away; known words are returned as they are. See candidates.
 func (s *speller) correct(w string) string {
+	if c := s.candidates(w); len(c) > 0 {
+		return c[0]
+	}
+	return ""
+}
+
+// maxSpellCandidates is how many corrections one unknown word may add.
+const maxSpellCandidates = 3
+
+// candidates returns the known words one edit away from w, best first:
+// those that keep w's first letter (people rarely mistype the first
+// letter), then the more frequent. When several keep the first letter,
+// up to three are returned ("mony" -> money, many): the search weighs
+// them against the rest of the question better than a guess can. A known
+// word is returned as it is; nil when nothing is close.
+func (s *speller) candidates(w string) []string {
 	if _, ok := s.freq[w]; ok {
-		return w
+		return []string{w}
 	}
 	if len(w) < minSpellLen {
-		return ""
+		return nil
 	}
-	best, bestFreq := "", 0
-	consider := func(cands []string) {
-		for _, c := range cands {
-			if s.freq[c] > bestFreq && oneEdit(w, c) {
-				best, bestFreq = c, s.freq[c]
+	seen := map[string]bool{}
+	var cands []string
+	consider := func(cs []string) {
+		for _, c := range cs {
+			if !seen[c] && oneEdit(w, c) {
+				seen[c] = true
+				cands = append(cands, c)
 			}
 		}
 	}
@@ -62,7 +81,22 @@ func (s *speller) correct(w string) string {
 	for _, d := range oneDeletes(w) {
 		consider(s.deletes[d])
 	}
-	return best
+	sameFirst := func(c string) bool { return c[0] == w[0] }
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if sameFirst(a) != sameFirst(b) {
+			return sameFirst(a)
+		}
+		if s.freq[a] != s.freq[b] {
+			return s.freq[a] > s.freq[b]
+		}
+		return a < b
+	})
+	n := 0
+	for n < len(cands) && n < maxSpellCandidates && sameFirst(cands[n]) {
+		n++
+	}
+	return cands[:max(n, min(1, len(cands)))]
 }
 
 // oneEdit reports whether a and b differ by exactly one insertion,
