@@ -1,0 +1,329 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// conn is one customer websocket. Its reader goroutine (the handler's)
+// owns the session; its writer goroutine owns the socket's writes. Frames
+// reach the writer through a bounded queue; a client too slow to drain it
+// is disconnected and catches up from the store when it reconnects.
+type conn struct {
+	s    *Server
+	ws   *websocket.Conn
+	send chan any
+	done chan struct{} // closed when the connection ends
+	once sync.Once
+
+	session *bot.Session
+	// sent is the highest seq delivered; set by hello, then owned by the
+	// forward goroutine.
+	sent   int64
+	tokens float64 // rate limiter bucket
+	last   time.Time
+}
+
+const writeWait = 10 * time.Second
+
+func (s *Server) handleWS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := s.upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // the upgrader has replied
+		}
+		c := &conn{s: s, ws: ws, send: make(chan any, s.opts.SendQueue), done: make(chan struct{}), tokens: float64(s.opts.RateBurst), last: time.Now()}
+		if !s.track(c) {
+			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
+			ws.Close()
+			return
+		}
+		defer s.untrack(c)
+		ws.SetReadLimit(s.opts.MaxFrame)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); c.writeLoop() }()
+		c.readLoop(r.Context())
+		c.close()
+		wg.Wait()
+		ws.Close()
+	})
+}
+
+// close ends the connection; safe to call more than once.
+func (c *conn) close() { c.once.Do(func() { close(c.done) }) }
+
+// goAway tells the client the server is shutting down.
+func (c *conn) goAway() {
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
+	c.ws.SetReadDeadline(time.Now())
+}
+
+// enqueue hands a frame to the writer. A full queue means the client is
+// not keeping up: it is disconnected rather than slowing anyone else.
+func (c *conn) enqueue(f any) {
+	select {
+	case c.send <- f:
+	case <-c.done:
+	default:
+		c.s.opts.Log.Warn("websocket client too slow; disconnecting", "conversation", c.conversationID())
+		c.close()
+	}
+}
+
+func (c *conn) conversationID() string {
+	if c.session == nil {
+		return ""
+	}
+	return c.session.Conversation.ID
+}
+
+func (c *conn) writeLoop() {
+	ping := time.NewTicker(c.s.opts.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case f := <-c.send:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteJSON(f); err != nil {
+				c.close()
+				c.ws.Close() // unblock the reader
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				c.close()
+				c.ws.Close()
+				return
+			}
+		case <-c.done:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			c.ws.Close() // unblock the reader
+			return
+		}
+	}
+}
+
+func (c *conn) readLoop(ctx context.Context) {
+	c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
+	c.ws.SetPongHandler(func(string) error {
+		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
+		return nil
+	})
+	var sub *bot.Subscription
+	defer func() {
+		if sub != nil {
+			sub.Close()
+		}
+	}()
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.s.opts.Log.Info("websocket frame too large; closed with 1009", "conversation", c.conversationID())
+			}
+			return
+		}
+		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
+		var f inFrame
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "frame is not a JSON object"})
+			continue
+		}
+		if f.Type != "hello" && c.session == nil {
+			c.enqueue(errorFrame{Type: "error", Code: codeNotReady, Message: "send hello first"})
+			continue
+		}
+		switch f.Type {
+		case "hello":
+			if c.session != nil {
+				c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "hello was already sent"})
+				continue
+			}
+			s, err := c.hello(ctx, f)
+			if err != nil {
+				c.s.opts.Log.Error("websocket hello failed", "err", err)
+				c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not start the conversation; please retry"})
+				return
+			}
+			sub = s
+			go c.forward(sub)
+		case "message":
+			c.message(ctx, f)
+		case "typing":
+			c.s.engine.Typing(c.conversationID(), bot.FromCustomer, "")
+		case "profile":
+			if _, err := c.s.engine.UpdateProfile(ctx, c.session.Customer.ID, bot.Profile{Name: f.Name, Email: f.Email}); err != nil {
+				c.s.opts.Log.Error("update profile", "customer", c.session.Customer.ID, "err", err)
+				c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not save your details"})
+			}
+		default:
+			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "unknown frame type " + truncate(f.Type, 40)})
+		}
+	}
+}
+
+// tokenLen is the length of a visitor token: 32 random bytes in hex.
+const tokenLen = 64
+
+// hello starts the session: it recognises the visitor by token (or issues
+// a new one), subscribes to the conversation, then sends the welcome and
+// every stored message the client has not seen. Subscribing before reading
+// the backlog means nothing falls in between; forward skips what the
+// backlog already sent.
+func (c *conn) hello(ctx context.Context, f inFrame) (*bot.Subscription, error) {
+	token := f.Token
+	if len(token) != tokenLen || !isHex(token) {
+		token = newToken()
+	}
+	s, err := c.s.engine.Start(ctx, visitorIdentity(token), bot.Profile{Name: f.Name, Email: f.Email})
+	if err != nil {
+		return nil, err
+	}
+	c.session = s
+	sub := c.s.engine.Bus().Subscribe(s.Conversation.ID, c.s.opts.SendQueue)
+	backlog, err := c.s.engine.Messages(ctx, s.Conversation.ID, max(f.LastSeq, 0))
+	if err != nil {
+		sub.Close()
+		return nil, err
+	}
+	conv, err := c.s.engine.Store().Conversation(ctx, s.Conversation.ID)
+	if err != nil {
+		sub.Close()
+		return nil, err
+	}
+	c.enqueue(welcomeFrame{Type: "welcome", Token: token, ConversationID: s.Conversation.ID, State: conv.State,
+		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name}})
+	for _, m := range backlog {
+		c.enqueue(toFrame(m))
+	}
+	c.sent = max(f.LastSeq, 0)
+	if len(backlog) > 0 {
+		c.sent = backlog[len(backlog)-1].Seq
+	}
+	return sub, nil
+}
+
+// visitorIdentity is the identity of a web visitor. Only a hash of the
+// token is stored, so the database alone does not let anyone impersonate
+// a visitor.
+func visitorIdentity(token string) bot.Identity {
+	sum := sha256.Sum256([]byte(token))
+	return bot.Identity{Channel: bot.Web, ID: hex.EncodeToString(sum[:])}
+}
+
+func newToken() string {
+	var b [tokenLen / 2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// forward relays the conversation's events to the client, skipping
+// messages the backlog already delivered. If the subscription lags, the
+// connection is closed: the client reconnects and resumes from the store.
+func (c *conn) forward(sub *bot.Subscription) {
+	for {
+		select {
+		case e, ok := <-sub.C():
+			if !ok {
+				if sub.Lagged() {
+					c.close()
+				}
+				return
+			}
+			c.event(e)
+		case <-c.done:
+			return
+		}
+	}
+}
+
+func (c *conn) event(e bot.Event) {
+	switch e.Kind {
+	case bot.EventMessage:
+		m := e.Message
+		if m.Internal || m.Seq <= c.sent {
+			return
+		}
+		c.sent = m.Seq
+		c.enqueue(toFrame(*m))
+	case bot.EventState:
+		c.enqueue(stateFrame{Type: "state", State: e.State, Agent: e.Agent})
+	case bot.EventTyping:
+		if e.From != bot.FromCustomer {
+			c.enqueue(typingFrame{Type: "typing", From: e.From})
+		}
+	}
+}
+
+// message stores a customer message through the engine and acknowledges
+// it once it is durable.
+func (c *conn) message(ctx context.Context, f inFrame) {
+	if f.ID == "" || len(f.ID) > 100 {
+		c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "a message needs an id of 1 to 100 characters"})
+		return
+	}
+	if utf8.RuneCountInString(f.Text) > c.s.opts.MaxText {
+		c.enqueue(errorFrame{Type: "error", Code: codeTooLarge, Message: "message is too long"})
+		return
+	}
+	if !c.allow() {
+		c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: "you are sending messages too fast; please wait a moment"})
+		return
+	}
+	_, err := c.s.engine.Handle(ctx, bot.Inbound{
+		ConversationID: c.session.Conversation.ID, ClientID: f.ID, Text: f.Text, Payload: truncate(f.Payload, 200),
+		OnStored: func(m bot.Message) { c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq}) },
+	})
+	switch {
+	case errors.Is(err, bot.ErrEmpty):
+		c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "empty message"})
+	case err != nil:
+		c.s.opts.Log.Error("handle message", "conversation", c.session.Conversation.ID, "err", err)
+	}
+}
+
+// allow is a token bucket: RateBurst messages at once, refilled at
+// RatePerSecond.
+func (c *conn) allow() bool {
+	now := time.Now()
+	c.tokens = min(float64(c.s.opts.RateBurst), c.tokens+now.Sub(c.last).Seconds()*c.s.opts.RatePerSecond)
+	c.last = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}

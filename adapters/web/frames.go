@@ -1,0 +1,85 @@
+package web
+
+import (
+	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// inFrame is any frame a client sends; Type says which fields matter.
+// docs/protocol.md is the contract.
+type inFrame struct {
+	Type    string `json:"type"`
+	Token   string `json:"token"`
+	LastSeq int64  `json:"last_seq"`
+	ID      string `json:"id"`
+	Text    string `json:"text"`
+	Payload string `json:"payload"`
+	Name    string `json:"name"`
+	Email   string `json:"email"`
+}
+
+type welcomeFrame struct {
+	Type           string       `json:"type"` // "welcome"
+	Token          string       `json:"token"`
+	ConversationID string       `json:"conversation_id"`
+	State          bot.State    `json:"state"`
+	Customer       customerInfo `json:"customer"`
+}
+
+type customerInfo struct {
+	Returning bool   `json:"returning"`
+	Name      string `json:"name,omitempty"`
+}
+
+type ackFrame struct {
+	Type string `json:"type"` // "ack"
+	ID   string `json:"id"`
+	Seq  int64  `json:"seq"`
+}
+
+type messageFrame struct {
+	Type         string           `json:"type"` // "message"
+	Seq          int64            `json:"seq"`
+	From         bot.Sender       `json:"from"`
+	Text         string           `json:"text"`
+	QuickReplies []bot.QuickReply `json:"quick_replies,omitempty"`
+	// ID is the client id of a customer's message.
+	ID    string    `json:"id,omitempty"`
+	Agent string    `json:"agent,omitempty"`
+	Time  time.Time `json:"time"`
+}
+
+type stateFrame struct {
+	Type  string    `json:"type"` // "state"
+	State bot.State `json:"state"`
+	Agent string    `json:"agent,omitempty"`
+}
+
+type typingFrame struct {
+	Type string     `json:"type"` // "typing"
+	From bot.Sender `json:"from"`
+}
+
+type errorFrame struct {
+	Type    string `json:"type"` // "error"
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error codes of error frames.
+const (
+	codeBadFrame    = "bad_frame"
+	codeTooLarge    = "too_large"
+	codeRateLimited = "rate_limited"
+	codeNotReady    = "not_ready"
+	codeInternal    = "internal"
+)
+
+func toFrame(m bot.Message) messageFrame {
+	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.Agent, Time: m.Time}
+	if m.From == bot.FromCustomer {
+		f.ID = m.ClientID
+	}
+	return f
+}

@@ -1,0 +1,148 @@
+// Package web is the website channel: the customer websocket endpoint
+// (/ws, whose protocol docs/protocol.md specifies), the chat widget's
+// assets and the demo shop page.
+package web
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// Options configure the web channel. Zero values take the defaults.
+type Options struct {
+	// AllowedOrigins are the sites (scheme://host[:port]) that may open the
+	// websocket besides this server's own origin; "*" allows any.
+	AllowedOrigins []string
+	// Assets hold widget.js, widget.css and index.html.
+	Assets fs.FS
+	Log    *slog.Logger
+	// MaxFrame is the largest frame accepted, in bytes (default 4096);
+	// a larger one closes the connection with 1009.
+	MaxFrame int64
+	// MaxText is the longest message text, in characters (default 2000).
+	MaxText int
+	// RateBurst messages may be sent at once, then RatePerSecond.
+	RateBurst     int
+	RatePerSecond float64
+	// SendQueue bounds the frames waiting for a slow client (default 256);
+	// when full the client is disconnected and resumes on reconnect.
+	SendQueue    int
+	PingInterval time.Duration // default 30 s
+	ReadTimeout  time.Duration // default 60 s: a client silent for longer is dropped
+}
+
+// Server serves the web channel.
+type Server struct {
+	engine   *bot.Engine
+	opts     Options
+	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	shutting bool
+	wg       sync.WaitGroup
+}
+
+// NewServer returns the web channel for the engine.
+func NewServer(e *bot.Engine, opts Options) *Server {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxFrame == 0 {
+		opts.MaxFrame = 4096
+	}
+	if opts.MaxText == 0 {
+		opts.MaxText = 2000
+	}
+	if opts.RateBurst == 0 {
+		opts.RateBurst = 10
+	}
+	if opts.RatePerSecond == 0 {
+		opts.RatePerSecond = 1
+	}
+	if opts.SendQueue == 0 {
+		opts.SendQueue = 256
+	}
+	if opts.PingInterval == 0 {
+		opts.PingInterval = 30 * time.Second
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = 60 * time.Second
+	}
+	s := &Server{engine: e, opts: opts, conns: map[*conn]struct{}{}}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s
+}
+
+// checkOrigin allows requests without an Origin header (not from a
+// browser, so no cross-site risk), the server's own origin, and the
+// configured ones. Everything else is refused and logged.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err == nil && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, a := range s.opts.AllowedOrigins {
+		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
+			return true
+		}
+	}
+	s.opts.Log.Warn("websocket origin refused", "origin", origin, "host", r.Host)
+	return false
+}
+
+// Shutdown tells every connected client that the server is going away
+// (close code 1001; the widget reconnects and resumes) and waits for the
+// connections to finish, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutting = true
+	for c := range s.conns {
+		c.goAway()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}

@@ -1,0 +1,407 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/frontdesk/frontdesk/adapters/web"
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/kb"
+)
+
+// sharedKB is built once: the protocol tests do not depend on its state.
+var sharedKB *kb.KB
+
+func TestMain(m *testing.M) {
+	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
+	if err != nil {
+		panic(err)
+	}
+	sharedKB, err = kb.Build(context.Background(), c, kb.Options{})
+	if err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	sharedKB.Close()
+	os.Exit(code)
+}
+
+// server is a real HTTP server with the web channel over a real store.
+type server struct {
+	t    *testing.T
+	http *httptest.Server
+	web  *web.Server
+	db   *boltstore.DB
+	path string
+}
+
+func startServer(t *testing.T, path string, opts web.Options) *server {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "frontdesk.db")
+	}
+	db, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := bot.NewEngine(sharedKB, db, bot.NewBus(), bot.Options{})
+	if opts.Assets == nil {
+		opts.Assets = fstest.MapFS{"widget.js": {Data: []byte("// widget")}, "index.html": {Data: []byte("<!doctype html>")}, "widget.css": {Data: []byte("")}}
+	}
+	w := web.NewServer(e, opts)
+	mux := http.NewServeMux()
+	w.Routes(mux)
+	s := &server{t: t, http: httptest.NewServer(mux), web: w, db: db, path: path}
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *server) stop() {
+	if s.http == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.web.Shutdown(ctx)
+	s.http.Close()
+	s.db.Close()
+	s.http = nil
+}
+
+type client struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func (s *server) dial(header http.Header) (*client, *http.Response, error) {
+	url := "ws" + strings.TrimPrefix(s.http.URL, "http") + "/ws"
+	ws, resp, err := websocket.DefaultDialer.Dial(url, header)
+	if err != nil {
+		return nil, resp, err
+	}
+	c := &client{t: s.t, ws: ws}
+	s.t.Cleanup(func() { ws.Close() })
+	return c, resp, nil
+}
+
+func (s *server) connect() *client {
+	s.t.Helper()
+	c, _, err := s.dial(nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	if err := c.ws.WriteJSON(v); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// frame reads the next frame as a map.
+func (c *client) frame() map[string]any {
+	c.t.Helper()
+	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var m map[string]any
+	if err := c.ws.ReadJSON(&m); err != nil {
+		c.t.Fatalf("read frame: %v", err)
+	}
+	return m
+}
+
+// until reads frames until one satisfies ok, returning all read.
+func (c *client) until(ok func(map[string]any) bool) []map[string]any {
+	c.t.Helper()
+	var fs []map[string]any
+	for {
+		f := c.frame()
+		fs = append(fs, f)
+		if ok(f) {
+			return fs
+		}
+	}
+}
+
+func isType(t string) func(map[string]any) bool {
+	return func(f map[string]any) bool { return f["type"] == t }
+}
+
+// hello greets and returns the welcome and the frames up to the last
+// backlog message (the greeting on a first visit).
+func (c *client) hello(token string, lastSeq int) map[string]any {
+	c.t.Helper()
+	c.send(map[string]any{"type": "hello", "token": token, "last_seq": lastSeq})
+	w := c.frame()
+	if w["type"] != "welcome" {
+		c.t.Fatalf("first frame %v, want welcome", w)
+	}
+	return w
+}
+
+func TestHelloWelcomesAndGreetsANewVisitor(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	w := c.hello("", 0)
+	token, _ := w["token"].(string)
+	if len(token) != 64 || w["conversation_id"] == "" || w["state"] != "bot" {
+		t.Fatalf("welcome %v", w)
+	}
+	if cust := w["customer"].(map[string]any); cust["returning"] != false {
+		t.Errorf("new visitor returning: %v", cust)
+	}
+	g := c.frame()
+	if g["type"] != "message" || g["from"] != "bot" || g["seq"] != 1.0 {
+		t.Errorf("greeting %v", g)
+	}
+}
+
+func TestMessageIsAckedEchoedAndAnswered(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	c.hello("", 0)
+	c.frame() // greeting
+	c.send(map[string]any{"type": "message", "id": "m1", "text": "how do I return a lamp"})
+	var ack, echo, answer map[string]any
+	for _, f := range c.until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" }) {
+		switch {
+		case f["type"] == "ack":
+			ack = f
+		case f["type"] == "message" && f["from"] == "customer":
+			echo = f
+		case f["type"] == "message" && f["from"] == "bot" && answer == nil:
+			answer = f
+		}
+	}
+	if ack == nil || ack["id"] != "m1" || ack["seq"] != 2.0 {
+		t.Errorf("ack %v, want id m1 seq 2", ack)
+	}
+	if echo == nil || echo["id"] != "m1" || echo["seq"] != 2.0 {
+		t.Errorf("echo %v", echo)
+	}
+	if answer == nil || !strings.Contains(answer["text"].(string), "30 days") {
+		t.Errorf("answer %v", answer)
+	}
+}
+
+func TestRetriedMessageIsStoredOnce(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	w := c.hello("", 0)
+	c.frame()
+	msg := map[string]any{"type": "message", "id": "retry-1", "text": "hello"}
+	c.send(msg)
+	first := c.until(isType("ack"))
+	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.send(msg)
+	second := c.until(isType("ack"))
+	if first[len(first)-1]["seq"] != second[len(second)-1]["seq"] {
+		t.Errorf("retry acked with seq %v, first with %v", second[len(second)-1]["seq"], first[len(first)-1]["seq"])
+	}
+	ms, err := s.db.Messages(context.Background(), w["conversation_id"].(string), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, m := range ms {
+		if m.ClientID == "retry-1" {
+			n++
+		}
+	}
+	if n != 1 || len(ms) != 3 {
+		t.Errorf("%d copies stored, %d messages in all; want 1 and 3 (greeting, hello, reply)", n, len(ms))
+	}
+}
+
+func TestReconnectResumesWithExactlyTheMissedMessages(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	w := c.hello("", 0)
+	token := w["token"].(string)
+	c.frame() // greeting, seq 1
+	c.ws.Close()
+
+	// While the client is away, the bot and an agent say things.
+	conv := w["conversation_id"].(string)
+	for _, text := range []string{"one", "two"} {
+		if _, _, err := s.db.Append(context.Background(), bot.Message{ConversationID: conv, From: bot.FromAgent, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c2 := s.connect()
+	w2 := c2.hello(token, 1)
+	if w2["conversation_id"] != conv || w2["customer"].(map[string]any)["returning"] != true {
+		t.Fatalf("resumed welcome %v", w2)
+	}
+	a, b := c2.frame(), c2.frame()
+	if a["seq"] != 2.0 || a["text"] != "one" || b["seq"] != 3.0 || b["text"] != "two" {
+		t.Errorf("resumed with %v, %v; want seq 2 and 3", a, b)
+	}
+	// Nothing else is pending: a new message's ack comes next.
+	c2.send(map[string]any{"type": "message", "id": "x", "text": "thanks"})
+	if f := c2.frame(); f["type"] != "ack" && !(f["type"] == "message" && f["seq"] == 4.0) {
+		t.Errorf("after the backlog got %v, want the new message's ack or echo", f)
+	}
+}
+
+func TestResumeAfterServerRestartOnTheSameData(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	w := c.hello("", 0)
+	c.frame()
+	c.send(map[string]any{"type": "message", "id": "before-restart", "text": "where is my package"})
+	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" })
+	path := s.path
+	s.stop()
+
+	s2 := startServer(t, path, web.Options{})
+	c2 := s2.connect()
+	w2 := c2.hello(w["token"].(string), 0)
+	if w2["conversation_id"] != w["conversation_id"] {
+		t.Fatalf("after restart conversation %v, want %v", w2["conversation_id"], w["conversation_id"])
+	}
+	var texts []string
+	for _, f := range c2.until(func(f map[string]any) bool { return f["text"] == "Was this helpful?" }) {
+		texts = append(texts, f["text"].(string))
+	}
+	if len(texts) != 4 || texts[1] != "where is my package" {
+		t.Errorf("history after restart %q, want greeting, question, answer, helpful?", texts)
+	}
+}
+
+func TestOversizedFrameClosesWith1009(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	c.hello("", 0)
+	c.frame()
+	c.send(map[string]any{"type": "message", "id": "big", "text": strings.Repeat("x", 5000)})
+	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+			t.Errorf("closed with %v, want 1009", err)
+		}
+		return
+	}
+}
+
+func TestBadFramesGetErrorsAndTheConnectionStaysOpen(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	c.send(map[string]any{"type": "message", "id": "early", "text": "hi"})
+	if f := c.frame(); f["type"] != "error" || f["code"] != "not_ready" {
+		t.Errorf("message before hello: %v", f)
+	}
+	c.hello("", 0)
+	c.frame()
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	if f := c.frame(); f["type"] != "error" || f["code"] != "bad_frame" {
+		t.Errorf("bad JSON: %v", f)
+	}
+	c.send(map[string]any{"type": "dance"})
+	if f := c.frame(); f["type"] != "error" || f["code"] != "bad_frame" {
+		t.Errorf("unknown type: %v", f)
+	}
+	c.send(map[string]any{"type": "message", "text": "no id"})
+	if f := c.frame(); f["type"] != "error" || f["code"] != "bad_frame" {
+		t.Errorf("message without id: %v", f)
+	}
+	c.send(map[string]any{"type": "message", "id": "ok", "text": "hello"})
+	if f := c.until(isType("ack")); f[len(f)-1]["id"] != "ok" {
+		t.Errorf("connection unusable after errors: %v", f)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	s := startServer(t, "", web.Options{RateBurst: 3, RatePerSecond: 0.001})
+	c := s.connect()
+	c.hello("", 0)
+	c.frame()
+	for i := range 4 {
+		c.send(map[string]any{"type": "message", "id": string(rune('a' + i)), "text": "hello"})
+	}
+	var acks, limited int
+	for acks+limited < 4 {
+		f := c.frame()
+		switch {
+		case f["type"] == "ack":
+			acks++
+		case f["type"] == "error" && f["code"] == "rate_limited":
+			limited++
+		}
+	}
+	if acks != 3 || limited != 1 {
+		t.Errorf("%d acked, %d limited; want 3 and 1", acks, limited)
+	}
+}
+
+func TestOriginCheck(t *testing.T) {
+	s := startServer(t, "", web.Options{AllowedOrigins: []string{"https://shop.example"}})
+	cases := []struct {
+		origin string
+		ok     bool
+	}{
+		{"", true},
+		{s.http.URL, true},
+		{"https://shop.example", true},
+		{"https://evil.example", false},
+		{"null", false},
+	}
+	for _, tc := range cases {
+		h := http.Header{}
+		if tc.origin != "" {
+			h.Set("Origin", tc.origin)
+		}
+		_, resp, err := s.dial(h)
+		if tc.ok && err != nil {
+			t.Errorf("origin %q refused: %v", tc.origin, err)
+		}
+		if !tc.ok && (err == nil || resp == nil || resp.StatusCode != http.StatusForbidden) {
+			t.Errorf("origin %q accepted (err %v)", tc.origin, err)
+		}
+	}
+}
+
+func TestStateChangesAreSent(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	c.hello("", 0)
+	c.frame()
+	c.send(map[string]any{"type": "message", "id": "h", "text": "Talk to a person", "payload": "human"})
+	fs := c.until(isType("state"))
+	if fs[len(fs)-1]["state"] != "queued" {
+		t.Errorf("state frame %v, want queued", fs[len(fs)-1])
+	}
+}
+
+func TestAssets(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	for path, ctype := range map[string]string{"/widget.js": "javascript", "/": "text/html", "/widget.css": "text/css"} {
+		resp, err := http.Get(s.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), ctype) {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+	_ = json.Valid
+}

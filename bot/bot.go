@@ -1,0 +1,145 @@
+// Package bot holds Frontdesk's domain (customers, conversations, messages,
+// events) and the Engine that runs the dialogue: it answers from the
+// knowledge base, remembers customers, and decides when a person must take
+// over. It knows no channel and no database: adapters turn their wire
+// formats into Inbound values, and storage implements Store.
+package bot
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound: no customer, conversation or message with that key.
+	ErrNotFound = errors.New("not found")
+	// ErrClosed: the store or engine has been closed.
+	ErrClosed = errors.New("closed")
+)
+
+// Channel is where a customer talks to us.
+type Channel string
+
+// Channels.
+const (
+	Web      Channel = "web"
+	Telegram Channel = "telegram"
+)
+
+// Identity ties a customer to one channel's notion of who they are: a web
+// visitor token (stored hashed), a Telegram user id.
+type Identity struct {
+	Channel Channel `json:"channel"`
+	ID      string  `json:"id"`
+}
+
+// Customer is a person who has talked to us, on any channel.
+type Customer struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name,omitempty"`
+	Email      string            `json:"email,omitempty"`
+	Segment    string            `json:"segment,omitempty"` // e.g. "vip"
+	Tags       []string          `json:"tags,omitempty"`
+	Attrs      map[string]string `json:"attrs,omitempty"`
+	Identities []Identity        `json:"identities,omitempty"`
+	// DedicatedAgent is the id of the agent who looks after this customer.
+	DedicatedAgent string    `json:"dedicated_agent,omitempty"`
+	Visits         int       `json:"visits"`
+	FirstSeen      time.Time `json:"first_seen"`
+	LastSeen       time.Time `json:"last_seen"`
+	// Topics are the titles of the articles the customer was last answered
+	// with, most recent first (at most maxTopics).
+	Topics []Topic `json:"topics,omitempty"`
+}
+
+// Topic is something a customer asked about.
+type Topic struct {
+	ArticleID string    `json:"article_id"`
+	Title     string    `json:"title"`
+	At        time.Time `json:"at"`
+}
+
+// State is who owns a conversation.
+type State string
+
+// Conversation states. Only the owner speaks: the bot in StateBot, nobody
+// but queue updates in StateQueued, the agent in StateAgent.
+const (
+	StateBot    State = "bot"
+	StateQueued State = "queued"
+	StateAgent  State = "agent"
+	StateClosed State = "closed"
+)
+
+// Conversation is one thread of messages between a customer and us.
+type Conversation struct {
+	ID         string    `json:"id"`
+	CustomerID string    `json:"customer_id"`
+	Channel    Channel   `json:"channel"`
+	State      State     `json:"state"`
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
+	// LastSeq is the sequence number of the newest message.
+	LastSeq int64 `json:"last_seq"`
+	// Agent is the id of the owning agent in StateAgent.
+	Agent string `json:"agent,omitempty"`
+	// Handoff says why and how urgently a person was asked for.
+	HandoffReason string `json:"handoff_reason,omitempty"`
+	Priority      int    `json:"priority,omitempty"`
+	// Failures counts consecutive turns the bot could not help with.
+	Failures int `json:"failures,omitempty"`
+}
+
+// Sender is who wrote a message.
+type Sender string
+
+// Senders.
+const (
+	FromCustomer Sender = "customer"
+	FromBot      Sender = "bot"
+	FromAgent    Sender = "agent"
+	FromSystem   Sender = "system"
+)
+
+// QuickReply is a button offered with a message; choosing it sends Payload.
+type QuickReply struct {
+	Label   string `json:"label"`
+	Payload string `json:"payload"`
+}
+
+// Decision records why the bot said what it said.
+type Decision struct {
+	// Kind is "answer", "clarify", "no_answer", "handoff", "smalltalk",
+	// "feedback" or "silent".
+	Kind       string   `json:"kind"`
+	ArticleID  string   `json:"article_id,omitempty"`
+	Confidence float64  `json:"confidence,omitempty"`
+	Candidates []string `json:"candidates,omitempty"`
+	// Reason is a short machine-readable cause, e.g. "requested",
+	// "low_confidence", "frustration", "article", "negative_feedback".
+	Reason string `json:"reason,omitempty"`
+	// Query is the text that was searched (with a follow-up, the previous
+	// question and this one).
+	Query string `json:"query,omitempty"`
+}
+
+// Message is one entry of a conversation's log.
+type Message struct {
+	ConversationID string       `json:"conversation_id"`
+	Seq            int64        `json:"seq"`
+	From           Sender       `json:"from"`
+	Text           string       `json:"text"`
+	QuickReplies   []QuickReply `json:"quick_replies,omitempty"`
+	// Payload is the quick-reply payload a customer chose.
+	Payload string `json:"payload,omitempty"`
+	// ClientID is the customer's client-side id; a message is stored once
+	// per (conversation, ClientID).
+	ClientID string    `json:"client_id,omitempty"`
+	Time     time.Time `json:"time"`
+	Decision *Decision `json:"decision,omitempty"`
+	// Agent is the id of the agent who wrote it.
+	Agent string `json:"agent,omitempty"`
+	// Internal marks an agent's private note, never shown to the customer.
+	Internal bool `json:"internal,omitempty"`
+}

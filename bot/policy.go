@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// words lower-cases text and splits it into words of letters, digits and
+// apostrophes.
+func words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	})
+}
+
+// normalized is text as words joined by single spaces, for comparisons.
+func normalized(text string) string { return strings.Join(words(text), " ") }
+
+// smalltalk classifies greetings, thanks, goodbyes and requests for help:
+// messages made only of such words (and a little filler). It returns ""
+// for anything else, so that "hi, where is my parcel" is a question.
+func smalltalk(text string) string {
+	ws := words(text)
+	if len(ws) == 0 || len(ws) > 6 {
+		return ""
+	}
+	kind := ""
+	for _, w := range ws {
+		k, ok := smalltalkWords[w]
+		if !ok {
+			return ""
+		}
+		// The strongest kind wins: "hi, thanks" thanks, "ok bye" says bye.
+		if k != "" && (kind == "" || rank[k] > rank[kind]) {
+			kind = k
+		}
+	}
+	return kind
+}
+
+var rank = map[string]int{"greeting": 1, "help": 2, "thanks": 3, "bye": 4}
+
+var smalltalkWords = map[string]string{
+	"hi": "greeting", "hello": "greeting", "hey": "greeting", "hiya": "greeting", "howdy": "greeting",
+	"morning": "greeting", "afternoon": "greeting", "evening": "greeting", "hallo": "greeting", "yo": "greeting",
+	"thanks": "thanks", "thank": "thanks", "thx": "thanks", "cheers": "thanks", "ty": "thanks", "ta": "thanks",
+	"bye": "bye", "goodbye": "bye", "cya": "bye", "later": "bye", "farewell": "bye",
+	"help": "help", "menu": "help", "start": "help",
+	// Filler that does not change the kind.
+	"good": "", "there": "", "you": "", "so": "", "much": "", "very": "", "a": "", "lot": "", "ok": "",
+	"okay": "", "great": "", "again": "", "all": "", "and": "", "see": "", "for": "", "the": "", "me": "",
+	"please": "", "many": "", "have": "", "nice": "", "day": "", "folks": "", "team": "", "guys": "", "can": "",
+}
+
+// DefaultHumanPhrases are the phrases that ask for a person at once.
+var DefaultHumanPhrases = []string{
+	"human", "humans", "real person", "a person", "an agent", "live agent", "agent please", "talk to someone",
+	"speak to someone", "speak with someone", "talk with someone", "someone real", "operator",
+	"representative", "customer service rep", "live chat", "talk to a person", "speak to a person",
+	"talk to staff", "real human", "somebody real", "connect me to", "support agent",
+}
+
+// containsPhrase reports whether the words of phrase occur in a row in ws.
+func containsPhrase(ws []string, phrase string) bool {
+	ps := words(phrase)
+	if len(ps) == 0 {
+		return false
+	}
+	for i := 0; i+len(ps) <= len(ws); i++ {
+		match := true
+		for j, p := range ps {
+			if ws[i+j] != p {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}
+
+// wantsHuman reports whether text asks for a person.
+func wantsHuman(text string, phrases []string) bool {
+	ws := words(text)
+	for _, p := range phrases {
+		if containsPhrase(ws, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Frustration phrases and insults.
+var frustrationPhrases = []string{
+	"useless", "stupid", "idiot", "idiots", "rubbish", "garbage", "terrible", "awful", "ridiculous",
+	"wtf", "not helpful", "doesn't help", "doesnt help", "you don't understand", "you dont understand",
+	"this is a joke", "pathetic", "hate this", "worst", "fed up", "sick of", "waste of time", "bullshit",
+	"damn", "crap", "annoying", "not listening",
+}
+
+var exclaims = regexp.MustCompile(`[!?]{3,}`)
+
+// frustrated reports why text sounds frustrated ("" when it does not):
+// shouting in capitals, insults and complaints about the bot, or the same
+// question again (previous holds the customer's recent questions).
+func frustrated(text string, previous []string) string {
+	letters, upper := 0, 0
+	for _, r := range text {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.IsUpper(r) {
+				upper++
+			}
+		}
+	}
+	if letters >= 10 && upper*10 >= letters*7 {
+		return "shouting"
+	}
+	ws := words(text)
+	for _, p := range frustrationPhrases {
+		if containsPhrase(ws, p) {
+			return "insult"
+		}
+	}
+	if exclaims.MatchString(text) && len(ws) > 0 {
+		return "exclamation"
+	}
+	n := normalized(text)
+	if len(ws) >= 2 {
+		for _, p := range previous {
+			if normalized(p) == n {
+				return "repeated"
+			}
+		}
+	}
+	return ""
+}
+
+var nameRe = regexp.MustCompile(`(?i)^\s*(?:hi[,!.]?\s+)?(?:my name is|my name's|i am|i'm|im|call me|this is)\s+([\p{L}][\p{L}'-]{0,30})\s*[.!]?\s*$`)
+
+// notNames are words that follow "I'm" without being a name.
+var notNames = map[string]bool{
+	"fine": true, "good": true, "ok": true, "okay": true, "looking": true, "trying": true, "not": true,
+	"waiting": true, "still": true, "here": true, "back": true, "sorry": true, "confused": true, "new": true,
+	"angry": true, "upset": true, "happy": true, "done": true, "a": true, "an": true, "the": true, "interested": true,
+}
+
+// introducedName returns the name in "my name is Ana" or "I'm Ana".
+func introducedName(text string) string {
+	m := nameRe.FindStringSubmatch(text)
+	if m == nil || notNames[strings.ToLower(m[1])] {
+		return ""
+	}
+	r := []rune(m[1])
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
+
+// weak reports whether a question is too short to stand alone, so it is
+// read together with the previous one ("and abroad?").
+func weak(text string) bool {
+	ws := words(text)
+	if len(ws) == 0 || len(ws) > 3 {
+		return false
+	}
+	return true
+}

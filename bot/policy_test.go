@@ -1,0 +1,92 @@
+package bot
+
+import "testing"
+
+func TestSmalltalk(t *testing.T) {
+	cases := map[string]string{
+		"hi":                        "greeting",
+		"Hello there!":              "greeting",
+		"good morning":              "greeting",
+		"thanks a lot":              "thanks",
+		"ok thank you very much":    "thanks",
+		"bye":                       "bye",
+		"ok bye, have a nice day":   "bye",
+		"help":                      "help",
+		"hi, where is my parcel":    "",
+		"thanks but my lamp broke":  "",
+		"":                          "",
+		"how do i return something": "",
+	}
+	for in, want := range cases {
+		if got := smalltalk(in); got != want {
+			t.Errorf("smalltalk(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWantsHuman(t *testing.T) {
+	cases := map[string]bool{
+		"I want to talk to a human":           true,
+		"can I speak to someone please":       true,
+		"AGENT PLEASE":                        true,
+		"operator":                            true,
+		"get me a real person":                true,
+		"where is my parcel":                  false,
+		"my personal data":                    false,
+		"is the lamp good for human eyes too": true, // "human" is on the list: better a person too many than too few
+	}
+	for in, want := range cases {
+		if got := wantsHuman(in, DefaultHumanPhrases); got != want {
+			t.Errorf("wantsHuman(%q) = %v, want %v", in, got, want)
+		}
+	}
+	if !wantsHuman("I need a wizard", []string{"wizard"}) {
+		t.Error("configured phrase not honoured")
+	}
+}
+
+func TestFrustrated(t *testing.T) {
+	prev := []string{"where is my order"}
+	cases := []struct {
+		text string
+		want string
+	}{
+		{"WHERE IS MY ORDER I PAID WEEKS AGO", "shouting"},
+		{"this bot is useless", "insult"},
+		{"you don't understand me", "insult"},
+		{"where is my order???", "exclamation"},
+		{"Where is my order", "repeated"},
+		{"where is my invoice", ""},
+		{"OK", ""},
+		{"I need help with DHL", ""},
+	}
+	for _, tc := range cases {
+		if got := frustrated(tc.text, prev); got != tc.want {
+			t.Errorf("frustrated(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestIntroducedName(t *testing.T) {
+	cases := map[string]string{
+		"my name is ana":         "Ana",
+		"Hi, I'm Jürgen":         "Jürgen",
+		"call me Bob.":           "Bob",
+		"I'm looking for a lamp": "",
+		"I'm fine":               "",
+		"my name is on the order but it is wrong": "",
+	}
+	for in, want := range cases {
+		if got := introducedName(in); got != want {
+			t.Errorf("introducedName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWeak(t *testing.T) {
+	for in, want := range map[string]bool{"and abroad?": true, "what about express": true, "how long does delivery take": false, "": false} {
+		if got := weak(in); got != want {
+			t.Errorf("weak(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

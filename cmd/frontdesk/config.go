@@ -1,0 +1,109 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// settings resolves configuration in order of precedence: a flag given on
+// the command line, its FRONTDESK_* environment twin, the YAML config
+// file, the default. Every setting is a string flag so that "not given"
+// can be told from "given the default".
+type settings struct {
+	fs       *flag.FlagSet
+	defaults map[string]string
+	yaml     map[string]string
+	explicit map[string]bool
+}
+
+func newSettings(fs *flag.FlagSet) *settings {
+	return &settings{fs: fs, defaults: map[string]string{}, yaml: map[string]string{}, explicit: map[string]bool{}}
+}
+
+// add declares a setting with a default and a usage line.
+func (s *settings) add(name, def, usage string) {
+	s.defaults[name] = def
+	shown := def
+	if shown == "" {
+		shown = "none"
+	}
+	s.fs.String(name, "", fmt.Sprintf("%s (default %s; env %s)", usage, shown, envName(name)))
+}
+
+// parse parses the command line and, if a config file is named (by flag
+// or environment), reads it. YAML keys are the flag names with '-' or
+// '_'; lists are joined with commas.
+func (s *settings) parse(args []string) ([]string, error) {
+	pos, err := parseFlags(s.fs, args)
+	if err != nil {
+		return nil, err
+	}
+	s.fs.Visit(func(f *flag.Flag) { s.explicit[f.Name] = true })
+	if file := s.get("config"); file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		var raw map[string]any
+		if err := yaml.Unmarshal(data, &raw); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+		for k, v := range raw {
+			name := strings.ReplaceAll(k, "_", "-")
+			if _, ok := s.defaults[name]; !ok {
+				return nil, fmt.Errorf("config %s: unknown setting %q", file, k)
+			}
+			switch v := v.(type) {
+			case []any:
+				var parts []string
+				for _, p := range v {
+					parts = append(parts, fmt.Sprint(p))
+				}
+				s.yaml[name] = strings.Join(parts, ",")
+			case nil:
+			default:
+				s.yaml[name] = fmt.Sprint(v)
+			}
+		}
+	}
+	return pos, nil
+}
+
+// get returns the resolved value of a setting.
+func (s *settings) get(name string) string {
+	if s.explicit[name] {
+		return s.fs.Lookup(name).Value.String()
+	}
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		return v
+	}
+	if v, ok := s.yaml[name]; ok {
+		return v
+	}
+	return s.defaults[name]
+}
+
+// list returns a comma-separated setting as a list.
+func (s *settings) list(name string) []string {
+	var out []string
+	for _, p := range strings.Split(s.get(name), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *settings) float(name string) (float64, error) {
+	v := s.get(name)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("%s: %q is not a number", name, v)}
+	}
+	return f, nil
+}

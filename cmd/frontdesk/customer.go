@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/bot/boltstore"
+)
+
+const customerUsage = `Usage:
+  frontdesk customer list [--data-dir DIR]
+  frontdesk customer show ID|EMAIL [--json] [--data-dir DIR]
+  frontdesk customer set ID|EMAIL [--name N] [--email E] [--segment S] [--tags a,b] [--attr key=value]... [--dedicated-agent AGENT]
+
+The database is locked while "frontdesk serve" runs on the same data directory.
+`
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, customerUsage)
+		return usageError{"customer needs list, show or set"}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("customer "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory`")
+	asJSON := fs.Bool("json", false, "print JSON")
+	name := fs.String("name", "", "set the name")
+	email := fs.String("email", "", "set the email")
+	segment := fs.String("segment", "", "set the segment (e.g. vip; \"-\" clears it)")
+	tags := fs.String("tags", "", "set the tags (comma-separated; \"-\" clears them)")
+	agent := fs.String("dedicated-agent", "", "set the dedicated agent id (\"-\" clears it)")
+	var attrs multiFlag
+	fs.Var(&attrs, "attr", "set an attribute `key=value` (empty value removes it); repeatable")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	db, err := boltstore.Open(filepath.Join(*dataDir, "frontdesk.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	switch sub {
+	case "list":
+		cs, err := db.ListCustomers(ctx, 100)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tSEGMENT\tVISITS\tLAST SEEN")
+		for _, c := range cs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, c.Email, c.Segment, c.Visits, c.LastSeen.Format(time.DateTime))
+		}
+		return tw.Flush()
+	case "show", "set":
+	default:
+		fmt.Fprint(stderr, customerUsage)
+		return usageError{fmt.Sprintf("unknown customer command %q", sub)}
+	}
+	if len(pos) != 1 {
+		return usageError{fmt.Sprintf("customer %s needs one customer id or email", sub)}
+	}
+	c, err := findCustomer(ctx, db, pos[0])
+	if err != nil {
+		return err
+	}
+	if sub == "set" {
+		clear := func(v string) string {
+			if v == "-" {
+				return ""
+			}
+			return v
+		}
+		if *name != "" {
+			c.Name = *name
+		}
+		if *email != "" {
+			c.Email = *email
+		}
+		if *segment != "" {
+			c.Segment = clear(*segment)
+		}
+		if *agent != "" {
+			c.DedicatedAgent = clear(*agent)
+		}
+		if *tags != "" {
+			c.Tags = nil
+			for _, t := range strings.Split(clear(*tags), ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					c.Tags = append(c.Tags, t)
+				}
+			}
+		}
+		for _, a := range attrs {
+			k, v, ok := strings.Cut(a, "=")
+			if !ok || k == "" {
+				return usageError{fmt.Sprintf("--attr %q: want key=value", a)}
+			}
+			if c.Attrs == nil {
+				c.Attrs = map[string]string{}
+			}
+			if v == "" {
+				delete(c.Attrs, k)
+			} else {
+				c.Attrs[k] = v
+			}
+		}
+		if err := db.SaveCustomer(ctx, c); err != nil {
+			return err
+		}
+	}
+	convs, err := db.Conversations(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			*bot.Customer
+			Conversations []bot.Conversation `json:"conversations"`
+		}{c, convs})
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\nname\t%s\nemail\t%s\nsegment\t%s\ntags\t%s\ndedicated agent\t%s\nvisits\t%d\nfirst seen\t%s\nlast seen\t%s\n",
+		c.ID, c.Name, c.Email, c.Segment, strings.Join(c.Tags, ", "), c.DedicatedAgent, c.Visits,
+		c.FirstSeen.Format(time.DateTime), c.LastSeen.Format(time.DateTime))
+	for _, k := range sortedKeys(c.Attrs) {
+		fmt.Fprintf(tw, "attr %s\t%s\n", k, c.Attrs[k])
+	}
+	for _, id := range c.Identities {
+		fmt.Fprintf(tw, "identity\t%s\n", id.Channel)
+	}
+	for _, t := range c.Topics {
+		fmt.Fprintf(tw, "topic\t%s (%s)\n", t.Title, t.At.Format(time.DateTime))
+	}
+	for _, cv := range convs {
+		fmt.Fprintf(tw, "conversation\t%s  %s  %s  %d messages  updated %s\n", cv.ID, cv.Channel, cv.State, cv.LastSeq, cv.Updated.Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+// findCustomer looks a customer up by id, then by email.
+func findCustomer(ctx context.Context, db *boltstore.DB, key string) (*bot.Customer, error) {
+	c, err := db.Customer(ctx, key)
+	if errors.Is(err, bot.ErrNotFound) && strings.Contains(key, "@") {
+		c, err = db.CustomerByEmail(ctx, key)
+	}
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil, fmt.Errorf("no customer with id or email %q", key)
+	}
+	return c, err
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine to write
+// while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// startServe runs "frontdesk serve" in this process on a free port and
+// returns its base URL; the server stops when the test ends.
+func startServe(t *testing.T, extra ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	args := append([]string{"serve", "--addr", addr, "--data-dir", filepath.Join(t.TempDir(), "data")}, extra...)
+	go func() { done <- run(ctx, args, &out, &errb) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v\n%s", err, errb.String())
+		}
+	})
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			return base
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, errb.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if i > 400 {
+			t.Fatalf("serve not ready after 20 s\n%s", errb.String())
+		}
+	}
+}
+
+// browser starts headless Chromium, or skips when it is not installed
+// (.ci/run installs Debian's chromium).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return ctx
+}
+
+// screenshot saves the page to $FRONTDESK_SCREENSHOTS/name.png when that
+// variable is set, for people to look at.
+func screenshot(ctx context.Context, t *testing.T, name string) {
+	dir := os.Getenv("FRONTDESK_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 90)); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+}
+
+const (
+	launcher   = `[data-testid="fd-launcher"]`
+	input      = `[data-testid="fd-input"]`
+	sendButton = `[data-testid="fd-send"]`
+)
+
+// waitText waits until a message from the sender contains text.
+func waitText(from, text string) chromedp.Action {
+	js := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="fd-message"][data-from=%q]')].some(e => e.textContent.includes(%q))`, from, text)
+	return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(20*time.Second))
+}
+
+func sendText(text string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.WaitVisible(input, chromedp.ByQuery),
+		chromedp.SendKeys(input, text, chromedp.ByQuery),
+		chromedp.Click(sendButton, chromedp.ByQuery),
+	}
+}
+
+func TestWidgetEndToEnd(t *testing.T) {
+	ctx := browser(t)
+	base := startServe(t, "--visit-gap", "1ms")
+	var dialogs []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			dialogs = append(dialogs, d.Message)
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(launcher, chromedp.ByQuery),
+		chromedp.Click(launcher, chromedp.ByQuery),
+		waitText("bot", "assistant"),
+		sendText("my name is Ana"),
+		waitText("bot", "Nice to meet you, Ana"),
+		sendText("how long does delivry take?"),
+		waitText("customer", "how long does delivry take?"),
+		waitText("bot", "Was this helpful?"),
+	)
+	if err != nil {
+		screenshot(ctx, t, "e2e-failed-answer")
+		t.Fatal(err)
+	}
+	screenshot(ctx, t, "e2e-answer")
+
+	var answer string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll('[data-testid="fd-message"][data-from="bot"]')].map(e => e.textContent).join("\n")`, &answer)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.ToLower(answer), "working days") {
+		t.Errorf("the delivery answer did not arrive; bot said:\n%s", answer)
+	}
+
+	// A quick reply is a button that sends its choice.
+	err = chromedp.Run(ctx,
+		chromedp.Click(`[data-testid="fd-quick-reply"]`, chromedp.ByQuery),
+		waitText("bot", "glad I could help"),
+	)
+	if err != nil {
+		screenshot(ctx, t, "e2e-failed-quick-reply")
+		t.Fatal(err)
+	}
+
+	// A reload shows the history and greets the returning customer.
+	err = chromedp.Run(ctx,
+		chromedp.Reload(),
+		chromedp.WaitVisible(launcher, chromedp.ByQuery),
+		chromedp.Click(launcher, chromedp.ByQuery),
+		waitText("customer", "how long does delivry take?"),
+		waitText("bot", "Welcome back, Ana"),
+	)
+	if err != nil {
+		screenshot(ctx, t, "e2e-failed-reload")
+		t.Fatal(err)
+	}
+
+	// What a customer types is shown as text, never as HTML.
+	const evil = `<img src=x onerror=alert(1)>`
+	err = chromedp.Run(ctx, sendText(evil), waitText("customer", evil))
+	if err != nil {
+		screenshot(ctx, t, "e2e-failed-xss")
+		t.Fatal(err)
+	}
+	var imgs int
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.querySelectorAll('[data-testid="fd-messages"] img').length`, &imgs)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(ctx, t, "e2e-done")
+	if imgs != 0 {
+		t.Errorf("%d <img> elements in the message list: customer text became HTML", imgs)
+	}
+	if len(dialogs) > 0 {
+		t.Errorf("script ran from customer text: dialogs %q", dialogs)
+	}
+}

@@ -1,0 +1,141 @@
+// Command frontdesk is a self-hosted customer-service chatbot: it answers
+// customers from a knowledge base and hands off to people.
+//
+//	frontdesk serve                 run the bot (web widget, agent console)
+//	frontdesk ask "question"        show how the bot decides on a question
+//	frontdesk eval --train T --test X   measure answer quality on labelled sets
+//	frontdesk index --check         validate the content
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "frontdesk: %v\n", err)
+			os.Exit(2)
+		}
+		if !errors.Is(err, errSilent) {
+			fmt.Fprintf(os.Stderr, "frontdesk: %v\n", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errSilent is returned by commands that have already told the user what
+// went wrong and only need a non-zero exit.
+var errSilent = errors.New("failed")
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `Frontdesk: a customer-service chatbot with a knowledge base and a human hand-off.
+
+Usage:
+  frontdesk serve [flags]                      run the bot (see "frontdesk serve -h")
+  frontdesk ask [--json] [--content DIR] "question"
+                                               show how the bot decides on a question
+  frontdesk eval --train FILE [--val FILE] --test FILE [--json]
+                                               measure answer quality on labelled sets
+  frontdesk index [--check] [--content DIR] [--data DIR]
+                                               validate the content, or build the stored index
+  frontdesk customer list|show|set ...         look up and edit customer profiles
+  frontdesk version                            print the version
+
+Every flag has an environment twin: --data-dir is FRONTDESK_DATA_DIR.
+serve also reads a YAML file (--config); flags win over the environment,
+the environment over the file.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// run executes one command line; main is a thin shell around it so tests
+// can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "ask":
+		return runAsk(ctx, rest, stdout, stderr)
+	case "eval":
+		return runEval(ctx, rest, stdout, stderr)
+	case "index":
+		return runIndex(ctx, rest, stdout, stderr)
+	case "customer":
+		return runCustomer(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "frontdesk", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// parseFlags parses args with fs, allowing flags after positional
+// arguments ("ask 'where is my parcel' --json"), and returns the
+// positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// envDefault returns the FRONTDESK_* environment twin of a flag, or def.
+func envDefault(name, def string) string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		return v
+	}
+	return def
+}
+
+// envName maps a flag name to its environment variable: data-dir ->
+// FRONTDESK_DATA_DIR.
+func envName(flagName string) string {
+	b := []byte("FRONTDESK_")
+	for _, c := range []byte(flagName) {
+		switch {
+		case c == '-':
+			b = append(b, '_')
+		case c >= 'a' && c <= 'z':
+			b = append(b, c-'a'+'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
