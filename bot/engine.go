@@ -230,8 +230,9 @@ type Inbound struct {
 	// Payload is the chosen quick reply's payload, if any.
 	Payload string
 	// OnStored, if set, is called once the customer's message is on disk,
-	// before the bot replies: adapters acknowledge it there.
-	OnStored func(Message)
+	// before it is published and before the bot replies; dup says it was a
+	// retry, stored before (and so not published again).
+	OnStored func(m Message, dup bool)
 }
 
 // MaxTextLen is the longest message text accepted, in bytes.
@@ -266,7 +267,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 		return Message{}, fmt.Errorf("store customer message: %w", err)
 	}
 	if in.OnStored != nil {
-		in.OnStored(stored)
+		in.OnStored(stored, dup)
 	}
 	if dup {
 		return stored, nil

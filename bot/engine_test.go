@@ -267,7 +267,7 @@ func TestRetriedMessageIsStoredAndAnsweredOnce(t *testing.T) {
 	s := r.start("v")
 	var acks []int64
 	in := bot.Inbound{ConversationID: s.Conversation.ID, ClientID: "same-id", Text: "how do i return an item",
-		OnStored: func(m bot.Message) { acks = append(acks, m.Seq) }}
+		OnStored: func(m bot.Message, _ bool) { acks = append(acks, m.Seq) }}
 	for range 3 {
 		if _, err := r.engine.Handle(context.Background(), in); err != nil {
 			t.Fatal(err)

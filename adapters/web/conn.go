@@ -31,9 +31,10 @@ type conn struct {
 	session *bot.Session
 	// sent is the highest seq delivered; set by hello, then owned by the
 	// forward goroutine.
-	sent   int64
-	tokens float64 // rate limiter bucket
-	last   time.Time
+	sent       int64
+	tokens     float64 // rate limiter bucket
+	last       time.Time
+	lastTyping time.Time
 }
 
 const writeWait = 10 * time.Second
@@ -164,8 +165,16 @@ func (c *conn) readLoop(ctx context.Context) {
 		case "message":
 			c.message(ctx, f)
 		case "typing":
-			c.s.engine.Typing(c.conversationID(), bot.FromCustomer, "")
+			// At most one typing event a second reaches the people.
+			if now := time.Now(); now.Sub(c.lastTyping) >= time.Second {
+				c.lastTyping = now
+				c.s.engine.Typing(c.conversationID(), bot.FromCustomer, "")
+			}
 		case "profile":
+			if !c.allow() {
+				c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: "you are sending too fast; please wait a moment"})
+				continue
+			}
 			if _, err := c.s.engine.UpdateProfile(ctx, c.session.Customer.ID, bot.Profile{Name: f.Name, Email: f.Email}); err != nil {
 				c.s.opts.Log.Error("update profile", "customer", c.session.Customer.ID, "err", err)
 				c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not save your details"})
@@ -195,12 +204,17 @@ func (c *conn) hello(ctx context.Context, f inFrame) (*bot.Subscription, error) 
 	}
 	c.session = s
 	sub := c.s.engine.Bus().Subscribe(s.Conversation.ID, c.s.opts.SendQueue)
-	backlog, err := c.s.engine.Messages(ctx, s.Conversation.ID, max(f.LastSeq, 0))
+	conv, err := c.s.engine.Store().Conversation(ctx, s.Conversation.ID)
 	if err != nil {
 		sub.Close()
 		return nil, err
 	}
-	conv, err := c.s.engine.Store().Conversation(ctx, s.Conversation.ID)
+	if f.LastSeq > conv.LastSeq {
+		// The client saw a conversation that has since been closed and
+		// replaced: everything in this one is new to it.
+		f.LastSeq = 0
+	}
+	backlog, err := c.s.engine.Messages(ctx, s.Conversation.ID, max(f.LastSeq, 0))
 	if err != nil {
 		sub.Close()
 		return nil, err
@@ -208,7 +222,14 @@ func (c *conn) hello(ctx context.Context, f inFrame) (*bot.Subscription, error) 
 	c.enqueue(welcomeFrame{Type: "welcome", Token: token, ConversationID: s.Conversation.ID, State: conv.State,
 		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name}})
 	for _, m := range backlog {
-		c.enqueue(toFrame(m))
+		// The backlog may be longer than the send queue: wait for the
+		// writer rather than counting this client as slow.
+		select {
+		case c.send <- toFrame(m):
+		case <-c.done:
+			sub.Close()
+			return nil, errors.New("connection closed while sending the backlog")
+		}
 	}
 	c.sent = max(f.LastSeq, 0)
 	if len(backlog) > 0 {
@@ -243,9 +264,13 @@ func isHex(s string) bool {
 	return true
 }
 
+// truncate cuts s to at most n bytes without splitting a character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
@@ -278,6 +303,11 @@ func (c *conn) event(e bot.Event) {
 			return
 		}
 		c.sent = m.Seq
+		if m.From == bot.FromCustomer && m.ClientID != "" {
+			// The ack travels with the message it acknowledges, so it never
+			// overtakes an earlier message: its seq is safe as last_seq.
+			c.enqueue(ackFrame{Type: "ack", ID: m.ClientID, Seq: m.Seq})
+		}
 		c.enqueue(toFrame(*m))
 	case bot.EventState:
 		c.enqueue(stateFrame{Type: "state", State: e.State, Agent: e.Agent})
@@ -296,22 +326,35 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 		return
 	}
 	if utf8.RuneCountInString(f.Text) > c.s.opts.MaxText {
-		c.enqueue(errorFrame{Type: "error", Code: codeTooLarge, Message: "message is too long"})
+		c.enqueue(errorFrame{Type: "error", Code: codeTooLarge, Message: "message is too long", ID: f.ID})
 		return
 	}
 	if !c.allow() {
-		c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: "you are sending messages too fast; please wait a moment"})
+		c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: "you are sending messages too fast; please wait a moment", ID: f.ID})
 		return
 	}
+	stored := false
 	_, err := c.s.engine.Handle(ctx, bot.Inbound{
 		ConversationID: c.session.Conversation.ID, ClientID: f.ID, Text: f.Text, Payload: truncate(f.Payload, 200),
-		OnStored: func(m bot.Message) { c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq}) },
+		OnStored: func(m bot.Message, dup bool) {
+			stored = true
+			if dup {
+				// A retry of a message delivered before: no event will
+				// carry its ack, so send it here.
+				c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
+			}
+		},
 	})
 	switch {
 	case errors.Is(err, bot.ErrEmpty):
-		c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "empty message"})
-	case err != nil:
+		c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "empty message", ID: f.ID})
+	case err != nil && !stored:
 		c.s.opts.Log.Error("handle message", "conversation", c.session.Conversation.ID, "err", err)
+		c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "your message could not be saved; please send it again", ID: f.ID})
+	case err != nil:
+		// The message is stored and acknowledged; the engine has told the
+		// customer that the bot's reply failed.
+		c.s.opts.Log.Error("bot reply", "conversation", c.session.Conversation.ID, "err", err)
 	}
 }
 

@@ -65,6 +65,8 @@ type errorFrame struct {
 	Type    string `json:"type"` // "error"
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// ID is the client id of the message refused, when one was.
+	ID string `json:"id,omitempty"`
 }
 
 // Error codes of error frames.

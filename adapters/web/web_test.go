@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -404,4 +405,69 @@ func TestAssets(t *testing.T) {
 		}
 	}
 	_ = json.Valid
+}
+
+func TestAckTravelsWithItsMessageAndRefusalsNameTheMessage(t *testing.T) {
+	s := startServer(t, "", web.Options{RateBurst: 1, RatePerSecond: 0.001})
+	c := s.connect()
+	c.hello("", 0)
+	c.frame() // greeting
+	c.send(map[string]any{"type": "message", "id": "a1", "text": "when are you open"})
+	fs := c.until(isType("ack"))
+	if next := c.frame(); next["type"] != "message" || next["id"] != "a1" || next["seq"] != fs[len(fs)-1]["seq"] {
+		t.Errorf("after the ack came %v, want the acknowledged message itself", next)
+	}
+	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.send(map[string]any{"type": "message", "id": "a2", "text": "and on sunday?"})
+	e := c.until(isType("error"))
+	if f := e[len(e)-1]; f["code"] != "rate_limited" || f["id"] != "a2" {
+		t.Errorf("refusal %v, want rate_limited for id a2", f)
+	}
+}
+
+func TestABacklogLongerThanTheSendQueueArrivesWhole(t *testing.T) {
+	s := startServer(t, "", web.Options{SendQueue: 8})
+	c := s.connect()
+	w := c.hello("", 0)
+	c.frame()
+	conv := w["conversation_id"].(string)
+	for i := range 40 {
+		if _, _, err := s.db.Append(context.Background(), bot.Message{ConversationID: conv, From: bot.FromAgent, Text: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c2 := s.connect()
+	c2.hello(w["token"].(string), 0)
+	for want := 1.0; want <= 41; want++ {
+		if f := c2.frame(); f["seq"] != want {
+			t.Fatalf("backlog frame %v, want seq %v", f, want)
+		}
+	}
+}
+
+func TestALastSeqFromAClosedConversationGetsTheNewOneWhole(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	w := c.hello("", 0)
+	c.frame()
+	conv, err := s.db.Conversation(context.Background(), w["conversation_id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		s.db.Append(context.Background(), bot.Message{ConversationID: conv.ID, From: bot.FromAgent, Text: "x"})
+	}
+	conv, _ = s.db.Conversation(context.Background(), conv.ID)
+	conv.State = bot.StateClosed
+	if err := s.db.SaveConversation(context.Background(), conv); err != nil {
+		t.Fatal(err)
+	}
+	c2 := s.connect()
+	w2 := c2.hello(w["token"].(string), 6)
+	if w2["conversation_id"] == conv.ID {
+		t.Fatal("a closed conversation was resumed")
+	}
+	if f := c2.frame(); f["type"] != "message" || f["seq"] != 1.0 {
+		t.Errorf("first frame of the new conversation %v, want its seq 1", f)
+	}
 }

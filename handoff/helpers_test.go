@@ -1,0 +1,229 @@
+package handoff_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// start is a Tuesday morning, in business hours.
+var start = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+// conversationOwner is a real Owner over the conversation records in the
+// bbolt file, as the bot engine will be; it also remembers its calls.
+type conversationOwner struct {
+	db    *boltstore.DB
+	mu    sync.Mutex
+	calls []ownerCall
+}
+
+type ownerCall struct {
+	Conversation string
+	State        bot.State
+	Agent        string
+}
+
+func (o *conversationOwner) SetOwner(ctx context.Context, conversationID string, state bot.State, agentID string) error {
+	c, err := o.db.Conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	c.State, c.Agent = state, agentID
+	if err := o.db.SaveConversation(ctx, c); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	o.calls = append(o.calls, ownerCall{conversationID, state, agentID})
+	o.mu.Unlock()
+	return nil
+}
+
+func (o *conversationOwner) Calls() []ownerCall {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]ownerCall(nil), o.calls...)
+}
+
+// rig is a queue and agents on a real bbolt file.
+type rig struct {
+	t      testing.TB
+	ctx    context.Context
+	path   string
+	db     *boltstore.DB
+	clock  *clock
+	owner  *conversationOwner
+	queue  *handoff.Queue
+	agents *handoff.Agents
+	opts   handoff.Options
+}
+
+func newRig(t testing.TB, opts handoff.Options) *rig {
+	t.Helper()
+	r := &rig{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "frontdesk.db"), clock: &clock{now: start}, opts: opts}
+	r.open()
+	t.Cleanup(func() { r.db.Close() })
+	return r
+}
+
+// open opens the file and builds the queue and agents on it, as a
+// restarted process would.
+func (r *rig) open() {
+	r.t.Helper()
+	db, err := boltstore.Open(r.path)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.db = db
+	r.owner = &conversationOwner{db: db}
+	opts := r.opts
+	opts.Now = r.clock.Now
+	r.queue = handoff.NewQueue(db, r.owner, opts)
+	r.agents = handoff.NewAgents(db, handoff.AgentsOptions{Now: r.clock.Now, PasswordCost: bcrypt.MinCost})
+}
+
+// restart closes the file and opens it again.
+func (r *rig) restart() {
+	r.t.Helper()
+	if err := r.db.Close(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.open()
+}
+
+// agent stores an agent with a readable id. Options: teams, capacity.
+func (r *rig) agent(id string, role handoff.Role, maxChats int, teams ...string) handoff.Agent {
+	r.t.Helper()
+	a := handoff.Agent{ID: id, Name: id, Email: id + "@example.com", Role: role, Teams: teams, MaxChats: maxChats, Created: r.clock.Now()}
+	if err := r.db.SaveAgent(r.ctx, &a); err != nil {
+		r.t.Fatal(err)
+	}
+	return a
+}
+
+func (r *rig) online(ids ...string) {
+	r.t.Helper()
+	for _, id := range ids {
+		if err := r.queue.Heartbeat(r.ctx, id, handoff.PresenceOnline); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+// conversation stores a conversation handed off with the priority and
+// returns it with its customer.
+func (r *rig) conversation(id string, priority int, dedicated string) (bot.Conversation, bot.Customer) {
+	r.t.Helper()
+	cust := bot.Customer{ID: "cus_" + id, Name: "Customer " + id, DedicatedAgent: dedicated}
+	if err := r.db.SaveCustomer(r.ctx, &cust); err != nil {
+		r.t.Fatal(err)
+	}
+	c := bot.Conversation{ID: id, CustomerID: cust.ID, Channel: bot.Web, State: bot.StateQueued,
+		HandoffReason: "requested", Priority: priority, Created: r.clock.Now(), Updated: r.clock.Now()}
+	if err := r.db.SaveConversation(r.ctx, &c); err != nil {
+		r.t.Fatal(err)
+	}
+	return c, cust
+}
+
+// enqueue hands off a new conversation and returns its ticket.
+func (r *rig) enqueue(id string, priority int, dedicated string, tags ...string) handoff.Ticket {
+	r.t.Helper()
+	c, cust := r.conversation(id, priority, dedicated)
+	t, err := r.queue.EnqueueWith(r.ctx, c, cust, handoff.EnqueueOptions{Tags: tags})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return t
+}
+
+func (r *rig) ticket(conversationID string) handoff.Ticket {
+	r.t.Helper()
+	t, err := r.queue.Ticket(r.ctx, conversationID)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return *t
+}
+
+func (r *rig) conversationState(id string) (bot.State, string) {
+	r.t.Helper()
+	c, err := r.db.Conversation(r.ctx, id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return c.State, c.Agent
+}
+
+// drain returns the events waiting in the subscription.
+func drain(s *handoff.Subscription) []handoff.Event {
+	var out []handoff.Event
+	for {
+		select {
+		case e, ok := <-s.C():
+			if !ok {
+				return out
+			}
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+func kinds(es []handoff.Event) []handoff.EventKind {
+	var out []handoff.EventKind
+	for _, e := range es {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+// assignedTicket stores an open ticket already assigned to the agent, to
+// give the agent load, without going through routing.
+func (r *rig) assignedTicket(conversationID, agentID string) {
+	r.t.Helper()
+	r.conversation(conversationID, bot.PriorityNormal, "")
+	_, err := r.db.UpdateTicket(r.ctx, conversationID, func(t *handoff.Ticket) error {
+		*t = handoff.Ticket{ID: "tkt_" + conversationID, ConversationID: conversationID, CustomerID: "cus_" + conversationID,
+			Status: handoff.StatusAssigned, Agent: agentID, Tier: 1, Created: r.clock.Now(), QueuedAt: r.clock.Now(), AssignedAt: r.clock.Now()}
+		return nil
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rig) agentRecord(id string) handoff.Agent {
+	r.t.Helper()
+	a, err := r.db.Agent(r.ctx, id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return *a
+}

@@ -1,0 +1,111 @@
+package handoff
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+)
+
+// Presence is whether an agent is at the console and taking work.
+type Presence string
+
+// Presences. Only online agents are given work; away agents keep their
+// conversations but get no new ones.
+const (
+	PresenceOffline Presence = "offline"
+	PresenceOnline  Presence = "online"
+	PresenceAway    Presence = "away"
+)
+
+// presence is an agent's last heartbeat. It lives in memory only: after a
+// restart every agent is offline until its console beats again.
+type presence struct {
+	status   Presence
+	lastBeat time.Time
+	since    time.Time // when status last changed
+}
+
+// Heartbeat records that the agent's console is alive and whether the
+// agent is online or away; PresenceOffline signs the agent off at once.
+// Without a heartbeat for Options.PresenceTimeout an agent counts as
+// offline. An agent who comes online is given waiting tickets at once
+// (unless assignment is manual). Disabled agents cannot beat
+// (ErrDisabled).
+func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error {
+	if p != PresenceOnline && p != PresenceAway && p != PresenceOffline {
+		return fmt.Errorf("heartbeat of %s: %w: presence %q", agentID, ErrInvalid, p)
+	}
+	if _, err := usableAgent(ctx, q.store, agentID); err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	before := q.presenceAt(agentID, now)
+	cur := q.presence[agentID]
+	if cur == nil {
+		cur = &presence{}
+		q.presence[agentID] = cur
+	}
+	cur.status, cur.lastBeat = p, now
+	if before != p {
+		cur.since = now
+		q.events.publish(Event{Kind: EventPresence, Agent: agentID, Presence: p, At: now})
+	}
+	if p == PresenceOffline {
+		delete(q.presence, agentID)
+	}
+	if p == PresenceOnline && before != PresenceOnline {
+		if err := q.dispatch(ctx); err != nil {
+			return fmt.Errorf("heartbeat of %s: %w", agentID, err)
+		}
+	}
+	return nil
+}
+
+// Presence returns the agent's presence now.
+func (q *Queue) Presence(agentID string) Presence {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.presenceAt(agentID, q.now())
+}
+
+// Presences returns the presence of every agent who is not offline.
+func (q *Queue) Presences() map[string]Presence {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	out := map[string]Presence{}
+	for id := range maps.Keys(q.presence) {
+		if p := q.presenceAt(id, now); p != PresenceOffline {
+			out[id] = p
+		}
+	}
+	return out
+}
+
+// CheckPresence signs off agents whose console stopped beating, as of
+// now, publishing an EventPresence for each. Run calls it periodically;
+// presence is correct without it, only the events would be missing.
+func (q *Queue) CheckPresence(now time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for id, p := range q.presence {
+		if q.presenceAt(id, now) == PresenceOffline {
+			delete(q.presence, id)
+			if p.status != PresenceOffline {
+				q.events.publish(Event{Kind: EventPresence, Agent: id, Presence: PresenceOffline, At: now})
+			}
+		}
+	}
+}
+
+// presenceAt is the agent's presence at now. q.mu must be held.
+func (q *Queue) presenceAt(agentID string, now time.Time) Presence {
+	p := q.presence[agentID]
+	if p == nil || now.Sub(p.lastBeat) > q.opts.PresenceTimeout {
+		return PresenceOffline
+	}
+	return p.status
+}

@@ -1,0 +1,240 @@
+package handoff_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+func TestRouting(t *testing.T) {
+	type agent struct {
+		id       string
+		teams    []string
+		max      int
+		presence handoff.Presence // "" offline
+		load     int              // conversations it already has
+		disabled bool
+	}
+	cases := []struct {
+		name      string
+		agents    []agent // come online in this order, a second apart
+		dedicated string
+		tags      []string
+		want      string // "" means the ticket waits
+	}{
+		{
+			name:      "the customer's dedicated agent gets the conversation when online and free",
+			agents:    []agent{{id: "ann", presence: "online", load: 3}, {id: "bob", presence: "online"}},
+			dedicated: "ann", want: "ann",
+		},
+		{
+			name:      "an offline dedicated agent is passed over for the least busy one online",
+			agents:    []agent{{id: "ann"}, {id: "bob", presence: "online", load: 1}, {id: "cyd", presence: "online"}},
+			dedicated: "ann", want: "cyd",
+		},
+		{
+			name:      "a dedicated agent who is away is passed over",
+			agents:    []agent{{id: "ann", presence: "away"}, {id: "bob", presence: "online"}},
+			dedicated: "ann", want: "bob",
+		},
+		{
+			name:      "a dedicated agent at capacity is passed over",
+			agents:    []agent{{id: "ann", presence: "online", max: 2, load: 2}, {id: "bob", presence: "online", load: 4}},
+			dedicated: "ann", want: "bob",
+		},
+		{
+			name:      "a dedicated agent at capacity with nobody else online means waiting",
+			agents:    []agent{{id: "ann", presence: "online", max: 1, load: 1}},
+			dedicated: "ann", want: "",
+		},
+		{
+			name:   "an agent of the topic's team is preferred to a less busy outsider",
+			agents: []agent{{id: "ann", presence: "online"}, {id: "bob", teams: []string{"payments"}, presence: "online", load: 2}},
+			tags:   []string{"refund", "billing"}, want: "bob",
+		},
+		{
+			name: "the least busy agent of the team gets it",
+			agents: []agent{
+				{id: "ann", teams: []string{"payments"}, presence: "online", load: 2},
+				{id: "bob", teams: []string{"payments", "logistics"}, presence: "online", load: 1},
+				{id: "cyd", presence: "online"},
+			},
+			tags: []string{"billing"}, want: "bob",
+		},
+		{
+			name:   "with the team offline anyone free gets it",
+			agents: []agent{{id: "ann", teams: []string{"payments"}}, {id: "bob", presence: "online", load: 1}},
+			tags:   []string{"billing"}, want: "bob",
+		},
+		{
+			name:   "with the team at capacity anyone free gets it",
+			agents: []agent{{id: "ann", teams: []string{"payments"}, presence: "online", max: 1, load: 1}, {id: "bob", presence: "online", load: 3}},
+			tags:   []string{"billing"}, want: "bob",
+		},
+		{
+			name:   "among equally busy agents the one idle longest gets it",
+			agents: []agent{{id: "cyd", presence: "online"}, {id: "ann", presence: "online"}, {id: "bob", presence: "online"}},
+			want:   "cyd",
+		},
+		{
+			name:   "agents at capacity get nothing and the ticket waits",
+			agents: []agent{{id: "ann", presence: "online", max: 1, load: 1}, {id: "bob", presence: "online", load: 5}},
+			want:   "",
+		},
+		{
+			name:   "with nobody online the ticket waits",
+			agents: []agent{{id: "ann", presence: "away"}, {id: "bob"}},
+			want:   "",
+		},
+		{
+			name:   "a disabled agent gets nothing even if its console still beats",
+			agents: []agent{{id: "ann", presence: "online", disabled: true}},
+			want:   "",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, handoff.Options{Teams: map[string]string{"billing": "payments", "shipping": "logistics"}})
+			for _, a := range tc.agents {
+				r.agent(a.id, handoff.RoleAgent, a.max, a.teams...)
+				for i := range a.load {
+					r.assignedTicket(fmt.Sprintf("load-%s-%d", a.id, i), a.id)
+				}
+				if a.presence != "" {
+					if err := r.queue.Heartbeat(r.ctx, a.id, a.presence); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if a.disabled {
+					ag := r.agentRecord(a.id)
+					ag.Disabled = true
+					if err := r.db.SaveAgent(r.ctx, &ag); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r.clock.Add(time.Second)
+			}
+			got := r.enqueue("con_1", bot.PriorityNormal, tc.dedicated, tc.tags...)
+			if got.Agent != tc.want {
+				t.Errorf("ticket went to %q, want %q", got.Agent, tc.want)
+			}
+			if stored := r.ticket("con_1"); stored != got {
+				t.Errorf("stored ticket %+v differs from returned %+v", stored, got)
+			}
+			wantState, wantStatus := bot.StateAgent, handoff.StatusAssigned
+			if tc.want == "" {
+				wantState, wantStatus = bot.StateQueued, handoff.StatusQueued
+			}
+			if got.Status != wantStatus {
+				t.Errorf("ticket status %s, want %s", got.Status, wantStatus)
+			}
+			if state, owner := r.conversationState("con_1"); state != wantState || owner != tc.want {
+				t.Errorf("conversation is %s/%q, want %s/%q", state, owner, wantState, tc.want)
+			}
+		})
+	}
+}
+
+func TestWaitingTicketsAreServedByPriorityThenAge(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	r.agent("ann", handoff.RoleAgent, 1)
+	// Nobody is online: everything waits.
+	r.enqueue("old-normal", bot.PriorityNormal, "")
+	r.clock.Add(time.Minute)
+	r.enqueue("vip", bot.PriorityVIP, "")
+	r.clock.Add(time.Minute)
+	r.enqueue("new-normal", bot.PriorityNormal, "")
+	r.clock.Add(time.Minute)
+	r.enqueue("frustrated", bot.PriorityHigh, "")
+
+	waiting, err := r.queue.Tickets(r.ctx, handoff.Filter{Status: handoff.StatusQueued})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, tk := range waiting {
+		order = append(order, tk.ConversationID)
+	}
+	want := []string{"vip", "frustrated", "old-normal", "new-normal"}
+	if !slices.Equal(order, want) {
+		t.Fatalf("queue order %v, want %v", order, want)
+	}
+	for i, id := range want {
+		p, err := r.queue.Position(r.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Position != i+1 {
+			t.Errorf("%s is at position %d, want %d", id, p.Position, i+1)
+		}
+	}
+
+	// Ann, who takes one conversation at a time, comes online: she gets
+	// the head of the queue, and each time she frees up, the next one.
+	r.online("ann")
+	for _, id := range want {
+		tk := r.ticket(id)
+		if tk.Agent != "ann" {
+			t.Fatalf("ann should have %s now; it is %s with %q", id, tk.Status, tk.Agent)
+		}
+		if _, err := r.queue.Resolve(r.ctx, id, "ann"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestTeamComesFromTheTagsOfTheCustomersLastTopic(t *testing.T) {
+	r := newRig(t, handoff.Options{
+		Teams:       map[string]string{"returns": "logistics"},
+		ArticleTags: func(id string) []string { return map[string][]string{"return-label": {"shipping", "returns"}}[id] },
+	})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.agent("bob", handoff.RoleAgent, 0, "logistics")
+	r.online("ann", "bob")
+	c, cust := r.conversation("con_1", bot.PriorityNormal, "")
+	cust.Topics = []bot.Topic{{ArticleID: "return-label", Title: "Print a return label"}, {ArticleID: "other"}}
+	if err := r.queue.Enqueue(r.ctx, c, cust); err != nil {
+		t.Fatal(err)
+	}
+	if tk := r.ticket("con_1"); tk.Team != "logistics" || tk.Agent != "bob" {
+		t.Errorf("ticket is for team %q with %q, want logistics with bob", tk.Team, tk.Agent)
+	}
+}
+
+func TestManualAssignmentLeavesTicketsForAgentsToClaim(t *testing.T) {
+	r := newRig(t, handoff.Options{ManualAssign: true})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	if tk := r.enqueue("con_1", bot.PriorityNormal, "ann"); tk.Status != handoff.StatusQueued || tk.Agent != "" {
+		t.Fatalf("with manual assignment the ticket should wait, got %s with %q", tk.Status, tk.Agent)
+	}
+	if _, err := r.queue.Claim(r.ctx, "con_1", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if state, owner := r.conversationState("con_1"); state != bot.StateAgent || owner != "ann" {
+		t.Errorf("after the claim the conversation is %s/%q, want agent/ann", state, owner)
+	}
+}
+
+func TestATicketTransferredToATeamWaitsForThatTeam(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.agent("bob", handoff.RoleAgent, 0)
+	r.agent("pat", handoff.RoleAgent, 0, "payments")
+	r.online("ann", "bob")
+	first := r.enqueue("con_1", bot.PriorityNormal, "").Agent
+	if _, err := r.queue.Transfer(r.ctx, "con_1", first, handoff.Target{Team: "payments"}); err != nil {
+		t.Fatal(err)
+	}
+	if tk := r.ticket("con_1"); tk.Status != handoff.StatusQueued || tk.Agent != "" {
+		t.Fatalf("with nobody of payments online the ticket should wait; it is %s with %q", tk.Status, tk.Agent)
+	}
+	r.online("pat")
+	if tk := r.ticket("con_1"); tk.Agent != "pat" {
+		t.Errorf("once pat of payments is online the ticket is with %q, want pat", tk.Agent)
+	}
+}
