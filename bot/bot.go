@@ -89,6 +89,12 @@ type Conversation struct {
 	Priority      int    `json:"priority,omitempty"`
 	// Failures counts consecutive turns the bot could not help with.
 	Failures int `json:"failures,omitempty"`
+	// Rating (1-5) and RatingComment are the customer's answer to the
+	// satisfaction survey sent when an agent resolved the conversation.
+	Rating        int    `json:"rating,omitempty"`
+	RatingComment string `json:"rating_comment,omitempty"`
+	// SurveyState is where the survey stands: "", "asked", "comment", "done".
+	SurveyState string `json:"survey_state,omitempty"`
 }
 
 // Sender is who wrote a message.
@@ -138,8 +144,10 @@ type Message struct {
 	ClientID string    `json:"client_id,omitempty"`
 	Time     time.Time `json:"time"`
 	Decision *Decision `json:"decision,omitempty"`
-	// Agent is the id of the agent who wrote it.
-	Agent string `json:"agent,omitempty"`
+	// Agent is the id of the agent who wrote it, AgentName how the
+	// customer sees them.
+	Agent     string `json:"agent,omitempty"`
+	AgentName string `json:"agent_name,omitempty"`
 	// Internal marks an agent's private note, never shown to the customer.
 	Internal bool `json:"internal,omitempty"`
 }

@@ -39,7 +39,10 @@ type Options struct {
 	// VisitGap is how long a customer must be away for their return to be
 	// a new visit, greeted again (default 30 minutes).
 	VisitGap time.Duration
-	Log      *slog.Logger
+	// AgentName returns how an agent is shown to customers (default "our
+	// team").
+	AgentName func(agentID string) string
+	Log       *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -76,6 +79,12 @@ func NewEngine(a Answerer, st Store, bus *Bus, opts Options) *Engine {
 	}
 	return &Engine{kb: a, store: st, bus: bus, opts: opts}
 }
+
+// SetHandoff sets where conversations that need a person go. The queue
+// and the engine need each other (the queue changes a conversation's owner
+// through the engine), so the queue is set after both exist; call it
+// before the engine handles any message.
+func (e *Engine) SetHandoff(h Handoff) { e.opts.Handoff = h }
 
 // Bus returns the engine's event bus.
 func (e *Engine) Bus() *Bus { return e.bus }
@@ -253,38 +262,57 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 	if len(text) > MaxTextLen {
 		return Message{}, fmt.Errorf("message longer than %d bytes", MaxTextLen)
 	}
+	in.Text = text
+	stored, handoff, err := e.handle(ctx, in)
+	if handoff != nil {
+		// The queue is told outside the conversation's lock: routing may
+		// hand the conversation straight to an agent (SetOwner), which
+		// takes that lock.
+		e.enqueue(ctx, handoff)
+	}
+	return stored, err
+}
+
+// pendingHandoff is a conversation a turn moved to the queue, for Handle
+// to enqueue once the conversation's lock is released.
+type pendingHandoff struct {
+	conv Conversation
+	cust Customer
+}
+
+func (e *Engine) handle(ctx context.Context, in Inbound) (Message, *pendingHandoff, error) {
 	unlock := e.lock(in.ConversationID)
 	defer unlock()
 	conv, err := e.store.Conversation(ctx, in.ConversationID)
 	if err != nil {
-		return Message{}, err
+		return Message{}, nil, err
 	}
 	stored, dup, err := e.store.Append(ctx, Message{
-		ConversationID: conv.ID, From: FromCustomer, Text: text, Payload: in.Payload,
+		ConversationID: conv.ID, From: FromCustomer, Text: in.Text, Payload: in.Payload,
 		ClientID: in.ClientID, Time: e.opts.Now().UTC(),
 	})
 	if err != nil {
-		return Message{}, fmt.Errorf("store customer message: %w", err)
+		return Message{}, nil, fmt.Errorf("store customer message: %w", err)
 	}
 	if in.OnStored != nil {
 		in.OnStored(stored, dup)
 	}
 	if dup {
-		return stored, nil
+		return stored, nil, nil
 	}
 	conv.LastSeq = stored.Seq
 	e.bus.Publish(Event{Kind: EventMessage, ConversationID: conv.ID, Message: &stored})
 	if conv.State == StateClosed {
 		if err := e.setState(ctx, conv, StateBot); err != nil {
-			return stored, err
+			return stored, nil, err
 		}
 	}
 	if conv.State != StateBot {
-		return stored, nil
+		return stored, nil, nil
 	}
 	cust, err := e.store.Customer(ctx, conv.CustomerID)
 	if err != nil {
-		return stored, fmt.Errorf("load customer: %w", err)
+		return stored, nil, fmt.Errorf("load customer: %w", err)
 	}
 	t := &turn{e: e, conv: conv, cust: cust, msg: stored}
 	if err := t.respond(ctx); err != nil {
@@ -292,9 +320,12 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 		// The customer's message is safe; tell them something went wrong
 		// rather than leaving them waiting.
 		_, _ = e.say(ctx, conv, Message{From: FromSystem, Text: "Sorry, something went wrong on our side. Please try again, or ask for a person."})
-		return stored, err
+		return stored, nil, err
 	}
-	return stored, nil
+	if t.handedOff {
+		return stored, &pendingHandoff{conv: *conv, cust: *cust}, nil
+	}
+	return stored, nil, nil
 }
 
 // say stores a message in the conversation and publishes it.

@@ -14,6 +14,9 @@ type turn struct {
 	conv *Conversation
 	cust *Customer
 	msg  Message
+	// handedOff: the turn moved the conversation to the queue; Handle
+	// enqueues it once the conversation's lock is released.
+	handedOff bool
 }
 
 // Quick-reply payloads the bot offers and understands.
@@ -40,6 +43,9 @@ const (
 
 func (t *turn) respond(ctx context.Context) error {
 	m := t.msg
+	if done, err := t.survey(ctx); done || err != nil {
+		return err
+	}
 	switch p := m.Payload; {
 	case p == PayloadHuman:
 		return t.handoff(ctx, "requested", PriorityNormal, "")
@@ -238,11 +244,7 @@ func (t *turn) handoff(ctx context.Context, reason string, priority int, detail 
 		return err
 	}
 	t.e.opts.Log.Info("handoff", "conversation", t.conv.ID, "customer", t.cust.ID, "reason", reason, "detail", detail, "priority", priority)
-	if t.e.opts.Handoff != nil {
-		if err := t.e.opts.Handoff.Enqueue(ctx, *t.conv, *t.cust); err != nil {
-			return fmt.Errorf("enqueue hand-off: %w", err)
-		}
-	}
+	t.handedOff = true
 	return nil
 }
 

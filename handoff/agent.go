@@ -292,3 +292,27 @@ func usableAgent(ctx context.Context, st AgentStore, id string) (*Agent, error) 
 	}
 	return a, nil
 }
+
+// Enable lets a disabled agent log in and be routed to again.
+func (as *Agents) Enable(ctx context.Context, id string) error {
+	a, err := as.store.Agent(ctx, id)
+	if err != nil {
+		return fmt.Errorf("enable agent %s: %w", id, err)
+	}
+	if a.Disabled {
+		a.Disabled = false
+		if err := as.store.SaveAgent(ctx, a); err != nil {
+			return fmt.Errorf("enable agent %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// ByEmail returns the agent with the email address, or ErrNotFound.
+func (as *Agents) ByEmail(ctx context.Context, email string) (*Agent, error) {
+	a, err := as.store.AgentByEmail(ctx, email)
+	if err != nil {
+		return nil, fmt.Errorf("find agent %s: %w", email, err)
+	}
+	return a, nil
+}

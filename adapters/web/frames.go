@@ -79,7 +79,7 @@ const (
 )
 
 func toFrame(m bot.Message) messageFrame {
-	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.Agent, Time: m.Time}
+	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.AgentName, Time: m.Time}
 	if m.From == bot.FromCustomer {
 		f.ID = m.ClientID
 	}

@@ -90,13 +90,7 @@ func (s *settings) get(name string) string {
 
 // list returns a comma-separated setting as a list.
 func (s *settings) list(name string) []string {
-	var out []string
-	for _, p := range strings.Split(s.get(name), ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return splitList(s.get(name))
 }
 
 func (s *settings) float(name string) (float64, error) {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // business hours in any zone, on hosts without zoneinfo
 )
 
 func main() {
@@ -55,6 +56,8 @@ Usage:
   frontdesk index [--check] [--content DIR] [--data DIR]
                                                validate the content, or build the stored index
   frontdesk customer list|show|set ...         look up and edit customer profiles
+  frontdesk agent add|list|passwd|disable|enable ...
+                                               manage the people who answer in the console
   frontdesk version                            print the version
 
 Every flag has an environment twin: --data-dir is FRONTDESK_DATA_DIR.
@@ -84,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runIndex(ctx, rest, stdout, stderr)
 	case "customer":
 		return runCustomer(ctx, rest, stdout, stderr)
+	case "agent":
+		return runAgent(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "frontdesk", version)
 		return nil

@@ -11,13 +11,16 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/bot/boltstore"
 	"github.com/frontdesk/frontdesk/content"
+	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -34,6 +37,12 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("greeting", "", "first message to a new customer (default: a built-in greeting)")
 	s.add("visit-gap", "30m", "how long a customer must be away to be welcomed back as a new visit")
 	s.add("log-level", "info", "log level: debug, info, warn, error")
+	s.add("business-hours", "", `when people answer, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00" (default: always)`)
+	s.add("holidays", "", "comma-separated dates (2026-12-25) when nobody answers")
+	s.add("timezone", "UTC", "IANA time zone of the business hours, e.g. Europe/Berlin")
+	s.add("teams", "", "comma-separated tag=team pairs routing topics to teams, e.g. warranty=repairs,invoice=billing")
+	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
+	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	return s
 }
 
@@ -97,13 +106,32 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 
+	qopts, err := queueOptions(cfg, k)
+	if err != nil {
+		return err
+	}
+	qopts.Log = log
+	agents := handoff.NewAgents(db, handoff.AgentsOptions{Log: log})
 	bus := bot.NewBus()
 	engine := bot.NewEngine(k, db, bus, bot.Options{
 		Greeting:     cfg.get("greeting"),
 		HumanPhrases: cfg.list("human-phrases"),
 		VisitGap:     visitGap,
 		Log:          log,
+		AgentName: func(id string) string {
+			if a, err := agents.Agent(context.Background(), id); err == nil {
+				return a.Name
+			}
+			return ""
+		},
 	})
+	queue := handoff.NewQueue(db, engine, qopts)
+	engine.SetHandoff(queue)
+	var bg sync.WaitGroup
+	bgctx, stopBG := context.WithCancel(ctx)
+	defer func() { stopBG(); bg.Wait() }()
+	bg.Go(func() { queue.Run(bgctx) })
+	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	assets, err := fs.Sub(content.FS, "web")
 	if err != nil {
 		return err
@@ -158,4 +186,47 @@ func baseURL(a net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// queueOptions reads the hand-off settings: business hours, teams, manual
+// assignment and SLAs.
+func queueOptions(cfg *settings, k *kb.KB) (handoff.Options, error) {
+	var o handoff.Options
+	hours, err := handoff.ParseHours(cfg.get("business-hours"), cfg.get("holidays"), cfg.get("timezone"))
+	if err != nil {
+		return o, usageError{fmt.Sprintf("business hours: %v", err)}
+	}
+	o.Hours = hours
+	for _, pair := range cfg.list("teams") {
+		tag, team, ok := strings.Cut(pair, "=")
+		if !ok || strings.TrimSpace(tag) == "" || strings.TrimSpace(team) == "" {
+			return o, usageError{fmt.Sprintf("teams: %q is not tag=team", pair)}
+		}
+		if o.Teams == nil {
+			o.Teams = map[string]string{}
+		}
+		o.Teams[strings.TrimSpace(tag)] = strings.TrimSpace(team)
+	}
+	if o.ManualAssign, err = strconv.ParseBool(cfg.get("manual-assign")); err != nil {
+		return o, usageError{fmt.Sprintf("manual-assign: %q is not true or false", cfg.get("manual-assign"))}
+	}
+	for _, pair := range cfg.list("sla") {
+		p, d, ok := strings.Cut(pair, "=")
+		prio, perr := strconv.Atoi(strings.TrimSpace(p))
+		wait, derr := time.ParseDuration(strings.TrimSpace(d))
+		if !ok || perr != nil || derr != nil || prio < 0 || wait <= 0 {
+			return o, usageError{fmt.Sprintf("sla: %q is not priority=duration such as 0=5m", pair)}
+		}
+		if o.SLA == nil {
+			o.SLA = handoff.DefaultSLA()
+		}
+		o.SLA[prio] = wait
+	}
+	o.ArticleTags = func(id string) []string {
+		if a, ok := k.Article(id); ok {
+			return a.Tags
+		}
+		return nil
+	}
+	return o, nil
 }

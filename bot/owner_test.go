@@ -1,0 +1,179 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/kb"
+)
+
+// queueRig is an engine wired to the real agent queue, with one agent.
+type queueRig struct {
+	*rig
+	queue *handoff.Queue
+	agent *handoff.Agent
+}
+
+func newQueueRig(t *testing.T, online bool) *queueRig {
+	t.Helper()
+	r := newRig(t, kb.Thresholds{})
+	agents := handoff.NewAgents(r.db, handoff.AgentsOptions{PasswordCost: bcrypt.MinCost})
+	a, err := agents.Add(context.Background(), handoff.NewAgent{Name: "Ana", Email: "ana@example.com", Role: handoff.RoleAgent, Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.engine = bot.NewEngine(shopKB(t, kb.Thresholds{}), r.db, bot.NewBus(), bot.Options{
+		Now: r.clock.Now,
+		AgentName: func(id string) string {
+			if a, err := agents.Agent(context.Background(), id); err == nil {
+				return a.Name
+			}
+			return ""
+		},
+	})
+	q := handoff.NewQueue(r.db, r.engine, handoff.Options{Now: r.clock.Now})
+	r.engine.SetHandoff(q)
+	if online {
+		if err := q.Heartbeat(context.Background(), a.ID, handoff.PresenceOnline); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &queueRig{rig: r, queue: q, agent: a}
+}
+
+func texts(ms []bot.Message) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, string(m.From)+": "+m.Text)
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestAHandOffReachesAnOnlineAgentWhoAloneMaySpeak(t *testing.T) {
+	r := newQueueRig(t, true)
+	ctx := context.Background()
+	s := r.start("v")
+	replies := r.say(s.Conversation.ID, "can I talk to a real person")
+	c := r.conv(s.Conversation.ID)
+	if c.State != bot.StateAgent || c.Agent != r.agent.ID {
+		t.Fatalf("conversation %s owned by %q, want the online agent; bot said:\n%s", c.State, c.Agent, texts(replies))
+	}
+	if !strings.Contains(texts(replies), "Ana from our team has joined") {
+		t.Errorf("the customer was not told who joined:\n%s", texts(replies))
+	}
+	if replies := r.say(s.Conversation.ID, "how do I return a lamp"); len(replies) != 0 {
+		t.Errorf("the bot answered while the agent owns the conversation:\n%s", texts(replies))
+	}
+	if _, err := r.engine.AgentSay(ctx, s.Conversation.ID, "agt_someone_else", "hi", false); !errors.Is(err, bot.ErrNotOwner) {
+		t.Errorf("another agent replied: err %v, want ErrNotOwner", err)
+	}
+	if _, err := r.engine.AgentSay(ctx, s.Conversation.ID, r.agent.ID, "Hello, I can help with the return.", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.engine.AgentSay(ctx, s.Conversation.ID, "agt_supervisor", "check the order first", true); err != nil {
+		t.Fatalf("a private note: %v", err)
+	}
+	seen, _ := r.engine.Messages(ctx, s.Conversation.ID, 0)
+	all, _ := r.db.Messages(ctx, s.Conversation.ID, 0)
+	if len(all) != len(seen)+1 || strings.Contains(texts(seen), "check the order first") {
+		t.Errorf("the customer can see the private note:\n%s", texts(seen))
+	}
+	if last := seen[len(seen)-1]; last.From != bot.FromAgent || last.AgentName != "Ana" {
+		t.Errorf("agent reply %+v, want from agent Ana", last)
+	}
+}
+
+func TestResolveSurveyThenTheBotAnswersAgain(t *testing.T) {
+	r := newQueueRig(t, true)
+	ctx := context.Background()
+	s := r.start("v")
+	r.say(s.Conversation.ID, "human please")
+	if _, err := r.queue.Resolve(ctx, s.Conversation.ID, r.agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.engine.Survey(ctx, s.Conversation.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := r.conv(s.Conversation.ID)
+	if c.State != bot.StateBot {
+		t.Fatalf("after resolve the conversation is %s, want bot", c.State)
+	}
+	ms, _ := r.db.Messages(ctx, s.Conversation.ID, c.LastSeq-1)
+	if p := payloads(ms[len(ms)-1]); len(p) != 5 || p[4] != "survey:5" {
+		t.Fatalf("survey offers %v, want ratings 1-5", p)
+	}
+	r.choose(s.Conversation.ID, "survey:4")
+	r.choose(s.Conversation.ID, bot.PayloadSurveyComment)
+	r.say(s.Conversation.ID, "quick and friendly")
+	c = r.conv(s.Conversation.ID)
+	if c.Rating != 4 || c.RatingComment != "quick and friendly" {
+		t.Errorf("rating %d %q, want 4 and the comment", c.Rating, c.RatingComment)
+	}
+	replies := r.say(s.Conversation.ID, "how do I return a lamp")
+	if len(replies) == 0 || replies[0].Decision == nil || replies[0].Decision.ArticleID != "return-item" {
+		t.Errorf("after the survey the bot did not answer:\n%s", texts(replies))
+	}
+	if c := r.conv(s.Conversation.ID); c.State != bot.StateBot {
+		t.Errorf("the conversation bounced back to %s", c.State)
+	}
+}
+
+func TestANewQuestionIsNotTakenForASurveyComment(t *testing.T) {
+	r := newQueueRig(t, true)
+	ctx := context.Background()
+	s := r.start("v")
+	r.say(s.Conversation.ID, "human please")
+	r.queue.Resolve(ctx, s.Conversation.ID, r.agent.ID)
+	r.engine.Survey(ctx, s.Conversation.ID)
+	r.choose(s.Conversation.ID, "survey:2")
+	replies := r.say(s.Conversation.ID, "how long does delivery take")
+	if len(replies) == 0 || replies[0].Decision == nil || replies[0].Decision.ArticleID != "delivery-times" {
+		t.Errorf("a question after rating was not answered:\n%s", texts(replies))
+	}
+	if c := r.conv(s.Conversation.ID); c.Rating != 2 || c.RatingComment != "" {
+		t.Errorf("rating %d comment %q", c.Rating, c.RatingComment)
+	}
+}
+
+func TestReturnToBotTellsTheCustomer(t *testing.T) {
+	r := newQueueRig(t, true)
+	ctx := context.Background()
+	s := r.start("v")
+	r.say(s.Conversation.ID, "human please")
+	before := r.conv(s.Conversation.ID).LastSeq
+	if _, err := r.queue.ReturnToBot(ctx, s.Conversation.ID, r.agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := r.db.Messages(ctx, s.Conversation.ID, before)
+	if !strings.Contains(texts(ms), "back with the virtual assistant") || r.conv(s.Conversation.ID).State != bot.StateBot {
+		t.Errorf("after return to bot: %s\n%s", r.conv(s.Conversation.ID).State, texts(ms))
+	}
+}
+
+func TestAFailedEnqueueGivesTheConversationBackToTheBot(t *testing.T) {
+	r := newRig(t, kb.Thresholds{})
+	// A queue whose storage is gone: Enqueue fails as it would on a
+	// broken disk.
+	broken, err := boltstore.Open(filepath.Join(t.TempDir(), "broken.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken.Close()
+	r.engine.SetHandoff(handoff.NewQueue(broken, r.engine, handoff.Options{}))
+	s := r.start("v")
+	replies := r.say(s.Conversation.ID, "agent please")
+	if c := r.conv(s.Conversation.ID); c.State != bot.StateBot {
+		t.Errorf("state %s after a failed hand-off, want bot (nobody would answer otherwise)", c.State)
+	}
+	if !strings.Contains(texts(replies), "couldn't reach our team") {
+		t.Errorf("the customer was not told:\n%s", texts(replies))
+	}
+}
