@@ -1,0 +1,98 @@
+package console
+
+import (
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+)
+
+// Routes registers the console on mux:
+//
+//	GET  /console                      the console page
+//	GET  /console/console.js           its script
+//	GET  /console/console.css          its styles
+//	POST /api/agent/login              start a session (cookie and token)
+//	POST /api/agent/logout             end it
+//	GET  /api/agent/me                 who is logged in
+//	POST /api/agent/presence           set presence without a websocket
+//	GET  /api/agent/queue              waiting tickets, and the agent's own
+//	GET  /api/agent/conversations/{id} transcript, customer, suggestions
+//	POST /api/agent/conversations/{id}/claim
+//	POST /api/agent/conversations/{id}/messages
+//	POST /api/agent/conversations/{id}/transfer
+//	POST /api/agent/conversations/{id}/escalate
+//	POST /api/agent/conversations/{id}/resolve
+//	POST /api/agent/conversations/{id}/return-to-bot
+//	POST /api/agent/customers/{id}     segment, dedicated agent
+//	GET  /api/agent/agents             agents with presence and load, teams
+//	GET  /api/agent/canned             canned replies
+//	GET  /api/agent/articles?q=        knowledge base search
+//	GET  /api/agent/dashboard          supervisors' overview
+//	GET  /api/agent/ws                 the agent websocket
+//
+// docs/agent-api.md is the contract.
+func (s *Server) Routes(mux *http.ServeMux) {
+	mux.Handle("GET /console", s.handleAsset("index.html"))
+	mux.Handle("GET /console/{$}", http.RedirectHandler("/console", http.StatusMovedPermanently))
+	mux.Handle("GET /console/console.js", s.handleAsset("console.js"))
+	mux.Handle("GET /console/console.css", s.handleAsset("console.css"))
+
+	mux.Handle("POST /api/agent/login", s.handleLogin())
+	mux.Handle("POST /api/agent/logout", s.handleLogout())
+	mux.Handle("GET /api/agent/me", s.handleMe())
+	mux.Handle("POST /api/agent/presence", s.handlePresence())
+	mux.Handle("GET /api/agent/queue", s.handleQueue())
+	mux.Handle("GET /api/agent/conversations/{id}", s.handleConversation())
+	mux.Handle("POST /api/agent/conversations/{id}/claim", s.handleClaim())
+	mux.Handle("POST /api/agent/conversations/{id}/messages", s.handleMessage())
+	mux.Handle("POST /api/agent/conversations/{id}/transfer", s.handleTransfer())
+	mux.Handle("POST /api/agent/conversations/{id}/escalate", s.handleEscalate())
+	mux.Handle("POST /api/agent/conversations/{id}/resolve", s.handleResolve())
+	mux.Handle("POST /api/agent/conversations/{id}/return-to-bot", s.handleReturnToBot())
+	mux.Handle("POST /api/agent/customers/{id}", s.handleCustomer())
+	mux.Handle("GET /api/agent/agents", s.handleAgents())
+	mux.Handle("GET /api/agent/canned", s.handleCanned())
+	mux.Handle("GET /api/agent/articles", s.handleArticles())
+	mux.Handle("GET /api/agent/dashboard", s.handleDashboard())
+	mux.Handle("GET /api/agent/ws", s.handleWS())
+	// Anything else under the API answers in JSON too.
+	mux.Handle("/api/agent/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	}))
+}
+
+// csp lets the console page load its own script and styles and talk to
+// its own server, and nothing else: no inline script, no framing.
+func csp(r *http.Request) string {
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self' ws://" + r.Host + " wss://" + r.Host + "; " +
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
+// handleAsset serves one embedded file of the console.
+func (s *Server) handleAsset(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Assets == nil {
+			http.NotFound(w, r)
+			return
+		}
+		data, err := fs.ReadFile(s.opts.Assets, name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
+		if name == "index.html" {
+			h.Set("Content-Type", "text/html; charset=utf-8")
+		}
+		h.Set("Content-Security-Policy", csp(r))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		// Small files; always revalidate so that an upgrade shows at once.
+		h.Set("Cache-Control", "no-cache")
+		w.Write(data)
+	})
+}

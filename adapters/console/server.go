@@ -1,0 +1,181 @@
+// Package console is the agent side of Frontdesk on the web: the agent
+// API (/api/agent/..., JSON over HTTP, the contract docs/agent-api.md
+// specifies), the agent websocket that streams queue changes and
+// conversation events, and the console page served from embedded assets.
+//
+// The package holds no state of its own that matters: sessions and
+// agents belong to handoff.Agents, tickets to handoff.Queue, conversations
+// to the bot engine. It decides who may see and do what (see canRead and
+// the handlers), turns requests into calls on those, and turns their
+// errors into HTTP statuses.
+package console
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/kb"
+)
+
+// Suggester is what the console needs of the knowledge base.
+type Suggester interface {
+	Search(ctx context.Context, q string) ([]kb.Hit, error)
+	Article(id string) (*kb.Article, bool)
+}
+
+// Canned is a ready-made reply offered in the console. In Text,
+// "{name}" stands for the customer's first name (or "there").
+type Canned struct{ Title, Text string }
+
+// Options configure the console. The zero value is usable, but without
+// Assets the console page is not served (the API still is).
+type Options struct {
+	Assets         fs.FS    // index.html, console.js, console.css (content/console)
+	AllowedOrigins []string // besides same-origin, for the agent websocket
+	Canned         []Canned // canned replies offered in the console
+	Teams          []string // team names, for transfer
+	Log            *slog.Logger
+}
+
+// Limits and timings of the agent websocket.
+const (
+	maxFrame     = 8 << 10          // largest frame a console may send
+	sendQueue    = 256              // frames waiting for a slow console
+	pingInterval = 30 * time.Second // server pings this often
+	readTimeout  = 60 * time.Second // a console silent for longer is dropped
+	writeWait    = 10 * time.Second
+	maxWatched   = 20 // conversations one connection may watch at once
+)
+
+// Server serves the agent console and its API.
+type Server struct {
+	engine *bot.Engine
+	queue  *handoff.Queue
+	agents *handoff.Agents
+	kb     Suggester
+	opts   Options
+
+	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	shutting bool
+	wg       sync.WaitGroup
+}
+
+// NewServer returns the console for the engine, queue and agents, with
+// suggestions from k. It starts no goroutine: each agent websocket runs on
+// the goroutines of its request until it closes or Shutdown is called.
+func NewServer(e *bot.Engine, q *handoff.Queue, a *handoff.Agents, k Suggester, opts Options) *Server {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{engine: e, queue: q, agents: a, kb: k, opts: opts, conns: map[*conn]struct{}{}}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s
+}
+
+// checkOrigin allows requests without an Origin header (not from a
+// browser, so no cross-site risk), the server's own origin and the
+// configured ones. Everything else is refused and logged.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	if s.originAllowed(r) {
+		return true
+	}
+	s.opts.Log.Warn("console origin refused", "origin", r.Header.Get("Origin"), "host", r.Host, "path", r.URL.Path)
+	return false
+}
+
+// originAllowed reports whether the request's Origin, if any, is this
+// server or one of Options.AllowedOrigins.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, a := range s.opts.AllowedOrigins {
+		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// Shutdown closes every agent websocket with code 1001 (going away; the
+// console reconnects when the server is back) and waits for them to
+// finish, or for ctx. Websockets opened afterwards are refused.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutting = true
+	for c := range s.conns {
+		c.goAway(websocket.CloseGoingAway, "server shutting down")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// track registers a websocket; false once shutting down.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+// untrack forgets a closed websocket. It reports whether it was the
+// agent's last one, so that the agent can be signed off at once rather
+// than when its heartbeat times out. The caller calls s.wg.Done when it
+// has finished with the connection.
+func (s *Server) untrack(c *conn) (last bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	for o := range s.conns {
+		if o.agent.ID == c.agent.ID {
+			return false
+		}
+	}
+	return true
+}
+
+// endSession closes the websockets opened with the session whose token
+// hash is given: a logged-out console stops receiving at once.
+func (s *Server) endSession(tokenHash []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if bytes.Equal(c.tokenHash, tokenHash) {
+			c.goAway(websocket.ClosePolicyViolation, "logged out")
+		}
+	}
+}
