@@ -302,6 +302,9 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, *pendingHando
 	}
 	conv.LastSeq = stored.Seq
 	e.bus.Publish(Event{Kind: EventMessage, ConversationID: conv.ID, Message: &stored})
+	if err := e.noteEmail(ctx, conv.CustomerID, stored.Text); err != nil {
+		e.opts.Log.Error("save email from message", "conversation", conv.ID, "err", err)
+	}
 	if conv.State == StateClosed {
 		if err := e.setState(ctx, conv, StateBot); err != nil {
 			return stored, nil, err
@@ -326,6 +329,22 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, *pendingHando
 		return stored, &pendingHandoff{conv: *conv, cust: *cust}, nil
 	}
 	return stored, nil, nil
+}
+
+// noteEmail keeps an email address the customer wrote in a message (in
+// any state: a customer waiting outside business hours leaves one for the
+// reply).
+func (e *Engine) noteEmail(ctx context.Context, customerID, text string) error {
+	email := mentionedEmail(text)
+	if email == "" {
+		return nil
+	}
+	c, err := e.store.Customer(ctx, customerID)
+	if err != nil || strings.EqualFold(c.Email, email) {
+		return err
+	}
+	c.Email = email
+	return e.store.SaveCustomer(ctx, c)
 }
 
 // say stores a message in the conversation and publishes it.

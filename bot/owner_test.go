@@ -177,3 +177,26 @@ func TestAFailedEnqueueGivesTheConversationBackToTheBot(t *testing.T) {
 		t.Errorf("the customer was not told:\n%s", texts(replies))
 	}
 }
+
+func TestAnEmailInTheConversationIsKeptEvenWhileWaiting(t *testing.T) {
+	r := newQueueRig(t, false)
+	ctx := context.Background()
+	s := r.start("v")
+	replies := r.say(s.Conversation.ID, "my email is ana@example.com")
+	if len(replies) != 1 || !strings.Contains(replies[0].Text, "ana@example.com") {
+		t.Errorf("bot said:\n%s", texts(replies))
+	}
+	r.say(s.Conversation.ID, "talk to a human")
+	r.say(s.Conversation.ID, "Please write to ana.b@example.org instead, my lamp is broken")
+	c, err := r.db.Customer(ctx, s.Customer.ID)
+	if err != nil || c.Email != "ana.b@example.org" {
+		t.Errorf("customer email %q, %v; want the address left while waiting", c.Email, err)
+	}
+	// A question that mentions an address is still a question.
+	r2 := newQueueRig(t, false)
+	s2 := r2.start("w")
+	replies = r2.say(s2.Conversation.ID, "i forgot my password for bo@example.com")
+	if len(replies) == 0 || replies[0].Decision == nil || replies[0].Decision.Kind != "answer" {
+		t.Errorf("a question with an address was not answered:\n%s", texts(replies))
+	}
+}

@@ -159,6 +159,27 @@ func introducedName(text string) string {
 	return string(r)
 }
 
+var emailRe = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
+
+// mentionedEmail returns the first email address in text, or "".
+func mentionedEmail(text string) string {
+	return emailRe.FindString(text)
+}
+
+// onlyEmail reports whether text is just an email address, perhaps with
+// "my email is" around it: a message that gives it rather than asks.
+func onlyEmail(text string) bool {
+	rest := words(emailRe.ReplaceAllString(text, " "))
+	for _, w := range rest {
+		switch w {
+		case "my", "email", "e", "mail", "address", "is", "it's", "its", "here", "you", "can", "reach", "me", "at", "contact":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // weak reports whether a question is too short to stand alone, so it is
 // read together with the previous one ("and abroad?").
 func weak(text string) bool {

@@ -90,6 +90,10 @@ func (t *turn) respond(ctx context.Context) error {
 		}
 		return t.reply(ctx, Message{Text: fmt.Sprintf("Nice to meet you, %s! How can I help?", name), Decision: &Decision{Kind: "smalltalk", Reason: "name"}})
 	}
+	if email := mentionedEmail(text); email != "" && onlyEmail(text) {
+		t.cust.Email = email // stored by Handle already
+		return t.reply(ctx, Message{Text: fmt.Sprintf("Thanks, I've noted your email address, %s. How can I help?", email), Decision: &Decision{Kind: "smalltalk", Reason: "email"}})
+	}
 	if kind := smalltalk(text); kind != "" {
 		return t.smalltalk(ctx, kind)
 	}
