@@ -1,8 +1,9 @@
 package handoff
 
 import (
-	"sync"
 	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
 )
 
 // EventKind says what happened in the queue.
@@ -34,76 +35,8 @@ type Event struct {
 	At       time.Time `json:"at"`
 }
 
-// Subscription receives queue events until it is closed.
-type Subscription struct {
-	n      *notifier
-	c      chan Event
-	mu     sync.Mutex
-	closed bool
-	lagged bool
-}
-
-// C delivers the events in the order they happened. It is closed by Close,
-// or when the subscriber fell behind (see Lagged).
-func (s *Subscription) C() <-chan Event { return s.c }
-
-// Lagged reports whether the subscription was dropped because its buffer
-// was full. A lagging subscriber has missed events and should reload the
-// queue (Queue.Tickets) and subscribe again.
-func (s *Subscription) Lagged() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lagged
-}
-
-// Close ends the subscription. It is safe to call more than once.
-func (s *Subscription) Close() {
-	s.n.mu.Lock()
-	delete(s.n.subs, s)
-	s.n.mu.Unlock()
-	s.shut(false)
-}
-
-func (s *Subscription) shut(lagged bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed, s.lagged = true, lagged
-		close(s.c)
-	}
-}
-
-// notifier fans events out without ever blocking the publisher: a
-// subscriber whose buffer is full is dropped.
-type notifier struct {
-	mu   sync.Mutex
-	subs map[*Subscription]struct{}
-}
-
-func (n *notifier) subscribe(buffer int) *Subscription {
-	s := &Subscription{n: n, c: make(chan Event, max(buffer, 1))}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.subs == nil {
-		n.subs = map[*Subscription]struct{}{}
-	}
-	n.subs[s] = struct{}{}
-	return s
-}
-
-func (n *notifier) publish(e Event) {
-	n.mu.Lock()
-	var lagging []*Subscription
-	for s := range n.subs {
-		select {
-		case s.c <- e:
-		default:
-			lagging = append(lagging, s)
-			delete(n.subs, s)
-		}
-	}
-	n.mu.Unlock()
-	for _, s := range lagging {
-		s.shut(true)
-	}
-}
+// Subscription receives queue events until it is closed. Its C delivers
+// the events in the order they happened; it is closed by Close, or when
+// the subscriber fell behind (Lagged): a lagging subscriber has missed
+// events and should reload the queue (Queue.Tickets) and subscribe again.
+type Subscription = bot.Sub[Event]

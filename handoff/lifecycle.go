@@ -74,7 +74,7 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 		return t, fmt.Errorf("transfer %s: set owner: %w", conversationID, err)
 	}
 	q.opts.Log.Info("ticket transferred", "conversation", conversationID, "agent", by, "to_agent", to.Agent, "to_team", to.Team)
-	q.events.publish(Event{Kind: EventTransferred, Ticket: &t, Agent: to.Agent, At: now})
+	q.events.Publish("", Event{Kind: EventTransferred, Ticket: &t, Agent: to.Agent, At: now})
 	return t, q.dispatch(ctx)
 }
 
@@ -113,7 +113,7 @@ func (q *Queue) Escalate(ctx context.Context, conversationID, by string) (Ticket
 		return t, fmt.Errorf("escalate %s: set owner: %w", conversationID, err)
 	}
 	q.opts.Log.Info("ticket escalated", "conversation", conversationID, "agent", by)
-	q.events.publish(Event{Kind: EventEscalated, Ticket: &t, Agent: by, At: now})
+	q.events.Publish("", Event{Kind: EventEscalated, Ticket: &t, Agent: by, At: now})
 	return t, q.dispatch(ctx)
 }
 
@@ -164,7 +164,7 @@ func (q *Queue) close(ctx context.Context, conversationID, by string, status Sta
 		return t, fmt.Errorf("%s %s: set owner: %w", verb, conversationID, err)
 	}
 	q.opts.Log.Info("ticket closed", "conversation", conversationID, "agent", by, "status", status)
-	q.events.publish(Event{Kind: kind, Ticket: &t, Agent: by, At: now})
+	q.events.Publish("", Event{Kind: kind, Ticket: &t, Agent: by, At: now})
 	return t, q.dispatch(ctx)
 }
 

@@ -51,7 +51,7 @@ func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error
 	cur.status, cur.lastBeat = p, now
 	if before != p {
 		cur.since = now
-		q.events.publish(Event{Kind: EventPresence, Agent: agentID, Presence: p, At: now})
+		q.events.Publish("", Event{Kind: EventPresence, Agent: agentID, Presence: p, At: now})
 	}
 	if p == PresenceOffline {
 		delete(q.presence, agentID)
@@ -95,7 +95,7 @@ func (q *Queue) CheckPresence(now time.Time) {
 		if q.presenceAt(id, now) == PresenceOffline {
 			delete(q.presence, id)
 			if p.status != PresenceOffline {
-				q.events.publish(Event{Kind: EventPresence, Agent: id, Presence: PresenceOffline, At: now})
+				q.events.Publish("", Event{Kind: EventPresence, Agent: id, Presence: PresenceOffline, At: now})
 			}
 		}
 	}

@@ -71,7 +71,7 @@ type Queue struct {
 	store  Store
 	owner  Owner
 	opts   Options
-	events notifier
+	events bot.Feed[Event]
 
 	mu           sync.Mutex
 	presence     map[string]*presence
@@ -113,7 +113,7 @@ func (q *Queue) now() time.Time { return q.opts.Now().UTC() }
 // how many events may wait for the subscriber; one that falls further
 // behind is dropped (see Subscription.Lagged), so a slow console never
 // holds up the queue.
-func (q *Queue) Subscribe(buffer int) *Subscription { return q.events.subscribe(buffer) }
+func (q *Queue) Subscribe(buffer int) *Subscription { return q.events.Subscribe("", buffer) }
 
 // errNoChange aborts a ticket update that would change nothing.
 var errNoChange = errors.New("no change")
@@ -221,7 +221,7 @@ func (q *Queue) EnqueueWith(ctx context.Context, c bot.Conversation, cust bot.Cu
 		q.opts.Log.Info("ticket queued", "conversation", c.ID, "customer", c.CustomerID, "reason", t.Reason, "priority", t.Priority, "team", t.Team)
 		queued := stored
 		queued.Agent, queued.Status, queued.AssignedAt = "", StatusQueued, time.Time{}
-		q.events.publish(Event{Kind: EventQueued, Ticket: &queued, At: now})
+		q.events.Publish("", Event{Kind: EventQueued, Ticket: &queued, At: now})
 	}
 	switch {
 	case stored.Status == StatusAssigned && (cur == nil || cur.Status == StatusQueued):
@@ -267,7 +267,7 @@ func (q *Queue) assigned(ctx context.Context, t Ticket, now time.Time) error {
 		q.waits = q.waits[len(q.waits)-waitSamples:]
 	}
 	q.opts.Log.Info("ticket assigned", "conversation", t.ConversationID, "agent", t.Agent)
-	q.events.publish(Event{Kind: EventAssigned, Ticket: &t, Agent: t.Agent, At: now})
+	q.events.Publish("", Event{Kind: EventAssigned, Ticket: &t, Agent: t.Agent, At: now})
 	return nil
 }
 
