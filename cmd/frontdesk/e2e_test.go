@@ -36,6 +36,12 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // returns its base URL; the server stops when the test ends.
 func startServe(t *testing.T, extra ...string) string {
 	t.Helper()
+	return startServeIn(t, filepath.Join(t.TempDir(), "data"), extra...)
+}
+
+// startServeIn is startServe on a given data directory.
+func startServeIn(t *testing.T, dataDir string, extra ...string) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +51,7 @@ func startServe(t *testing.T, extra ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	done := make(chan error, 1)
-	args := append([]string{"serve", "--addr", addr, "--data-dir", filepath.Join(t.TempDir(), "data")}, extra...)
+	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir}, extra...)
 	go func() { done <- run(ctx, args, &out, &errb) }()
 	t.Cleanup(func() {
 		cancel()
@@ -77,6 +83,9 @@ func browser(t *testing.T) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed; .ci/run installs it")
+		}
 		t.Skip("chromium not installed")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

@@ -137,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	webSrv := web.NewServer(engine, web.Options{AllowedOrigins: cfg.list("allowed-origins"), Assets: assets, Log: log})
-	m := newMetrics(bus, len(k.Articles()))
+	m := newMetrics(bus, queue, len(k.Articles()))
 	defer m.close()
 
 	mux := http.NewServeMux()
