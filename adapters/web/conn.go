@@ -179,6 +179,8 @@ func (c *conn) readLoop(ctx context.Context) {
 				c.s.opts.Log.Error("update profile", "customer", c.session.Customer.ID, "err", err)
 				c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not save your details"})
 			}
+		case "link":
+			c.link(ctx, f)
 		default:
 			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "unknown frame type " + truncate(f.Type, 40)})
 		}
@@ -197,6 +199,9 @@ func (c *conn) hello(ctx context.Context, f inFrame) (*bot.Subscription, error) 
 	token := f.Token
 	if len(token) != tokenLen || !isHex(token) {
 		token = newToken()
+	}
+	if f.Link != "" {
+		c.redeem(ctx, f.Link, token)
 	}
 	s, err := c.s.engine.Start(ctx, visitorIdentity(token), bot.Profile{Name: f.Name, Email: f.Email})
 	if err != nil {
@@ -219,8 +224,12 @@ func (c *conn) hello(ctx context.Context, f inFrame) (*bot.Subscription, error) 
 		sub.Close()
 		return nil, err
 	}
+	channels, err := c.s.engine.LinkChannels(ctx)
+	if err != nil && !errors.Is(err, bot.ErrNoLinkStore) {
+		c.s.opts.Log.Error("list link channels", "err", err)
+	}
 	c.enqueue(welcomeFrame{Type: "welcome", Token: token, ConversationID: s.Conversation.ID, State: conv.State,
-		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name}})
+		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name}, Channels: channels})
 	for _, m := range backlog {
 		// The backlog may be longer than the send queue: wait for the
 		// writer rather than counting this client as slow.
@@ -369,4 +378,41 @@ func (c *conn) allow() bool {
 	}
 	c.tokens--
 	return true
+}
+
+// redeem links the visitor token to the customer who made the link code
+// (the /web command on another channel). A bad code is reported in an
+// error frame and the hello goes on with the token as it is.
+func (c *conn) redeem(ctx context.Context, code, token string) {
+	_, err := c.s.engine.RedeemLinkCode(ctx, truncate(code, 100), visitorIdentity(token))
+	switch {
+	case err == nil:
+	case errors.Is(err, bot.ErrLinkExpired):
+		c.enqueue(errorFrame{Type: "error", Code: codeLinkExpired, Message: "this link has expired; ask for a new one"})
+	case errors.Is(err, bot.ErrLinkUnknown):
+		c.enqueue(errorFrame{Type: "error", Code: codeLinkInvalid, Message: "this link is not valid or was already used"})
+	default:
+		c.s.opts.Log.Error("redeem link code", "err", err)
+		c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not link your chat; please try again"})
+	}
+}
+
+// link answers a request to continue the conversation on another
+// channel with a one-time link, or an "unavailable" error.
+func (c *conn) link(ctx context.Context, f inFrame) {
+	if !c.allow() {
+		c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: "you are sending too fast; please wait a moment"})
+		return
+	}
+	ch := bot.Channel(f.Channel)
+	url, err := c.s.engine.ChannelLink(ctx, c.session.Customer.ID, ch)
+	switch {
+	case err == nil:
+		c.enqueue(linkFrame{Type: "link", Channel: ch, URL: url})
+	case errors.Is(err, bot.ErrChannelUnavailable), errors.Is(err, bot.ErrNoLinkStore):
+		c.enqueue(errorFrame{Type: "error", Code: codeUnavailable, Message: "continuing on " + truncate(f.Channel, 40) + " is not available"})
+	default:
+		c.s.opts.Log.Error("create channel link", "customer", c.session.Customer.ID, "err", err)
+		c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not make a link; please try again"})
+	}
 }

@@ -17,6 +17,10 @@ type inFrame struct {
 	Payload string `json:"payload"`
 	Name    string `json:"name"`
 	Email   string `json:"email"`
+	// Link is a one-time link code in hello; Channel the channel a link
+	// frame asks to continue on.
+	Link    string `json:"link"`
+	Channel string `json:"channel"`
 }
 
 type welcomeFrame struct {
@@ -25,6 +29,14 @@ type welcomeFrame struct {
 	ConversationID string       `json:"conversation_id"`
 	State          bot.State    `json:"state"`
 	Customer       customerInfo `json:"customer"`
+	// Channels the customer may continue on ("telegram"), if any.
+	Channels []bot.Channel `json:"channels,omitempty"`
+}
+
+type linkFrame struct {
+	Type    string      `json:"type"` // "link"
+	Channel bot.Channel `json:"channel"`
+	URL     string      `json:"url"`
 }
 
 type customerInfo struct {
@@ -76,6 +88,9 @@ const (
 	codeRateLimited = "rate_limited"
 	codeNotReady    = "not_ready"
 	codeInternal    = "internal"
+	codeUnavailable = "unavailable"  // a link to a channel not configured
+	codeLinkInvalid = "link_invalid" // hello's link code unknown or used
+	codeLinkExpired = "link_expired" // hello's link code expired
 )
 
 func toFrame(m bot.Message) messageFrame {

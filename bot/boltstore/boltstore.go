@@ -40,7 +40,7 @@ var (
 
 var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketIdentities, bucketEmails,
 	bucketAgents, bucketAgentEmails, bucketSessions, bucketTickets, bucketOpenTickets, bucketTicketHistory,
-	bucketConversations, bucketByCustomer, bucketMessages, bucketClientIDs}
+	bucketConversations, bucketByCustomer, bucketMessages, bucketClientIDs, bucketLinks, bucketTelegram}
 
 // DB is an open Frontdesk database. It is safe for concurrent use; bbolt
 // serialises writers and lets readers run alongside them.

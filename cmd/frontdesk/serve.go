@@ -43,6 +43,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("teams", "", "comma-separated tag=team pairs routing topics to teams, e.g. warranty=repairs,invoice=billing")
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
+	telegramSettings(s)
 	return s
 }
 
@@ -142,6 +143,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
+	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, log)
+	if err != nil {
+		return err
+	}
+	if stopTelegram != nil {
+		defer stopTelegram()
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ready\n") })
 	mux.Handle("GET /metrics", m)

@@ -99,6 +99,20 @@
   let convId = '';
   let helloSeq = 0; // last_seq sent in the current hello
   let lastSeq = 0; // highest seq of a message frame seen on this page
+  // linkCode is a one-time code from the page address (?link=…, made by
+  // /web on Telegram): the first hello redeems it as a new visitor linked
+  // to that customer.
+  let linkCode = '';
+  try {
+    const u = new URL(window.location.href);
+    linkCode = u.searchParams.get('link') || '';
+    if (linkCode) {
+      u.searchParams.delete('link');
+      window.history.replaceState(null, '', u.toString());
+    }
+  } catch (e) {
+    linkCode = '';
+  }
   let readSeq = 0; // highest seq the customer has seen with the panel open
   let bySeq = new Map(); // seq -> record, current conversation
   let thread = []; // records of the current conversation, in display order
@@ -176,7 +190,10 @@
   const titleEl = h('div', { class: 'fd-title', title }, [title]);
   const humanBtn = h('button', { type: 'button', class: 'fd-human', 'data-testid': 'fd-human' }, ['Talk to a person']);
   const closeBtn = h('button', { type: 'button', class: 'fd-close', 'data-testid': 'fd-close', 'aria-label': 'Close chat' }, [icon('close')]);
-  const header = h('div', { class: 'fd-header' }, [titleEl, humanBtn, closeBtn]);
+  // Shown when the welcome offers Telegram; asks for a one-time link.
+  const tgBtn = h('button', { type: 'button', class: 'fd-human fd-telegram', 'data-testid': 'fd-telegram', hidden: true }, ['Continue on Telegram']);
+  const header = h('div', { class: 'fd-header' }, [titleEl, tgBtn, humanBtn, closeBtn]);
+  const tgLink = h('a', { class: 'fd-notice fd-telegram-link', 'data-testid': 'fd-telegram-link', target: '_blank', rel: 'noopener', hidden: true }, ['Open Telegram to continue this chat']);
 
   const statusEl = h('div', { class: 'fd-status', 'data-testid': 'fd-status', role: 'status', hidden: true });
 
@@ -230,7 +247,7 @@
     role: 'dialog',
     'aria-label': title,
     hidden: true,
-  }, [header, statusEl, list, noticeEl, prechat, composer]);
+  }, [header, statusEl, list, noticeEl, tgLink, prechat, composer]);
 
   root.appendChild(launcher);
   root.appendChild(unreadText);
@@ -675,7 +692,13 @@
       }
       connectedAt = Date.now();
       helloSeq = lastSeq;
-      sendFrame({ type: 'hello', token, last_seq: lastSeq });
+      if (linkCode) {
+        helloSeq = 0;
+        sendFrame({ type: 'hello', token: '', last_seq: 0, link: linkCode });
+        linkCode = '';
+      } else {
+        sendFrame({ type: 'hello', token, last_seq: lastSeq });
+      }
     };
     sock.onmessage = (ev) => {
       if (ws !== sock) {
@@ -768,6 +791,9 @@
       case 'error':
         onError(f);
         break;
+      case 'link':
+        onLink(f);
+        break;
     }
   }
 
@@ -792,6 +818,7 @@
     }
     ready = true;
     everReady = true;
+    tgBtn.hidden = !(Array.isArray(f.channels) && f.channels.indexOf('telegram') >= 0);
     setState(f.state, '');
     if (f.customer && typeof f.customer.name === 'string' && f.customer.name) {
       hidePrechat();
@@ -873,8 +900,22 @@
     refreshQuickReplies();
   }
 
+  // onLink shows the one-time link to continue on another channel; the
+  // customer follows it (a link opened by script would be blocked).
+  function onLink(f) {
+    if (f.channel !== 'telegram' || typeof f.url !== 'string' || f.url.indexOf('https://t.me/') !== 0) {
+      return;
+    }
+    tgLink.href = f.url;
+    tgLink.hidden = false;
+    tgLink.focus();
+  }
+
   function onError(f) {
     const code = String(f.code || '');
+    if (code === 'unavailable') {
+      tgBtn.hidden = true;
+    }
     let msg = typeof f.message === 'string' && f.message ? f.message : 'Something went wrong. Please try again.';
     msg = msg.charAt(0).toUpperCase() + msg.slice(1);
     // Error frames carry no message id, but the server answers a socket's
@@ -1066,6 +1107,12 @@
 
   launcher.addEventListener('click', () => (isOpen ? closePanel(false) : openPanel()));
   closeBtn.addEventListener('click', () => closePanel(true));
+  tgBtn.addEventListener('click', () => {
+    if (ready) {
+      sendFrame({ type: 'link', channel: 'telegram' });
+    }
+  });
+
   humanBtn.addEventListener('click', () => {
     submit('Talk to a person', 'human');
     input.focus();

@@ -1,0 +1,131 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// apiClient is the library's HTTP client. Long polls (getUpdates) are
+// tied to the adapter's context, so Stop ends them at once; other calls
+// run to completion (bounded by timeout), so that a message Telegram
+// accepted is also marked sent. Errors never carry the token.
+type apiClient struct {
+	pollCtx context.Context
+	http    *http.Client
+	token   string
+	timeout time.Duration
+}
+
+func (c *apiClient) Do(r *http.Request) (*http.Response, error) {
+	ctx := context.Background()
+	if strings.HasSuffix(r.URL.Path, "/getUpdates") {
+		ctx = c.pollCtx
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	resp, err := c.http.Do(r.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, errors.New(strings.ReplaceAll(err.Error(), c.token, "<token>"))
+	}
+	resp.Body = cancelBody{resp.Body, cancel}
+	return resp, nil
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b cancelBody) Close() error { err := b.ReadCloser.Close(); b.cancel(); return err }
+
+// apiCode returns the Bot API error code of err, or 0 for other errors
+// (network, undecodable responses).
+func apiCode(err error) int {
+	var e *tgbotapi.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+// retryAfter returns the retry_after of a 429, in seconds.
+func retryAfter(err error) int {
+	var e *tgbotapi.Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// outgoing is one queued Bot API request, stored as JSON in the outbox.
+type outgoing struct {
+	Method   string     `json:"method"` // sendMessage
+	Chat     int64      `json:"chat"`
+	Text     string     `json:"text"`
+	Keyboard [][]button `json:"keyboard,omitempty"`
+
+	id uint64 // outbox key, set when loaded
+}
+
+// button is an inline-keyboard button; Data is the callback data.
+type button struct {
+	Text string `json:"text"`
+	Data string `json:"callback_data"`
+}
+
+func (o outgoing) encode() []byte {
+	data, err := json.Marshal(o)
+	if err != nil {
+		panic(err) // plain strings and numbers always marshal
+	}
+	return data
+}
+
+// maxText is the longest text Telegram accepts in one message, in
+// UTF-16 code units; we cut by characters, which is never more.
+const maxText = 4096
+
+// outgoingMessage turns a conversation message into a sendMessage.
+// Agents' messages are signed with their name; quick replies become an
+// inline keyboard, one button a row, whose callback data points at the
+// message and the reply ("<conversation>:<seq>:<index>", within
+// Telegram's 64 bytes), so a press is resolved from the store.
+func outgoingMessage(chatID int64, m bot.Message) outgoing {
+	text := m.Text
+	if m.From == bot.FromAgent && m.AgentName != "" {
+		text = m.AgentName + ": " + text
+	}
+	if r := []rune(text); len(r) > maxText {
+		text = string(r[:maxText-1]) + "…"
+	}
+	o := outgoing{Method: "sendMessage", Chat: chatID, Text: text}
+	for i, q := range m.QuickReplies {
+		o.Keyboard = append(o.Keyboard, []button{{Text: q.Label, Data: m.ConversationID + ":" + strconv.FormatInt(m.Seq, 10) + ":" + strconv.Itoa(i)}})
+	}
+	return o
+}
+
+// reply is a direct answer of the adapter (commands, notes) to a chat.
+func reply(chatID int64, text string) outgoing {
+	return outgoing{Method: "sendMessage", Chat: chatID, Text: text}
+}
+
+// params builds the form-encoded request the Bot API expects.
+func (o outgoing) params() tgbotapi.Params {
+	p := tgbotapi.Params{"chat_id": strconv.FormatInt(o.Chat, 10), "text": o.Text}
+	if len(o.Keyboard) > 0 {
+		kb, _ := json.Marshal(map[string]any{"inline_keyboard": o.Keyboard})
+		p["reply_markup"] = string(kb)
+	}
+	return p
+}

@@ -1,0 +1,231 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketTelegram holds the Telegram channel's delivery state, in nested
+// buckets:
+//
+//	state    "offset" -> next getUpdates offset (8 bytes BE)
+//	updates  update id (8 bytes BE) -> "" for handled updates (recent ones)
+//	chats    conversation id -> chat id (8 bytes BE) + cursor (8 bytes BE):
+//	         the last message seq already queued for the chat
+//	outbox   sequence (8 bytes BE) -> opaque outbound request, in order
+//	blocked  chat id (8 bytes BE) -> "" for chats that blocked the bot
+var bucketTelegram = []byte("telegram")
+
+var (
+	tgState   = []byte("state")
+	tgUpdates = []byte("updates")
+	tgChats   = []byte("chats")
+	tgOutbox  = []byte("outbox")
+	tgBlocked = []byte("blocked")
+)
+
+// updatesKept is how many handled update ids are remembered for dedupe.
+const updatesKept = 10000
+
+func tgBucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+	if tx.Writable() {
+		return tx.Bucket(bucketTelegram).CreateBucketIfNotExists(name)
+	}
+	return tx.Bucket(bucketTelegram).Bucket(name), nil
+}
+
+// TelegramOffset returns the next getUpdates offset, 0 at first.
+func (db *DB) TelegramOffset(ctx context.Context) (int64, error) {
+	var off int64
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		if b, _ := tgBucket(tx, tgState); b != nil {
+			if v := b.Get([]byte("offset")); len(v) == 8 {
+				off = int64(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	return off, err
+}
+
+// TelegramSeen reports whether the update was handled already.
+func (db *DB) TelegramSeen(ctx context.Context, updateID int64) (bool, error) {
+	seen := false
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		if b, _ := tgBucket(tx, tgUpdates); b != nil {
+			seen = b.Get(u64(uint64(updateID))) != nil
+		}
+		return nil
+	})
+	return seen, err
+}
+
+// TelegramDone records the update as handled, moves the offset past it
+// and queues the outbound requests, in one transaction: when it returns
+// nil, a restart neither handles the update again nor loses its replies.
+func (db *DB) TelegramDone(ctx context.Context, updateID int64, out [][]byte) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		ups, err := tgBucket(tx, tgUpdates)
+		if err != nil {
+			return err
+		}
+		if err := ups.Put(u64(uint64(updateID)), nil); err != nil {
+			return err
+		}
+		cur := ups.Cursor()
+		for k, _ := cur.First(); k != nil && int64(binary.BigEndian.Uint64(k)) < updateID-updatesKept; k, _ = cur.Next() {
+			if err := cur.Delete(); err != nil {
+				return err
+			}
+		}
+		st, err := tgBucket(tx, tgState)
+		if err != nil {
+			return err
+		}
+		if v := st.Get([]byte("offset")); len(v) != 8 || int64(binary.BigEndian.Uint64(v)) <= updateID {
+			if err := st.Put([]byte("offset"), u64(uint64(updateID+1))); err != nil {
+				return err
+			}
+		}
+		return queue(tx, out)
+	})
+}
+
+func queue(tx *bolt.Tx, out [][]byte) error {
+	if len(out) == 0 {
+		return nil
+	}
+	ob, err := tgBucket(tx, tgOutbox)
+	if err != nil {
+		return err
+	}
+	for _, data := range out {
+		seq, err := ob.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := ob.Put(u64(seq), data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TelegramTrack records that the conversation is delivered to the chat
+// and returns its cursor (0 for a new one).
+func (db *DB) TelegramTrack(ctx context.Context, conversationID string, chatID int64) (int64, error) {
+	var cursor int64
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tgBucket(tx, tgChats)
+		if err != nil {
+			return err
+		}
+		if v := b.Get([]byte(conversationID)); len(v) == 16 {
+			cursor = int64(binary.BigEndian.Uint64(v[8:]))
+			if int64(binary.BigEndian.Uint64(v[:8])) == chatID {
+				return nil
+			}
+		}
+		return b.Put([]byte(conversationID), chatValue(chatID, cursor))
+	})
+	return cursor, err
+}
+
+func chatValue(chatID, cursor int64) []byte {
+	return append(u64(uint64(chatID)), u64(uint64(cursor))...)
+}
+
+// TelegramChats calls fn for every tracked conversation.
+func (db *DB) TelegramChats(ctx context.Context, fn func(conversationID string, chatID, cursor int64) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		b, _ := tgBucket(tx, tgChats)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(v) != 16 {
+				return fmt.Errorf("corrupt telegram chat %q", k)
+			}
+			return fn(string(k), int64(binary.BigEndian.Uint64(v[:8])), int64(binary.BigEndian.Uint64(v[8:])))
+		})
+	})
+}
+
+// TelegramQueue moves a tracked conversation's cursor forward to cursor
+// and queues the outbound requests, in one transaction: every message is
+// queued once.
+func (db *DB) TelegramQueue(ctx context.Context, conversationID string, cursor int64, out [][]byte) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tgBucket(tx, tgChats)
+		if err != nil {
+			return err
+		}
+		v := b.Get([]byte(conversationID))
+		if len(v) != 16 {
+			return fmt.Errorf("telegram conversation %s is not tracked", conversationID)
+		}
+		if int64(binary.BigEndian.Uint64(v[8:])) >= cursor {
+			return fmt.Errorf("telegram conversation %s: cursor %d would not move forward", conversationID, cursor)
+		}
+		if err := b.Put([]byte(conversationID), chatValue(int64(binary.BigEndian.Uint64(v[:8])), cursor)); err != nil {
+			return err
+		}
+		return queue(tx, out)
+	})
+}
+
+// TelegramOutbox calls fn for every queued outbound request, oldest first.
+func (db *DB) TelegramOutbox(ctx context.Context, fn func(id uint64, data []byte) error) error {
+	return db.view(ctx, func(tx *bolt.Tx) error {
+		b, _ := tgBucket(tx, tgOutbox)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error { return fn(binary.BigEndian.Uint64(k), append([]byte(nil), v...)) })
+	})
+}
+
+// TelegramSent removes delivered (or abandoned) requests from the outbox.
+func (db *DB) TelegramSent(ctx context.Context, ids ...uint64) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tgBucket(tx, tgOutbox)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := b.Delete(u64(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TelegramSetBlocked records whether a chat blocked the bot.
+func (db *DB) TelegramSetBlocked(ctx context.Context, chatID int64, blocked bool) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tgBucket(tx, tgBlocked)
+		if err != nil {
+			return err
+		}
+		if blocked {
+			return b.Put(u64(uint64(chatID)), nil)
+		}
+		return b.Delete(u64(uint64(chatID)))
+	})
+}
+
+// TelegramBlocked reports whether a chat blocked the bot.
+func (db *DB) TelegramBlocked(ctx context.Context, chatID int64) (bool, error) {
+	blocked := false
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		if b, _ := tgBucket(tx, tgBlocked); b != nil {
+			blocked = b.Get(u64(uint64(chatID))) != nil
+		}
+		return nil
+	})
+	return blocked, err
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/frontdesk/frontdesk/adapters/telegram"
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/bot/boltstore"
+)
+
+// telegramSettings declares the Telegram settings on s.
+func telegramSettings(s *settings) {
+	s.add("telegram-token", "", "Telegram bot token from BotFather; enables the Telegram channel")
+	s.add("telegram-api-url", telegram.DefaultAPIURL, "Telegram Bot API server (e.g. a self-hosted one)")
+	s.add("telegram-webhook", "", "public HTTPS URL Telegram posts updates to (default: long polling, no public address needed)")
+	s.add("telegram-webhook-secret", "", "secret Telegram sends with webhook updates (default: a random one each start)")
+	s.add("public-url", "", "public address of this server (https://chat.example.com), for links that open the web chat (Telegram's /web)")
+}
+
+// startTelegram starts the Telegram channel if a token is configured
+// (else it withdraws any stale "continue on Telegram" offer and returns
+// nil, nil). In webhook mode the handler is registered on mux at the path
+// of the webhook URL. The returned stop stops polling and delivery and
+// waits for the goroutines; it is safe to call more than once.
+func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *boltstore.DB, mux *http.ServeMux, log *slog.Logger) (stop func(), err error) {
+	token := cfg.get("telegram-token")
+	if token == "" {
+		if err := engine.OfferChannel(ctx, bot.Telegram, ""); err != nil {
+			return nil, fmt.Errorf("telegram: %w", err)
+		}
+		return nil, nil
+	}
+	opts := telegram.Options{
+		Token:         token,
+		APIURL:        cfg.get("telegram-api-url"),
+		WebhookURL:    cfg.get("telegram-webhook"),
+		WebhookSecret: cfg.get("telegram-webhook-secret"),
+		PublicURL:     cfg.get("public-url"),
+		Log:           log.With("channel", "telegram"),
+	}
+	var path string
+	if opts.WebhookURL != "" {
+		u, err := url.Parse(opts.WebhookURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return nil, usageError{fmt.Sprintf("telegram-webhook: %q is not an https:// URL", opts.WebhookURL)}
+		}
+		path = u.Path
+		if path == "" || path == "/" {
+			return nil, usageError{"telegram-webhook: the URL needs a path, e.g. https://chat.example.com/telegram/webhook"}
+		}
+		if opts.WebhookSecret == "" {
+			var b [32]byte
+			if _, err := rand.Read(b[:]); err != nil {
+				return nil, err
+			}
+			opts.WebhookSecret = hex.EncodeToString(b[:])
+		}
+	}
+	a, err := telegram.New(ctx, engine, db, opts)
+	if err != nil {
+		return nil, err
+	}
+	if path != "" {
+		mux.Handle("POST "+path, a.WebhookHandler())
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Stop()
+		return nil, err
+	}
+	log.Info("telegram channel ready", "bot", "@"+a.Username(), "mode", map[bool]string{true: "webhook", false: "polling"}[path != ""])
+	return a.Stop, nil
+}
