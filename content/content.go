@@ -9,5 +9,5 @@ import "embed"
 
 // FS is the embedded demo content, laid out as a content directory.
 //
-//go:embed articles synonyms.txt negatives.txt web
+//go:embed articles synonyms.txt negatives.txt web console
 var FS embed.FS

@@ -11,11 +11,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/bot/boltstore"
@@ -138,11 +140,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	webSrv := web.NewServer(engine, web.Options{AllowedOrigins: cfg.list("allowed-origins"), Assets: assets, Log: log})
+	consoleAssets, err := fs.Sub(content.FS, "console")
+	if err != nil {
+		return err
+	}
+	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
+		Assets:         consoleAssets,
+		AllowedOrigins: cfg.list("allowed-origins"),
+		Canned:         defaultCanned,
+		Teams:          teamNames(qopts.Teams),
+		Log:            log,
+	})
 	m := newMetrics(bus, queue, len(k.Articles()))
 	defer m.close()
 
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
+	consoleSrv.Routes(mux)
 	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, log)
 	if err != nil {
 		return err
@@ -160,7 +174,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	base := baseURL(ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String())
-	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s/metrics\nPress Ctrl+C to stop.\n", base, base, base, base)
+	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console (add an agent first: frontdesk agent add --help)\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s/metrics\nPress Ctrl+C to stop.\n", base, base, base, base, base)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -176,6 +190,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// not track: tell them first, then stop the listener.
 	if err := webSrv.Shutdown(sctx); err != nil {
 		log.Warn("websocket shutdown", "err", err)
+	}
+	if err := consoleSrv.Shutdown(sctx); err != nil {
+		log.Warn("agent websocket shutdown", "err", err)
 	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -237,4 +254,27 @@ func queueOptions(cfg *settings, k *kb.KB) (handoff.Options, error) {
 		return nil
 	}
 	return o, nil
+}
+
+// defaultCanned are the canned replies the console offers.
+var defaultCanned = []console.Canned{
+	{Title: "Greeting", Text: "Hi {name}, thanks for waiting. I'm looking into this for you now."},
+	{Title: "Need order number", Text: "Could you send me your order number? You'll find it in your order confirmation email."},
+	{Title: "Checking", Text: "Thanks! Give me a moment while I check that."},
+	{Title: "Anything else?", Text: "Is there anything else I can help you with?"},
+	{Title: "Goodbye", Text: "Thanks for contacting Lumen & Co. Have a lovely day!"},
+}
+
+// teamNames lists the teams named in the tag-to-team map, sorted.
+func teamNames(teams map[string]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range teams {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,0 +1,246 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+func TestAgentWebsocketIsToldWhenACustomerAsksForAPerson(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	ws := ann.connect()
+	c := r.waitingCustomer()
+
+	fs := ws.until(queueEvent("queued", c.conversation))
+	tk := fs[len(fs)-1]["ticket"].(map[string]any)
+	if tk["reason"] != "requested" || tk["status"] != "queued" || tk["customer"].(map[string]any)["id"] == "" || tk["can_claim"] != true {
+		t.Errorf("queued ticket %v", tk)
+	}
+}
+
+func TestAgentWebsocketFollowsOwnedConversations(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	ws := ann.connect()
+	c := r.waitingCustomer()
+	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
+	ws.until(queueEvent("assigned", c.conversation))
+
+	// The customer's messages and typing reach the owner.
+	c.send(map[string]any{"type": "typing"})
+	ws.until(func(f map[string]any) bool {
+		return f["type"] == "typing" && f["conversation_id"] == c.conversation && f["from"] == "customer"
+	})
+	c.say("are you there?")
+	fs := ws.until(func(f map[string]any) bool {
+		m, _ := f["message"].(map[string]any)
+		return f["type"] == "message" && f["conversation_id"] == c.conversation && m["text"] == "are you there?"
+	})
+	if m := fs[len(fs)-1]["message"].(map[string]any); m["from"] != "customer" || m["seq"] == nil || m["internal"] != false {
+		t.Errorf("message frame %v", fs[len(fs)-1])
+	}
+	// The agent's typing reaches the customer.
+	ws.send(map[string]any{"type": "typing", "conversation_id": c.conversation})
+	c.until(func(f map[string]any) bool { return f["type"] == "typing" && f["from"] == "agent" })
+
+	// Resolving: the console sees the ticket leave and the state change.
+	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "resolve"), nil)
+	ws.until(queueEvent("resolved", c.conversation))
+}
+
+func TestAgentWebsocketWatchesOnlyWhatTheAgentMayRead(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	bob := r.login(r.addAgent("Bob", handoff.RoleAgent))
+	bws := bob.connect()
+	c := r.waitingCustomer()
+
+	// A waiting conversation may be watched by anyone.
+	bws.send(map[string]any{"type": "watch", "conversation_id": c.conversation})
+	c.say("hello? anyone?")
+	bws.until(func(f map[string]any) bool { return f["type"] == "message" && f["conversation_id"] == c.conversation })
+
+	// Once Ann has it, Bob stops following it, and may not watch it again.
+	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
+	bws.until(queueEvent("assigned", c.conversation))
+	bws.send(map[string]any{"type": "watch", "conversation_id": c.conversation})
+	f := bws.until(func(f map[string]any) bool { return f["type"] == "error" })
+	if e := f[len(f)-1]; e["code"] != "forbidden" {
+		t.Errorf("watching Ann's conversation: %v, want a forbidden error", e)
+	}
+	bws.send(map[string]any{"type": "typing", "conversation_id": c.conversation})
+	if e := bws.until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "forbidden" {
+		t.Errorf("typing in Ann's conversation: %v", e[len(e)-1])
+	}
+	c.say("secret question")
+	ann.must(http.StatusCreated, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": "marker"})
+	// Bob's console gets nothing of it: a heartbeat's presence event is
+	// the next frame after the queue's.
+	bws.send(map[string]any{"type": "heartbeat", "presence": "online"})
+	for _, f := range bws.until(func(f map[string]any) bool { return f["type"] == "presence" }) {
+		if f["type"] == "message" || f["type"] == "typing" {
+			t.Errorf("Bob's console got %v from Ann's conversation", f)
+		}
+	}
+	bws.send(map[string]any{"type": "watch", "conversation_id": "con_nope"})
+	if e := bws.until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "not_found" {
+		t.Errorf("watching an unknown conversation: %v", e[len(e)-1])
+	}
+}
+
+func TestHeartbeatSetsPresenceAndClosingSignsOff(t *testing.T) {
+	r := newRig(t, manual)
+	annAgent := r.addAgent("Ann", handoff.RoleAgent)
+	ann := r.login(annAgent)
+	ws := ann.connect()
+	ws.send(map[string]any{"type": "heartbeat", "presence": "away"})
+	f := ws.until(func(f map[string]any) bool { return f["type"] == "presence" })
+	if p := f[len(f)-1]; p["agent_id"] != annAgent.ID || p["presence"] != "away" {
+		t.Errorf("presence frame %v", p)
+	}
+	if p := r.queue.Presence(annAgent.ID); p != handoff.PresenceAway {
+		t.Errorf("presence %s, want away", p)
+	}
+	ws.send(map[string]any{"type": "heartbeat", "presence": "sleeping"})
+	if e := ws.until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "bad_frame" {
+		t.Errorf("bad presence: %v", e[len(e)-1])
+	}
+	ws.ws.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.queue.Presence(annAgent.ID) != handoff.PresenceOffline {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent is still present after its only console closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestAgentWebsocketAcceptsTheCookieAndChecksTheOrigin(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	cookie := http.Header{"Cookie": {"frontdesk_agent=" + ann.token}}
+	ws, _, err := r.dialAgent(cookie, "")
+	if err != nil {
+		t.Fatalf("with the cookie: %v", err)
+	}
+	if f := ws.frame(); f["type"] != "ready" {
+		t.Errorf("first frame %v", f)
+	}
+	ws2, _, err := r.dialAgent(nil, "?token="+ann.token)
+	if err != nil {
+		t.Fatalf("with ?token=: %v", err)
+	}
+	ws2.frame()
+	evil := http.Header{"Cookie": {"frontdesk_agent=" + ann.token}, "Origin": {"https://evil.example"}}
+	if _, resp, err := r.dialAgent(evil, ""); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("from another site: %v, want 403", err)
+	}
+	same := http.Header{"Cookie": {"frontdesk_agent=" + ann.token}, "Origin": {r.http.URL}}
+	if _, _, err := r.dialAgent(same, ""); err != nil {
+		t.Errorf("from the console's own origin: %v", err)
+	}
+}
+
+func TestAgentWebsocketRefusesBigAndBadFrames(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	ws := ann.connect()
+	ws.ws.WriteMessage(websocket.TextMessage, []byte("not json"))
+	if f := ws.until(func(f map[string]any) bool { return f["type"] == "error" }); f[len(f)-1]["code"] != "bad_frame" {
+		t.Errorf("%v", f)
+	}
+	ws.send(map[string]any{"type": "dance"})
+	if f := ws.until(func(f map[string]any) bool { return f["type"] == "error" }); f[len(f)-1]["code"] != "bad_frame" {
+		t.Errorf("%v", f)
+	}
+	ws.send(map[string]any{"type": "watch", "conversation_id": strings.Repeat("x", 9000)})
+	ws.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := ws.ws.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
+				t.Errorf("after a 9 KiB frame: %v, want close 1009", err)
+			}
+			break
+		}
+	}
+}
+
+func TestLogoutClosesTheSessionsWebsockets(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	ws := ann.connect()
+	ann.must(http.StatusOK, "POST", "/api/agent/logout", nil)
+	ws.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := ws.ws.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+				t.Errorf("after logout: %v, want close 1008", err)
+			}
+			break
+		}
+	}
+}
+
+func TestShutdownClosesAgentWebsocketsGoingAway(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	ws := ann.connect()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- r.console.Shutdown(ctx)
+	}()
+	ws.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := ws.ws.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+				t.Errorf("at shutdown: %v, want close 1001", err)
+			}
+			break
+		}
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+func TestConsolePageIsServedWithAStrictPolicy(t *testing.T) {
+	r := newRig(t, manual)
+	for path, ctype := range map[string]string{
+		"/console":             "text/html; charset=utf-8",
+		"/console/console.js":  "text/javascript; charset=utf-8",
+		"/console/console.css": "text/css; charset=utf-8",
+	} {
+		resp, err := http.Get(r.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != ctype ||
+			resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("%s: %d %q, CSP %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), csp)
+		}
+	}
+	resp, err := http.Get(r.http.URL + "/console/nothing.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown asset: %d", resp.StatusCode)
+	}
+}

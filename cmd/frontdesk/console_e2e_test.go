@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// agentText waits until the console's transcript has a message from the
+// sender containing text.
+func agentText(from, text string) chromedp.Action {
+	js := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="transcript-message"][data-from=%q]')].some(e => e.textContent.includes(%q))`, from, text)
+	return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))
+}
+
+// TestHandOffEndToEnd runs the hand-off in two pages of one browser, as a
+// customer and an agent would: the customer asks for a person; the agent
+// logs in, sees the conversation in the queue, claims it, sees the bot's
+// part, replies; the customer sees the reply; the agent resolves; the
+// customer answers the survey; the bot answers the next question again.
+func TestHandOffEndToEnd(t *testing.T) {
+	ctx := browser(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	stdin = strings.NewReader("a long password\n")
+	t.Cleanup(func() { stdin = nil })
+	var out, errb strings.Builder
+	if err := run(context.Background(), []string{"agent", "add", "--data-dir", dataDir, "--name", "Maria", "--email", "maria@example.com"}, &out, &errb); err != nil {
+		t.Fatalf("agent add: %v\n%s", err, errb.String())
+	}
+	base := startServeIn(t, dataDir, "--manual-assign", "true")
+
+	// The customer asks a question, then for a person.
+	customer := ctx
+	err := chromedp.Run(customer,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(launcher, chromedp.ByQuery),
+		chromedp.Click(launcher, chromedp.ByQuery),
+		waitText("bot", "assistant"),
+		sendText("how do I return a lamp?"),
+		waitText("bot", "Was this helpful?"),
+		sendText("I'd like to talk to a person please"),
+		waitText("bot", "connecting you with a person"),
+	)
+	if err != nil {
+		screenshot(customer, t, "handoff-failed-customer")
+		t.Fatal(err)
+	}
+
+	// The agent logs in and finds the conversation in the queue.
+	agent, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	const reply = "Hello, this is Maria. I can help you with the return."
+	err = chromedp.Run(agent,
+		chromedp.Navigate(base+"/console"),
+		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
+		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
+		// The whole transcript, the bot's part too.
+		agentText("customer", "how do I return a lamp?"),
+		agentText("bot", "30 days"),
+		agentText("customer", "talk to a person"),
+		chromedp.WaitVisible(`[data-testid="reply-input"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="reply-input"]`, reply, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="reply-send"]`, chromedp.ByQuery),
+		agentText("agent", reply),
+	)
+	if err != nil {
+		screenshot(agent, t, "handoff-failed-agent")
+		t.Fatal(err)
+	}
+	screenshot(agent, t, "handoff-agent")
+
+	// The customer sees the reply and who wrote it.
+	if err := chromedp.Run(customer, waitText("agent", reply), waitText("system", "Maria from our team has joined")); err != nil {
+		screenshot(customer, t, "handoff-failed-reply")
+		t.Fatal(err)
+	}
+	// While Maria owns the conversation the bot stays silent.
+	var botCount int
+	count := chromedp.Evaluate(`document.querySelectorAll('[data-testid="fd-message"][data-from="bot"]').length`, &botCount)
+	if err := chromedp.Run(customer, count); err != nil {
+		t.Fatal(err)
+	}
+	before := botCount
+	if err := chromedp.Run(customer, sendText("when will I get my refund?"), waitText("customer", "when will I get my refund?")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(agent, agentText("customer", "when will I get my refund?")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(customer, chromedp.Sleep(500*time.Millisecond), count); err != nil {
+		t.Fatal(err)
+	}
+	if botCount != before {
+		t.Errorf("the bot spoke while an agent owned the conversation (%d bot messages, was %d)", botCount, before)
+	}
+
+	// The agent resolves; the customer rates; the bot is back.
+	if err := chromedp.Run(agent, chromedp.Click(`[data-testid="resolve"]`, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Run(customer,
+		waitText("bot", "How would you rate"),
+		chromedp.Click(`//button[@data-testid="fd-quick-reply"][contains(., "5")]`, chromedp.BySearch),
+		waitText("bot", "Thank you for your rating"),
+		sendText("how long does delivery take?"),
+		waitText("bot", "working days"),
+	)
+	if err != nil {
+		screenshot(customer, t, "handoff-failed-survey")
+		t.Fatal(err)
+	}
+	screenshot(customer, t, "handoff-customer")
+
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `frontdesk_handoffs_total{reason="requested"} 1`) {
+		t.Errorf("metrics do not count the hand-off:\n%s", body)
+	}
+}

@@ -1,0 +1,1661 @@
+/*
+ * Frontdesk agent console. Plain JavaScript, no build step, no libraries.
+ *
+ * It talks to the agent API (docs/agent-api.md) with the session cookie
+ * set at login, and listens on the agent websocket for queue changes and
+ * the messages of the conversation on screen. Every text that comes from
+ * a customer or an agent is put into the page with textContent; bot
+ * answers (Markdown) are built as DOM nodes by renderMarkdown, so no
+ * string from the server ever reaches the HTML parser.
+ */
+(function () {
+  'use strict';
+
+  // The API lives next to the page: /console -> /api/agent/...
+  const base = new URL('.', location.href);
+  const apiURL = (p) => new URL('api/agent/' + p, base).href;
+
+  const HEARTBEAT_MS = 20000;
+  const TYPING_SEND_MS = 2000;
+  const TYPING_SHOW_MS = 4000;
+
+  const state = {
+    me: null,
+    presence: localStorage.getItem('fd-presence') === 'away' ? 'away' : 'online',
+    queue: [],
+    mine: [],
+    others: [],
+    fetchedAt: Date.now(),
+    agents: [],
+    teams: [],
+    canned: [],
+    open: null, // { id, data, lastSeq }
+    unread: {},
+    ws: null,
+    wsRetry: 0,
+    wsTimer: null,
+    hbTimer: null,
+    loggedIn: false,
+    claiming: {},
+    seenWaiting: null, // Set of conversation ids seen waiting, for alerts
+    lastTypingSent: 0,
+    typingTimer: null,
+    audio: null,
+  };
+
+  // ---- DOM helpers ---------------------------------------------------------
+
+  const $ = (id) => document.getElementById(id);
+
+  function h(tag, attrs, children) {
+    const el = document.createElement(tag);
+    if (attrs) {
+      for (const k of Object.keys(attrs)) {
+        const v = attrs[k];
+        if (v === null || v === undefined || v === false) {
+          continue;
+        }
+        if (k === 'class') {
+          el.className = v;
+        } else if (k.startsWith('on')) {
+          el.addEventListener(k.slice(2), v);
+        } else {
+          el.setAttribute(k, v === true ? '' : String(v));
+        }
+      }
+    }
+    for (const c of children || []) {
+      if (c === null || c === undefined || c === false) {
+        continue;
+      }
+      el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    }
+    return el;
+  }
+
+  function clear(el) {
+    while (el.firstChild) {
+      el.removeChild(el.firstChild);
+    }
+  }
+
+  function show(el, on) {
+    el.hidden = !on;
+  }
+
+  let toastTimer = null;
+  function toast(text, kind) {
+    const t = $('toast');
+    t.textContent = text;
+    t.className = 'toast visible' + (kind ? ' ' + kind : '');
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.className = 'toast'; }, 4000);
+  }
+
+  // ---- Formatting ------------------------------------------------------------
+
+  function duration(sec) {
+    sec = Math.max(0, Math.floor(sec));
+    if (sec < 60) {
+      return sec + ' s';
+    }
+    const min = Math.floor(sec / 60);
+    if (min < 60) {
+      return min + ' min';
+    }
+    const hr = Math.floor(min / 60);
+    return hr + ' h ' + (min % 60) + ' min';
+  }
+
+  function clock(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) {
+      return '';
+    }
+    const today = new Date();
+    const hm = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    if (d.toDateString() === today.toDateString()) {
+      return hm;
+    }
+    return d.toLocaleDateString([], { day: 'numeric', month: 'short' }) + ' ' + hm;
+  }
+
+  function day(iso) {
+    const d = new Date(iso);
+    return isNaN(d) ? '' : d.toLocaleDateString([], { day: 'numeric', month: 'short', year: 'numeric' });
+  }
+
+  const REASONS = {
+    requested: 'Asked for a person',
+    low_confidence: 'Bot could not answer',
+    frustration: 'Frustrated',
+    article: 'Topic needs a person',
+    negative_feedback: "Answer didn't help",
+    open_issue: 'Open issue',
+    something_else: 'Something else',
+  };
+
+  function reasonLabel(r) {
+    return REASONS[r] || (r ? r.replace(/_/g, ' ') : 'Hand-off');
+  }
+
+  const STATES = { bot: 'With the bot', queued: 'Waiting in the queue', agent: 'With an agent', closed: 'Closed' };
+
+  function customerName(c) {
+    if (!c) {
+      return 'Unknown customer';
+    }
+    return c.name || c.email || 'Visitor ' + String(c.id || '').replace(/^cus_/, '').slice(0, 6);
+  }
+
+  function firstName(c) {
+    const n = c && c.name ? c.name.trim().split(/\s+/)[0] : '';
+    return n || 'there';
+  }
+
+  function pct(x) {
+    return Math.round((x || 0) * 100) + '%';
+  }
+
+  // ---- API -----------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  async function call(method, path, body) {
+    const opts = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (method !== 'GET') {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body || {});
+    }
+    let res;
+    try {
+      res = await fetch(apiURL(path), opts);
+    } catch (e) {
+      throw new ApiError(0, 'The server cannot be reached. Check your connection.');
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    if (res.status === 401 && path !== 'login' && state.loggedIn) {
+      sessionEnded();
+    }
+    if (!res.ok) {
+      throw new ApiError(res.status, (data && data.error) || res.statusText || 'Request failed');
+    }
+    return data;
+  }
+
+  // ---- Markdown (bot answers) ----------------------------------------------
+
+  // renderMarkdown appends text as DOM nodes: paragraphs (blank lines),
+  // line breaks, **bold**, "- "/"* " and "1. " lists, and [label](url)
+  // links to http:, https: and mailto: URLs. Everything else is literal
+  // text: no markup from text ever reaches the HTML parser. (The same
+  // subset as the customer widget.)
+  function renderMarkdown(parent, text) {
+    const lines = String(text).replace(/\r\n?/g, '\n').split('\n');
+    let para = null;
+    let lst = null;
+    let item = null;
+    for (const line of lines) {
+      if (/^\s*$/.test(line)) {
+        para = lst = item = null;
+        continue;
+      }
+      let m = /^ {0,3}[-*][ \t]+(.*)$/.exec(line);
+      let ordered = false;
+      if (!m) {
+        m = /^ {0,3}(\d{1,3})[.)][ \t]+(.*)$/.exec(line);
+        ordered = !!m;
+      }
+      if (m) {
+        para = null;
+        const tag = ordered ? 'OL' : 'UL';
+        if (!lst || lst.tagName !== tag) {
+          lst = document.createElement(tag);
+          if (ordered && m[1] !== '1') {
+            lst.setAttribute('start', String(parseInt(m[1], 10)));
+          }
+          parent.appendChild(lst);
+        }
+        item = document.createElement('li');
+        inline(item, ordered ? m[2] : m[1], true);
+        lst.appendChild(item);
+        continue;
+      }
+      if (item && /^[ \t]+\S/.test(line)) {
+        item.appendChild(document.createElement('br'));
+        inline(item, line.trim(), true);
+        continue;
+      }
+      lst = item = null;
+      if (para) {
+        para.appendChild(document.createElement('br'));
+      } else {
+        para = document.createElement('p');
+        parent.appendChild(para);
+      }
+      inline(para, line.trim(), true);
+    }
+  }
+
+  function inline(parent, s, links) {
+    let buf = '';
+    const flush = () => {
+      if (buf) {
+        parent.appendChild(document.createTextNode(buf));
+        buf = '';
+      }
+    };
+    let i = 0;
+    while (i < s.length) {
+      if (s.startsWith('**', i)) {
+        const end = s.indexOf('**', i + 2);
+        if (end > i + 2) {
+          flush();
+          const b = document.createElement('strong');
+          inline(b, s.slice(i + 2, end), links);
+          parent.appendChild(b);
+          i = end + 2;
+          continue;
+        }
+      }
+      if (links && s[i] === '[') {
+        const l = link(s, i);
+        if (l) {
+          flush();
+          const a = document.createElement('a');
+          a.href = l.href;
+          a.target = '_blank';
+          a.rel = 'noopener noreferrer';
+          inline(a, l.label, false);
+          parent.appendChild(a);
+          i = l.end;
+          continue;
+        }
+      }
+      buf += s[i];
+      i++;
+    }
+    flush();
+  }
+
+  function link(s, i) {
+    const mid = s.indexOf('](', i + 1);
+    if (mid < 0) {
+      return null;
+    }
+    const label = s.slice(i + 1, mid);
+    if (!label.trim() || label.indexOf('[') >= 0 || label.indexOf(']') >= 0) {
+      return null;
+    }
+    const end = s.indexOf(')', mid + 2);
+    if (end < 0) {
+      return null;
+    }
+    const url = s.slice(mid + 2, end);
+    if (!url || /\s/.test(url)) {
+      return null;
+    }
+    let u;
+    try {
+      u = new URL(url);
+    } catch (e) {
+      return null;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'mailto:') {
+      return null;
+    }
+    return { label, href: u.href, end: end + 1 };
+  }
+
+  // plain strips the Markdown marks, for short excerpts.
+  function plain(text) {
+    return String(text).replace(/\*\*/g, '').replace(/\[([^\]]+)\]\([^)\s]+\)/g, '$1').replace(/^\s*([-*]|\d+[.)])\s+/gm, '').replace(/\s+/g, ' ').trim();
+  }
+
+  // ---- Alerts: sound and desktop notifications -------------------------------
+
+  function alertsOn() {
+    return !!state.audio || (window.Notification && Notification.permission === 'granted');
+  }
+
+  function renderAlertsButton() {
+    const b = $('alerts-btn');
+    const on = alertsOn();
+    b.textContent = on ? 'Alerts on' : 'Turn on alerts';
+    b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    b.title = on ? 'A sound and a desktop notification when someone is waiting' : 'Play a sound and show a desktop notification when someone is waiting';
+  }
+
+  async function enableAlerts() {
+    // Browsers allow sound and notifications only after a click.
+    try {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (Ctx && !state.audio) {
+        state.audio = new Ctx();
+      }
+      if (state.audio && state.audio.state === 'suspended') {
+        await state.audio.resume();
+      }
+    } catch (e) {
+      state.audio = null;
+    }
+    if (window.Notification && Notification.permission === 'default') {
+      try {
+        await Notification.requestPermission();
+      } catch (e) {
+        // Old browsers: the callback form; sound still works.
+      }
+    }
+    renderAlertsButton();
+    beep();
+  }
+
+  function beep() {
+    const ctx = state.audio;
+    if (!ctx || ctx.state !== 'running') {
+      return;
+    }
+    const t = ctx.currentTime;
+    [[880, 0], [660, 0.16]].forEach(([f, at]) => {
+      const o = ctx.createOscillator();
+      const g = ctx.createGain();
+      o.type = 'sine';
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.0001, t + at);
+      g.gain.exponentialRampToValueAtTime(0.12, t + at + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + at + 0.14);
+      o.connect(g).connect(ctx.destination);
+      o.start(t + at);
+      o.stop(t + at + 0.15);
+    });
+  }
+
+  function notify(title, body, conversationID) {
+    beep();
+    if (!window.Notification || Notification.permission !== 'granted') {
+      return;
+    }
+    if (!document.hidden && document.hasFocus()) {
+      return;
+    }
+    try {
+      const n = new Notification(title, { body, tag: conversationID || 'frontdesk' });
+      n.onclick = () => {
+        window.focus();
+        if (conversationID) {
+          openConversation(conversationID);
+        }
+        n.close();
+      };
+    } catch (e) {
+      // Some platforms only allow notifications from a service worker.
+    }
+  }
+
+  // ---- Login, logout, session ------------------------------------------------
+
+  function showLogin(message) {
+    state.loggedIn = false;
+    show($('boot'), false);
+    show($('app'), false);
+    show($('login'), true);
+    $('login-error').textContent = message || '';
+    document.title = 'Sign in · Frontdesk console';
+    setTimeout(() => $('login-email').focus(), 0);
+  }
+
+  function sessionEnded() {
+    stopLive();
+    showLogin('Your session has ended. Please sign in again.');
+  }
+
+  async function onLogin(ev) {
+    ev.preventDefault();
+    const email = $('login-email').value.trim();
+    const password = $('login-password').value;
+    const err = $('login-error');
+    if (!email || !password) {
+      err.textContent = 'Enter your email and password.';
+      return;
+    }
+    const btn = ev.submitter || document.querySelector('[data-testid="login-submit"]');
+    btn.disabled = true;
+    err.textContent = '';
+    try {
+      const res = await call('POST', 'login', { email, password });
+      $('login-password').value = '';
+      startApp(res.agent);
+    } catch (e) {
+      err.textContent = e.status === 429 ? 'Too many failed attempts. Wait a few minutes, then try again.' : e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.';
+      $('login-password').select();
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async function logout() {
+    try {
+      await call('POST', 'logout');
+    } catch (e) {
+      // The session may already be gone; log out locally all the same.
+    }
+    stopLive();
+    closeConversation();
+    showLogin('You have logged out.');
+  }
+
+  function supervisor() {
+    return state.me && (state.me.role === 'supervisor' || state.me.role === 'admin');
+  }
+
+  function startApp(agent) {
+    state.me = agent;
+    state.loggedIn = true;
+    state.seenWaiting = null;
+    show($('boot'), false);
+    show($('login'), false);
+    show($('app'), true);
+    $('me').textContent = agent.name + (agent.role !== 'agent' ? ' · ' + agent.role : '');
+    $('home-title').textContent = 'Hello, ' + agent.name.split(/\s+/)[0];
+    show($('dashboard-btn'), supervisor());
+    show($('others-section'), supervisor());
+    show($('dash'), supervisor());
+    $('presence').value = state.presence;
+    renderPresenceDot();
+    renderAlertsButton();
+    showHome();
+    loadCanned();
+    loadAgents();
+    refreshQueue();
+    refreshDashboard();
+    connect();
+    clearInterval(state.hbTimer);
+    state.hbTimer = setInterval(heartbeat, HEARTBEAT_MS);
+  }
+
+  function stopLive() {
+    state.loggedIn = false;
+    clearInterval(state.hbTimer);
+    clearTimeout(state.wsTimer);
+    if (state.ws) {
+      const ws = state.ws;
+      state.ws = null;
+      ws.onclose = null;
+      ws.close(1000);
+    }
+  }
+
+  // ---- Websocket ---------------------------------------------------------------
+
+  function setConn(text, kind) {
+    const c = $('conn');
+    c.textContent = text;
+    c.className = 'conn ' + (kind || '');
+  }
+
+  function connect() {
+    if (!state.loggedIn) {
+      return;
+    }
+    const u = new URL('api/agent/ws', base);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    let ws;
+    try {
+      ws = new WebSocket(u.href);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    state.ws = ws;
+    setConn('Connecting…', 'pending');
+    ws.onopen = () => {
+      state.wsRetry = 0;
+      setConn('Live', 'live');
+      heartbeat();
+      // Catch up on whatever happened while disconnected.
+      refreshQueue();
+      if (state.open) {
+        sendFrame({ type: 'watch', conversation_id: state.open.id });
+        reloadConversation();
+      }
+    };
+    ws.onmessage = (ev) => {
+      let f;
+      try {
+        f = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      onFrame(f);
+    };
+    ws.onclose = () => {
+      if (state.ws === ws) {
+        state.ws = null;
+      }
+      if (!state.loggedIn) {
+        return;
+      }
+      setConn('Reconnecting…', 'down');
+      // A refused upgrade looks like any close: ask whether the session
+      // is still good before trying again.
+      call('GET', 'me').then(scheduleReconnect, (e) => {
+        if (e.status !== 401) {
+          scheduleReconnect();
+        }
+      });
+    };
+  }
+
+  function scheduleReconnect() {
+    if (!state.loggedIn || state.ws) {
+      return;
+    }
+    clearTimeout(state.wsTimer);
+    const delay = Math.min(30000, 1000 * Math.pow(2, state.wsRetry)) * (0.75 + Math.random() * 0.5);
+    state.wsRetry++;
+    state.wsTimer = setTimeout(connect, delay);
+  }
+
+  function sendFrame(f) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+      state.ws.send(JSON.stringify(f));
+    }
+  }
+
+  function heartbeat() {
+    sendFrame({ type: 'heartbeat', presence: state.presence });
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'ready':
+        break;
+      case 'queue':
+        onQueueEvent(f);
+        break;
+      case 'message':
+        onMessage(f.conversation_id, f.message);
+        break;
+      case 'typing':
+        if (state.open && f.conversation_id === state.open.id && f.from === 'customer') {
+          showTyping();
+        }
+        break;
+      case 'state':
+        if (state.open && state.open.data && f.conversation_id === state.open.id) {
+          state.open.data.conversation.state = f.state;
+          renderConversationHead();
+        }
+        break;
+      case 'presence':
+        onPresence(f);
+        break;
+      case 'error':
+        if (f.code !== 'forbidden' && f.code !== 'not_found') {
+          console.warn('console websocket:', f.code, f.message);
+        }
+        break;
+    }
+  }
+
+  // ---- Queue ---------------------------------------------------------------
+
+  let queueTimer = null;
+  function refreshQueueSoon() {
+    clearTimeout(queueTimer);
+    queueTimer = setTimeout(refreshQueue, 120);
+  }
+
+  async function refreshQueue() {
+    let q;
+    try {
+      q = await call('GET', 'queue');
+    } catch (e) {
+      if (e.status !== 401) {
+        setConn('Cannot load the queue', 'down');
+      }
+      return;
+    }
+    state.queue = q.tickets || [];
+    state.mine = q.mine || [];
+    state.others = q.assigned || [];
+    state.fetchedAt = Date.now();
+    const first = state.seenWaiting === null;
+    const seen = new Set(state.queue.map((t) => t.conversation_id));
+    if (!first) {
+      for (const t of state.queue) {
+        if (!state.seenWaiting.has(t.conversation_id)) {
+          notify('Someone is waiting', customerName(t.customer) + ' · ' + reasonLabel(t.reason), t.conversation_id);
+        }
+      }
+    }
+    state.seenWaiting = seen;
+    renderLists();
+    if (supervisor() && !$('home').hidden) {
+      refreshDashboard();
+    }
+  }
+
+  function onQueueEvent(f) {
+    const t = f.ticket;
+    refreshQueueSoon();
+    if (!t) {
+      return;
+    }
+    const me = state.me && state.me.id;
+    if (f.event === 'assigned' && t.agent === me && !state.claiming[t.conversation_id]) {
+      notify('A conversation was given to you', customerName(t.customer) + ' · ' + reasonLabel(t.reason), t.conversation_id);
+    }
+    if ((f.event === 'sla_breach' || f.event === 'escalated') && supervisor()) {
+      notify(f.event === 'escalated' ? 'Escalated to supervisors' : 'Waiting too long', customerName(t.customer) + ' · ' + reasonLabel(t.reason), t.conversation_id);
+    }
+    if (state.open && state.open.data && t.conversation_id === state.open.id) {
+      state.open.data.ticket = t;
+      if (t.status === 'assigned') {
+        state.open.data.conversation.state = 'agent';
+        state.open.data.conversation.agent = t.agent;
+        state.open.data.conversation.agent_name = t.agent_name;
+      } else if (t.status === 'queued') {
+        state.open.data.conversation.state = 'queued';
+      } else {
+        state.open.data.conversation.state = 'bot';
+      }
+      renderConversationHead();
+    }
+  }
+
+  function waitingNow(t) {
+    if (t.status !== 'queued') {
+      return t.waiting_seconds;
+    }
+    return t.waiting_seconds + (Date.now() - state.fetchedAt) / 1000;
+  }
+
+  function badges(t, withCustomer) {
+    const out = [];
+    out.push(h('span', { class: 'badge reason reason-' + (t.reason || 'none') }, [reasonLabel(t.reason)]));
+    if (t.priority > 0) {
+      out.push(h('span', { class: 'badge prio', title: 'Priority ' + t.priority }, ['P' + t.priority]));
+    }
+    if (withCustomer && t.customer && t.customer.segment) {
+      out.push(h('span', { class: 'badge segment' }, [t.customer.segment.toUpperCase()]));
+    }
+    if (t.tier > 1) {
+      out.push(h('span', { class: 'badge tier' }, ['Escalated']));
+    }
+    if (t.sla_breached) {
+      out.push(h('span', { class: 'badge sla' }, ['Over SLA']));
+    }
+    if (t.team) {
+      out.push(h('span', { class: 'badge team' }, [t.team]));
+    }
+    return out;
+  }
+
+  function queueItem(t) {
+    const id = t.conversation_id;
+    const current = state.open && state.open.id === id;
+    const name = customerName(t.customer);
+    const claim = h('button', {
+      type: 'button', class: 'btn small primary', 'data-testid': 'claim',
+      disabled: !t.can_claim, title: t.can_claim ? 'Claim this conversation' : 'Only supervisors can take escalated conversations',
+      'aria-label': 'Claim the conversation with ' + name,
+      onclick: () => claimConversation(id),
+    }, ['Claim']);
+    return h('li', { class: 'item' + (current ? ' current' : ''), 'data-testid': 'queue-item', 'data-conversation': id }, [
+      h('button', { type: 'button', class: 'item-open', 'aria-current': current ? 'true' : null, onclick: () => openConversation(id) }, [
+        h('span', { class: 'item-top' }, [
+          h('span', { class: 'item-name' }, [name]),
+          h('span', { class: 'item-wait', 'data-wait': id, title: 'Waiting since ' + clock(t.queued_at) }, [duration(waitingNow(t))]),
+        ]),
+        h('span', { class: 'item-meta' }, badges(t, true).concat([t.channel ? h('span', { class: 'channel' }, [t.channel]) : null])),
+      ]),
+      claim,
+    ]);
+  }
+
+  function convItem(t, testid) {
+    const id = t.conversation_id;
+    const current = state.open && state.open.id === id;
+    const unread = state.unread[id] || 0;
+    return h('li', { class: 'item' + (current ? ' current' : ''), 'data-testid': testid, 'data-conversation': id }, [
+      h('button', { type: 'button', class: 'item-open', 'aria-current': current ? 'true' : null, onclick: () => openConversation(id) }, [
+        h('span', { class: 'item-top' }, [
+          h('span', { class: 'item-name' }, [customerName(t.customer)]),
+          unread ? h('span', { class: 'unread', 'aria-label': unread + ' new' }, [String(unread)]) : null,
+        ]),
+        h('span', { class: 'item-meta' }, [
+          h('span', { class: 'badge reason reason-' + (t.reason || 'none') }, [reasonLabel(t.reason)]),
+          testid === 'other-conversation' && t.agent_name ? h('span', { class: 'channel' }, ['with ' + t.agent_name]) : null,
+          t.channel ? h('span', { class: 'channel' }, [t.channel]) : null,
+        ]),
+      ]),
+    ]);
+  }
+
+  function renderLists() {
+    const q = $('queue');
+    clear(q);
+    for (const t of state.queue) {
+      q.appendChild(queueItem(t));
+    }
+    $('queue-count').textContent = String(state.queue.length);
+    show($('queue-empty'), state.queue.length === 0);
+
+    const m = $('mine');
+    clear(m);
+    for (const t of state.mine) {
+      m.appendChild(convItem(t, 'my-conversation'));
+    }
+    $('mine-count').textContent = String(state.mine.length);
+    show($('mine-empty'), state.mine.length === 0);
+
+    if (supervisor()) {
+      const o = $('others');
+      clear(o);
+      for (const t of state.others) {
+        o.appendChild(convItem(t, 'other-conversation'));
+      }
+      $('others-count').textContent = String(state.others.length);
+    }
+    const waiting = state.queue.length;
+    document.title = (waiting ? '(' + waiting + ') ' : '') + 'Frontdesk console';
+  }
+
+  function tickWaits() {
+    for (const el of document.querySelectorAll('[data-wait]')) {
+      const t = state.queue.find((x) => x.conversation_id === el.getAttribute('data-wait'));
+      if (t) {
+        el.textContent = duration(waitingNow(t));
+      }
+    }
+  }
+
+  async function claimConversation(id) {
+    state.claiming[id] = true;
+    try {
+      await call('POST', 'conversations/' + encodeURIComponent(id) + '/claim');
+      toast('The conversation is yours. The customer has been told you joined.');
+      await refreshQueue();
+      await openConversation(id, true);
+    } catch (e) {
+      toast(e.status === 409 ? 'Someone else was quicker: ' + e.message + '.' : 'Could not claim: ' + e.message + '.', 'error');
+      refreshQueue();
+    } finally {
+      setTimeout(() => { delete state.claiming[id]; }, 3000);
+    }
+  }
+
+  // ---- Agents and presence ---------------------------------------------------
+
+  async function loadAgents() {
+    try {
+      const r = await call('GET', 'agents');
+      state.agents = r.agents || [];
+      state.teams = r.teams || [];
+    } catch (e) {
+      // Transfer shows what it has.
+    }
+  }
+
+  function onPresence(f) {
+    const a = state.agents.find((x) => x.id === f.agent_id);
+    if (a) {
+      a.presence = f.presence;
+    }
+    if (state.me && f.agent_id === state.me.id && f.presence !== 'offline' && f.presence !== state.presence) {
+      state.presence = f.presence;
+      $('presence').value = f.presence;
+      renderPresenceDot();
+    }
+    if (supervisor() && !$('home').hidden) {
+      refreshDashboard();
+    }
+  }
+
+  function renderPresenceDot() {
+    $('presence-dot').className = 'dot ' + state.presence;
+  }
+
+  function setPresence() {
+    state.presence = $('presence').value === 'away' ? 'away' : 'online';
+    localStorage.setItem('fd-presence', state.presence);
+    renderPresenceDot();
+    heartbeat();
+    toast(state.presence === 'away' ? 'You are away: no new conversations will be routed to you.' : 'You are online.');
+  }
+
+  async function loadCanned() {
+    try {
+      const r = await call('GET', 'canned');
+      state.canned = r.canned || [];
+    } catch (e) {
+      state.canned = [];
+    }
+    const sel = $('canned');
+    clear(sel);
+    sel.appendChild(h('option', { value: '' }, [state.canned.length ? 'Canned replies…' : 'No canned replies']));
+    state.canned.forEach((c, i) => sel.appendChild(h('option', { value: String(i) }, [c.title])));
+  }
+
+  // ---- Dashboard (supervisors) -------------------------------------------------
+
+  let dashBusy = false;
+  async function refreshDashboard() {
+    if (!supervisor() || dashBusy) {
+      return;
+    }
+    dashBusy = true;
+    try {
+      const d = await call('GET', 'dashboard');
+      renderDashboard(d);
+    } catch (e) {
+      // Shown on the next refresh.
+    } finally {
+      dashBusy = false;
+    }
+  }
+
+  function renderDashboard(d) {
+    const cards = $('dash-cards');
+    clear(cards);
+    const card = (label, value, warn) => h('div', { class: 'stat' + (warn ? ' warn' : '') }, [
+      h('span', { class: 'stat-value' }, [String(value)]),
+      h('span', { class: 'stat-label' }, [label]),
+    ]);
+    cards.appendChild(card('waiting', d.queue_length, false));
+    cards.appendChild(card('longest wait', d.queue_length ? duration(d.longest_wait_seconds) : '–', d.longest_wait_seconds > 300));
+    cards.appendChild(card('over SLA', d.sla_breaches, d.sla_breaches > 0));
+    cards.appendChild(card('escalated', d.escalated, d.escalated > 0));
+    cards.appendChild(card('in progress', d.assigned, false));
+    cards.appendChild(card('agents online / away', d.agents_online + ' / ' + d.agents_away, false));
+    const body = $('dash-agents');
+    clear(body);
+    for (const a of d.agents || []) {
+      if (a.disabled) {
+        continue;
+      }
+      body.appendChild(h('tr', null, [
+        h('td', null, [a.name]),
+        h('td', null, [a.role]),
+        h('td', null, [h('span', { class: 'dot ' + a.presence, 'aria-hidden': 'true' }), ' ' + a.presence]),
+        h('td', null, [a.load + ' / ' + a.max_chats]),
+      ]));
+    }
+    state.agents = d.agents || state.agents;
+  }
+
+  // ---- Conversation view -------------------------------------------------------
+
+  function showHome() {
+    show($('home'), true);
+    show($('conv'), false);
+    show($('side'), false);
+    $('app').classList.remove('has-conv');
+  }
+
+  function closeConversation() {
+    if (state.open) {
+      sendFrame({ type: 'unwatch', conversation_id: state.open.id });
+    }
+    state.open = null;
+    showHome();
+    renderLists();
+    refreshDashboard();
+  }
+
+  function owns() {
+    const o = state.open;
+    return !!(o && o.data && o.data.ticket && o.data.ticket.status === 'assigned' && o.data.ticket.agent === state.me.id);
+  }
+
+  async function openConversation(id, focusReply) {
+    if (state.open && state.open.id !== id) {
+      sendFrame({ type: 'unwatch', conversation_id: state.open.id });
+    }
+    const sameAsBefore = state.open && state.open.id === id;
+    state.open = { id, data: sameAsBefore ? state.open.data : null, lastSeq: sameAsBefore ? state.open.lastSeq : 0 };
+    delete state.unread[id];
+    sendFrame({ type: 'watch', conversation_id: id });
+    renderLists();
+    if (!sameAsBefore) {
+      show($('home'), false);
+      show($('conv'), true);
+      show($('side'), true);
+      $('app').classList.add('has-conv');
+      clear($('transcript'));
+      $('conv-title').textContent = 'Loading…';
+      $('conv-sub').textContent = '';
+      show($('conv-banner'), false);
+      $('reply').value = '';
+      $('internal').checked = false;
+    }
+    const ok = await reloadConversation();
+    if (!ok) {
+      return;
+    }
+    if (focusReply && owns()) {
+      $('reply').focus();
+    } else if (!sameAsBefore) {
+      $('conv-title').focus();
+    }
+  }
+
+  async function reloadConversation() {
+    const o = state.open;
+    if (!o) {
+      return false;
+    }
+    let d;
+    try {
+      d = await call('GET', 'conversations/' + encodeURIComponent(o.id));
+    } catch (e) {
+      if (state.open !== o) {
+        return false;
+      }
+      if (e.status === 403 || e.status === 404) {
+        if (o.data) {
+          // It was ours and is no longer readable (resolved, moved on):
+          // keep what is on screen, read-only.
+          o.data.ticket = o.data.ticket || null;
+          renderConversationHead();
+          return false;
+        }
+        toast(e.status === 403 ? 'You may not see that conversation.' : 'That conversation does not exist.', 'error');
+        closeConversation();
+        return false;
+      }
+      toast('Could not load the conversation: ' + e.message, 'error');
+      return false;
+    }
+    if (state.open !== o) {
+      return false;
+    }
+    o.data = d;
+    renderConversation();
+    return true;
+  }
+
+  function renderConversation() {
+    const d = state.open.data;
+    const list = $('transcript');
+    clear(list);
+    state.open.lastSeq = 0;
+    for (const m of d.messages) {
+      list.appendChild(messageItem(m));
+      state.open.lastSeq = Math.max(state.open.lastSeq, m.seq);
+    }
+    renderConversationHead();
+    renderProfile();
+    renderSuggestions(d.suggestions, d.suggestions_query, false);
+    renderPast();
+    scrollTranscript(true);
+  }
+
+  function renderConversationHead() {
+    const o = state.open;
+    if (!o || !o.data) {
+      return;
+    }
+    const d = o.data;
+    const t = d.ticket;
+    const conv = d.conversation;
+    const name = customerName(d.customer);
+    $('conv-title').textContent = name;
+    const parts = [];
+    if (conv.channel) {
+      parts.push(conv.channel === 'web' ? 'Website chat' : conv.channel.charAt(0).toUpperCase() + conv.channel.slice(1));
+    }
+    parts.push(STATES[conv.state] || conv.state);
+    if (t && t.status === 'assigned') {
+      parts.push(t.agent === state.me.id ? 'you have it' : 'with ' + (t.agent_name || 'another agent'));
+    }
+    if (t && (t.status === 'queued' || t.status === 'assigned')) {
+      parts.push(reasonLabel(t.reason));
+      if (t.priority > 0) {
+        parts.push('priority ' + t.priority);
+      }
+      if (t.tier > 1) {
+        parts.push('escalated');
+      }
+    }
+    $('conv-sub').textContent = parts.join(' · ');
+
+    const mine = owns();
+    const open = !!(t && (t.status === 'queued' || t.status === 'assigned'));
+    const canAct = open && (mine || supervisor());
+    const claimBtn = $('act-claim');
+    show(claimBtn, !!(t && t.status === 'queued'));
+    claimBtn.disabled = !(t && t.can_claim);
+    for (const id of ['act-transfer', 'act-escalate', 'act-resolve', 'act-return']) {
+      $(id).disabled = !canAct;
+    }
+    $('act-escalate').disabled = !canAct || (t && t.tier > 1);
+
+    let banner = '';
+    if (!t || !open) {
+      if (t && t.status === 'resolved') {
+        banner = 'Resolved. The customer was asked to rate the help, and the bot answers again.';
+      } else if (t && t.status === 'returned') {
+        banner = 'Returned to the bot. The customer can ask for a person again at any time.';
+      } else {
+        banner = 'The bot has this conversation. You can read it and add private notes.';
+      }
+    } else if (t.status === 'queued') {
+      banner = t.can_claim ? 'Waiting for an agent. Claim it to reply; the bot stays silent meanwhile.' : 'Escalated: waiting for a supervisor.';
+    } else if (!mine) {
+      banner = (t.agent_name || 'Another agent') + ' has this conversation' + (supervisor() ? '. You can read it and add private notes.' : ' now.');
+    }
+    const b = $('conv-banner');
+    b.textContent = banner;
+    show(b, !!banner);
+    renderComposer();
+    if (o.profileEditable !== canEditCustomer()) {
+      renderProfile();
+    }
+    for (const btn of document.querySelectorAll('[data-testid="suggestion-send"]')) {
+      btn.disabled = !mine;
+    }
+  }
+
+  function renderComposer() {
+    const mine = owns();
+    const internal = $('internal');
+    if (!mine) {
+      // Only notes without the conversation; back to replies once it is
+      // the agent's.
+      internal.checked = true;
+      state.forcedNote = true;
+    } else if (state.forcedNote) {
+      internal.checked = false;
+      state.forcedNote = false;
+    }
+    internal.disabled = !mine;
+    const note = internal.checked;
+    $('composer').classList.toggle('note', note);
+    $('send').textContent = note ? 'Add note' : 'Send';
+    $('reply').placeholder = note
+      ? 'Private note for colleagues: the customer never sees it'
+      : 'Write a reply… (Enter sends, Shift+Enter adds a line)';
+    $('composer-hint').textContent = mine ? (note ? 'Only agents see notes.' : '') : 'Claim the conversation to reply.';
+  }
+
+  function senderName(m) {
+    switch (m.from) {
+      case 'customer':
+        return customerName(state.open && state.open.data ? state.open.data.customer : null);
+      case 'bot':
+        return 'Bot';
+      case 'agent':
+        if (state.me && m.agent === state.me.id) {
+          return 'You';
+        }
+        return m.agent_name || 'Agent';
+      default:
+        return 'System';
+    }
+  }
+
+  // decisionNode says why the bot said what it said.
+  function decisionNode(d) {
+    const parts = [];
+    const add = (text, cls) => parts.push(h('span', { class: cls || '' }, [text]));
+    switch (d.kind) {
+      case 'answer':
+        add('Answered with ');
+        parts.push(h('code', { 'data-testid': 'decision-article' }, [d.article_id || '?']));
+        add(pct(d.confidence) + ' confidence', 'conf' + (d.confidence < 0.5 ? ' low' : ''));
+        if (d.reason === 'chosen') {
+          add('customer chose it');
+        }
+        break;
+      case 'clarify':
+        add('Asked to clarify');
+        add('best ' + pct(d.confidence), 'conf low');
+        if (d.candidates && d.candidates.length) {
+          add('candidates: ' + d.candidates.join(', '));
+        }
+        break;
+      case 'no_answer':
+        add('No answer');
+        add(reasonLabel(d.reason));
+        break;
+      case 'handoff':
+        add('Handed off: ' + reasonLabel(d.reason), 'handoff');
+        if (d.article_id) {
+          parts.push(h('code', null, [d.article_id]));
+        }
+        break;
+      case 'feedback':
+        add(d.reason === 'ask_helpful' ? 'Asked whether it helped' : 'Feedback: ' + (d.reason || '').replace(/_/g, ' '));
+        break;
+      case 'smalltalk':
+        add('Small talk' + (d.reason ? ' (' + d.reason.replace(/_/g, ' ') + ')' : ''));
+        break;
+      default:
+        add((d.kind || 'decision').replace(/_/g, ' ') + (d.reason ? ': ' + d.reason.replace(/_/g, ' ') : ''));
+        if (d.article_id) {
+          parts.push(h('code', null, [d.article_id]));
+        }
+    }
+    const el = h('div', { class: 'decision', 'data-testid': 'decision', 'data-kind': d.kind || '' });
+    parts.forEach((p, i) => {
+      if (i > 0 && parts[i - 1].textContent.slice(-1) !== ' ') {
+        el.appendChild(document.createTextNode(p.tagName === 'CODE' ? ' ' : ' · '));
+      }
+      el.appendChild(p);
+    });
+    if (d.query) {
+      el.title = 'Searched for: ' + d.query;
+    }
+    return el;
+  }
+
+  function messageItem(m) {
+    const cls = 'msg from-' + m.from + (m.internal ? ' internal' : '') + (m.agent && state.me && m.agent === state.me.id ? ' own' : '');
+    const head = h('div', { class: 'msg-head' }, [
+      h('span', { class: 'who' }, [senderName(m)]),
+      m.internal ? h('span', { class: 'badge note-badge' }, ['Internal note']) : null,
+      h('time', { datetime: m.time, title: new Date(m.time).toLocaleString() }, [clock(m.time)]),
+    ]);
+    const body = h('div', { class: 'bubble' });
+    if (m.from === 'bot') {
+      renderMarkdown(body, m.text);
+    } else {
+      body.textContent = m.text;
+    }
+    const li = h('li', { class: cls, 'data-testid': 'transcript-message', 'data-from': m.from, 'data-seq': String(m.seq) }, [head, body]);
+    if (m.internal) {
+      li.setAttribute('data-internal', 'true');
+    }
+    if (m.payload) {
+      body.appendChild(h('span', { class: 'chose' }, ['(tapped a button)']));
+    }
+    if (m.decision && m.from === 'bot') {
+      li.appendChild(decisionNode(m.decision));
+    }
+    if (m.quick_replies && m.quick_replies.length) {
+      li.appendChild(h('div', { class: 'offered' }, [h('span', { class: 'muted' }, ['Offered: '])].concat(
+        m.quick_replies.map((q) => h('span', { class: 'chip' }, [q.label])))));
+    }
+    return li;
+  }
+
+  function nearBottom() {
+    const t = $('transcript');
+    return t.scrollHeight - t.scrollTop - t.clientHeight < 80;
+  }
+
+  function scrollTranscript(force) {
+    const t = $('transcript');
+    if (force || nearBottom()) {
+      t.scrollTop = t.scrollHeight;
+    }
+  }
+
+  function appendMessage(m) {
+    const o = state.open;
+    if (!o || !o.data || m.seq <= o.lastSeq) {
+      return; // already shown
+    }
+    if (m.seq > o.lastSeq + 1) {
+      // A gap: something was missed (a reconnect, a race with the
+      // websocket); reload rather than show a transcript with holes.
+      reloadConversation();
+      return;
+    }
+    const stick = nearBottom();
+    o.data.messages.push(m);
+    o.lastSeq = m.seq;
+    $('transcript').appendChild(messageItem(m));
+    scrollTranscript(stick);
+    if (m.from === 'customer') {
+      hideTyping();
+      if (!m.payload) {
+        refreshSuggestions(m.text);
+      }
+    }
+  }
+
+  function onMessage(id, m) {
+    if (state.open && state.open.id === id) {
+      appendMessage(m);
+      if (m.from === 'customer' && (document.hidden || !document.hasFocus())) {
+        notify('New message', customerName(state.open.data && state.open.data.customer) + ': ' + m.text.slice(0, 80), id);
+      }
+      return;
+    }
+    if (m.from === 'customer' && state.mine.some((t) => t.conversation_id === id)) {
+      state.unread[id] = (state.unread[id] || 0) + 1;
+      renderLists();
+      const t = state.mine.find((x) => x.conversation_id === id);
+      notify('New message', customerName(t && t.customer) + ': ' + m.text.slice(0, 80), id);
+    }
+  }
+
+  function showTyping() {
+    const el = $('typing');
+    el.textContent = customerName(state.open.data && state.open.data.customer) + ' is typing…';
+    el.classList.add('on');
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(hideTyping, TYPING_SHOW_MS);
+  }
+
+  function hideTyping() {
+    const el = $('typing');
+    el.textContent = '';
+    el.classList.remove('on');
+  }
+
+  async function sendMessage(text, articleID) {
+    const o = state.open;
+    if (!o) {
+      return false;
+    }
+    const internal = $('internal').checked && !articleID;
+    const body = { text, internal };
+    if (articleID) {
+      body.article_id = articleID;
+    }
+    try {
+      const m = await call('POST', 'conversations/' + encodeURIComponent(o.id) + '/messages', body);
+      if (state.open === o) {
+        appendMessage(m);
+        scrollTranscript(true);
+      }
+      return true;
+    } catch (e) {
+      toast((internal ? 'The note was not saved: ' : 'The reply was not sent: ') + e.message + '.', 'error');
+      if (e.status === 403) {
+        reloadConversation();
+      }
+      return false;
+    }
+  }
+
+  async function onSubmitReply(ev) {
+    ev.preventDefault();
+    const input = $('reply');
+    const text = input.value.trim();
+    if (!text) {
+      input.focus();
+      return;
+    }
+    const btn = $('send');
+    btn.disabled = true;
+    const ok = await sendMessage(text);
+    btn.disabled = false;
+    if (ok) {
+      input.value = '';
+    }
+    input.focus();
+  }
+
+  function onReplyKey(ev) {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      $('composer').requestSubmit();
+    }
+  }
+
+  function onReplyInput() {
+    if (!owns() || $('internal').checked || !$('reply').value.trim()) {
+      return;
+    }
+    const now = Date.now();
+    if (now - state.lastTypingSent >= TYPING_SEND_MS) {
+      state.lastTypingSent = now;
+      sendFrame({ type: 'typing', conversation_id: state.open.id });
+    }
+  }
+
+  function onCanned() {
+    const sel = $('canned');
+    const c = state.canned[parseInt(sel.value, 10)];
+    sel.value = '';
+    if (!c) {
+      return;
+    }
+    const input = $('reply');
+    const text = c.text.replace(/\{name\}/g, firstName(state.open && state.open.data && state.open.data.customer));
+    input.value = input.value ? input.value.replace(/\s*$/, '\n') + text : text;
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  // ---- Actions -----------------------------------------------------------------
+
+  async function act(path, done) {
+    const o = state.open;
+    if (!o) {
+      return;
+    }
+    const buttons = document.querySelectorAll('.actions .btn');
+    buttons.forEach((b) => { b.dataset.wasDisabled = b.disabled ? '1' : ''; b.disabled = true; });
+    try {
+      const t = await call('POST', 'conversations/' + encodeURIComponent(o.id) + '/' + path);
+      if (state.open === o && o.data) {
+        o.data.ticket = t;
+      }
+      toast(done);
+      await refreshQueue();
+      if (state.open === o) {
+        await reloadConversation();
+        renderConversationHead();
+      }
+    } catch (e) {
+      buttons.forEach((b) => { b.disabled = b.dataset.wasDisabled === '1'; });
+      toast('Could not do that: ' + e.message + '.', 'error');
+    }
+  }
+
+  function openTransfer() {
+    const dlg = $('transfer-dialog');
+    $('transfer-error').textContent = '';
+    loadAgents().then(() => {
+      const sel = $('transfer-agent');
+      clear(sel);
+      const others = state.agents.filter((a) => !a.disabled && a.id !== state.me.id);
+      const order = { online: 0, away: 1, offline: 2 };
+      others.sort((a, b) => (order[a.presence] - order[b.presence]) || a.load - b.load || a.name.localeCompare(b.name));
+      for (const a of others) {
+        sel.appendChild(h('option', { value: a.id, disabled: a.presence !== 'online' },
+          [a.name + ' (' + a.presence + ', ' + a.load + '/' + a.max_chats + ' chats' + (a.teams.length ? ', ' + a.teams.join(', ') : '') + ')']));
+      }
+      if (!others.length) {
+        sel.appendChild(h('option', { value: '', disabled: true }, ['No other agents']));
+      }
+      const firstOnline = others.find((a) => a.presence === 'online');
+      sel.value = firstOnline ? firstOnline.id : '';
+      const teams = $('transfer-team');
+      clear(teams);
+      for (const t of state.teams) {
+        teams.appendChild(h('option', { value: t }, [t]));
+      }
+      if (!state.teams.length) {
+        teams.appendChild(h('option', { value: '', disabled: true }, ['No teams configured']));
+      }
+      const radios = document.querySelectorAll('#transfer-form input[name="to"]');
+      radios[0].checked = !!firstOnline || !state.teams.length;
+      radios[1].checked = !radios[0].checked;
+      syncTransfer();
+    });
+    if (dlg.showModal) {
+      dlg.showModal();
+    } else {
+      dlg.setAttribute('open', '');
+    }
+  }
+
+  function syncTransfer() {
+    const toTeam = document.querySelector('#transfer-form input[name="to"][value="team"]').checked;
+    $('transfer-agent').disabled = toTeam;
+    $('transfer-team').disabled = !toTeam;
+  }
+
+  async function onTransfer(ev) {
+    ev.preventDefault();
+    const toTeam = document.querySelector('#transfer-form input[name="to"][value="team"]').checked;
+    const body = toTeam ? { team: $('transfer-team').value } : { agent_id: $('transfer-agent').value };
+    if (!(body.team || body.agent_id)) {
+      $('transfer-error').textContent = toTeam ? 'Choose a team.' : 'Choose an agent who is online.';
+      return;
+    }
+    const o = state.open;
+    try {
+      const t = await call('POST', 'conversations/' + encodeURIComponent(o.id) + '/transfer', body);
+      closeTransfer();
+      if (o.data) {
+        o.data.ticket = t;
+      }
+      toast(toTeam ? 'Sent to the ' + body.team + ' queue.' : 'Transferred to ' + (t.agent_name || 'your colleague') + '.');
+      await refreshQueue();
+      if (state.open === o) {
+        await reloadConversation();
+        renderConversationHead();
+      }
+    } catch (e) {
+      $('transfer-error').textContent = e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.';
+    }
+  }
+
+  function closeTransfer() {
+    const dlg = $('transfer-dialog');
+    if (dlg.close) {
+      dlg.close();
+    } else {
+      dlg.removeAttribute('open');
+    }
+    $('act-transfer').focus();
+  }
+
+  // ---- Side panel: profile, suggestions, past ------------------------------------
+
+  function canEditCustomer() {
+    return supervisor() || owns() || state.mine.some((t) => state.open && state.open.data && state.open.data.customer && t.customer && t.customer.id === state.open.data.customer.id);
+  }
+
+  function renderProfile() {
+    const box = $('profile');
+    clear(box);
+    const d = state.open && state.open.data;
+    if (!d) {
+      return;
+    }
+    const c = d.customer;
+    if (!c) {
+      box.appendChild(h('p', { class: 'muted' }, ['No profile.']));
+      return;
+    }
+    const row = (label, value) => h('div', { class: 'kv' }, [h('dt', null, [label]), h('dd', null, [value])]);
+    const dl = h('dl', { class: 'kvs' });
+    dl.appendChild(row('Name', c.name || '—'));
+    dl.appendChild(row('Email', c.email || '—'));
+    dl.appendChild(row('Channels', c.channels.length ? c.channels.join(', ') : '—'));
+    dl.appendChild(row('Visits', String(c.visits) + (c.first_seen ? ' since ' + day(c.first_seen) : '')));
+    if (c.tags.length) {
+      dl.appendChild(row('Tags', h('span', { class: 'chips' }, c.tags.map((t) => h('span', { class: 'chip' }, [t])))));
+    }
+    const attrs = Object.keys(c.attrs || {});
+    for (const k of attrs.slice(0, 8)) {
+      dl.appendChild(row(k, c.attrs[k]));
+    }
+    if (c.topics.length) {
+      dl.appendChild(row('Asked about', h('ul', { class: 'topics' }, c.topics.map((t) => h('li', { title: t.article_id }, [t.title])))));
+    }
+    box.appendChild(dl);
+
+    const editable = canEditCustomer();
+    state.open.profileEditable = editable;
+    const seg = h('input', { id: 'segment', type: 'text', value: c.segment || '', list: 'segments', 'data-testid': 'segment', maxlength: '32', disabled: !editable, autocomplete: 'off', placeholder: 'e.g. vip' });
+    const ded = h('select', { id: 'dedicated', 'data-testid': 'dedicated-agent', disabled: !editable });
+    ded.appendChild(h('option', { value: '' }, ['None']));
+    const agents = state.agents.filter((a) => !a.disabled);
+    if (c.dedicated_agent && !agents.some((a) => a.id === c.dedicated_agent)) {
+      agents.push({ id: c.dedicated_agent, name: c.dedicated_agent_name || c.dedicated_agent });
+    }
+    for (const a of agents) {
+      ded.appendChild(h('option', { value: a.id }, [a.name]));
+    }
+    ded.value = c.dedicated_agent || '';
+    const save = h('button', { type: 'submit', class: 'btn small', 'data-testid': 'customer-save', disabled: !editable }, ['Save']);
+    const form = h('form', { class: 'customer-form', onsubmit: (ev) => saveCustomer(ev, c.id, seg, ded) }, [
+      h('label', { for: 'segment' }, ['Segment']),
+      seg,
+      h('datalist', { id: 'segments' }, [h('option', { value: 'vip' }), h('option', { value: 'business' }), h('option', { value: 'standard' })]),
+      h('label', { for: 'dedicated' }, ['Dedicated agent']),
+      ded,
+      h('div', { class: 'form-row' }, [save, editable ? null : h('span', { class: 'muted small' }, ['Claim the conversation to edit.'])]),
+    ]);
+    box.appendChild(form);
+  }
+
+  async function saveCustomer(ev, id, seg, ded) {
+    ev.preventDefault();
+    try {
+      const c = await call('POST', 'customers/' + encodeURIComponent(id), { segment: seg.value.trim(), dedicated_agent: ded.value });
+      if (state.open && state.open.data && state.open.data.customer && state.open.data.customer.id === id) {
+        state.open.data.customer = c;
+        renderProfile();
+        renderConversationHead();
+      }
+      toast('Customer saved.');
+    } catch (e) {
+      toast('Could not save: ' + e.message + '.', 'error');
+    }
+  }
+
+  let suggestSeq = 0;
+  async function refreshSuggestions(q) {
+    const mySeq = ++suggestSeq;
+    try {
+      const r = await call('GET', 'articles?q=' + encodeURIComponent(q));
+      if (mySeq === suggestSeq) {
+        // As the server does: after the best, nothing below 5%.
+        const list = (r.articles || []).filter((a, i) => i === 0 || a.confidence >= 0.05).slice(0, 3);
+        renderSuggestions(list, q, false);
+      }
+    } catch (e) {
+      // Keep the previous suggestions.
+    }
+  }
+
+  function renderSuggestions(list, query, searched) {
+    const ul = $('suggestions');
+    clear(ul);
+    $('suggest-for').textContent = query ? (searched ? 'Results for “' + query + '”' : 'For “' + (query.length > 80 ? query.slice(0, 80) + '…' : query) + '”') : 'No customer question yet.';
+    const mine = owns();
+    for (const s of list || []) {
+      const excerpt = plain(s.body);
+      ul.appendChild(h('li', { class: 'sugg', 'data-testid': 'suggestion', 'data-article': s.id }, [
+        h('div', { class: 'sugg-head' }, [
+          h('span', { class: 'sugg-title' }, [s.title]),
+          h('span', { class: 'conf' + (s.confidence < 0.5 ? ' low' : ''), title: 'Confidence that this article answers the question' }, [pct(s.confidence)]),
+        ]),
+        h('p', { class: 'excerpt' }, [excerpt.length > 180 ? excerpt.slice(0, 180) + '…' : excerpt]),
+        h('div', { class: 'sugg-actions' }, [
+          h('code', { class: 'small' }, [s.id]),
+          h('button', { type: 'button', class: 'btn small', 'data-testid': 'suggestion-insert', onclick: () => insertArticle(s) }, ['Edit first']),
+          h('button', {
+            type: 'button', class: 'btn small primary', 'data-testid': 'suggestion-send', disabled: !mine,
+            title: mine ? 'Send this article to the customer' : 'Claim the conversation to send', onclick: (ev) => sendArticle(ev, s),
+          }, ['Send']),
+        ]),
+      ]));
+    }
+    if (!list || !list.length) {
+      ul.appendChild(h('li', { class: 'muted small' }, [query ? 'No matching article.' : '']));
+    }
+  }
+
+  function insertArticle(s) {
+    const input = $('reply');
+    if (owns()) {
+      $('internal').checked = false;
+      renderComposer();
+    }
+    input.value = s.body;
+    input.focus();
+  }
+
+  async function sendArticle(ev, s) {
+    const btn = ev.currentTarget;
+    btn.disabled = true;
+    const ok = await sendMessage(s.body, s.id);
+    btn.disabled = !owns();
+    if (ok) {
+      toast('Sent “' + s.title + '”.');
+    }
+  }
+
+  async function onArticleSearch(ev) {
+    ev.preventDefault();
+    const q = $('article-q').value.trim();
+    if (!q) {
+      return;
+    }
+    try {
+      const r = await call('GET', 'articles?q=' + encodeURIComponent(q));
+      suggestSeq++;
+      renderSuggestions(r.articles || [], q, true);
+    } catch (e) {
+      toast('Search failed: ' + e.message + '.', 'error');
+    }
+  }
+
+  function renderPast() {
+    const ul = $('past');
+    clear(ul);
+    const d = state.open && state.open.data;
+    const past = (d && d.past_conversations) || [];
+    if (!past.length) {
+      ul.appendChild(h('li', { class: 'muted small' }, ['This is their first conversation.']));
+      return;
+    }
+    for (const p of past) {
+      const last = p.last_messages.filter((m) => !m.internal).slice(-2);
+      ul.appendChild(h('li', { class: 'past-item', 'data-testid': 'past-conversation', 'data-conversation': p.id }, [
+        h('button', { type: 'button', class: 'past-open', onclick: () => openConversation(p.id) }, [
+          h('span', { class: 'past-top' }, [
+            h('span', null, [day(p.created)]),
+            h('span', { class: 'muted' }, [p.message_count + ' messages · ' + (STATES[p.state] || p.state) + (p.rating ? ' · rated ' + p.rating + '/5' : '')]),
+          ]),
+          ...last.map((m) => h('span', { class: 'past-line' }, [(m.from === 'customer' ? 'Customer: ' : m.from === 'bot' ? 'Bot: ' : m.from === 'agent' ? (m.agent_name || 'Agent') + ': ' : '') + plain(m.text).slice(0, 90)])),
+        ]),
+      ]));
+    }
+  }
+
+  // ---- Wiring --------------------------------------------------------------------
+
+  function init() {
+    $('login-form').addEventListener('submit', onLogin);
+    $('logout').addEventListener('click', logout);
+    $('presence').addEventListener('change', setPresence);
+    $('alerts-btn').addEventListener('click', enableAlerts);
+    $('dashboard-btn').addEventListener('click', closeConversation);
+    $('composer').addEventListener('submit', onSubmitReply);
+    $('reply').addEventListener('keydown', onReplyKey);
+    $('reply').addEventListener('input', onReplyInput);
+    $('internal').addEventListener('change', renderComposer);
+    $('canned').addEventListener('change', onCanned);
+    $('act-claim').addEventListener('click', () => state.open && claimConversation(state.open.id));
+    $('act-transfer').addEventListener('click', openTransfer);
+    $('act-escalate').addEventListener('click', () => act('escalate', 'Escalated to the supervisors.'));
+    $('act-resolve').addEventListener('click', () => act('resolve', 'Resolved. The customer was asked for a rating.'));
+    $('act-return').addEventListener('click', () => act('return-to-bot', 'Handed back to the bot.'));
+    $('transfer-form').addEventListener('submit', onTransfer);
+    $('transfer-cancel').addEventListener('click', closeTransfer);
+    for (const r of document.querySelectorAll('#transfer-form input[name="to"]')) {
+      r.addEventListener('change', syncTransfer);
+    }
+    $('article-search').addEventListener('submit', onArticleSearch);
+    document.addEventListener('keydown', (ev) => {
+      const tag = document.activeElement ? document.activeElement.tagName : '';
+      if (ev.key === 'Escape' && state.open && !$('transfer-dialog').open && tag !== 'INPUT' && tag !== 'TEXTAREA' && tag !== 'SELECT') {
+        closeConversation();
+      }
+    });
+    setInterval(tickWaits, 1000);
+    // Dashboard numbers that change with time alone (waits) refresh slowly.
+    setInterval(() => { if (state.loggedIn && supervisor() && !$('home').hidden) { refreshDashboard(); } }, 15000);
+
+    call('GET', 'me').then((r) => startApp(r.agent), () => showLogin(''));
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', init);
+  } else {
+    init();
+  }
+})();
