@@ -200,3 +200,23 @@ func TestAnEmailInTheConversationIsKeptEvenWhileWaiting(t *testing.T) {
 		t.Errorf("a question with an address was not answered:\n%s", texts(replies))
 	}
 }
+
+func TestAQuestionAskedAgainAfterAResolveIsAnsweredNotHandedOff(t *testing.T) {
+	r := newQueueRig(t, true)
+	ctx := context.Background()
+	s := r.start("v")
+	r.say(s.Conversation.ID, "my parcel has not arrived")
+	r.say(s.Conversation.ID, "human please")
+	if _, err := r.queue.Resolve(ctx, s.Conversation.ID, r.agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	replies := r.say(s.Conversation.ID, "my parcel has not arrived")
+	if c := r.conv(s.Conversation.ID); c.State != bot.StateBot {
+		t.Errorf("asking again after a resolve handed off (%s):\n%s", c.State, texts(replies))
+	}
+	// Within the bot's own stretch, the same question again still is.
+	r.say(s.Conversation.ID, "my parcel has not arrived")
+	if c := r.conv(s.Conversation.ID); c.State == bot.StateBot || c.HandoffReason != "frustration" {
+		t.Errorf("a repeated question in the bot's stretch: state %s reason %q", c.State, c.HandoffReason)
+	}
+}

@@ -131,6 +131,12 @@ func (t *turn) recentQuestions(ctx context.Context) ([]string, string, error) {
 	last := ""
 	for i := len(ms) - 1; i >= 0; i-- {
 		m := ms[i]
+		if m.Seq < t.msg.Seq && sinceBotTookOver(m) {
+			// What was said before a person had the conversation is no
+			// longer repeated or followed up: asking it again after a
+			// resolve is a fresh start, not frustration.
+			break
+		}
 		if m.Seq >= t.msg.Seq || m.From != FromCustomer || m.Payload != "" {
 			continue
 		}
@@ -142,6 +148,16 @@ func (t *turn) recentQuestions(ctx context.Context) ([]string, string, error) {
 		}
 	}
 	return prev, last, nil
+}
+
+// sinceBotTookOver reports whether m marks the start of the bot's current
+// stretch of a conversation: a hand-off, a person's or the system's words
+// (an agent joined, the bot is back), or the survey after a resolve.
+func sinceBotTookOver(m Message) bool {
+	if m.From == FromAgent || m.From == FromSystem {
+		return true
+	}
+	return m.Decision != nil && (m.Decision.Kind == "handoff" || m.Decision.Kind == "survey")
 }
 
 func (t *turn) smalltalk(ctx context.Context, kind string) error {
