@@ -139,12 +139,21 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		return nil, fmt.Errorf("find customer: %w", err)
 	}
 	newVisit := !returning || now.Sub(cust.LastSeen) >= e.opts.VisitGap
-	if newVisit {
-		cust.Visits++
+	visit := func(c *Customer) error {
+		if newVisit {
+			c.Visits++
+		}
+		c.LastSeen = now
+		applyProfile(c, p)
+		return nil
 	}
-	cust.LastSeen = now
-	applyProfile(cust, p)
-	if err := e.store.SaveCustomer(ctx, cust); err != nil {
+	if returning {
+		cust, err = e.store.UpdateCustomer(ctx, cust.ID, visit)
+	} else {
+		visit(cust)
+		err = e.store.SaveCustomer(ctx, cust)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("save customer: %w", err)
 	}
 
@@ -177,12 +186,10 @@ func applyProfile(c *Customer, p Profile) {
 
 // UpdateProfile stores what a customer told about themselves.
 func (e *Engine) UpdateProfile(ctx context.Context, customerID string, p Profile) (*Customer, error) {
-	c, err := e.store.Customer(ctx, customerID)
-	if err != nil {
-		return nil, err
-	}
-	applyProfile(c, p)
-	return c, e.store.SaveCustomer(ctx, c)
+	return e.store.UpdateCustomer(ctx, customerID, func(c *Customer) error {
+		applyProfile(c, p)
+		return nil
+	})
 }
 
 // openConversation returns the customer's newest conversation on the
@@ -339,12 +346,11 @@ func (e *Engine) noteEmail(ctx context.Context, customerID, text string) error {
 	if email == "" {
 		return nil
 	}
-	c, err := e.store.Customer(ctx, customerID)
-	if err != nil || strings.EqualFold(c.Email, email) {
-		return err
-	}
-	c.Email = email
-	return e.store.SaveCustomer(ctx, c)
+	_, err := e.store.UpdateCustomer(ctx, customerID, func(c *Customer) error {
+		c.Email = email
+		return nil
+	})
+	return err
 }
 
 // say stores a message in the conversation and publishes it.

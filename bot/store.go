@@ -13,6 +13,11 @@ type Store interface {
 	// SaveCustomer creates or replaces c (c.ID must be set) and indexes its
 	// identities. When it returns nil, c is on disk.
 	SaveCustomer(ctx context.Context, c *Customer) error
+	// UpdateCustomer applies fn to the stored customer and stores the
+	// result atomically, so concurrent partial changes are not lost; fn
+	// must not call the store. It returns the stored customer, or
+	// ErrNotFound.
+	UpdateCustomer(ctx context.Context, id string, fn func(*Customer) error) (*Customer, error)
 
 	// Conversation returns the conversation with the id, or ErrNotFound.
 	Conversation(ctx context.Context, id string) (*Conversation, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -84,10 +85,11 @@ func (t *turn) respond(ctx context.Context) error {
 		return t.handoff(ctx, "frustration", PriorityHigh, why)
 	}
 	if name := introducedName(text); name != "" {
-		t.cust.Name = name
-		if err := t.e.store.SaveCustomer(ctx, t.cust); err != nil {
-			return err
+		c, err := t.e.store.UpdateCustomer(ctx, t.cust.ID, func(c *Customer) error { c.Name = name; return nil })
+		if err != nil {
+			return fmt.Errorf("save customer name: %w", err)
 		}
+		t.cust = c
 		return t.reply(ctx, Message{Text: fmt.Sprintf("Nice to meet you, %s! How can I help?", name), Decision: &Decision{Kind: "smalltalk", Reason: "name"}})
 	}
 	if email := mentionedEmail(text); email != "" && onlyEmail(text) {
@@ -188,10 +190,14 @@ func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, re
 	if _, err := t.e.say(ctx, t.conv, Message{From: FromBot, Text: a.Body, Decision: dec}); err != nil {
 		return err
 	}
-	t.remember(a)
-	if err := t.e.store.SaveCustomer(ctx, t.cust); err != nil {
+	c, err := t.e.store.UpdateCustomer(ctx, t.cust.ID, func(c *Customer) error {
+		c.Topics = remember(c.Topics, a, t.e.opts.Now().UTC())
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("save customer topics: %w", err)
 	}
+	t.cust = c
 	if a.Handoff {
 		return t.handoff(ctx, "article", PriorityNormal, a.ID)
 	}
@@ -207,15 +213,16 @@ func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, re
 	return t.reply(ctx, Message{Text: "Was this helpful?", QuickReplies: qr, Decision: &Decision{Kind: "feedback", ArticleID: a.ID, Reason: "ask_helpful"}})
 }
 
-// remember records the article as the customer's latest topic.
-func (t *turn) remember(a *kb.Article) {
-	topics := []Topic{{ArticleID: a.ID, Title: a.Title, At: t.e.opts.Now().UTC()}}
-	for _, old := range t.cust.Topics {
-		if old.ArticleID != a.ID && len(topics) < maxTopics {
-			topics = append(topics, old)
+// remember returns the topics with the article first, as the customer's
+// latest, and at most maxTopics in all.
+func remember(old []Topic, a *kb.Article, now time.Time) []Topic {
+	topics := []Topic{{ArticleID: a.ID, Title: a.Title, At: now}}
+	for _, t := range old {
+		if t.ArticleID != a.ID && len(topics) < maxTopics {
+			topics = append(topics, t)
 		}
 	}
-	t.cust.Topics = topics
+	return topics
 }
 
 func (t *turn) clarify(ctx context.Context, d kb.Decision, query string) error {

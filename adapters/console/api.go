@@ -798,25 +798,34 @@ func (s *Server) handleCustomer() http.Handler {
 			writeError(w, http.StatusBadRequest, `give "segment" or "dedicated_agent"`)
 			return
 		}
+		var seg, aid string
 		if in.Segment != nil {
-			seg := strings.ToLower(strings.TrimSpace(*in.Segment))
+			seg = strings.ToLower(strings.TrimSpace(*in.Segment))
 			if seg != "" && !segmentPattern.MatchString(seg) {
 				writeError(w, http.StatusBadRequest, "a segment is up to 32 lower-case letters, digits, - or _")
 				return
 			}
-			c.Segment = seg
 		}
 		if in.DedicatedAgent != nil {
-			aid := strings.TrimSpace(*in.DedicatedAgent)
+			aid = strings.TrimSpace(*in.DedicatedAgent)
 			if aid != "" {
 				if _, err := s.agents.Agent(ctx, aid); err != nil {
 					writeError(w, http.StatusBadRequest, "no agent with that id")
 					return
 				}
 			}
-			c.DedicatedAgent = aid
 		}
-		if err := st.SaveCustomer(ctx, c); err != nil {
+		// One transaction: the bot may be recording a topic meanwhile.
+		c, err = st.UpdateCustomer(ctx, c.ID, func(c *bot.Customer) error {
+			if in.Segment != nil {
+				c.Segment = seg
+			}
+			if in.DedicatedAgent != nil {
+				c.DedicatedAgent = aid
+			}
+			return nil
+		})
+		if err != nil {
 			s.fail(w, err, "save the customer", sess, "")
 			return
 		}

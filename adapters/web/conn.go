@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +28,8 @@ type conn struct {
 	send chan any
 	done chan struct{} // closed when the connection ends
 	once sync.Once
+	// goingAway: the server is shutting down; the close frame says 1001.
+	goingAway atomic.Bool
 
 	session *bot.Session
 	// sent is the highest seq delivered; set by hello, then owned by the
@@ -66,10 +69,12 @@ func (s *Server) handleWS() http.Handler {
 // close ends the connection; safe to call more than once.
 func (c *conn) close() { c.once.Do(func() { close(c.done) }) }
 
-// goAway tells the client the server is shutting down.
+// goAway tells the client the server is shutting down (close code
+// 1001) and ends the connection: the writer sends the close frame and
+// closes the socket, which unblocks the reader whatever its deadline.
 func (c *conn) goAway() {
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
-	c.ws.SetReadDeadline(time.Now())
+	c.goingAway.Store(true)
+	c.close()
 }
 
 // enqueue hands a frame to the writer. A full queue means the client is
@@ -110,8 +115,12 @@ func (c *conn) writeLoop() {
 				return
 			}
 		case <-c.done:
+			code, reason := websocket.CloseNormalClosure, ""
+			if c.goingAway.Load() {
+				code, reason = websocket.CloseGoingAway, "server shutting down"
+			}
 			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
 			c.ws.Close() // unblock the reader
 			return
 		}

@@ -471,3 +471,29 @@ func TestALastSeqFromAClosedConversationGetsTheNewOneWhole(t *testing.T) {
 		t.Errorf("first frame of the new conversation %v, want its seq 1", f)
 	}
 }
+
+func TestShutdownTellsClientsItIsGoingAway(t *testing.T) {
+	s := startServer(t, "", web.Options{})
+	c := s.connect()
+	c.hello("", 0)
+	c.frame()
+	idle := s.connect() // connected, has not said hello: blocked in its read
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := s.web.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown did not finish: %v", err)
+	}
+	for _, cl := range []*client{c, idle} {
+		cl.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		for {
+			_, _, err := cl.ws.ReadMessage()
+			if err == nil {
+				continue
+			}
+			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+				t.Errorf("closed with %v, want 1001", err)
+			}
+			break
+		}
+	}
+}

@@ -256,3 +256,33 @@ func TestClosedDatabaseSaysSo(t *testing.T) {
 		t.Errorf("err = %v, want ErrClosed", err)
 	}
 }
+
+func TestConcurrentUpdatesOfACustomerAreAllKept(t *testing.T) {
+	db := open(t, tempPath(t))
+	if err := db.SaveCustomer(ctx, &bot.Customer{ID: "cus_1", Email: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			_, err := db.UpdateCustomer(ctx, "cus_1", func(c *bot.Customer) error {
+				c.Tags = append(c.Tags, fmt.Sprint(i))
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	c, err := db.UpdateCustomer(ctx, "cus_1", func(c *bot.Customer) error { c.Email = "b@example.com"; return nil })
+	if err != nil || len(c.Tags) != 20 {
+		t.Fatalf("after 20 concurrent updates: %d tags, %v; want 20", len(c.Tags), err)
+	}
+	if got, err := db.CustomerByEmail(ctx, "b@example.com"); err != nil || got.ID != "cus_1" {
+		t.Errorf("the email index did not follow an update: %v", err)
+	}
+	if _, err := db.UpdateCustomer(ctx, "cus_nope", func(*bot.Customer) error { return nil }); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("update of an unknown customer: %v", err)
+	}
+}

@@ -71,7 +71,35 @@ func (db *DB) SaveCustomer(ctx context.Context, c *bot.Customer) error {
 	if c.ID == "" {
 		return errors.New("save customer: no id")
 	}
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bolt.Tx) error { return saveCustomer(tx, c) })
+}
+
+// UpdateCustomer applies fn to the stored customer with the id and stores
+// the result, in one transaction: changes made meanwhile by others (the
+// console setting a segment while the bot records a topic) are never
+// lost. fn runs inside the transaction and must not call the DB. It
+// returns the stored customer, or bot.ErrNotFound.
+func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*bot.Customer) error) (*bot.Customer, error) {
+	var c bot.Customer
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bucketCustomers), id, &c); err != nil {
+			return err
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+		c.ID = id
+		return saveCustomer(tx, &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// saveCustomer stores c and moves its identity and email indexes.
+func saveCustomer(tx *bolt.Tx, c *bot.Customer) error {
+	{
 		customers, ids, emails := tx.Bucket(bucketCustomers), tx.Bucket(bucketIdentities), tx.Bucket(bucketEmails)
 		var old bot.Customer
 		switch err := getJSON(customers, c.ID, &old); {
@@ -107,7 +135,7 @@ func (db *DB) SaveCustomer(ctx context.Context, c *bot.Customer) error {
 			}
 		}
 		return putJSON(customers, c.ID, c)
-	})
+	}
 }
 
 // ListCustomers returns up to limit customers, most recently seen first.
