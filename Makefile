@@ -13,7 +13,7 @@ serve:
 	go run ./cmd/frontdesk serve
 
 bench:
-	go test -run '^$$' -bench . -benchmem ./kb/
+	go test -run '^$$' -bench . -benchmem ./kb/ ./bot/ ./handoff/
 
 # Quality on the shared labelled sets (../shared/data).
 eval:

@@ -88,6 +88,12 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip("chromium not installed")
 	}
+	// Chromium may still be writing its profile as it exits: the test
+	// removes the directory itself and does not fail on leftovers.
+	profile, err := os.MkdirTemp("", "frontdesk-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
@@ -96,13 +102,19 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx)
+		cancelT()
+		cancelC()
+		cancelA()
+		os.RemoveAll(profile)
+	})
 	return ctx
 }
 
