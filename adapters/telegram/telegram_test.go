@@ -211,7 +211,9 @@ func TestAConversationFromStartToAnAgentReply(t *testing.T) {
 	r.api.push(textUpdate(ana, "Ana", "/human"))
 	r.waitSent(ana, "connecting you with a person")
 	conv := r.conversation(ana)
-	waitFor(t, "the conversation to be queued", func() bool { c, _ := r.db.Conversation(ctx, conv.ID); return c.State == bot.StateQueued })
+	// The state changes before the queue has the ticket: wait for the
+	// ticket, as an agent would see it in the queue.
+	waitFor(t, "the conversation to be queued", func() bool { _, err := r.queue.Ticket(ctx, conv.ID); return err == nil })
 	if _, err := r.queue.Claim(ctx, conv.ID, r.agent.ID); err != nil {
 		t.Fatal(err)
 	}
