@@ -165,7 +165,12 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 	defer unlock()
 	switch {
 	case conv.LastSeq == 0 && !returning:
-		_, err = e.say(ctx, conv, Message{From: FromBot, Text: e.opts.Greeting, Decision: &Decision{Kind: "smalltalk", Reason: "greeting"}})
+		greeting := e.opts.Greeting
+		if cust.Name != "" {
+			// A channel that knows the name (Telegram) greets with it.
+			greeting = fmt.Sprintf("Hi %s! %s", cust.Name, strings.TrimPrefix(greeting, "Hi! "))
+		}
+		_, err = e.say(ctx, conv, Message{From: FromBot, Text: greeting, Decision: &Decision{Kind: "smalltalk", Reason: "greeting"}})
 	case conv.LastSeq == 0 || newVisit:
 		err = e.welcomeBack(ctx, conv, cust)
 	}

@@ -28,8 +28,7 @@ func agentText(from, text string) chromedp.Action {
 func TestHandOffEndToEnd(t *testing.T) {
 	ctx := browser(t)
 	dataDir := filepath.Join(t.TempDir(), "data")
-	stdin = strings.NewReader("a long password\n")
-	t.Cleanup(func() { stdin = nil })
+	withStdin(t, "a long password\n")
 	var out, errb strings.Builder
 	if err := run(context.Background(), []string{"agent", "add", "--data-dir", dataDir, "--name", "Maria", "--email", "maria@example.com"}, &out, &errb); err != nil {
 		t.Fatalf("agent add: %v\n%s", err, errb.String())

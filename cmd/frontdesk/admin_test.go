@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+// withStdin makes the agent commands read input from s.
+func withStdin(t *testing.T, s string) {
+	t.Helper()
+	old := stdin
+	stdin = strings.NewReader(s)
+	t.Cleanup(func() { stdin = old })
+}
+
+func TestAgentCommandsManageAccounts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	withStdin(t, "too short\n")
+	_, _, err := runCmd(t, "agent", "add", "--data-dir", dir, "--name", "Bo", "--email", "bo@example.com", "--role", "boss")
+	var ue usageError
+	if !errors.As(err, &ue) {
+		t.Errorf("an unknown role: err %v, want a usage error", err)
+	}
+	withStdin(t, "a long password\n")
+	out, _, err := runCmd(t, "agent", "add", "--data-dir", dir, "--name", "Ana", "--email", "Ana@Example.com", "--role", "supervisor", "--teams", "repairs, billing")
+	if err != nil || !strings.Contains(out, "ana@example.com") {
+		t.Fatalf("agent add: %q, %v", out, err)
+	}
+	withStdin(t, "another password\n")
+	if _, _, err := runCmd(t, "agent", "add", "--data-dir", dir, "--name", "Ana 2", "--email", "ana@example.com"); !errors.As(err, &ue) {
+		t.Errorf("a second agent with the same email: err %v, want a usage error", err)
+	}
+	out, _, err = runCmd(t, "agent", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "supervisor") || !strings.Contains(out, "repairs,billing") || !strings.Contains(out, "active") {
+		t.Errorf("agent list:\n%s (%v)", out, err)
+	}
+
+	login := func(pw string) error {
+		db, err := boltstore.Open(filepath.Join(dir, "frontdesk.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		_, _, err = handoff.NewAgents(db, handoff.AgentsOptions{}).Login(context.Background(), "ana@example.com", pw, "127.0.0.1")
+		return err
+	}
+	if err := login("a long password"); err != nil {
+		t.Fatalf("login with the password given on stdin: %v", err)
+	}
+	withStdin(t, "a new long password\n")
+	if _, _, err := runCmd(t, "agent", "passwd", "ana@example.com", "--data-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := login("a long password"); !errors.Is(err, handoff.ErrBadCredentials) {
+		t.Errorf("the old password still works: %v", err)
+	}
+	if _, _, err := runCmd(t, "agent", "disable", "ana@example.com", "--data-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := login("a new long password"); err == nil {
+		t.Error("a disabled agent logged in")
+	}
+	if _, _, err := runCmd(t, "agent", "enable", "ana@example.com", "--data-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := login("a new long password"); err != nil {
+		t.Errorf("an enabled agent cannot log in: %v", err)
+	}
+	if _, _, err := runCmd(t, "agent", "disable", "nobody@example.com", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "no agent") {
+		t.Errorf("disabling an unknown agent: %v", err)
+	}
+}
+
+func TestCustomerCommandsShowAndSetAProfile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := boltstore.Open(filepath.Join(dir, "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &bot.Customer{ID: "cus_1", Name: "Ana", Email: "ana@example.com", Visits: 2}
+	if err := db.SaveCustomer(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	if _, _, err := runCmd(t, "customer", "set", "ana@example.com", "--data-dir", dir, "--segment", "vip", "--tags", "wholesale, berlin", "--attr", "plan=gold", "--dedicated-agent", "agt_1"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, "customer", "show", "cus_1", "--json", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bot.Customer
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("show --json: %v\n%s", err, out)
+	}
+	if got.Segment != "vip" || strings.Join(got.Tags, ",") != "wholesale,berlin" || got.Attrs["plan"] != "gold" || got.DedicatedAgent != "agt_1" || got.Name != "Ana" {
+		t.Errorf("after set: %+v", got)
+	}
+	if _, _, err := runCmd(t, "customer", "set", "cus_1", "--data-dir", dir, "--segment", "-", "--attr", "plan="); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = runCmd(t, "customer", "show", "cus_1", "--data-dir", dir)
+	if strings.Contains(out, "vip") || strings.Contains(out, "gold") || !strings.Contains(out, "Ana") {
+		t.Errorf("clearing segment and attribute:\n%s", out)
+	}
+	if _, _, err := runCmd(t, "customer", "show", "nobody@example.com", "--data-dir", dir); err == nil {
+		t.Error("an unknown customer was shown")
+	}
+	out, _, err = runCmd(t, "customer", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "cus_1") {
+		t.Errorf("customer list:\n%s (%v)", out, err)
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// botAPI is a small stand-in for the Telegram Bot API server, speaking its
+// wire format: form-encoded requests to /bot<token>/<method>, replies
+// {"ok":true,"result":...}. It hands out one /start update and records the
+// messages sent.
+type botAPI struct {
+	mu   sync.Mutex
+	sent []string
+	once sync.Once
+}
+
+func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+	if !strings.HasPrefix(r.URL.Path, "/bot123:secret/") {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"ok":false,"error_code":401,"description":"Unauthorized"}`))
+		return
+	}
+	r.ParseForm()
+	var result any = true
+	switch method {
+	case "getMe":
+		result = map[string]any{"id": 123, "is_bot": true, "first_name": "Lumen", "username": "lumen_shop_bot"}
+	case "getUpdates":
+		var ups []any
+		b.once.Do(func() {
+			ups = append(ups, map[string]any{"update_id": 500, "message": map[string]any{
+				"message_id": 1, "date": time.Now().Unix(), "text": "/start",
+				"from":     map[string]any{"id": 42, "is_bot": false, "first_name": "Ana"},
+				"chat":     map[string]any{"id": 42, "type": "private", "first_name": "Ana"},
+				"entities": []any{map[string]any{"type": "bot_command", "offset": 0, "length": 6}},
+			}})
+		})
+		if ups == nil {
+			// A short long poll: nothing new.
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-r.Context().Done():
+			}
+			ups = []any{}
+		}
+		result = ups
+	case "sendMessage":
+		b.mu.Lock()
+		b.sent = append(b.sent, r.Form.Get("chat_id")+": "+r.Form.Get("text"))
+		b.mu.Unlock()
+		result = map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": map[string]any{"id": 42, "type": "private"}, "text": r.Form.Get("text")}
+	}
+	json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+func (b *botAPI) messages() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.sent, "\n")
+}
+
+// TestServeRunsTheTelegramChannel starts "frontdesk serve" with a token
+// and FRONTDESK_TELEGRAM_API_URL: it polls, greets the /start, and the web
+// widget is offered "continue on Telegram".
+func TestServeRunsTheTelegramChannel(t *testing.T) {
+	api := &botAPI{}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	t.Setenv("FRONTDESK_TELEGRAM_TOKEN", "123:secret")
+	t.Setenv("FRONTDESK_TELEGRAM_API_URL", srv.URL)
+	base := startServe(t)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(api.messages(), "42: ") {
+		if time.Now().After(deadline) {
+			t.Fatal("no greeting was sent to the Telegram chat")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := api.messages(); !strings.Contains(got, "42: Hi Ana! I'm the virtual assistant") {
+		t.Errorf("greeting on Telegram: %q, want the new customer greeted by first name", got)
+	}
+
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"type": "hello", "token": "", "last_seq": 0})
+	var welcome struct {
+		Type     string   `json:"type"`
+		Channels []string `json:"channels"`
+	}
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&welcome); err != nil {
+		t.Fatal(err)
+	}
+	if welcome.Type != "welcome" || strings.Join(welcome.Channels, ",") != "telegram" {
+		t.Errorf("welcome %+v, want Telegram offered", welcome)
+	}
+}
