@@ -117,7 +117,25 @@ func (e *Engine) SetOwner(ctx context.Context, conversationID string, state Stat
 // may write one (the caller checks that). When AgentSay returns nil the
 // message is on disk.
 func (e *Engine) AgentSay(ctx context.Context, conversationID, agentID, text string, internal bool) (Message, error) {
-	text = strings.TrimSpace(text)
+	return e.AgentSend(ctx, AgentMessage{ConversationID: conversationID, AgentID: agentID, Text: text, Internal: internal})
+}
+
+// AgentMessage is what an agent sends: a reply or a private note, perhaps
+// an article from the knowledge base.
+type AgentMessage struct {
+	ConversationID string
+	AgentID        string
+	Text           string
+	Internal       bool
+	// ArticleID names the knowledge-base article the text comes from; it
+	// is recorded in the message's decision, as the bot's answers are.
+	ArticleID string
+}
+
+// AgentSend is AgentSay with the article recorded.
+func (e *Engine) AgentSend(ctx context.Context, am AgentMessage) (Message, error) {
+	conversationID, agentID, internal := am.ConversationID, am.AgentID, am.Internal
+	text := strings.TrimSpace(am.Text)
 	if text == "" {
 		return Message{}, ErrEmpty
 	}
@@ -133,7 +151,11 @@ func (e *Engine) AgentSay(ctx context.Context, conversationID, agentID, text str
 	if !internal && (conv.State != StateAgent || conv.Agent != agentID) {
 		return Message{}, ErrNotOwner
 	}
-	return e.say(ctx, conv, Message{From: FromAgent, Agent: agentID, AgentName: e.agentName(agentID), Text: text, Internal: internal})
+	m := Message{From: FromAgent, Agent: agentID, AgentName: e.agentName(agentID), Text: text, Internal: internal}
+	if am.ArticleID != "" {
+		m.Decision = &Decision{Kind: "agent_article", ArticleID: am.ArticleID, Reason: "sent_by_agent"}
+	}
+	return e.say(ctx, conv, m)
 }
 
 // Notice stores a system message for the customer (queue position,

@@ -653,7 +653,7 @@ func (s *Server) handleMessage() http.Handler {
 				return
 			}
 		}
-		m, err := s.engine.AgentSay(ctx, conv.ID, sess.agent.ID, in.Text, in.Internal)
+		m, err := s.engine.AgentSend(ctx, bot.AgentMessage{ConversationID: conv.ID, AgentID: sess.agent.ID, Text: in.Text, Internal: in.Internal, ArticleID: in.ArticleID})
 		if err != nil {
 			s.fail(w, err, "send the message", sess, conv.ID)
 			return

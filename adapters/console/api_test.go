@@ -229,6 +229,9 @@ func TestAnArticleIsSentWithOneClick(t *testing.T) {
 	if !strings.Contains(m["text"].(string), "2 to 4 working days") {
 		t.Errorf("article message %v", m)
 	}
+	if d, _ := m["decision"].(map[string]any); d == nil || d["article_id"] != "delivery-times" {
+		t.Errorf("the article sent is not recorded on the message: %v", m["decision"])
+	}
 	c.until(func(f map[string]any) bool {
 		return f["type"] == "message" && f["from"] == "agent" && strings.Contains(f["text"].(string), "working days")
 	})
