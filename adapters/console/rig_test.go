@@ -21,6 +21,7 @@ import (
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -77,7 +78,7 @@ func newRig(t *testing.T, opts handoff.Options) *rig {
 	r.queue = handoff.NewQueue(db, r.engine, opts)
 	r.engine.SetHandoff(r.queue)
 	r.console = console.NewServer(r.engine, r.queue, r.agents, sharedKB, console.Options{
-		Assets: os.DirFS("../../content/console"),
+		Assets: content.Console(),
 		Canned: []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
 		Teams:  []string{"billing", "delivery"},
 	})

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -135,17 +134,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer func() { stopBG(); bg.Wait() }()
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
-	assets, err := fs.Sub(content.FS, "web")
-	if err != nil {
-		return err
-	}
-	webSrv := web.NewServer(engine, web.Options{AllowedOrigins: cfg.list("allowed-origins"), Assets: assets, Log: log})
-	consoleAssets, err := fs.Sub(content.FS, "console")
-	if err != nil {
-		return err
-	}
+	webSrv := web.NewServer(engine, web.Options{AllowedOrigins: cfg.list("allowed-origins"), Assets: content.Web(), Log: log})
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
-		Assets:         consoleAssets,
+		Assets:         content.Console(),
 		AllowedOrigins: cfg.list("allowed-origins"),
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
