@@ -16,13 +16,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/adapters/origin"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
@@ -104,20 +103,7 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 // originAllowed reports whether the request's Origin, if any, is this
 // server or one of Options.AllowedOrigins.
 func (s *Server) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	for _, a := range s.opts.AllowedOrigins {
-		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
-			return true
-		}
-	}
-	return false
+	return origin.Allowed(r, s.opts.AllowedOrigins)
 }
 
 // Shutdown closes every agent websocket with code 1001 (going away; the

@@ -8,13 +8,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/adapters/origin"
 	"github.com/frontdesk/frontdesk/bot"
 )
 
@@ -88,24 +87,14 @@ func NewServer(e *bot.Engine, opts Options) *Server {
 	return s
 }
 
-// checkOrigin allows requests without an Origin header (not from a
-// browser, so no cross-site risk), the server's own origin, and the
-// configured ones. Everything else is refused and logged.
+// checkOrigin lets the server's own pages and the configured sites open
+// the websocket (see origin.Allowed); everything else is refused and
+// logged.
 func (s *Server) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
+	if origin.Allowed(r, s.opts.AllowedOrigins) {
 		return true
 	}
-	u, err := url.Parse(origin)
-	if err == nil && strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	for _, a := range s.opts.AllowedOrigins {
-		if a == "*" || strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
-			return true
-		}
-	}
-	s.opts.Log.Warn("websocket origin refused", "origin", origin, "host", r.Host)
+	s.opts.Log.Warn("websocket origin refused", "origin", r.Header.Get("Origin"), "host", r.Host)
 	return false
 }
 
