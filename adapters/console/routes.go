@@ -26,6 +26,8 @@ import (
 //	POST /api/agent/conversations/{id}/return-to-bot
 //	POST /api/agent/customers/{id}     segment, dedicated agent
 //	GET  /api/agent/agents             agents with presence and load, teams
+//	POST /api/agent/agents             add an agent (admins; admin.go)
+//	POST /api/agent/agents/{id}/disable|enable|password
 //	GET  /api/agent/canned             canned replies
 //	GET  /api/agent/articles?q=        knowledge base search
 //	GET  /api/agent/dashboard          supervisors' overview
@@ -52,6 +54,10 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/agent/conversations/{id}/return-to-bot", s.handleReturnToBot())
 	mux.Handle("POST /api/agent/customers/{id}", s.handleCustomer())
 	mux.Handle("GET /api/agent/agents", s.handleAgents())
+	mux.Handle("POST /api/agent/agents", s.handleAddAgent())
+	mux.Handle("POST /api/agent/agents/{id}/disable", s.handleAgentStatus(true))
+	mux.Handle("POST /api/agent/agents/{id}/enable", s.handleAgentStatus(false))
+	mux.Handle("POST /api/agent/agents/{id}/password", s.handleAgentPassword())
 	mux.Handle("GET /api/agent/canned", s.handleCanned())
 	mux.Handle("GET /api/agent/articles", s.handleArticles())
 	mux.Handle("GET /api/agent/dashboard", s.handleDashboard())

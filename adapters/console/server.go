@@ -154,6 +154,18 @@ func (s *Server) untrack(c *conn) (last bool) {
 	return true
 }
 
+// closeAgent closes every websocket of the agent: its sessions ended
+// (disabled, new password).
+func (s *Server) closeAgent(agentID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.agent.ID == agentID {
+			c.goAway(websocket.ClosePolicyViolation, "session ended")
+		}
+	}
+}
+
 // endSession closes the websockets opened with the session whose token
 // hash is given: a logged-out console stops receiving at once.
 func (s *Server) endSession(tokenHash []byte) {

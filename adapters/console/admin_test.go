@@ -1,0 +1,57 @@
+package console_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+func TestAdminsManageAgentsWhileTheServerRuns(t *testing.T) {
+	r := newRig(t, manual)
+	root := r.login(r.addAgent("Root", handoff.RoleAdmin))
+	sup := r.login(r.addAgent("Sue", handoff.RoleSupervisor))
+
+	body := map[string]any{"name": "Nina", "email": "nina@example.com", "role": "agent", "teams": []string{"repairs"}, "password": "nina's password"}
+	sup.must(http.StatusForbidden, "POST", "/api/agent/agents", body)
+	a := root.must(http.StatusCreated, "POST", "/api/agent/agents", body)
+	id, _ := a["id"].(string)
+	if id == "" || a["role"] != "agent" || a["email"] != "nina@example.com" {
+		t.Fatalf("created %v", a)
+	}
+	root.must(http.StatusConflict, "POST", "/api/agent/agents", body)
+	root.must(http.StatusBadRequest, "POST", "/api/agent/agents", map[string]any{"name": "X", "email": "x@example.com", "password": "short"})
+
+	login := func(pw string) int {
+		status, _ := r.anon().call("POST", "/api/agent/login", map[string]string{"email": "nina@example.com", "password": pw})
+		return status
+	}
+	if got := login("nina's password"); got != http.StatusOK {
+		t.Fatalf("the new agent cannot log in: %d", got)
+	}
+	nina := &agentClient{r: r, agent: &handoff.Agent{ID: id}}
+	_, b := r.anon().call("POST", "/api/agent/login", map[string]string{"email": "nina@example.com", "password": "nina's password"})
+	nina.token = b["token"].(string)
+
+	// An agent may change its own password, not another's.
+	nina.must(http.StatusForbidden, "POST", "/api/agent/agents/"+sup.agent.ID+"/password", map[string]string{"password": "a new password"})
+	nina.must(http.StatusOK, "POST", "/api/agent/agents/"+id+"/password", map[string]string{"password": "nina's new password"})
+	nina.must(http.StatusUnauthorized, "GET", "/api/agent/me", nil) // the change ends its sessions
+	if login("nina's password") != http.StatusUnauthorized || login("nina's new password") != http.StatusOK {
+		t.Error("the password did not change")
+	}
+
+	sup.must(http.StatusForbidden, "POST", "/api/agent/agents/"+id+"/disable", nil)
+	root.must(http.StatusBadRequest, "POST", "/api/agent/agents/"+root.agent.ID+"/disable", nil)
+	root.must(http.StatusNotFound, "POST", "/api/agent/agents/agt_nobody/disable", nil)
+	if d := root.must(http.StatusOK, "POST", "/api/agent/agents/"+id+"/disable", nil); d["disabled"] != true {
+		t.Errorf("disable answered %v", d)
+	}
+	if got := login("nina's new password"); got != http.StatusUnauthorized {
+		t.Errorf("a disabled agent logged in: %d", got)
+	}
+	root.must(http.StatusOK, "POST", "/api/agent/agents/"+id+"/enable", nil)
+	if got := login("nina's new password"); got != http.StatusOK {
+		t.Errorf("an enabled agent cannot log in: %d", got)
+	}
+}
