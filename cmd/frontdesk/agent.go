@@ -42,6 +42,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("agent "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, agentUsage+"\nFlags:\n"); fs.PrintDefaults() }
 	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory`")
 	name := fs.String("name", "", "the agent's name, as customers see it")
 	email := fs.String("email", "", "the agent's email, used to log in")
