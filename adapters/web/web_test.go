@@ -40,11 +40,12 @@ func TestMain(m *testing.M) {
 
 // server is a real HTTP server with the web channel over a real store.
 type server struct {
-	t    *testing.T
-	http *httptest.Server
-	web  *web.Server
-	db   *boltstore.DB
-	path string
+	t      *testing.T
+	http   *httptest.Server
+	web    *web.Server
+	engine *bot.Engine
+	db     *boltstore.DB
+	path   string
 }
 
 func startServer(t *testing.T, path string, opts web.Options) *server {
@@ -63,7 +64,7 @@ func startServer(t *testing.T, path string, opts web.Options) *server {
 	w := web.NewServer(e, opts)
 	mux := http.NewServeMux()
 	w.Routes(mux)
-	s := &server{t: t, http: httptest.NewServer(mux), web: w, db: db, path: path}
+	s := &server{t: t, http: httptest.NewServer(mux), web: w, engine: e, db: db, path: path}
 	t.Cleanup(s.stop)
 	return s
 }
@@ -494,6 +495,62 @@ func TestShutdownTellsClientsItIsGoingAway(t *testing.T) {
 				t.Errorf("closed with %v, want 1001", err)
 			}
 			break
+		}
+	}
+}
+
+func TestASlowClientIsDisconnectedWithoutSlowingOthersAndResumesWhole(t *testing.T) {
+	s := startServer(t, "", web.Options{SendQueue: 4})
+	// Two tabs of the same visitor: one stops reading, one keeps up.
+	slow := s.connect()
+	w := slow.hello("", 0)
+	slow.frame()
+	token, conv := w["token"].(string), w["conversation_id"].(string)
+	fast := s.connect()
+	fast.hello(token, 1)
+
+	// More than the socket buffers of both ends hold: about 7 MB.
+	const n = 2000
+	text := strings.Repeat("a long line from the team. ", 130) // about 3.5 KB a message
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if _, err := s.engine.Notice(context.Background(), conv, fmt.Sprint(i, " ", text)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	// The fast tab gets every message while the slow one reads nothing.
+	last := 0.0
+	for last < n+1 {
+		f := fast.frame()
+		if f["type"] == "message" {
+			last = f["seq"].(float64)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The slow tab was cut off rather than holding anyone up ...
+	slow.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got int
+	for {
+		if _, _, err := slow.ws.ReadMessage(); err != nil {
+			break
+		}
+		got++
+	}
+	if got >= n {
+		t.Fatalf("the slow client read all %d frames: it was never disconnected", got)
+	}
+	// ... and resumes with everything it missed, each message once.
+	again := s.connect()
+	again.hello(token, 1)
+	for want := 2.0; want <= n+1; want++ {
+		if f := again.frame(); f["seq"] != want {
+			t.Fatalf("resumed frame %v, want seq %v", f["seq"], want)
 		}
 	}
 }
