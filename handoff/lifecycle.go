@@ -26,25 +26,15 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 	if (to.Agent == "") == (to.Team == "") {
 		return Ticket{}, fmt.Errorf("transfer %s: %w: name an agent or a team", conversationID, ErrInvalid)
 	}
-	actor, err := usableAgent(ctx, q.store, by)
-	if err != nil {
-		return Ticket{}, fmt.Errorf("transfer %s: %w", conversationID, err)
-	}
 	var target *Agent
 	if to.Agent != "" {
+		var err error
 		if target, err = usableAgent(ctx, q.store, to.Agent); err != nil {
 			return Ticket{}, fmt.Errorf("transfer %s: %w: %w", conversationID, ErrUnavailable, err)
 		}
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.now()
-	t, changed, err := q.update(ctx, conversationID, func(t *Ticket) error {
+	return q.act(ctx, "transfer", conversationID, by, func(_ *Agent, t *Ticket, now time.Time) error {
 		switch {
-		case t.ID == "":
-			return ErrNotFound
-		case !CanActOn(actor, t):
-			return ErrForbidden
 		case target != nil && t.Agent == target.ID:
 			return errNoChange
 		case target != nil && t.Tier > 1 && !CanSupervise(target):
@@ -58,24 +48,13 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 			t.Agent, t.Status, t.QueuedAt, t.AssignedAt = "", StatusQueued, now, time.Time{}
 		}
 		return nil
+	}, func(t Ticket, now time.Time) (bot.State, Event) {
+		if target != nil {
+			q.lastAssigned[target.ID] = now
+			return bot.StateAgent, Event{Kind: EventTransferred, Ticket: &t, Agent: to.Agent, At: now}
+		}
+		return bot.StateQueued, Event{Kind: EventTransferred, Ticket: &t, At: now}
 	})
-	if err != nil {
-		return Ticket{}, fmt.Errorf("transfer %s: %w", conversationID, err)
-	}
-	if !changed {
-		return t, nil
-	}
-	state := bot.StateQueued
-	if target != nil {
-		state = bot.StateAgent
-		q.lastAssigned[target.ID] = now
-	}
-	if err := q.owner.SetOwner(ctx, conversationID, state, t.Agent); err != nil {
-		return t, fmt.Errorf("transfer %s: set owner: %w", conversationID, err)
-	}
-	q.opts.Log.Info("ticket transferred", "conversation", conversationID, "agent", by, "to_agent", to.Agent, "to_team", to.Team)
-	q.events.Publish("", Event{Kind: EventTransferred, Ticket: &t, Agent: to.Agent, At: now})
-	return t, q.dispatch(ctx)
 }
 
 // Escalate sends the conversation to the second tier: its priority goes
@@ -83,38 +62,16 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 // an EventEscalated alerts supervisors. Escalating a second-tier ticket
 // changes nothing. When Escalate returns nil, the change is stored.
 func (q *Queue) Escalate(ctx context.Context, conversationID, by string) (Ticket, error) {
-	actor, err := usableAgent(ctx, q.store, by)
-	if err != nil {
-		return Ticket{}, fmt.Errorf("escalate %s: %w", conversationID, err)
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.now()
-	t, changed, err := q.update(ctx, conversationID, func(t *Ticket) error {
-		switch {
-		case t.ID == "":
-			return ErrNotFound
-		case !CanActOn(actor, t):
-			return ErrForbidden
-		case t.Tier > 1:
+	return q.act(ctx, "escalate", conversationID, by, func(_ *Agent, t *Ticket, now time.Time) error {
+		if t.Tier > 1 {
 			return errNoChange
 		}
 		t.Tier, t.Escalated, t.Priority, t.TeamOnly = 2, true, t.Priority+1, false
 		t.Agent, t.Status, t.QueuedAt, t.AssignedAt = "", StatusQueued, now, time.Time{}
 		return nil
+	}, func(t Ticket, now time.Time) (bot.State, Event) {
+		return bot.StateQueued, Event{Kind: EventEscalated, Ticket: &t, Agent: by, At: now}
 	})
-	if err != nil {
-		return Ticket{}, fmt.Errorf("escalate %s: %w", conversationID, err)
-	}
-	if !changed {
-		return t, nil
-	}
-	if err := q.owner.SetOwner(ctx, conversationID, bot.StateQueued, ""); err != nil {
-		return t, fmt.Errorf("escalate %s: set owner: %w", conversationID, err)
-	}
-	q.opts.Log.Info("ticket escalated", "conversation", conversationID, "agent", by)
-	q.events.Publish("", Event{Kind: EventEscalated, Ticket: &t, Agent: by, At: now})
-	return t, q.dispatch(ctx)
 }
 
 // Resolve closes the ticket as done and gives the conversation back to
@@ -137,6 +94,28 @@ func (q *Queue) close(ctx context.Context, conversationID, by string, status Sta
 	if status == StatusReturned {
 		verb, kind = "return to bot", EventReturned
 	}
+	return q.act(ctx, verb, conversationID, by, func(_ *Agent, t *Ticket, now time.Time) error {
+		t.Status, t.ClosedAt = status, now
+		if status == StatusResolved {
+			t.ResolvedAt = now
+		}
+		return nil
+	}, func(t Ticket, now time.Time) (bot.State, Event) {
+		return bot.StateBot, Event{Kind: kind, Ticket: &t, Agent: by, At: now}
+	})
+}
+
+// act is one agent's action on a conversation's open ticket, the shape
+// Transfer, Escalate, Resolve and ReturnToBot share. Under the queue's
+// lock it applies change to the ticket as one compare-and-set, after the
+// common checks (the ticket exists: ErrNotFound; the agent may act on it:
+// ErrForbidden). If change altered the ticket, then gives the
+// conversation's new owner state and the event to publish: the owner is
+// set, the event published, and the waiting tickets dispatched. A change
+// that returns errNoChange returns the ticket as it is.
+func (q *Queue) act(ctx context.Context, verb, conversationID, by string,
+	change func(actor *Agent, t *Ticket, now time.Time) error,
+	then func(t Ticket, now time.Time) (bot.State, Event)) (Ticket, error) {
 	actor, err := usableAgent(ctx, q.store, by)
 	if err != nil {
 		return Ticket{}, fmt.Errorf("%s %s: %w", verb, conversationID, err)
@@ -144,27 +123,31 @@ func (q *Queue) close(ctx context.Context, conversationID, by string, status Sta
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.now()
-	t, _, err := q.update(ctx, conversationID, func(t *Ticket) error {
+	t, changed, err := q.update(ctx, conversationID, func(t *Ticket) error {
 		switch {
 		case t.ID == "":
 			return ErrNotFound
 		case !CanActOn(actor, t):
 			return ErrForbidden
 		}
-		t.Status, t.ClosedAt = status, now
-		if status == StatusResolved {
-			t.ResolvedAt = now
-		}
-		return nil
+		return change(actor, t, now)
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("%s %s: %w", verb, conversationID, err)
 	}
-	if err := q.owner.SetOwner(ctx, conversationID, bot.StateBot, ""); err != nil {
+	if !changed {
+		return t, nil
+	}
+	state, ev := then(t, now)
+	owner := ""
+	if state == bot.StateAgent {
+		owner = t.Agent
+	}
+	if err := q.owner.SetOwner(ctx, conversationID, state, owner); err != nil {
 		return t, fmt.Errorf("%s %s: set owner: %w", verb, conversationID, err)
 	}
-	q.opts.Log.Info("ticket closed", "conversation", conversationID, "agent", by, "status", status)
-	q.events.Publish("", Event{Kind: kind, Ticket: &t, Agent: by, At: now})
+	q.opts.Log.Info("ticket "+string(ev.Kind), "conversation", conversationID, "agent", by, "status", t.Status, "owner", t.Agent, "team", t.Team)
+	q.events.Publish("", ev)
 	return t, q.dispatch(ctx)
 }
 
