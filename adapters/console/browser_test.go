@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,37 +13,15 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/frontdesk/frontdesk/adapters/browsertest"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
-// browser starts headless Chromium at 1280x800, or skips when it is not
-// installed.
+// browser starts headless Chromium at 1280x800 (or skips without it) and
+// fails the test on any script error or refused content in the page.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed")
-	}
-	// Chromium may still be writing its profile as it exits: the test
-	// removes the directory itself and does not fail on leftovers.
-	profile, err := os.MkdirTemp("", "console-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 800),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx := browsertest.New(t, 1280, 800)
 	// Script errors and refused content (CSP) fail the test. Failed
 	// requests do not: the console expects 401s, e.g. before login.
 	var mu sync.Mutex
@@ -67,11 +42,6 @@ func browser(t *testing.T) context.Context {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		chromedp.Cancel(ctx)
-		cancelT()
-		cancelC()
-		cancelA()
-		os.RemoveAll(profile)
 		mu.Lock()
 		defer mu.Unlock()
 		for _, p := range problems {
@@ -81,19 +51,9 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// screenshot saves the page to $FRONTDESK_SCREENSHOTS/name.png when that
-// variable is set, for people to look at.
+// screenshot saves the page for people to look at (FRONTDESK_SCREENSHOTS).
 func screenshot(ctx context.Context, t *testing.T, name string) {
-	dir := os.Getenv("FRONTDESK_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	var png []byte
-	if err := chromedp.Run(ctx, chromedp.Sleep(300*time.Millisecond), chromedp.CaptureScreenshot(&png)); err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	browsertest.Screenshot(ctx, t, name)
 }
 
 func testid(id string) string { return `[data-testid="` + id + `"]` }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +14,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/frontdesk/frontdesk/adapters/browsertest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write
@@ -77,60 +77,16 @@ func startServeIn(t *testing.T, dataDir string, extra ...string) string {
 	}
 }
 
-// browser starts headless Chromium, or skips when it is not installed
-// (.ci/run installs Debian's chromium).
+// browser starts headless Chromium at 1280x900, or skips when it is not
+// installed (.ci/run installs Debian's chromium).
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed; .ci/run installs it")
-		}
-		t.Skip("chromium not installed")
-	}
-	// Chromium may still be writing its profile as it exits: the test
-	// removes the directory itself and does not fail on leftovers.
-	profile, err := os.MkdirTemp("", "frontdesk-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() {
-		chromedp.Cancel(ctx)
-		cancelT()
-		cancelC()
-		cancelA()
-		os.RemoveAll(profile)
-	})
-	return ctx
+	return browsertest.New(t, 1280, 900)
 }
 
-// screenshot saves the page to $FRONTDESK_SCREENSHOTS/name.png when that
-// variable is set, for people to look at.
+// screenshot saves the page for people to look at (FRONTDESK_SCREENSHOTS).
 func screenshot(ctx context.Context, t *testing.T, name string) {
-	dir := os.Getenv("FRONTDESK_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	var png []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	browsertest.Screenshot(ctx, t, name)
 }
 
 const (
