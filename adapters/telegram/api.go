@@ -129,3 +129,11 @@ func (o outgoing) params() tgbotapi.Params {
 	}
 	return p
 }
+
+// Refused reports whether err is the Bot API refusing a request for good
+// (a 4xx other than 429, such as 401 for a wrong token): trying again
+// will not help, unlike after a network error, a 5xx or a 429.
+func Refused(err error) bool {
+	c := apiCode(err)
+	return c >= 400 && c < 500 && c != 429
+}

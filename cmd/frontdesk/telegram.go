@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/frontdesk/frontdesk/adapters/telegram"
 	"github.com/frontdesk/frontdesk/bot"
@@ -62,17 +65,76 @@ func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *b
 			opts.WebhookSecret = hex.EncodeToString(b[:])
 		}
 	}
-	a, err := telegram.New(ctx, engine, db, opts)
-	if err != nil {
-		return nil, err
-	}
+	// The webhook route is registered once; until the channel is up it
+	// answers 503, and Telegram delivers the update again later.
+	var live atomic.Pointer[telegram.Adapter]
 	if path != "" {
-		mux.Handle("POST "+path, a.WebhookHandler())
+		mux.Handle("POST "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a := live.Load()
+			if a == nil {
+				http.Error(w, "telegram channel starting", http.StatusServiceUnavailable)
+				return
+			}
+			a.WebhookHandler().ServeHTTP(w, r)
+		}))
 	}
-	if err := a.Start(ctx); err != nil {
-		a.Stop()
-		return nil, err
+	start := func() (*telegram.Adapter, error) {
+		a, err := telegram.New(ctx, engine, db, opts)
+		if err != nil {
+			return nil, err
+		}
+		live.Store(a)
+		if err := a.Start(ctx); err != nil {
+			live.Store(nil)
+			a.Stop()
+			return nil, err
+		}
+		log.Info("telegram channel ready", "bot", "@"+a.Username(), "mode", map[bool]string{true: "webhook", false: "polling"}[path != ""])
+		return a, nil
 	}
-	log.Info("telegram channel ready", "bot", "@"+a.Username(), "mode", map[bool]string{true: "webhook", false: "polling"}[path != ""])
-	return a.Stop, nil
+	a, err := start()
+	switch {
+	case err == nil:
+		return a.Stop, nil
+	case telegram.Refused(err):
+		return nil, fmt.Errorf("%w (check --telegram-token / FRONTDESK_TELEGRAM_TOKEN)", err)
+	}
+	// Telegram is unreachable: the web keeps working, and Telegram joins
+	// when it is back. Nothing is lost meanwhile: updates wait at Telegram.
+	log.Warn("telegram unreachable; the web chat runs and Telegram is retried in the background", "err", err)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var started *telegram.Adapter
+	go func() {
+		defer close(done)
+		wait := 2 * time.Second
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			a, err := start()
+			if err == nil {
+				started = a
+				return
+			}
+			if telegram.Refused(err) {
+				log.Error("telegram refused the bot token; the Telegram channel stays off", "err", err)
+				return
+			}
+			log.Warn("telegram still unreachable", "err", err, "retry_in", wait.String())
+			wait = min(2*wait, time.Minute)
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			if started != nil {
+				started.Stop()
+			}
+		})
+	}, nil
 }

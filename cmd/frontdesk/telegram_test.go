@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,9 @@ type botAPI struct {
 	mu   sync.Mutex
 	sent []string
 	once sync.Once
+	// down answers this many requests with 502 Bad Gateway first, as
+	// during an outage.
+	down int
 }
 
 func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -27,6 +31,15 @@ func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/bot123:secret/") {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte(`{"ok":false,"error_code":401,"description":"Unauthorized"}`))
+		return
+	}
+	b.mu.Lock()
+	out := b.down > 0
+	b.down--
+	b.mu.Unlock()
+	if out {
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("<html>502 Bad Gateway</html>"))
 		return
 	}
 	r.ParseForm()
@@ -72,14 +85,20 @@ func (b *botAPI) messages() string {
 // and FRONTDESK_TELEGRAM_API_URL: it polls, greets the /start, and the web
 // widget is offered "continue on Telegram".
 func TestServeRunsTheTelegramChannel(t *testing.T) {
-	api := &botAPI{}
+	t.Run("with Telegram up", func(t *testing.T) { serveWithTelegram(t, &botAPI{}) })
+	// An outage at start-up must not keep the web chat down: Telegram
+	// joins when it is back.
+	t.Run("with Telegram down at start", func(t *testing.T) { serveWithTelegram(t, &botAPI{down: 3}) })
+}
+
+func serveWithTelegram(t *testing.T, api *botAPI) {
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	t.Setenv("FRONTDESK_TELEGRAM_TOKEN", "123:secret")
 	t.Setenv("FRONTDESK_TELEGRAM_API_URL", srv.URL)
 	base := startServe(t)
 
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(api.messages(), "42: ") {
 		if time.Now().After(deadline) {
 			t.Fatal("no greeting was sent to the Telegram chat")
@@ -106,5 +125,16 @@ func TestServeRunsTheTelegramChannel(t *testing.T) {
 	}
 	if welcome.Type != "welcome" || strings.Join(welcome.Channels, ",") != "telegram" {
 		t.Errorf("welcome %+v, want Telegram offered", welcome)
+	}
+}
+
+func TestServeRefusesABadTelegramToken(t *testing.T) {
+	srv := httptest.NewServer(&botAPI{})
+	defer srv.Close()
+	t.Setenv("FRONTDESK_TELEGRAM_TOKEN", "999:wrong")
+	t.Setenv("FRONTDESK_TELEGRAM_API_URL", srv.URL)
+	_, _, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"))
+	if err == nil || !strings.Contains(err.Error(), "telegram-token") {
+		t.Errorf("serve with a refused token: %v, want an error naming the setting", err)
 	}
 }
