@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 )
 
@@ -24,6 +25,24 @@ type botAPI struct {
 	// down answers this many requests with 502 Bad Gateway first, as
 	// during an outage.
 	down int
+	// pending are updates for the next getUpdates.
+	pending []any
+	nextID  int
+}
+
+// push queues a text message from a Telegram user.
+func (b *botAPI) push(user int, text string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.nextID++
+	msg := map[string]any{"message_id": b.nextID, "date": time.Now().Unix(), "text": text,
+		"from": map[string]any{"id": user, "is_bot": false, "first_name": "Ana"},
+		"chat": map[string]any{"id": user, "type": "private", "first_name": "Ana"}}
+	if strings.HasPrefix(text, "/") {
+		cmd, _, _ := strings.Cut(text, " ")
+		msg["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": len(cmd)}}
+	}
+	b.pending = append(b.pending, map[string]any{"update_id": 1000 + b.nextID, "message": msg})
 }
 
 func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,6 +76,10 @@ func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"entities": []any{map[string]any{"type": "bot_command", "offset": 0, "length": 6}},
 			}})
 		})
+		b.mu.Lock()
+		ups = append(ups, b.pending...)
+		b.pending = nil
+		b.mu.Unlock()
 		if ups == nil {
 			// A short long poll: nothing new.
 			select {
@@ -136,5 +159,51 @@ func TestServeRefusesABadTelegramToken(t *testing.T) {
 	_, _, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"))
 	if err == nil || !strings.Contains(err.Error(), "telegram-token") {
 		t.Errorf("serve with a refused token: %v, want an error naming the setting", err)
+	}
+}
+
+// TestTheWidgetOffersToContinueOnTelegram clicks "Continue on Telegram" in
+// the widget and follows the one-time link into the Telegram chat: /start
+// with the code links the Telegram account to the web customer.
+func TestTheWidgetOffersToContinueOnTelegram(t *testing.T) {
+	ctx := browser(t)
+	api := &botAPI{}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	t.Setenv("FRONTDESK_TELEGRAM_TOKEN", "123:secret")
+	t.Setenv("FRONTDESK_TELEGRAM_API_URL", srv.URL)
+	base := startServe(t)
+
+	var href string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(launcher, chromedp.ByQuery),
+		chromedp.Click(launcher, chromedp.ByQuery),
+		waitText("bot", "assistant"),
+		chromedp.WaitVisible(`[data-testid="fd-telegram"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="fd-telegram"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="fd-telegram-link"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`[data-testid="fd-telegram-link"]`, "href", &href, nil, chromedp.ByQuery),
+	)
+	if err != nil {
+		screenshot(ctx, t, "telegram-failed")
+		t.Fatal(err)
+	}
+	code, ok := strings.CutPrefix(href, "https://t.me/lumen_shop_bot?start=")
+	if !ok || len(code) < 20 {
+		t.Fatalf("link %q, want a one-time t.me link with a long code", href)
+	}
+	// Telegram sends the code with /start: the account is linked once.
+	api.push(77, "/start "+code)
+	api.push(78, "/start "+code)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(api.messages(), "77: Your Telegram is now linked") || !strings.Contains(api.messages(), "78: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no linking replies; sent:\n%s", api.messages())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Contains(api.messages(), "78: Your Telegram is now linked") {
+		t.Errorf("a used code linked a second account:\n%s", api.messages())
 	}
 }
