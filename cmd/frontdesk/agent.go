@@ -138,14 +138,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // findAgent looks an agent up by id, then by email.
 func findAgent(ctx context.Context, agents *handoff.Agents, key string) (*handoff.Agent, error) {
-	a, err := agents.Agent(ctx, key)
-	if errors.Is(err, handoff.ErrNotFound) && strings.Contains(key, "@") {
-		a, err = agents.ByEmail(ctx, key)
-	}
-	if errors.Is(err, handoff.ErrNotFound) {
-		return nil, fmt.Errorf("no agent with id or email %q", key)
-	}
-	return a, err
+	return byIDOrEmail(ctx, key, "agent", agents.Agent, agents.ByEmail)
 }
 
 // readPassword reads one line from stdin, without echo when stdin is a

@@ -101,12 +101,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			c.DedicatedAgent = clear(*agent)
 		}
 		if *tags != "" {
-			c.Tags = nil
-			for _, t := range strings.Split(clear(*tags), ",") {
-				if t = strings.TrimSpace(t); t != "" {
-					c.Tags = append(c.Tags, t)
-				}
-			}
+			c.Tags = splitList(clear(*tags))
 		}
 		for _, a := range attrs {
 			k, v, ok := strings.Cut(a, "=")
@@ -159,12 +154,18 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // findCustomer looks a customer up by id, then by email.
 func findCustomer(ctx context.Context, db *boltstore.DB, key string) (*bot.Customer, error) {
-	c, err := db.Customer(ctx, key)
+	return byIDOrEmail(ctx, key, "customer", db.Customer, db.CustomerByEmail)
+}
+
+// byIDOrEmail looks a record up by id, then, when key is an address, by
+// email; "not found" becomes one clear line naming the kind of record.
+func byIDOrEmail[T any](ctx context.Context, key, kind string, byID, byEmail func(context.Context, string) (*T, error)) (*T, error) {
+	v, err := byID(ctx, key)
 	if errors.Is(err, bot.ErrNotFound) && strings.Contains(key, "@") {
-		c, err = db.CustomerByEmail(ctx, key)
+		v, err = byEmail(ctx, key)
 	}
 	if errors.Is(err, bot.ErrNotFound) {
-		return nil, fmt.Errorf("no customer with id or email %q", key)
+		return nil, fmt.Errorf("no %s with id or email %q", kind, key)
 	}
-	return c, err
+	return v, err
 }
