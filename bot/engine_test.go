@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -46,7 +46,7 @@ func (c *clock) Add(d time.Duration) {
 type rig struct {
 	t      testing.TB
 	engine *bot.Engine
-	db     *boltstore.DB
+	db     *bolt.DB
 	path   string
 	clock  *clock
 	queue  *recordingQueue
@@ -69,7 +69,7 @@ func (q *recordingQueue) Enqueue(_ context.Context, c bot.Conversation, _ bot.Cu
 func newRig(t testing.TB, th kb.Thresholds) *rig {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "frontdesk.db")
-	db, err := boltstore.Open(path)
+	db, err := bolt.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestMessagesSurviveAReopenedStore(t *testing.T) {
 	r.say(s.Conversation.ID, "how do i return an item")
 	before, _ := r.db.Messages(context.Background(), s.Conversation.ID, 0)
 	r.db.Close()
-	db, err := boltstore.Open(r.path)
+	db, err := bolt.Open(r.path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -162,7 +162,7 @@ func TestAFailedEnqueueGivesTheConversationBackToTheBot(t *testing.T) {
 	r := newRig(t, kb.Thresholds{})
 	// A queue whose storage is gone: Enqueue fails as it would on a
 	// broken disk.
-	broken, err := boltstore.Open(filepath.Join(t.TempDir(), "broken.db"))
+	broken, err := bolt.Open(filepath.Join(t.TempDir(), "broken.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

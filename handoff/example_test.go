@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
@@ -30,7 +30,7 @@ func ExampleQueue() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "frontdesk")
 	defer os.RemoveAll(dir)
-	db, err := boltstore.Open(filepath.Join(dir, "frontdesk.db"))
+	db, err := bolt.Open(filepath.Join(dir, "frontdesk.db"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,7 +11,7 @@
 // the subscribers to queue events live in memory.
 //
 // The package depends on bot for its domain types only. Storage implements
-// Store (bot/boltstore does), the bot engine implements Owner, and the
+// Store (store/bolt does), the bot engine implements Owner, and the
 // agent console calls the Queue and Agents on behalf of a logged-in agent.
 package handoff
 

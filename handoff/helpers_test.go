@@ -10,7 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
@@ -38,7 +38,7 @@ var start = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 // conversationOwner is a real Owner over the conversation records in the
 // bbolt file, as the bot engine will be; it also remembers its calls.
 type conversationOwner struct {
-	db    *boltstore.DB
+	db    *bolt.DB
 	mu    sync.Mutex
 	calls []ownerCall
 }
@@ -75,7 +75,7 @@ type rig struct {
 	t      testing.TB
 	ctx    context.Context
 	path   string
-	db     *boltstore.DB
+	db     *bolt.DB
 	clock  *clock
 	owner  *conversationOwner
 	queue  *handoff.Queue
@@ -95,7 +95,7 @@ func newRig(t testing.TB, opts handoff.Options) *rig {
 // restarted process would.
 func (r *rig) open() {
 	r.t.Helper()
-	db, err := boltstore.Open(r.path)
+	db, err := bolt.Open(r.path)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -18,7 +18,7 @@ import (
 // with Notices running.
 type engineRig struct {
 	t      *testing.T
-	db     *boltstore.DB
+	db     *bolt.DB
 	engine *bot.Engine
 	queue  *handoff.Queue
 }
@@ -34,7 +34,7 @@ func newEngineRig(t *testing.T, opts handoff.Options) *engineRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { k.Close() })
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

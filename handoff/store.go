@@ -4,7 +4,7 @@ import "context"
 
 // Store is the durable state of the hand-off: agents, their sessions and
 // tickets. Implementations must be safe for concurrent use, and every
-// write must be on disk when the method returns nil. bot/boltstore
+// write must be on disk when the method returns nil. store/bolt
 // implements it.
 type Store interface {
 	AgentStore

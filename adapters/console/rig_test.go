@@ -20,7 +20,7 @@ import (
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 // websocket and the console, behind one real HTTP server.
 type rig struct {
 	t       *testing.T
-	db      *boltstore.DB
+	db      *bolt.DB
 	engine  *bot.Engine
 	queue   *handoff.Queue
 	agents  *handoff.Agents
@@ -61,7 +61,7 @@ const password = "correct horse battery"
 
 func newRig(t *testing.T, opts handoff.Options) *rig {
 	t.Helper()
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

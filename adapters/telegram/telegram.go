@@ -29,7 +29,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 )
 
-// Store is the delivery state the channel keeps; boltstore implements it.
+// Store is the delivery state the channel keeps; store/bolt implements it.
 // Every method that writes is durable when it returns nil.
 type Store interface {
 	// TelegramOffset returns the next getUpdates offset, 0 at first.

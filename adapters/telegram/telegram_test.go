@@ -17,7 +17,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/telegram"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -53,7 +53,7 @@ type rig struct {
 	t       *testing.T
 	kb      *kb.KB
 	path    string
-	db      *boltstore.DB
+	db      *bolt.DB
 	engine  *bot.Engine
 	queue   *handoff.Queue
 	agent   *handoff.Agent
@@ -71,7 +71,7 @@ func newRig(t *testing.T) *rig {
 // open opens the database and wires an engine and queue to it.
 func (r *rig) open() {
 	t := r.t
-	db, err := boltstore.Open(r.path)
+	db, err := bolt.Open(r.path)
 	if err != nil {
 		t.Fatal(err)
 	}

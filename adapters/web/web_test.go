@@ -17,7 +17,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -44,7 +44,7 @@ type server struct {
 	http   *httptest.Server
 	web    *web.Server
 	engine *bot.Engine
-	db     *boltstore.DB
+	db     *bolt.DB
 	path   string
 }
 
@@ -53,7 +53,7 @@ func startServer(t *testing.T, path string, opts web.Options) *server {
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "frontdesk.db")
 	}
-	db, err := boltstore.Open(path)
+	db, err := bolt.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
@@ -44,7 +44,7 @@ func TestAgentCommandsManageAccounts(t *testing.T) {
 	}
 
 	login := func(pw string) error {
-		db, err := boltstore.Open(filepath.Join(dir, "frontdesk.db"))
+		db, err := bolt.Open(filepath.Join(dir, "frontdesk.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestAgentCommandsManageAccounts(t *testing.T) {
 
 func TestCustomerCommandsShowAndSetAProfile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	db, err := boltstore.Open(filepath.Join(dir, "frontdesk.db"))
+	db, err := bolt.Open(filepath.Join(dir, "frontdesk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
@@ -66,7 +66,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, agentUsage)
 		return usageError{fmt.Sprintf("unknown agent command %q", sub)}
 	}
-	db, err := boltstore.Open(filepath.Join(*dataDir, "frontdesk.db"))
+	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 const customerUsage = `Usage:
@@ -51,7 +51,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	db, err := boltstore.Open(filepath.Join(*dataDir, "frontdesk.db"))
+	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // findCustomer looks a customer up by id, then by email.
-func findCustomer(ctx context.Context, db *boltstore.DB, key string) (*bot.Customer, error) {
+func findCustomer(ctx context.Context, db *bolt.DB, key string) (*bot.Customer, error) {
 	return byIDOrEmail(ctx, key, "customer", db.Customer, db.CustomerByEmail)
 }
 

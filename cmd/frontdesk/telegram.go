@@ -14,7 +14,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/telegram"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // telegramSettings declares the Telegram settings on s.
@@ -31,7 +31,7 @@ func telegramSettings(s *settings) {
 // nil, nil). In webhook mode the handler is registered on mux at the path
 // of the webhook URL. The returned stop stops polling and delivery and
 // waits for the goroutines; it is safe to call more than once.
-func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *boltstore.DB, mux *http.ServeMux, log *slog.Logger) (stop func(), err error) {
+func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *bolt.DB, mux *http.ServeMux, log *slog.Logger) (stop func(), err error) {
 	token := cfg.get("telegram-token")
 	if token == "" {
 		if err := engine.OfferChannel(ctx, bot.Telegram, ""); err != nil {

@@ -5,7 +5,7 @@
 //
 // Every write is one bbolt transaction, committed with fsync before the
 // call returns: when a method returns nil, what it wrote survives a crash.
-package boltstore
+package bolt
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -45,7 +45,7 @@ var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketIdentities, bucketE
 // DB is an open Frontdesk database. It is safe for concurrent use; bbolt
 // serialises writers and lets readers run alongside them.
 type DB struct {
-	bolt *bolt.DB
+	bolt *bbolt.DB
 	path string
 }
 
@@ -58,8 +58,8 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
 	}
 	if err != nil {
@@ -75,7 +75,7 @@ func Open(path string) (*DB, error) {
 
 // init creates the buckets and checks the schema version.
 func (db *DB) init() error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -109,14 +109,14 @@ func u64(n uint64) []byte {
 
 // view and update run fn in a transaction, mapping a closed database to
 // bot.ErrClosed and honouring ctx before starting.
-func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+func (db *DB) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return closedErr(db.bolt.View(fn))
 }
 
-func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+func (db *DB) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -124,14 +124,14 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 }
 
 func closedErr(err error) error {
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, bbolt.ErrDatabaseNotOpen) {
 		return bot.ErrClosed
 	}
 	return err
 }
 
 // getJSON decodes the value under key into v, or returns bot.ErrNotFound.
-func getJSON(b *bolt.Bucket, key string, v any) error {
+func getJSON(b *bbolt.Bucket, key string, v any) error {
 	data := b.Get([]byte(key))
 	if data == nil {
 		return bot.ErrNotFound
@@ -142,7 +142,7 @@ func getJSON(b *bolt.Bucket, key string, v any) error {
 	return nil
 }
 
-func putJSON(b *bolt.Bucket, key string, v any) error {
+func putJSON(b *bbolt.Bucket, key string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err

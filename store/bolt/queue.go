@@ -1,4 +1,4 @@
-package boltstore
+package bolt
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -35,7 +35,7 @@ type agentRecord struct {
 	PasswordHash string `json:"password_hash"`
 }
 
-func getAgent(b *bolt.Bucket, id string) (*handoff.Agent, error) {
+func getAgent(b *bbolt.Bucket, id string) (*handoff.Agent, error) {
 	var r agentRecord
 	if err := getJSON(b, id, &r); err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func getAgent(b *bolt.Bucket, id string) (*handoff.Agent, error) {
 // Agent returns the agent with the id, or bot.ErrNotFound.
 func (db *DB) Agent(ctx context.Context, id string) (*handoff.Agent, error) {
 	var a *handoff.Agent
-	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+	err := db.view(ctx, func(tx *bbolt.Tx) (err error) {
 		a, err = getAgent(tx.Bucket(bucketAgents), id)
 		return err
 	})
@@ -58,7 +58,7 @@ func (db *DB) Agent(ctx context.Context, id string) (*handoff.Agent, error) {
 // or bot.ErrNotFound.
 func (db *DB) AgentByEmail(ctx context.Context, email string) (*handoff.Agent, error) {
 	var a *handoff.Agent
-	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+	err := db.view(ctx, func(tx *bbolt.Tx) (err error) {
 		id := tx.Bucket(bucketAgentEmails).Get(emailKey(email))
 		if id == nil {
 			return bot.ErrNotFound
@@ -72,7 +72,7 @@ func (db *DB) AgentByEmail(ctx context.Context, email string) (*handoff.Agent, e
 // Agents returns every agent, ordered by name then id.
 func (db *DB) Agents(ctx context.Context) ([]handoff.Agent, error) {
 	var out []handoff.Agent
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAgents).ForEach(func(k, v []byte) error {
 			var r agentRecord
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -99,7 +99,7 @@ func (db *DB) SaveAgent(ctx context.Context, a *handoff.Agent) error {
 	if a.ID == "" || strings.TrimSpace(a.Email) == "" {
 		return errors.New("save agent: no id or email")
 	}
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		agents, emails := tx.Bucket(bucketAgents), tx.Bucket(bucketAgentEmails)
 		if owner := emails.Get(emailKey(a.Email)); owner != nil && string(owner) != a.ID {
 			return fmt.Errorf("save agent %s: %w", a.ID, handoff.ErrEmailTaken)
@@ -126,7 +126,7 @@ func (db *DB) SaveSession(ctx context.Context, s handoff.Session) error {
 	if len(s.TokenHash) == 0 || s.AgentID == "" {
 		return errors.New("save session: no token hash or agent")
 	}
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		return putJSON(tx.Bucket(bucketSessions), string(s.TokenHash), s)
 	})
 }
@@ -134,7 +134,7 @@ func (db *DB) SaveSession(ctx context.Context, s handoff.Session) error {
 // Session returns the session stored under tokenHash, or bot.ErrNotFound.
 func (db *DB) Session(ctx context.Context, tokenHash []byte) (*handoff.Session, error) {
 	var s handoff.Session
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketSessions), string(tokenHash), &s)
 	})
 	if err != nil {
@@ -147,7 +147,7 @@ func (db *DB) Session(ctx context.Context, tokenHash []byte) (*handoff.Session, 
 // When it returns nil, they are gone from disk.
 func (db *DB) DeleteSessions(ctx context.Context, match func(handoff.Session) bool) (int, error) {
 	n := 0
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		var doomed [][]byte
 		err := b.ForEach(func(k, v []byte) error {
@@ -183,7 +183,7 @@ func historyPrefix(conversationID string) []byte { return []byte(conversationID 
 // its most recent closed one, or bot.ErrNotFound.
 func (db *DB) Ticket(ctx context.Context, conversationID string) (*handoff.Ticket, error) {
 	var t handoff.Ticket
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		tickets := tx.Bucket(bucketTickets)
 		if id := tx.Bucket(bucketOpenTickets).Get([]byte(conversationID)); id != nil {
 			return getJSON(tickets, string(id), &t)
@@ -213,7 +213,7 @@ func (db *DB) Ticket(ctx context.Context, conversationID string) (*handoff.Ticke
 // order.
 func (db *DB) OpenTickets(ctx context.Context) ([]handoff.Ticket, error) {
 	var out []handoff.Ticket
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		tickets := tx.Bucket(bucketTickets)
 		return tx.Bucket(bucketOpenTickets).ForEach(func(conv, id []byte) error {
 			var t handoff.Ticket
@@ -232,7 +232,7 @@ func (db *DB) OpenTickets(ctx context.Context) ([]handoff.Ticket, error) {
 // returns nil, the ticket is on disk.
 func (db *DB) UpdateTicket(ctx context.Context, conversationID string, fn func(*handoff.Ticket) error) (handoff.Ticket, error) {
 	var t handoff.Ticket
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		tickets, open := tx.Bucket(bucketTickets), tx.Bucket(bucketOpenTickets)
 		t = handoff.Ticket{ConversationID: conversationID}
 		if id := open.Get([]byte(conversationID)); id != nil {

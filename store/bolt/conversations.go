@@ -1,4 +1,4 @@
-package boltstore
+package bolt
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"sort"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -21,7 +21,7 @@ func byCustomerKey(customerID, conversationID string) []byte {
 // Conversation returns the conversation with the id, or bot.ErrNotFound.
 func (db *DB) Conversation(ctx context.Context, id string) (*bot.Conversation, error) {
 	var c bot.Conversation
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketConversations), id, &c)
 	})
 	if err != nil {
@@ -33,7 +33,7 @@ func (db *DB) Conversation(ctx context.Context, id string) (*bot.Conversation, e
 // Conversations lists a customer's conversations, newest first.
 func (db *DB) Conversations(ctx context.Context, customerID string) ([]bot.Conversation, error) {
 	var out []bot.Conversation
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		convs := tx.Bucket(bucketConversations)
 		prefix := []byte(customerID + "\x00")
 		cur := tx.Bucket(bucketByCustomer).Cursor()
@@ -57,7 +57,7 @@ func (db *DB) SaveConversation(ctx context.Context, c *bot.Conversation) error {
 	if c.ID == "" || c.CustomerID == "" {
 		return errors.New("save conversation: no id or customer")
 	}
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		convs := tx.Bucket(bucketConversations)
 		var old bot.Conversation
 		switch err := getJSON(convs, c.ID, &old); {
@@ -83,7 +83,7 @@ func (db *DB) SaveConversation(ctx context.Context, c *bot.Conversation) error {
 // and will be delivered after a crash.
 func (db *DB) Append(ctx context.Context, m bot.Message) (bot.Message, bool, error) {
 	dup := false
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		convs := tx.Bucket(bucketConversations)
 		var c bot.Conversation
 		if err := getJSON(convs, m.ConversationID, &c); err != nil {
@@ -133,7 +133,7 @@ func (db *DB) Append(ctx context.Context, m bot.Message) (bot.Message, bool, err
 // order. An unknown conversation has no messages.
 func (db *DB) Messages(ctx context.Context, conversationID string, after int64) ([]bot.Message, error) {
 	var out []bot.Message
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		msgs := tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
 		if msgs == nil {
 			return nil

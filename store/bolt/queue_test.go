@@ -1,4 +1,4 @@
-package boltstore_test
+package bolt_test
 
 import (
 	"bytes"
@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
-func open(t *testing.T) *boltstore.DB {
+func open(t *testing.T) *bolt.DB {
 	t.Helper()
-	db, err := boltstore.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package boltstore
+package bolt
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -25,7 +25,7 @@ const (
 // PutLinkCode stores a link code under its hash and drops expired ones.
 // When it returns nil the code is on disk.
 func (db *DB) PutLinkCode(ctx context.Context, hash string, c bot.LinkCode) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketLinks)
 		cur := b.Cursor()
 		prefix := []byte(linkCodePrefix)
@@ -49,7 +49,7 @@ func (db *DB) PutLinkCode(ctx context.Context, hash string, c bot.LinkCode) erro
 // bot.ErrNotFound. Of two concurrent calls for one code, one gets it.
 func (db *DB) TakeLinkCode(ctx context.Context, hash string) (bot.LinkCode, error) {
 	var c bot.LinkCode
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketLinks)
 		if err := getJSON(b, linkCodePrefix+hash, &c); err != nil {
 			return err
@@ -64,7 +64,7 @@ func (db *DB) TakeLinkCode(ctx context.Context, hash string) (bot.LinkCode, erro
 
 // SetChannelLink records the link prefix of a channel; "" removes it.
 func (db *DB) SetChannelLink(ctx context.Context, ch bot.Channel, prefix string) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		key := []byte(linkChannelPrefix + string(ch))
 		if prefix == "" {
 			return tx.Bucket(bucketLinks).Delete(key)
@@ -76,7 +76,7 @@ func (db *DB) SetChannelLink(ctx context.Context, ch bot.Channel, prefix string)
 // ChannelLinks returns the link prefix of every channel that has one.
 func (db *DB) ChannelLinks(ctx context.Context) (map[bot.Channel]string, error) {
 	out := map[bot.Channel]string{}
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		cur := tx.Bucket(bucketLinks).Cursor()
 		p := []byte(linkChannelPrefix)
 		for k, v := cur.Seek(p); k != nil && len(k) > len(p) && string(k[:len(p)]) == linkChannelPrefix; k, v = cur.Next() {

@@ -1,4 +1,4 @@
-package boltstore
+package bolt
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -238,7 +238,7 @@ func TestANewerSchemaIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(schemaVersion+1)) })
+	db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(schemaVersion+1)) })
 	db.Close()
 	if db, err := Open(path); err == nil {
 		db.Close()

@@ -1,17 +1,17 @@
-package boltstore_test
+package bolt_test
 
 import (
 	"context"
 	"path/filepath"
 	"testing"
 
-	"github.com/frontdesk/frontdesk/bot/boltstore"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 func TestTelegramStateSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "f.db")
-	db, err := boltstore.Open(path)
+	db, err := bolt.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestTelegramStateSurvivesReopen(t *testing.T) {
 	}
 	db.Close()
 
-	db, err = boltstore.Open(path)
+	db, err = bolt.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
-package boltstore
+package bolt
 
 import (
 	"context"
 	"encoding/binary"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 )
 
 // bucketTelegram holds the Telegram channel's delivery state, in nested
@@ -30,7 +30,7 @@ var (
 // updatesKept is how many handled update ids are remembered for dedupe.
 const updatesKept = 10000
 
-func tgBucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+func tgBucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
 	if tx.Writable() {
 		return tx.Bucket(bucketTelegram).CreateBucketIfNotExists(name)
 	}
@@ -40,7 +40,7 @@ func tgBucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
 // TelegramOffset returns the next getUpdates offset, 0 at first.
 func (db *DB) TelegramOffset(ctx context.Context) (int64, error) {
 	var off int64
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		if b, _ := tgBucket(tx, tgState); b != nil {
 			if v := b.Get([]byte("offset")); len(v) == 8 {
 				off = int64(binary.BigEndian.Uint64(v))
@@ -54,7 +54,7 @@ func (db *DB) TelegramOffset(ctx context.Context) (int64, error) {
 // TelegramSeen reports whether the update was handled already.
 func (db *DB) TelegramSeen(ctx context.Context, updateID int64) (bool, error) {
 	seen := false
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		if b, _ := tgBucket(tx, tgUpdates); b != nil {
 			seen = b.Get(u64(uint64(updateID))) != nil
 		}
@@ -67,7 +67,7 @@ func (db *DB) TelegramSeen(ctx context.Context, updateID int64) (bool, error) {
 // and queues the outbound requests, in one transaction: when it returns
 // nil, a restart neither handles the update again nor loses its replies.
 func (db *DB) TelegramDone(ctx context.Context, updateID int64, out [][]byte) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		ups, err := tgBucket(tx, tgUpdates)
 		if err != nil {
 			return err
@@ -94,7 +94,7 @@ func (db *DB) TelegramDone(ctx context.Context, updateID int64, out [][]byte) er
 	})
 }
 
-func queue(tx *bolt.Tx, out [][]byte) error {
+func queue(tx *bbolt.Tx, out [][]byte) error {
 	if len(out) == 0 {
 		return nil
 	}
@@ -118,7 +118,7 @@ func queue(tx *bolt.Tx, out [][]byte) error {
 // and returns its cursor (0 for a new one).
 func (db *DB) TelegramTrack(ctx context.Context, conversationID string, chatID int64) (int64, error) {
 	var cursor int64
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgChats)
 		if err != nil {
 			return err
@@ -140,7 +140,7 @@ func chatValue(chatID, cursor int64) []byte {
 
 // TelegramChats calls fn for every tracked conversation.
 func (db *DB) TelegramChats(ctx context.Context, fn func(conversationID string, chatID, cursor int64) error) error {
-	return db.view(ctx, func(tx *bolt.Tx) error {
+	return db.view(ctx, func(tx *bbolt.Tx) error {
 		b, _ := tgBucket(tx, tgChats)
 		if b == nil {
 			return nil
@@ -158,7 +158,7 @@ func (db *DB) TelegramChats(ctx context.Context, fn func(conversationID string, 
 // and queues the outbound requests, in one transaction: every message is
 // queued once.
 func (db *DB) TelegramQueue(ctx context.Context, conversationID string, cursor int64, out [][]byte) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgChats)
 		if err != nil {
 			return err
@@ -179,7 +179,7 @@ func (db *DB) TelegramQueue(ctx context.Context, conversationID string, cursor i
 
 // TelegramOutbox calls fn for every queued outbound request, oldest first.
 func (db *DB) TelegramOutbox(ctx context.Context, fn func(id uint64, data []byte) error) error {
-	return db.view(ctx, func(tx *bolt.Tx) error {
+	return db.view(ctx, func(tx *bbolt.Tx) error {
 		b, _ := tgBucket(tx, tgOutbox)
 		if b == nil {
 			return nil
@@ -190,7 +190,7 @@ func (db *DB) TelegramOutbox(ctx context.Context, fn func(id uint64, data []byte
 
 // TelegramSent removes delivered (or abandoned) requests from the outbox.
 func (db *DB) TelegramSent(ctx context.Context, ids ...uint64) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgOutbox)
 		if err != nil {
 			return err
@@ -206,7 +206,7 @@ func (db *DB) TelegramSent(ctx context.Context, ids ...uint64) error {
 
 // TelegramSetBlocked records whether a chat blocked the bot.
 func (db *DB) TelegramSetBlocked(ctx context.Context, chatID int64, blocked bool) error {
-	return db.update(ctx, func(tx *bolt.Tx) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgBlocked)
 		if err != nil {
 			return err
@@ -221,7 +221,7 @@ func (db *DB) TelegramSetBlocked(ctx context.Context, chatID int64, blocked bool
 // TelegramBlocked reports whether a chat blocked the bot.
 func (db *DB) TelegramBlocked(ctx context.Context, chatID int64) (bool, error) {
 	blocked := false
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		if b, _ := tgBucket(tx, tgBlocked); b != nil {
 			blocked = b.Get(u64(uint64(chatID))) != nil
 		}

@@ -1,4 +1,4 @@
-package boltstore
+package bolt
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -23,7 +23,7 @@ func emailKey(email string) []byte { return []byte(strings.ToLower(strings.TrimS
 // Customer returns the customer with the id, or bot.ErrNotFound.
 func (db *DB) Customer(ctx context.Context, id string) (*bot.Customer, error) {
 	var c bot.Customer
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketCustomers), id, &c)
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (db *DB) CustomerByEmail(ctx context.Context, email string) (*bot.Customer,
 
 func (db *DB) customerBy(ctx context.Context, index, key []byte) (*bot.Customer, error) {
 	var c bot.Customer
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		id := tx.Bucket(index).Get(key)
 		if id == nil {
 			return bot.ErrNotFound
@@ -71,7 +71,7 @@ func (db *DB) SaveCustomer(ctx context.Context, c *bot.Customer) error {
 	if c.ID == "" {
 		return errors.New("save customer: no id")
 	}
-	return db.update(ctx, func(tx *bolt.Tx) error { return saveCustomer(tx, c) })
+	return db.update(ctx, func(tx *bbolt.Tx) error { return saveCustomer(tx, c) })
 }
 
 // UpdateCustomer applies fn to the stored customer with the id and stores
@@ -81,7 +81,7 @@ func (db *DB) SaveCustomer(ctx context.Context, c *bot.Customer) error {
 // returns the stored customer, or bot.ErrNotFound.
 func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*bot.Customer) error) (*bot.Customer, error) {
 	var c bot.Customer
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		if err := getJSON(tx.Bucket(bucketCustomers), id, &c); err != nil {
 			return err
 		}
@@ -98,7 +98,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*bot.Custom
 }
 
 // saveCustomer stores c and moves its identity and email indexes.
-func saveCustomer(tx *bolt.Tx, c *bot.Customer) error {
+func saveCustomer(tx *bbolt.Tx, c *bot.Customer) error {
 	{
 		customers, ids, emails := tx.Bucket(bucketCustomers), tx.Bucket(bucketIdentities), tx.Bucket(bucketEmails)
 		var old bot.Customer
@@ -141,7 +141,7 @@ func saveCustomer(tx *bolt.Tx, c *bot.Customer) error {
 // ListCustomers returns up to limit customers, most recently seen first.
 func (db *DB) ListCustomers(ctx context.Context, limit int) ([]bot.Customer, error) {
 	var out []bot.Customer
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketCustomers).ForEach(func(k, v []byte) error {
 			var c bot.Customer
 			if err := json.Unmarshal(v, &c); err != nil {
