@@ -82,6 +82,9 @@ type Conversation struct {
 	Updated    time.Time `json:"updated"`
 	// LastSeq is the sequence number of the newest message.
 	LastSeq int64 `json:"last_seq"`
+	// Rev counts the acts stored on the conversation; a turn commits only
+	// on the revision it was computed on.
+	Rev int64 `json:"rev,omitempty"`
 	// Agent is the id of the owning agent in StateAgent.
 	Agent string `json:"agent,omitempty"`
 	// Handoff says why and how urgently a person was asked for.
@@ -114,14 +117,31 @@ type QuickReply struct {
 	Payload string `json:"payload"`
 }
 
+// DecisionKind is what kind of reply a message was.
+type DecisionKind string
+
+// Decision kinds: every kind a message's Decision can have.
+const (
+	DecisionAnswer       DecisionKind = "answer"        // an article
+	DecisionClarify      DecisionKind = "clarify"       // "did you mean…" with candidates
+	DecisionNoAnswer     DecisionKind = "no_answer"     // not understood; a person is offered
+	DecisionHandoff      DecisionKind = "handoff"       // handed to the queue
+	DecisionSmalltalk    DecisionKind = "smalltalk"     // greeting, thanks, name, email
+	DecisionFeedback     DecisionKind = "feedback"      // reply to helpful / keep trying / follow-up
+	DecisionSurvey       DecisionKind = "survey"        // the satisfaction survey and its answers
+	DecisionAgentArticle DecisionKind = "agent_article" // an article an agent sent
+)
+
+// DecisionKinds lists the kinds, for documentation and metrics.
+var DecisionKinds = []DecisionKind{DecisionAnswer, DecisionClarify, DecisionNoAnswer, DecisionHandoff,
+	DecisionSmalltalk, DecisionFeedback, DecisionSurvey, DecisionAgentArticle}
+
 // Decision records why the bot said what it said.
 type Decision struct {
-	// Kind is "answer", "clarify", "no_answer", "handoff", "smalltalk",
-	// "feedback" or "silent".
-	Kind       string   `json:"kind"`
-	ArticleID  string   `json:"article_id,omitempty"`
-	Confidence float64  `json:"confidence,omitempty"`
-	Candidates []string `json:"candidates,omitempty"`
+	Kind       DecisionKind `json:"kind"`
+	ArticleID  string       `json:"article_id,omitempty"`
+	Confidence float64      `json:"confidence,omitempty"`
+	Candidates []string     `json:"candidates,omitempty"`
 	// Reason is a short machine-readable cause, e.g. "requested",
 	// "low_confidence", "frustration", "article", "negative_feedback".
 	Reason string `json:"reason,omitempty"`

@@ -23,27 +23,51 @@ type Event struct {
 	Agent string `json:"agent,omitempty"`
 }
 
-// Bus fans conversation events out to subscribers in this process. Publish
-// never blocks: a subscriber whose buffer is full is dropped (its channel
-// closed and Lagged set) and must catch up from the store, which holds
-// every message. The zero value is not usable; call NewBus.
-type Bus struct {
+// Bus carries conversation events from the acts that cause them to the
+// adapters that deliver them. The Engine publishes an act's events only
+// once the act is durable, in commit order; a subscriber that falls behind
+// is dropped and catches up from the store, which holds every message, so
+// a bus may lose events but never a message. LocalBus is the in-process
+// bus; a bus across machines implements the same.
+type Bus interface {
+	// Publish delivers e to the subscribers of its conversation and to
+	// those of all conversations, without blocking.
+	Publish(e Event)
+	// Subscribe returns a subscription to the events of the conversation,
+	// or of every conversation when conversationID is "". buffer bounds
+	// how many events may wait for the subscriber before it is dropped.
+	Subscribe(conversationID string, buffer int) Subscription
+}
+
+// Subscription receives events from a Bus.
+type Subscription interface {
+	// C delivers the events; it is closed by Close or when the subscriber
+	// lagged.
+	C() <-chan Event
+	// Lagged reports whether events were dropped because the buffer was
+	// full.
+	Lagged() bool
+	// Close ends the subscription. It is safe to call more than once.
+	Close()
+}
+
+// LocalBus fans conversation events out to subscribers in this process.
+// Publish never blocks: a subscriber whose buffer is full is dropped (its
+// channel closed and Lagged set). The zero value is not usable; call
+// NewBus.
+type LocalBus struct {
 	feed Feed[Event]
 }
 
-// NewBus returns an empty bus.
-func NewBus() *Bus { return &Bus{} }
+var _ Bus = (*LocalBus)(nil)
 
-// Subscription receives the events of one conversation, or of all.
-type Subscription = Sub[Event]
+// NewBus returns an empty in-process bus.
+func NewBus() *LocalBus { return &LocalBus{} }
 
-// Subscribe returns a subscription to the events of the conversation, or
-// of every conversation when conversationID is "". buffer bounds how many
-// events may wait for the subscriber before it is dropped.
-func (b *Bus) Subscribe(conversationID string, buffer int) *Subscription {
+// Subscribe implements Bus.
+func (b *LocalBus) Subscribe(conversationID string, buffer int) Subscription {
 	return b.feed.Subscribe(conversationID, buffer)
 }
 
-// Publish delivers e to the subscribers of its conversation and to those
-// of all conversations.
-func (b *Bus) Publish(e Event) { b.feed.Publish(e.ConversationID, e) }
+// Publish implements Bus.
+func (b *LocalBus) Publish(e Event) { b.feed.Publish(e.ConversationID, e) }

@@ -6,10 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/frontdesk/frontdesk/kb"
@@ -21,10 +19,15 @@ type Answerer interface {
 	Article(id string) (*kb.Article, bool)
 }
 
-// Handoff is told when a conversation needs a person; the agent queue
-// implements it. The conversation is already in StateQueued and stored.
+// Handoff is told, inside the act's transaction, when a turn hands a
+// conversation to people; the agent queue implements it.
 type Handoff interface {
-	Enqueue(ctx context.Context, c Conversation, cust Customer) error
+	// HandOff records that the conversation of a, which the act has just
+	// moved to StateQueued, waits for a person: it opens a ticket through
+	// a.Tx() and may change the conversation's owner, all in the same
+	// act. Work after the act (routing) goes to a.After. Queue runs inside
+	// a transaction: it must not call the store or wait.
+	HandOff(a *Act, cust *Customer) error
 }
 
 // Options configure an Engine. The zero value is usable.
@@ -49,19 +52,21 @@ type Options struct {
 
 // Engine runs conversations: it stores every message before anything else
 // sees it, applies the dialogue policy, and publishes events on the bus.
-// An Engine is safe for concurrent use; turns of one conversation are
-// serialised.
+// An Engine is safe for concurrent use. It holds no lock while it
+// searches or while the disk works: a turn is computed on a snapshot of
+// its conversation and committed only if the conversation has not changed
+// since (see Act), otherwise computed again, so acts of one conversation
+// apply in order and acts of different conversations share commits.
 type Engine struct {
 	kb    Answerer
 	store Store
-	bus   *Bus
+	bus   Bus
 	opts  Options
-	locks [64]sync.Mutex
 }
 
 // NewEngine returns an engine answering from a, storing in st and
 // publishing on bus.
-func NewEngine(a Answerer, st Store, bus *Bus, opts Options) *Engine {
+func NewEngine(a Answerer, st Store, bus Bus, opts Options) *Engine {
 	if opts.Greeting == "" {
 		opts.Greeting = "Hi! I'm the virtual assistant. Ask me about orders, delivery, returns, payments or your account. If you'd rather talk to a person, just say so."
 	}
@@ -87,18 +92,10 @@ func NewEngine(a Answerer, st Store, bus *Bus, opts Options) *Engine {
 func (e *Engine) SetHandoff(h Handoff) { e.opts.Handoff = h }
 
 // Bus returns the engine's event bus.
-func (e *Engine) Bus() *Bus { return e.bus }
+func (e *Engine) Bus() Bus { return e.bus }
 
 // Store returns the engine's store.
 func (e *Engine) Store() Store { return e.store }
-
-func (e *Engine) lock(conversationID string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(conversationID))
-	m := &e.locks[h.Sum32()%uint32(len(e.locks))]
-	m.Lock()
-	return m.Unlock
-}
 
 // NewID returns a random identifier with the given prefix.
 func NewID(prefix string) string {
@@ -127,57 +124,60 @@ type Session struct {
 // open conversation, or starts one. A new customer is greeted; a returning
 // one, back after a while, is welcomed by name and asked about their last
 // topic. The greeting is stored like any message, so a client sees it by
-// reading the conversation's messages.
+// reading the conversation's messages. Everything Start writes is one act.
 func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, error) {
-	now := e.opts.Now().UTC()
-	cust, err := e.store.CustomerByIdentity(ctx, id)
-	returning := err == nil
-	switch {
-	case errors.Is(err, ErrNotFound):
-		cust = &Customer{ID: NewID("cus_"), Identities: []Identity{id}, FirstSeen: now}
-	case err != nil:
-		return nil, fmt.Errorf("find customer: %w", err)
-	}
-	newVisit := !returning || now.Sub(cust.LastSeen) >= e.opts.VisitGap
-	visit := func(c *Customer) error {
+	var s *Session
+	var a *Act
+	err := e.store.Update(ctx, func(tx Tx) error {
+		s, a = nil, nil
+		now := e.opts.Now().UTC()
+		cust, err := tx.CustomerByIdentity(id)
+		returning := err == nil
+		switch {
+		case errors.Is(err, ErrNotFound):
+			cust = &Customer{ID: NewID("cus_"), Identities: []Identity{id}, FirstSeen: now}
+		case err != nil:
+			return fmt.Errorf("find customer: %w", err)
+		}
+		newVisit := !returning || now.Sub(cust.LastSeen) >= e.opts.VisitGap
 		if newVisit {
-			c.Visits++
+			cust.Visits++
 		}
-		c.LastSeen = now
-		applyProfile(c, p)
+		cust.LastSeen = now
+		applyProfile(cust, p)
+		if err := tx.PutCustomer(cust); err != nil {
+			return fmt.Errorf("save customer: %w", err)
+		}
+		conv, err := openConversation(tx, cust, id.Channel, now)
+		if err != nil {
+			return err
+		}
+		a = e.newAct(tx, conv)
+		switch {
+		case conv.LastSeq == 0 && !returning:
+			greeting := e.opts.Greeting
+			if cust.Name != "" {
+				// A channel that knows the name (Telegram) greets with it.
+				greeting = fmt.Sprintf("Hi %s! %s", cust.Name, strings.TrimPrefix(greeting, "Hi! "))
+			}
+			_, err = a.Say(Message{From: FromBot, Text: greeting, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}})
+		case conv.LastSeq == 0 || newVisit:
+			_, err = a.Say(welcomeBack(conv, cust))
+		}
+		if err != nil {
+			return err
+		}
+		if err := a.finish(); err != nil {
+			return err
+		}
+		s = &Session{Customer: *cust, Conversation: *conv, Returning: returning}
 		return nil
-	}
-	if returning {
-		cust, err = e.store.UpdateCustomer(ctx, cust.ID, visit)
-	} else {
-		visit(cust)
-		err = e.store.SaveCustomer(ctx, cust)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("save customer: %w", err)
-	}
-
-	conv, err := e.openConversation(ctx, cust, id.Channel)
+	})
 	if err != nil {
 		return nil, err
 	}
-	unlock := e.lock(conv.ID)
-	defer unlock()
-	switch {
-	case conv.LastSeq == 0 && !returning:
-		greeting := e.opts.Greeting
-		if cust.Name != "" {
-			// A channel that knows the name (Telegram) greets with it.
-			greeting = fmt.Sprintf("Hi %s! %s", cust.Name, strings.TrimPrefix(greeting, "Hi! "))
-		}
-		_, err = e.say(ctx, conv, Message{From: FromBot, Text: greeting, Decision: &Decision{Kind: "smalltalk", Reason: "greeting"}})
-	case conv.LastSeq == 0 || newVisit:
-		err = e.welcomeBack(ctx, conv, cust)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &Session{Customer: *cust, Conversation: *conv, Returning: returning}, nil
+	a.runAfter(ctx)
+	return s, nil
 }
 
 func applyProfile(c *Customer, p Profile) {
@@ -191,16 +191,22 @@ func applyProfile(c *Customer, p Profile) {
 
 // UpdateProfile stores what a customer told about themselves.
 func (e *Engine) UpdateProfile(ctx context.Context, customerID string, p Profile) (*Customer, error) {
-	return e.store.UpdateCustomer(ctx, customerID, func(c *Customer) error {
+	return UpdateCustomer(ctx, e.store, customerID, func(c *Customer) error {
 		applyProfile(c, p)
 		return nil
 	})
 }
 
+// UpdateCustomer applies fn to the stored customer in one act (see the
+// package function UpdateCustomer).
+func (e *Engine) UpdateCustomer(ctx context.Context, customerID string, fn func(c *Customer) error) (*Customer, error) {
+	return UpdateCustomer(ctx, e.store, customerID, fn)
+}
+
 // openConversation returns the customer's newest conversation on the
-// channel that is not closed, or a new one.
-func (e *Engine) openConversation(ctx context.Context, cust *Customer, ch Channel) (*Conversation, error) {
-	convs, err := e.store.Conversations(ctx, cust.ID)
+// channel that is not closed, or a new one (stored when the act ends).
+func openConversation(tx Tx, cust *Customer, ch Channel, now time.Time) (*Conversation, error) {
+	convs, err := tx.Conversations(cust.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
@@ -209,22 +215,17 @@ func (e *Engine) openConversation(ctx context.Context, cust *Customer, ch Channe
 			return &convs[i], nil
 		}
 	}
-	now := e.opts.Now().UTC()
-	c := &Conversation{ID: NewID("con_"), CustomerID: cust.ID, Channel: ch, State: StateBot, Created: now, Updated: now}
-	if err := e.store.SaveConversation(ctx, c); err != nil {
-		return nil, fmt.Errorf("create conversation: %w", err)
-	}
-	return c, nil
+	return &Conversation{ID: NewID("con_"), CustomerID: cust.ID, Channel: ch, State: StateBot, Created: now, Updated: now}, nil
 }
 
 // welcomeBack greets a returning customer by name and recalls their last
 // topic or the person they are waiting for.
-func (e *Engine) welcomeBack(ctx context.Context, conv *Conversation, cust *Customer) error {
+func welcomeBack(conv *Conversation, cust *Customer) Message {
 	hello := "Welcome back!"
 	if cust.Name != "" {
 		hello = fmt.Sprintf("Welcome back, %s!", cust.Name)
 	}
-	m := Message{From: FromBot, Decision: &Decision{Kind: "smalltalk", Reason: "welcome_back"}}
+	m := Message{From: FromBot, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "welcome_back"}}
 	switch {
 	case conv.State == StateQueued:
 		m.Text = hello + " You're still waiting for a person from our team; they will reply here."
@@ -238,8 +239,7 @@ func (e *Engine) welcomeBack(ctx context.Context, conv *Conversation, cust *Cust
 	default:
 		m.Text = hello + " How can I help you today?"
 	}
-	_, err := e.say(ctx, conv, m)
-	return err
+	return m
 }
 
 // Inbound is a customer's message or quick-reply choice.
@@ -250,9 +250,9 @@ type Inbound struct {
 	Text     string
 	// Payload is the chosen quick reply's payload, if any.
 	Payload string
-	// OnStored, if set, is called once the customer's message is on disk,
-	// before it is published and before the bot replies; dup says it was a
-	// retry, stored before (and so not published again).
+	// OnStored, if set, is called once the customer's message is on disk
+	// and published; dup says it was a retry, stored before (and so not
+	// published again).
 	OnStored func(m Message, dup bool)
 }
 
@@ -262,10 +262,23 @@ const MaxTextLen = 4000
 // ErrEmpty is returned for a message with neither text nor payload.
 var ErrEmpty = errors.New("empty message")
 
+// maxTurnAttempts bounds how often a turn is computed again because its
+// conversation changed meanwhile (another message of the same customer,
+// an agent's claim). Each attempt sees the other act committed, so a few
+// suffice; the bound only guards against a livelock.
+const maxTurnAttempts = 50
+
 // Handle stores a customer's message and lets the bot respond when it owns
-// the conversation. A retried message (same ClientID) is acknowledged again
-// but not answered twice. While a person owns the conversation the bot
-// stays silent: the message is stored and published for the people.
+// the conversation, in one act: the message, the bot's replies, the
+// conversation's new state, any profile change and, on a hand-off, the
+// ticket are committed together, then published. A retried message (same
+// ClientID) is acknowledged again but not answered twice. While a person
+// owns the conversation the bot stays silent: the message is stored and
+// published for the people.
+//
+// No lock is held while the bot searches: the turn is computed on a
+// snapshot and committed only if the conversation is still at the
+// snapshot's revision; otherwise it is computed again on the new one.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 	text := strings.TrimSpace(in.Text)
 	if text == "" && in.Payload == "" {
@@ -275,114 +288,91 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 		return Message{}, fmt.Errorf("message longer than %d bytes", MaxTextLen)
 	}
 	in.Text = text
-	stored, handoff, err := e.handle(ctx, in)
-	if handoff != nil {
-		// The queue is told outside the conversation's lock: routing may
-		// hand the conversation straight to an agent (SetOwner), which
-		// takes that lock.
-		e.enqueue(ctx, handoff)
+	for range maxTurnAttempts {
+		stored, err := e.handle(ctx, in)
+		if !errors.Is(err, errConflict) {
+			return stored, err
+		}
 	}
-	return stored, err
+	return Message{}, fmt.Errorf("store customer message in %s: %w after %d attempts", in.ConversationID, errConflict, maxTurnAttempts)
 }
 
-// pendingHandoff is a conversation a turn moved to the queue, for Handle
-// to enqueue once the conversation's lock is released.
-type pendingHandoff struct {
-	conv Conversation
-	cust Customer
-}
+// recentWindow is how many earlier messages a turn reads to spot
+// follow-ups and frustration.
+const recentWindow = 12
 
-func (e *Engine) handle(ctx context.Context, in Inbound) (Message, *pendingHandoff, error) {
-	unlock := e.lock(in.ConversationID)
-	defer unlock()
-	conv, err := e.store.Conversation(ctx, in.ConversationID)
+func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
+	var (
+		conv   *Conversation
+		cust   *Customer
+		recent []Message
+		dup    *Message
+	)
+	err := e.store.View(ctx, func(tx Tx) error {
+		var err error
+		if conv, err = tx.Conversation(in.ConversationID); err != nil {
+			return err
+		}
+		if in.ClientID != "" {
+			switch m, err := tx.MessageByClientID(conv.ID, in.ClientID); {
+			case err == nil:
+				dup = m
+				return nil
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+		}
+		if cust, err = tx.Customer(conv.CustomerID); err != nil {
+			return fmt.Errorf("load customer: %w", err)
+		}
+		recent, err = tx.Messages(conv.ID, max(conv.LastSeq-recentWindow, 0), 0)
+		return err
+	})
 	if err != nil {
-		return Message{}, nil, err
+		return Message{}, err
 	}
-	stored, dup, err := e.store.Append(ctx, Message{
+	if dup != nil {
+		if in.OnStored != nil {
+			in.OnStored(*dup, true)
+		}
+		return *dup, nil
+	}
+	t := newTurn(e, conv, cust, recent, Message{
 		ConversationID: conv.ID, From: FromCustomer, Text: in.Text, Payload: in.Payload,
 		ClientID: in.ClientID, Time: e.opts.Now().UTC(),
 	})
-	if err != nil {
-		return Message{}, nil, fmt.Errorf("store customer message: %w", err)
-	}
-	if in.OnStored != nil {
-		in.OnStored(stored, dup)
-	}
-	if dup {
-		return stored, nil, nil
-	}
-	conv.LastSeq = stored.Seq
-	e.bus.Publish(Event{Kind: EventMessage, ConversationID: conv.ID, Message: &stored})
-	if err := e.noteEmail(ctx, conv.CustomerID, stored.Text); err != nil {
-		e.opts.Log.Error("save email from message", "conversation", conv.ID, "err", err)
-	}
-	if conv.State == StateClosed {
-		if err := e.setState(ctx, conv, StateBot); err != nil {
-			return stored, nil, err
+	var turnErr error
+	if t.conv.State == StateBot {
+		if turnErr = t.respond(ctx); turnErr != nil {
+			// The customer's message is kept; tell them something went
+			// wrong rather than leaving them waiting.
+			t.reset()
+			t.say(Message{From: FromSystem, Text: "Sorry, something went wrong on our side. Please try again, or ask for a person."})
 		}
 	}
-	if conv.State != StateBot {
-		return stored, nil, nil
-	}
-	cust, err := e.store.Customer(ctx, conv.CustomerID)
-	if err != nil {
-		return stored, nil, fmt.Errorf("load customer: %w", err)
-	}
-	t := &turn{e: e, conv: conv, cust: cust, msg: stored}
-	if err := t.respond(ctx); err != nil {
-		e.opts.Log.Error("bot turn failed", "conversation", conv.ID, "err", err)
-		// The customer's message is safe; tell them something went wrong
-		// rather than leaving them waiting.
-		_, _ = e.say(ctx, conv, Message{From: FromSystem, Text: "Sorry, something went wrong on our side. Please try again, or ask for a person."})
-		return stored, nil, err
-	}
-	if t.handedOff {
-		return stored, &pendingHandoff{conv: *conv, cust: *cust}, nil
-	}
-	return stored, nil, nil
-}
-
-// noteEmail keeps an email address the customer wrote in a message (in
-// any state: a customer waiting outside business hours leaves one for the
-// reply).
-func (e *Engine) noteEmail(ctx context.Context, customerID, text string) error {
-	email := mentionedEmail(text)
-	if email == "" {
-		return nil
-	}
-	_, err := e.store.UpdateCustomer(ctx, customerID, func(c *Customer) error {
-		c.Email = email
-		return nil
+	var stored Message
+	err = e.Act(ctx, conv.ID, func(a *Act) error {
+		if a.conv.Rev != conv.Rev {
+			return errConflict
+		}
+		var err error
+		stored, err = t.apply(a)
+		return err
 	})
-	return err
-}
-
-// say stores a message in the conversation and publishes it.
-func (e *Engine) say(ctx context.Context, conv *Conversation, m Message) (Message, error) {
-	m.ConversationID = conv.ID
-	if m.Time.IsZero() {
-		m.Time = e.opts.Now().UTC()
-	}
-	stored, _, err := e.store.Append(ctx, m)
 	if err != nil {
-		return Message{}, fmt.Errorf("store %s message: %w", m.From, err)
+		if !errors.Is(err, errConflict) {
+			err = fmt.Errorf("store customer message: %w", err)
+		}
+		return Message{}, err
 	}
-	conv.LastSeq = stored.Seq
-	conv.Updated = stored.Time
-	e.bus.Publish(Event{Kind: EventMessage, ConversationID: conv.ID, Message: &stored})
+	if in.OnStored != nil {
+		in.OnStored(stored, false)
+	}
+	if turnErr != nil {
+		e.opts.Log.Error("bot turn failed", "conversation", conv.ID, "err", turnErr)
+		return stored, turnErr
+	}
 	return stored, nil
-}
-
-// setState stores the conversation in a new state and publishes it.
-func (e *Engine) setState(ctx context.Context, conv *Conversation, s State) error {
-	conv.State = s
-	conv.Updated = e.opts.Now().UTC()
-	if err := e.store.SaveConversation(ctx, conv); err != nil {
-		return fmt.Errorf("save conversation: %w", err)
-	}
-	e.bus.Publish(Event{Kind: EventState, ConversationID: conv.ID, State: s})
-	return nil
 }
 
 // Typing publishes that someone is typing in a conversation.

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // shopKB builds the knowledge base in kb/testdata/shop.
@@ -59,10 +59,13 @@ type recordingQueue struct {
 	convs []bot.Conversation
 }
 
-func (q *recordingQueue) Enqueue(_ context.Context, c bot.Conversation, _ bot.Customer) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.convs = append(q.convs, c)
+func (q *recordingQueue) HandOff(a *bot.Act, _ *bot.Customer) error {
+	c := *a.Conversation()
+	a.OnCommit(func() {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		q.convs = append(q.convs, c)
+	})
 	return nil
 }
 
@@ -164,7 +167,7 @@ func TestPolicy(t *testing.T) {
 		before   []string // customer messages sent first
 		text     string
 		payload  string
-		wantKind string // decision kind of the first bot reply
+		wantKind bot.DecisionKind // decision kind of the first bot reply
 		wantArt  string
 		wantQR   []string // payloads that must be offered in the last reply
 		state    bot.State

@@ -101,10 +101,8 @@ func (e *Engine) CreateLinkCode(ctx context.Context, customerID string) (string,
 // If the identity belonged to another customer, it is moved: a customer
 // left without history is simply re-pointed; one with conversations keeps
 // them, marked AttrMergedInto, and the linked customer lists it in
-// AttrLinkedFrom, so an agent can still reach the old history. The two
-// customers are saved one after the other: a crash in between leaves the
-// identity unlinked (the customer starts afresh), never with the wrong
-// person.
+// AttrLinkedFrom, so an agent can still reach the old history. Both
+// customers change in one act.
 func (e *Engine) RedeemLinkCode(ctx context.Context, code string, id Identity) (*Customer, error) {
 	ls, err := e.linkStore()
 	if err != nil {
@@ -124,36 +122,44 @@ func (e *Engine) RedeemLinkCode(ctx context.Context, code string, id Identity) (
 	if !e.opts.Now().Before(lc.Expires) {
 		return nil, ErrLinkExpired
 	}
-	target, err := e.store.Customer(ctx, lc.CustomerID)
-	if err != nil {
-		return nil, fmt.Errorf("redeem link code: customer %s: %w", lc.CustomerID, err)
-	}
-	old, err := e.store.CustomerByIdentity(ctx, id)
-	switch {
-	case err == nil && old.ID == target.ID:
-		return target, nil // linked already
-	case err == nil:
-		convs, err := e.store.Conversations(ctx, old.ID)
+	var target *Customer
+	err = e.store.Update(ctx, func(tx Tx) error {
+		var err error
+		target, err = tx.Customer(lc.CustomerID)
 		if err != nil {
-			return nil, fmt.Errorf("redeem link code: %w", err)
+			return fmt.Errorf("customer %s: %w", lc.CustomerID, err)
 		}
-		old.Identities = slices.DeleteFunc(old.Identities, func(i Identity) bool { return i == id })
-		if len(convs) > 0 {
-			setAttr(old, AttrMergedInto, target.ID)
-			from := target.Attrs[AttrLinkedFrom]
-			if from != "" {
-				from += ","
+		old, err := tx.CustomerByIdentity(id)
+		switch {
+		case err == nil && old.ID == target.ID:
+			return errNoChange // linked already
+		case err == nil:
+			convs, err := tx.Conversations(old.ID)
+			if err != nil {
+				return err
 			}
-			setAttr(target, AttrLinkedFrom, from+old.ID)
+			old.Identities = slices.DeleteFunc(old.Identities, func(i Identity) bool { return i == id })
+			if len(convs) > 0 {
+				setAttr(old, AttrMergedInto, target.ID)
+				from := target.Attrs[AttrLinkedFrom]
+				if from != "" {
+					from += ","
+				}
+				setAttr(target, AttrLinkedFrom, from+old.ID)
+			}
+			if err := tx.PutCustomer(old); err != nil {
+				return fmt.Errorf("release identity: %w", err)
+			}
+		case !errors.Is(err, ErrNotFound):
+			return err
 		}
-		if err := e.store.SaveCustomer(ctx, old); err != nil {
-			return nil, fmt.Errorf("redeem link code: release identity: %w", err)
-		}
-	case !errors.Is(err, ErrNotFound):
-		return nil, fmt.Errorf("redeem link code: %w", err)
+		target.Identities = append(target.Identities, id)
+		return tx.PutCustomer(target)
+	})
+	if errors.Is(err, errNoChange) {
+		return target, nil
 	}
-	target.Identities = append(target.Identities, id)
-	if err := e.store.SaveCustomer(ctx, target); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("redeem link code: %w", err)
 	}
 	e.opts.Log.Info("identity linked", "customer", target.ID, "channel", id.Channel)

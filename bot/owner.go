@@ -12,103 +12,38 @@ import (
 // tries to speak in it: only the owner speaks.
 var ErrNotOwner = errors.New("does not own the conversation")
 
-// enqueue tells the queue about a conversation a turn handed off. If the
-// queue cannot take it, the customer is told and the bot takes the
-// conversation back, rather than leaving them waiting for nobody.
-func (e *Engine) enqueue(ctx context.Context, h *pendingHandoff) {
-	if e.opts.Handoff == nil {
-		return
-	}
-	err := e.opts.Handoff.Enqueue(ctx, h.conv, h.cust)
-	if err == nil {
-		return
-	}
-	e.opts.Log.Error("enqueue hand-off", "conversation", h.conv.ID, "err", err)
-	unlock := e.lock(h.conv.ID)
-	defer unlock()
-	conv, lerr := e.store.Conversation(ctx, h.conv.ID)
-	if lerr != nil || conv.State != StateQueued {
-		return
-	}
-	if _, err := e.say(ctx, conv, Message{From: FromSystem, Text: "Sorry, I couldn't reach our team just now. Please try again in a moment."}); err != nil {
-		e.opts.Log.Error("tell customer the hand-off failed", "conversation", conv.ID, "err", err)
-	}
-	if err := e.setState(ctx, conv, StateBot); err != nil {
-		e.opts.Log.Error("return conversation to the bot", "conversation", conv.ID, "err", err)
-	}
-}
-
 // agentName is how an agent is shown to customers, "" when unknown.
 func (e *Engine) agentName(id string) string {
-	if e.opts.AgentName != nil {
+	if e.opts.AgentName != nil && id != "" {
 		return e.opts.AgentName(id)
 	}
 	return ""
 }
 
-// whoFromTeam names an agent for a customer: "Ana from our team", or "A
-// person from our team" when the name is unknown.
-func (e *Engine) whoFromTeam(id string) string {
-	if n := e.agentName(id); n != "" {
-		return n + " from our team"
-	}
-	return "A person from our team"
-}
-
-// SetOwner records who owns a conversation: the bot (StateBot), the
-// waiting queue (StateQueued) or one agent (StateAgent with agentID). The
-// change is stored, the customer is told in a system message, and a state
-// event is published. When SetOwner returns nil the bot already obeys the
-// new owner: it answers only in StateBot. The agent queue calls it
-// (handoff.Owner); it must not be called with the conversation's lock held.
+// SetOwner records who owns a conversation, in one act (see Act.SetOwner):
+// the bot (StateBot), the waiting queue (StateQueued) or one agent
+// (StateAgent with agentID). When SetOwner returns nil the change and the
+// customer's notice are on disk and the bot obeys the new owner. The agent
+// queue changes owners with its tickets in one act instead (Act).
 func (e *Engine) SetOwner(ctx context.Context, conversationID string, state State, agentID string) error {
-	if state != StateAgent {
-		agentID = ""
-	} else if agentID == "" {
-		return errors.New("set owner: an agent owner needs an agent id")
+	name := e.agentName(agentID)
+	err := e.Act(ctx, conversationID, func(a *Act) error {
+		if a.conv.State == state && (state != StateAgent || a.conv.Agent == agentID) {
+			return errNoChange
+		}
+		return a.SetOwner(state, agentID, name)
+	})
+	if errors.Is(err, errNoChange) {
+		return nil
 	}
-	unlock := e.lock(conversationID)
-	defer unlock()
-	conv, err := e.store.Conversation(ctx, conversationID)
 	if err != nil {
 		return fmt.Errorf("set owner of %s: %w", conversationID, err)
 	}
-	if conv.State == state && conv.Agent == agentID {
-		return nil
-	}
-	prev, prevAgent := conv.State, conv.Agent
-	conv.Agent = agentID
-	if state == StateBot {
-		conv.Failures = 0
-	}
-	var notice string
-	switch {
-	case state == StateAgent && prev == StateAgent:
-		notice = e.whoFromTeam(agentID) + " has taken over the conversation."
-	case state == StateAgent:
-		notice = e.whoFromTeam(agentID) + " has joined the conversation."
-	case state == StateQueued && prevAgent != "":
-		notice = "I'm passing you on to a colleague. Please hold on; they'll reply here."
-	case state == StateBot && (prev == StateAgent || prev == StateQueued):
-		notice = "You're back with the virtual assistant. Ask me anything, or ask for a person again at any time."
-	}
-	if notice != "" {
-		if _, err := e.say(ctx, conv, Message{From: FromSystem, Text: notice}); err != nil {
-			return err
-		}
-	}
-	conv.State = state
-	conv.Updated = e.opts.Now().UTC()
-	if err := e.store.SaveConversation(ctx, conv); err != nil {
-		return fmt.Errorf("set owner of %s: %w", conversationID, err)
-	}
-	ev := Event{Kind: EventState, ConversationID: conv.ID, State: state}
-	if state == StateAgent {
-		ev.Agent = e.agentName(agentID)
-	}
-	e.bus.Publish(ev)
 	return nil
 }
+
+// errNoChange aborts an act that would change nothing.
+var errNoChange = errors.New("no change")
 
 // AgentSay stores an agent's message in a conversation and publishes it.
 // A reply (internal false) is accepted only from the agent who owns the
@@ -130,11 +65,28 @@ type AgentMessage struct {
 	// ArticleID names the knowledge-base article the text comes from; it
 	// is recorded in the message's decision, as the bot's answers are.
 	ArticleID string
+	// AgentName is how the customer sees the agent (AgentSend looks it up
+	// when empty).
+	AgentName string
 }
 
 // AgentSend is AgentSay with the article recorded.
 func (e *Engine) AgentSend(ctx context.Context, am AgentMessage) (Message, error) {
-	conversationID, agentID, internal := am.ConversationID, am.AgentID, am.Internal
+	if am.AgentName == "" {
+		am.AgentName = e.agentName(am.AgentID)
+	}
+	var m Message
+	err := e.Act(ctx, am.ConversationID, func(a *Act) error {
+		var err error
+		m, err = a.AgentSay(am)
+		return err
+	})
+	return m, err
+}
+
+// AgentSay appends an agent's message in the act (see Engine.AgentSay):
+// a reply only from the owning agent, ErrNotOwner otherwise.
+func (a *Act) AgentSay(am AgentMessage) (Message, error) {
 	text := strings.TrimSpace(am.Text)
 	if text == "" {
 		return Message{}, ErrEmpty
@@ -142,33 +94,27 @@ func (e *Engine) AgentSend(ctx context.Context, am AgentMessage) (Message, error
 	if len(text) > MaxTextLen {
 		return Message{}, fmt.Errorf("message longer than %d bytes", MaxTextLen)
 	}
-	unlock := e.lock(conversationID)
-	defer unlock()
-	conv, err := e.store.Conversation(ctx, conversationID)
-	if err != nil {
-		return Message{}, err
-	}
-	if !internal && (conv.State != StateAgent || conv.Agent != agentID) {
+	if !am.Internal && (a.conv.State != StateAgent || a.conv.Agent != am.AgentID) {
 		return Message{}, ErrNotOwner
 	}
-	m := Message{From: FromAgent, Agent: agentID, AgentName: e.agentName(agentID), Text: text, Internal: internal}
+	m := Message{From: FromAgent, Agent: am.AgentID, AgentName: am.AgentName, Text: text, Internal: am.Internal}
 	if am.ArticleID != "" {
-		m.Decision = &Decision{Kind: "agent_article", ArticleID: am.ArticleID, Reason: "sent_by_agent"}
+		m.Decision = &Decision{Kind: DecisionAgentArticle, ArticleID: am.ArticleID, Reason: "sent_by_agent"}
 	}
-	return e.say(ctx, conv, m)
+	return a.Say(m)
 }
 
 // Notice stores a system message for the customer (queue position,
 // business hours) and publishes it; the owner of the conversation does not
 // change.
 func (e *Engine) Notice(ctx context.Context, conversationID, text string) (Message, error) {
-	unlock := e.lock(conversationID)
-	defer unlock()
-	conv, err := e.store.Conversation(ctx, conversationID)
-	if err != nil {
-		return Message{}, err
-	}
-	return e.say(ctx, conv, Message{From: FromSystem, Text: text})
+	var m Message
+	err := e.Act(ctx, conversationID, func(a *Act) error {
+		var err error
+		m, err = a.Say(Message{From: FromSystem, Text: text})
+		return err
+	})
+	return m, err
 }
 
 // Survey payloads.
@@ -178,27 +124,26 @@ const (
 	PayloadSurveySkip    = "survey:skip"
 )
 
-// Survey asks the customer to rate the help they got, 1 to 5, with quick
-// replies. It is sent after an agent resolves a conversation; the answer
-// is stored on the conversation (Rating, RatingComment).
+// Survey asks the customer to rate the help they got, in one act (see
+// Act.AskSurvey).
 func (e *Engine) Survey(ctx context.Context, conversationID string) error {
-	unlock := e.lock(conversationID)
-	defer unlock()
-	conv, err := e.store.Conversation(ctx, conversationID)
-	if err != nil {
-		return err
-	}
+	return e.Act(ctx, conversationID, func(a *Act) error { return a.AskSurvey() })
+}
+
+// AskSurvey asks the customer to rate the help they got, 1 to 5, with
+// quick replies. It is sent when a person resolves a conversation, in the
+// resolve's act; the answer is stored on the conversation (Rating,
+// RatingComment).
+func (a *Act) AskSurvey() error {
 	qr := make([]QuickReply, 0, 5)
 	labels := []string{"1 - poor", "2", "3", "4", "5 - excellent"}
 	for i, l := range labels {
 		qr = append(qr, QuickReply{Label: l, Payload: payloadSurvey + strconv.Itoa(i+1)})
 	}
-	conv.SurveyState = surveyAsked
-	if _, err := e.say(ctx, conv, Message{From: FromBot, Text: "Your question has been resolved. How would you rate the help you got, from 1 (poor) to 5 (excellent)?",
-		QuickReplies: qr, Decision: &Decision{Kind: "survey", Reason: "resolved"}}); err != nil {
-		return err
-	}
-	return e.store.SaveConversation(ctx, conv)
+	a.conv.SurveyState = surveyAsked
+	_, err := a.Say(Message{From: FromBot, Text: "Your question has been resolved. How would you rate the help you got, from 1 (poor) to 5 (excellent)?",
+		QuickReplies: qr, Decision: &Decision{Kind: DecisionSurvey, Reason: "resolved"}})
+	return err
 }
 
 // Where a conversation's survey stands.
@@ -221,19 +166,19 @@ func (t *turn) survey(ctx context.Context) (bool, error) {
 		if t.conv.Rating <= 3 {
 			text = "Thank you. Sorry it wasn't better; we read every rating."
 		}
-		return true, t.reply(ctx, Message{Text: text + " Would you like to add a comment?",
+		return true, t.reply(Message{Text: text + " Would you like to add a comment?",
 			QuickReplies: []QuickReply{{Label: "Add a comment", Payload: PayloadSurveyComment}, {Label: "No, thanks", Payload: PayloadSurveySkip}},
-			Decision:     &Decision{Kind: "survey", Reason: "rated"}})
+			Decision:     &Decision{Kind: DecisionSurvey, Reason: "rated"}})
 	case p == PayloadSurveyComment:
 		t.conv.SurveyState = surveyComment
-		return true, t.reply(ctx, Message{Text: "Please type your comment.", Decision: &Decision{Kind: "survey", Reason: "ask_comment"}})
+		return true, t.reply(Message{Text: "Please type your comment.", Decision: &Decision{Kind: DecisionSurvey, Reason: "ask_comment"}})
 	case p == PayloadSurveySkip:
 		t.conv.SurveyState = surveyDone
-		return true, t.reply(ctx, Message{Text: "OK! Is there anything else I can help with?", Decision: &Decision{Kind: "survey", Reason: "skipped"}})
+		return true, t.reply(Message{Text: "OK! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "skipped"}})
 	case p == "" && t.conv.SurveyState == surveyComment:
 		t.conv.RatingComment = t.msg.Text
 		t.conv.SurveyState = surveyDone
-		return true, t.reply(ctx, Message{Text: "Thank you for your feedback! Is there anything else I can help with?", Decision: &Decision{Kind: "survey", Reason: "comment"}})
+		return true, t.reply(Message{Text: "Thank you for your feedback! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "comment"}})
 	}
 	return false, nil
 }

@@ -3,14 +3,12 @@ package bot_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -158,23 +156,37 @@ func TestReturnToBotTellsTheCustomer(t *testing.T) {
 	}
 }
 
-func TestAFailedEnqueueGivesTheConversationBackToTheBot(t *testing.T) {
+// refusingQueue is a hand-off whose ticket cannot be written, as on a
+// broken disk: it fails inside the turn's act.
+type refusingQueue struct{}
+
+func (refusingQueue) HandOff(*bot.Act, *bot.Customer) error {
+	return errors.New("ticket store unavailable")
+}
+
+func TestAFailedHandOffStoresNothingOfTheTurn(t *testing.T) {
 	r := newRig(t, kb.Thresholds{})
-	// A queue whose storage is gone: Enqueue fails as it would on a
-	// broken disk.
-	broken, err := bolt.Open(filepath.Join(t.TempDir(), "broken.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	broken.Close()
-	r.engine.SetHandoff(handoff.NewQueue(broken, r.engine, handoff.Options{}))
+	ctx := context.Background()
 	s := r.start("v")
-	replies := r.say(s.Conversation.ID, "agent please")
-	if c := r.conv(s.Conversation.ID); c.State != bot.StateBot {
-		t.Errorf("state %s after a failed hand-off, want bot (nobody would answer otherwise)", c.State)
+	before := *r.conv(s.Conversation.ID)
+	r.engine.SetHandoff(refusingQueue{})
+	_, err := r.engine.Handle(ctx, bot.Inbound{ConversationID: s.Conversation.ID, ClientID: "m1", Text: "agent please"})
+	if err == nil {
+		t.Fatal("a turn whose hand-off failed was reported stored")
 	}
-	if !strings.Contains(texts(replies), "couldn't reach our team") {
-		t.Errorf("the customer was not told:\n%s", texts(replies))
+	after := r.conv(s.Conversation.ID)
+	if after.State != bot.StateBot || after.LastSeq != before.LastSeq || after.Rev != before.Rev {
+		t.Errorf("half a turn was stored: state %s, last seq %d (was %d), rev %d (was %d)", after.State, after.LastSeq, before.LastSeq, after.Rev, before.Rev)
+	}
+	// The message was not acknowledged, so the client sends it again; with
+	// the queue back, the same id is handled once, whole.
+	r.engine.SetHandoff(r.queue)
+	m, err := r.engine.Handle(ctx, bot.Inbound{ConversationID: s.Conversation.ID, ClientID: "m1", Text: "agent please"})
+	if err != nil || m.Seq != before.LastSeq+1 {
+		t.Fatalf("retry: seq %d, %v; want %d", m.Seq, err, before.LastSeq+1)
+	}
+	if c := r.conv(s.Conversation.ID); c.State != bot.StateQueued || len(r.queue.convs) != 1 {
+		t.Errorf("after the retry: state %s, %d hand-offs; want queued, 1", c.State, len(r.queue.convs))
 	}
 }
 

@@ -1,39 +1,107 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Store is the durable state the Engine needs. Implementations must be
 // safe for concurrent use.
+//
+// Every change goes through Update: one act (a customer turn, an agent's
+// act) is one transaction, durable when Update returns, and acts of
+// different conversations may share one commit (group commit). The read
+// methods and View see committed acts only, whole.
 type Store interface {
 	// CustomerByIdentity returns the customer with the identity, or
 	// ErrNotFound.
 	CustomerByIdentity(ctx context.Context, id Identity) (*Customer, error)
 	// Customer returns the customer with the id, or ErrNotFound.
 	Customer(ctx context.Context, id string) (*Customer, error)
-	// SaveCustomer creates or replaces c (c.ID must be set) and indexes its
-	// identities. When it returns nil, c is on disk.
-	SaveCustomer(ctx context.Context, c *Customer) error
-	// UpdateCustomer applies fn to the stored customer and stores the
-	// result atomically, so concurrent partial changes are not lost; fn
-	// must not call the store. It returns the stored customer, or
-	// ErrNotFound.
-	UpdateCustomer(ctx context.Context, id string, fn func(*Customer) error) (*Customer, error)
-
 	// Conversation returns the conversation with the id, or ErrNotFound.
 	Conversation(ctx context.Context, id string) (*Conversation, error)
 	// Conversations lists a customer's conversations, newest first.
 	Conversations(ctx context.Context, customerID string) ([]Conversation, error)
-	// SaveConversation creates or replaces c (c.ID must be set). It never
-	// lowers LastSeq, which only Append moves.
-	SaveConversation(ctx context.Context, c *Conversation) error
-
-	// Append stores m as the next message of its conversation, setting
-	// m.Seq, and returns the stored message. If m.ClientID is set and a
-	// message with that ClientID is already stored, Append stores nothing
-	// and returns the stored one with dup = true. When Append returns nil,
-	// the message is on disk (fsync'd) and survives a crash.
-	Append(ctx context.Context, m Message) (stored Message, dup bool, err error)
 	// Messages returns the messages of a conversation with Seq > after, in
 	// order.
 	Messages(ctx context.Context, conversationID string, after int64) ([]Message, error)
+
+	// View runs fn in a read-only transaction: a consistent snapshot of
+	// committed acts. The Tx's Put methods fail.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a write transaction and commits it: when Update
+	// returns nil, everything fn wrote is on disk (fsync'd), and the
+	// functions fn passed to Tx.OnCommit have run. If fn returns an error,
+	// nothing it wrote is kept and Update returns that error.
+	//
+	// fn may run more than once (a shared commit that fails is retried
+	// without the act that failed it), so it must have no effect outside
+	// the transaction except through OnCommit, and must not call the Store.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is the store as one transaction sees it. Reads see the writes the
+// transaction has made so far.
+type Tx interface {
+	// Customer returns the customer with the id, or ErrNotFound.
+	Customer(id string) (*Customer, error)
+	// CustomerByIdentity returns the customer with the identity, or
+	// ErrNotFound.
+	CustomerByIdentity(id Identity) (*Customer, error)
+	// PutCustomer creates or replaces c (c.ID must be set) and keeps the
+	// identity and email indexes in step; an identity that belongs to
+	// another customer is refused with ErrIdentityTaken.
+	PutCustomer(c *Customer) error
+
+	// Conversation returns the conversation with the id, or ErrNotFound.
+	Conversation(id string) (*Conversation, error)
+	// Conversations lists a customer's conversations, newest first.
+	Conversations(customerID string) ([]Conversation, error)
+	// PutConversation creates or replaces c (c.ID and c.CustomerID must
+	// be set; a conversation never changes customer).
+	PutConversation(c *Conversation) error
+
+	// Messages returns the messages of a conversation with Seq > after, in
+	// order, at most limit of them when limit > 0.
+	Messages(conversationID string, after int64, limit int) ([]Message, error)
+	// MessageByClientID returns the customer's message stored with the
+	// client id, or ErrNotFound.
+	MessageByClientID(conversationID, clientID string) (*Message, error)
+	// PutMessage stores m under its Seq (set by the caller, the
+	// conversation's next) and indexes its ClientID.
+	PutMessage(m Message) error
+
+	// OnCommit registers f to run once the transaction is durable, in
+	// commit order across transactions, before Update returns. f must not
+	// block: it publishes events.
+	OnCommit(f func())
+}
+
+// ErrIdentityTaken is returned when a customer's identity already belongs
+// to another customer.
+var ErrIdentityTaken = errors.New("identity belongs to another customer")
+
+// UpdateCustomer applies fn to the stored customer and stores the result
+// in one act, so concurrent partial changes (the console setting a
+// segment while the bot records a topic) are never lost. fn may run more
+// than once and must only change c. It returns the stored customer, or
+// ErrNotFound.
+func UpdateCustomer(ctx context.Context, st Store, id string, fn func(c *Customer) error) (*Customer, error) {
+	var out *Customer
+	err := st.Update(ctx, func(tx Tx) error {
+		c, err := tx.Customer(id)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		c.ID = id
+		out = c
+		return tx.PutCustomer(c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -9,15 +9,128 @@ import (
 	"github.com/frontdesk/frontdesk/kb"
 )
 
-// turn is the bot's response to one customer message.
+// turn is the bot's response to one customer message, computed on a
+// snapshot of the conversation without touching the store: it records
+// what to say and what to change, and apply writes it all in one act.
 type turn struct {
 	e    *Engine
-	conv *Conversation
-	cust *Customer
-	msg  Message
-	// handedOff: the turn moved the conversation to the queue; Handle
-	// enqueues it once the conversation's lock is released.
+	conv *Conversation // the snapshot, changed as the turn decides
+	cust *Customer     // the snapshot, with the turn's changes
+	msg  Message       // the customer's message
+	// recent are the messages before msg (the last recentWindow).
+	recent []Message
+	steps  []step
+	// custFns change the stored customer when the turn is applied.
+	custFns []func(*Customer)
+	// handedOff: the turn moved the conversation to the queue.
 	handedOff bool
+
+	// What reset returns to: the customer's message and what it alone
+	// changes.
+	baseConv  Conversation
+	baseSteps int
+	baseFns   int
+}
+
+// step is one thing a turn does: say a message, or move the conversation
+// to a state.
+type step struct {
+	msg   *Message
+	state State
+}
+
+func newTurn(e *Engine, conv *Conversation, cust *Customer, recent []Message, msg Message) *turn {
+	t := &turn{e: e, conv: conv, cust: cust, recent: recent}
+	t.msg = t.say(msg)
+	if email := mentionedEmail(msg.Text); email != "" {
+		// Kept in any state: a customer waiting outside business hours
+		// leaves one for the reply.
+		t.changeCustomer(func(c *Customer) { c.Email = email })
+	}
+	if t.conv.State == StateClosed {
+		t.setState(StateBot)
+	}
+	t.baseConv, t.baseSteps, t.baseFns = *t.conv, len(t.steps), len(t.custFns)
+	return t
+}
+
+// say records a message; its seq is the one it will get.
+func (t *turn) say(m Message) Message {
+	m.ConversationID = t.conv.ID
+	m.Seq = t.conv.LastSeq + 1
+	t.conv.LastSeq = m.Seq
+	t.steps = append(t.steps, step{msg: &m})
+	return m
+}
+
+func (t *turn) setState(s State) {
+	t.conv.State = s
+	t.steps = append(t.steps, step{state: s})
+}
+
+// changeCustomer records a change to the customer, applied to the
+// snapshot now and to the stored customer by apply.
+func (t *turn) changeCustomer(fn func(*Customer)) {
+	fn(t.cust)
+	t.custFns = append(t.custFns, fn)
+}
+
+// reset forgets what the bot decided, keeping the customer's message.
+func (t *turn) reset() {
+	*t.conv = t.baseConv
+	t.steps, t.custFns, t.handedOff = t.steps[:t.baseSteps], t.custFns[:t.baseFns], false
+}
+
+// apply writes the turn in the act a, whose conversation is at the
+// revision the turn was computed on, and returns the customer's stored
+// message.
+func (t *turn) apply(a *Act) (Message, error) {
+	stored := *a.conv
+	planned := *t.conv
+	// Messages and states are replayed below; the rest of the
+	// conversation (failures, survey, hand-off reason) is the turn's.
+	planned.LastSeq, planned.Rev, planned.Updated = stored.LastSeq, stored.Rev, stored.Updated
+	planned.State, planned.Agent = stored.State, stored.Agent
+	*a.conv = planned
+	var first Message
+	for i, s := range t.steps {
+		if s.msg == nil {
+			a.setState(s.state, "")
+			continue
+		}
+		m, err := a.Say(*s.msg)
+		if err != nil {
+			return Message{}, err
+		}
+		if m.Seq != s.msg.Seq {
+			return Message{}, fmt.Errorf("turn in %s: message stored at seq %d, computed for %d", m.ConversationID, m.Seq, s.msg.Seq)
+		}
+		if i == 0 {
+			first = m
+		}
+	}
+	var cust *Customer
+	if len(t.custFns) > 0 || t.handedOff {
+		c, err := a.tx.Customer(planned.CustomerID)
+		if err != nil {
+			return Message{}, fmt.Errorf("load customer: %w", err)
+		}
+		for _, fn := range t.custFns {
+			fn(c)
+		}
+		if len(t.custFns) > 0 {
+			if err := a.tx.PutCustomer(c); err != nil {
+				return Message{}, fmt.Errorf("save customer: %w", err)
+			}
+		}
+		cust = c
+	}
+	if t.handedOff && t.e.opts.Handoff != nil {
+		if err := t.e.opts.Handoff.HandOff(a, cust); err != nil {
+			return Message{}, fmt.Errorf("hand off: %w", err)
+		}
+	}
+	return first, nil
 }
 
 // Quick-reply payloads the bot offers and understands.
@@ -52,16 +165,16 @@ func (t *turn) respond(ctx context.Context) error {
 		return t.handoff(ctx, "requested", PriorityNormal, "")
 	case p == PayloadHelpfulYes:
 		t.conv.Failures = 0
-		return t.reply(ctx, Message{Text: "Great, glad I could help! Is there anything else?", Decision: &Decision{Kind: "feedback", Reason: "helpful"}})
+		return t.reply(Message{Text: "Great, glad I could help! Is there anything else?", Decision: &Decision{Kind: DecisionFeedback, Reason: "helpful"}})
 	case p == PayloadHelpfulNo:
 		return t.fail(ctx, "negative_feedback", "Sorry that didn't help. Could you tell me a bit more, in other words?")
 	case p == PayloadSomethingElse:
 		return t.fail(ctx, "something_else", "OK. Could you describe what you need in other words?")
 	case p == PayloadKeepTrying:
 		t.conv.Failures = 0
-		return t.reply(ctx, Message{Text: "Sure, let's keep trying. What would you like to know?", Decision: &Decision{Kind: "feedback", Reason: "keep_trying"}})
+		return t.reply(Message{Text: "Sure, let's keep trying. What would you like to know?", Decision: &Decision{Kind: DecisionFeedback, Reason: "keep_trying"}})
 	case p == PayloadFollowupYes:
-		return t.reply(ctx, Message{Text: "Good to hear! What can I do for you today?", Decision: &Decision{Kind: "feedback", Reason: "followup_sorted"}})
+		return t.reply(Message{Text: "Good to hear! What can I do for you today?", Decision: &Decision{Kind: DecisionFeedback, Reason: "followup_sorted"}})
 	case strings.HasPrefix(p, payloadFollowupNo):
 		if a, ok := t.e.kb.Article(strings.TrimPrefix(p, payloadFollowupNo)); ok {
 			return t.offerPerson(ctx, "open_issue", fmt.Sprintf("Sorry it's not sorted yet. Here is what we said about %q:\n\n%s\n\nWould you like a person to look into it?", a.Title, a.Body))
@@ -77,24 +190,17 @@ func (t *turn) respond(ctx context.Context) error {
 	if wantsHuman(text, t.e.opts.HumanPhrases) {
 		return t.handoff(ctx, "requested", PriorityNormal, "")
 	}
-	previous, lastQuestion, err := t.recentQuestions(ctx)
-	if err != nil {
-		return err
-	}
+	previous, lastQuestion := t.recentQuestions()
 	if why := frustrated(text, previous); why != "" {
 		return t.handoff(ctx, "frustration", PriorityHigh, why)
 	}
 	if name := introducedName(text); name != "" {
-		c, err := t.e.store.UpdateCustomer(ctx, t.cust.ID, func(c *Customer) error { c.Name = name; return nil })
-		if err != nil {
-			return fmt.Errorf("save customer name: %w", err)
-		}
-		t.cust = c
-		return t.reply(ctx, Message{Text: fmt.Sprintf("Nice to meet you, %s! How can I help?", name), Decision: &Decision{Kind: "smalltalk", Reason: "name"}})
+		t.changeCustomer(func(c *Customer) { c.Name = name })
+		return t.reply(Message{Text: fmt.Sprintf("Nice to meet you, %s! How can I help?", name), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "name"}})
 	}
 	if email := mentionedEmail(text); email != "" && onlyEmail(text) {
-		t.cust.Email = email // stored by Handle already
-		return t.reply(ctx, Message{Text: fmt.Sprintf("Thanks, I've noted your email address, %s. How can I help?", email), Decision: &Decision{Kind: "smalltalk", Reason: "email"}})
+		// newTurn has noted it.
+		return t.reply(Message{Text: fmt.Sprintf("Thanks, I've noted your email address, %s. How can I help?", email), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "email"}})
 	}
 	if kind := smalltalk(text); kind != "" {
 		return t.smalltalk(ctx, kind)
@@ -123,23 +229,18 @@ func (t *turn) respond(ctx context.Context) error {
 
 // recentQuestions returns the customer's last few questions before this
 // message, and the last one that was a real question (not small talk).
-func (t *turn) recentQuestions(ctx context.Context) ([]string, string, error) {
-	after := max(t.msg.Seq-12, 0)
-	ms, err := t.e.store.Messages(ctx, t.conv.ID, after)
-	if err != nil {
-		return nil, "", fmt.Errorf("read recent messages: %w", err)
-	}
+func (t *turn) recentQuestions() ([]string, string) {
 	var prev []string
 	last := ""
-	for i := len(ms) - 1; i >= 0; i-- {
-		m := ms[i]
-		if m.Seq < t.msg.Seq && sinceBotTookOver(m) {
+	for i := len(t.recent) - 1; i >= 0; i-- {
+		m := t.recent[i]
+		if sinceBotTookOver(m) {
 			// What was said before a person had the conversation is no
 			// longer repeated or followed up: asking it again after a
 			// resolve is a fresh start, not frustration.
 			break
 		}
-		if m.Seq >= t.msg.Seq || m.From != FromCustomer || m.Payload != "" {
+		if m.From != FromCustomer || m.Payload != "" {
 			continue
 		}
 		if len(prev) < 2 {
@@ -149,7 +250,7 @@ func (t *turn) recentQuestions(ctx context.Context) ([]string, string, error) {
 			last = m.Text
 		}
 	}
-	return prev, last, nil
+	return prev, last
 }
 
 // sinceBotTookOver reports whether m marks the start of the bot's current
@@ -159,7 +260,7 @@ func sinceBotTookOver(m Message) bool {
 	if m.From == FromAgent || m.From == FromSystem {
 		return true
 	}
-	return m.Decision != nil && (m.Decision.Kind == "handoff" || m.Decision.Kind == "survey")
+	return m.Decision != nil && (m.Decision.Kind == DecisionHandoff || m.Decision.Kind == DecisionSurvey)
 }
 
 func (t *turn) smalltalk(ctx context.Context, kind string) error {
@@ -179,25 +280,17 @@ func (t *turn) smalltalk(ctx context.Context, kind string) error {
 		text = "I can answer questions about orders and tracking, delivery, returns and refunds, warranty, payments, invoices and your account. Just type your question, or ask for a person at any time."
 	}
 	t.conv.Failures = 0
-	return t.reply(ctx, Message{Text: text, Decision: &Decision{Kind: "smalltalk", Reason: kind}})
+	return t.reply(Message{Text: text, Decision: &Decision{Kind: DecisionSmalltalk, Reason: kind}})
 }
 
 // answer says the article, then asks whether it helped and offers related
 // articles. Articles marked handoff are answered and then handed off.
 func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, reason, query string) error {
 	t.conv.Failures = 0
-	dec := &Decision{Kind: "answer", ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query}
-	if _, err := t.e.say(ctx, t.conv, Message{From: FromBot, Text: a.Body, Decision: dec}); err != nil {
-		return err
-	}
-	c, err := t.e.store.UpdateCustomer(ctx, t.cust.ID, func(c *Customer) error {
-		c.Topics = remember(c.Topics, a, t.e.opts.Now().UTC())
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("save customer topics: %w", err)
-	}
-	t.cust = c
+	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query}
+	t.say(Message{From: FromBot, Text: a.Body, Decision: dec, Time: t.e.opts.Now().UTC()})
+	now := t.e.opts.Now().UTC()
+	t.changeCustomer(func(c *Customer) { c.Topics = remember(c.Topics, a, now) })
 	if a.Handoff {
 		return t.handoff(ctx, "article", PriorityNormal, a.ID)
 	}
@@ -210,7 +303,7 @@ func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, re
 			qr = append(qr, QuickReply{Label: r.Title, Payload: payloadArticle + r.ID})
 		}
 	}
-	return t.reply(ctx, Message{Text: "Was this helpful?", QuickReplies: qr, Decision: &Decision{Kind: "feedback", ArticleID: a.ID, Reason: "ask_helpful"}})
+	return t.reply(Message{Text: "Was this helpful?", QuickReplies: qr, Decision: &Decision{Kind: DecisionFeedback, ArticleID: a.ID, Reason: "ask_helpful"}})
 }
 
 // remember returns the topics with the article first, as the customer's
@@ -226,14 +319,14 @@ func remember(old []Topic, a *kb.Article, now time.Time) []Topic {
 }
 
 func (t *turn) clarify(ctx context.Context, d kb.Decision, query string) error {
-	dec := &Decision{Kind: "clarify", Confidence: d.Hits[0].Confidence, Reason: "ambiguous", Query: query}
+	dec := &Decision{Kind: DecisionClarify, Confidence: d.Hits[0].Confidence, Reason: "ambiguous", Query: query}
 	var qr []QuickReply
 	for _, h := range d.Candidates {
 		qr = append(qr, QuickReply{Label: h.Title, Payload: payloadArticle + h.ID})
 		dec.Candidates = append(dec.Candidates, h.ID)
 	}
 	qr = append(qr, QuickReply{Label: "Something else", Payload: PayloadSomethingElse})
-	return t.reply(ctx, Message{Text: "Did you mean one of these?", QuickReplies: qr, Decision: dec})
+	return t.reply(Message{Text: "Did you mean one of these?", QuickReplies: qr, Decision: dec})
 }
 
 // fail handles a turn the bot could not help with: the second in a row
@@ -244,12 +337,12 @@ func (t *turn) fail(ctx context.Context, reason, text string) error {
 		return t.offerPerson(ctx, reason, "I'm sorry, I can't seem to help with this. Would you like to talk to a person?")
 	}
 	qr := []QuickReply{{Label: "Talk to a person", Payload: PayloadHuman}}
-	return t.reply(ctx, Message{Text: text, QuickReplies: qr, Decision: &Decision{Kind: "no_answer", Reason: reason, Query: t.msg.Text}})
+	return t.reply(Message{Text: text, QuickReplies: qr, Decision: &Decision{Kind: DecisionNoAnswer, Reason: reason, Query: t.msg.Text}})
 }
 
 func (t *turn) offerPerson(ctx context.Context, reason, text string) error {
 	qr := []QuickReply{{Label: "Talk to a person", Payload: PayloadHuman}, {Label: "Keep trying with the bot", Payload: PayloadKeepTrying}}
-	return t.reply(ctx, Message{Text: text, QuickReplies: qr, Decision: &Decision{Kind: "no_answer", Reason: reason, Query: t.msg.Text}})
+	return t.reply(Message{Text: text, QuickReplies: qr, Decision: &Decision{Kind: DecisionNoAnswer, Reason: reason, Query: t.msg.Text}})
 }
 
 // handoff moves the conversation to the queue and tells the customer.
@@ -264,12 +357,8 @@ func (t *turn) handoff(ctx context.Context, reason string, priority int, detail 
 	if reason == "frustration" {
 		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team right away; they'll reply here."
 	}
-	if _, err := t.e.say(ctx, t.conv, Message{From: FromBot, Text: text, Decision: &Decision{Kind: "handoff", Reason: reason, ArticleID: articleOf(reason, detail)}}); err != nil {
-		return err
-	}
-	if err := t.e.setState(ctx, t.conv, StateQueued); err != nil {
-		return err
-	}
+	t.reply(Message{Text: text, Decision: &Decision{Kind: DecisionHandoff, Reason: reason, ArticleID: articleOf(reason, detail)}})
+	t.setState(StateQueued)
 	t.e.opts.Log.Info("handoff", "conversation", t.conv.ID, "customer", t.cust.ID, "reason", reason, "detail", detail, "priority", priority)
 	t.handedOff = true
 	return nil
@@ -282,11 +371,12 @@ func articleOf(reason, detail string) string {
 	return ""
 }
 
-// reply stores a bot message and the conversation's policy state.
-func (t *turn) reply(ctx context.Context, m Message) error {
+// reply records a bot message.
+func (t *turn) reply(m Message) error {
 	m.From = FromBot
-	if _, err := t.e.say(ctx, t.conv, m); err != nil {
-		return err
+	if m.Time.IsZero() {
+		m.Time = t.e.opts.Now().UTC()
 	}
-	return t.e.store.SaveConversation(ctx, t.conv)
+	t.say(m)
+	return nil
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 func ExampleParseHours() {
@@ -42,9 +42,11 @@ func ExampleQueue() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// The bot engine is the Owner in Frontdesk; here, the conversation
-	// records themselves.
-	queue := handoff.NewQueue(db, &conversationOwner{db: db}, handoff.Options{Teams: map[string]string{"billing": "payments"}})
+	// The bot engine is the Owner: a ticket and its conversation's owner
+	// change in one act.
+	engine := bot.NewEngine(nil, db, bot.NewBus(), bot.Options{})
+	queue := handoff.NewQueue(db, engine, handoff.Options{Teams: map[string]string{"billing": "payments"}})
+	engine.SetHandoff(queue)
 	if err := queue.Heartbeat(ctx, ann.ID, handoff.PresenceOnline); err != nil {
 		log.Fatal(err)
 	}

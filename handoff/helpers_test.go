@@ -10,8 +10,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // clock is a settable time source.
@@ -35,12 +35,13 @@ func (c *clock) Set(t time.Time) {
 // start is a Tuesday morning, in business hours.
 var start = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 
-// conversationOwner is a real Owner over the conversation records in the
-// bbolt file, as the bot engine will be; it also remembers its calls.
+// conversationOwner is the bot engine as the queue's Owner, over the
+// conversation records in the bbolt file; it also remembers the owner
+// changes that were committed.
 type conversationOwner struct {
-	db    *bolt.DB
-	mu    sync.Mutex
-	calls []ownerCall
+	engine *bot.Engine
+	mu     sync.Mutex
+	calls  []ownerCall
 }
 
 type ownerCall struct {
@@ -49,19 +50,22 @@ type ownerCall struct {
 	Agent        string
 }
 
-func (o *conversationOwner) SetOwner(ctx context.Context, conversationID string, state bot.State, agentID string) error {
-	c, err := o.db.Conversation(ctx, conversationID)
-	if err != nil {
-		return err
+func (o *conversationOwner) Act(ctx context.Context, conversationID string, fn func(a *bot.Act) error) error {
+	var before, after bot.Conversation
+	err := o.engine.Act(ctx, conversationID, func(a *bot.Act) error {
+		before = *a.Conversation()
+		if err := fn(a); err != nil {
+			return err
+		}
+		after = *a.Conversation()
+		return nil
+	})
+	if err == nil && (before.State != after.State || before.Agent != after.Agent) {
+		o.mu.Lock()
+		o.calls = append(o.calls, ownerCall{conversationID, after.State, after.Agent})
+		o.mu.Unlock()
 	}
-	c.State, c.Agent = state, agentID
-	if err := o.db.SaveConversation(ctx, c); err != nil {
-		return err
-	}
-	o.mu.Lock()
-	o.calls = append(o.calls, ownerCall{conversationID, state, agentID})
-	o.mu.Unlock()
-	return nil
+	return err
 }
 
 func (o *conversationOwner) Calls() []ownerCall {
@@ -100,7 +104,7 @@ func (r *rig) open() {
 		r.t.Fatal(err)
 	}
 	r.db = db
-	r.owner = &conversationOwner{db: db}
+	r.owner = &conversationOwner{engine: bot.NewEngine(nil, db, bot.NewBus(), bot.Options{Now: r.clock.Now})}
 	opts := r.opts
 	opts.Now = r.clock.Now
 	r.queue = handoff.NewQueue(db, r.owner, opts)

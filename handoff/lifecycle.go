@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,33 +28,35 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 		return Ticket{}, fmt.Errorf("transfer %s: %w: name an agent or a team", conversationID, ErrInvalid)
 	}
 	var target *Agent
+	online := false
 	if to.Agent != "" {
 		var err error
 		if target, err = usableAgent(ctx, q.store, to.Agent); err != nil {
 			return Ticket{}, fmt.Errorf("transfer %s: %w: %w", conversationID, ErrUnavailable, err)
 		}
+		online = q.Presence(target.ID) == PresenceOnline
 	}
-	return q.act(ctx, "transfer", conversationID, by, func(_ *Agent, t *Ticket, now time.Time) error {
+	return q.act(ctx, "transfer", conversationID, by, func(_ *bot.Act, _ *Agent, t *Ticket, now time.Time) (Event, error) {
 		switch {
 		case target != nil && t.Agent == target.ID:
-			return errNoChange
+			return Event{}, errNoChange
 		case target != nil && t.Tier > 1 && !CanSupervise(target):
-			return ErrForbidden
-		case target != nil && q.presenceAt(target.ID, now) != PresenceOnline:
-			return fmt.Errorf("%w: %s is %s", ErrUnavailable, target.ID, q.presenceAt(target.ID, now))
+			return Event{}, ErrForbidden
+		case target != nil && !online:
+			return Event{}, fmt.Errorf("%w: %s is %s", ErrUnavailable, target.ID, q.Presence(target.ID))
 		case target != nil:
 			t.Agent, t.Status, t.AssignedAt = target.ID, StatusAssigned, now
-		default:
-			t.Team, t.TeamOnly, t.DedicatedAgent = to.Team, true, ""
-			t.Agent, t.Status, t.QueuedAt, t.AssignedAt = "", StatusQueued, now, time.Time{}
+			return Event{Kind: EventTransferred, Ticket: t, Agent: to.Agent, At: now}, nil
 		}
-		return nil
-	}, func(t Ticket, now time.Time) (bot.State, Event) {
+		t.Team, t.TeamOnly, t.DedicatedAgent = to.Team, true, ""
+		t.Agent, t.Status, t.QueuedAt, t.AssignedAt = "", StatusQueued, now, time.Time{}
+		return Event{Kind: EventTransferred, Ticket: t, At: now}, nil
+	}, func(t Ticket, now time.Time) {
 		if target != nil {
+			q.mu.Lock()
 			q.lastAssigned[target.ID] = now
-			return bot.StateAgent, Event{Kind: EventTransferred, Ticket: &t, Agent: to.Agent, At: now}
+			q.mu.Unlock()
 		}
-		return bot.StateQueued, Event{Kind: EventTransferred, Ticket: &t, At: now}
 	})
 }
 
@@ -62,22 +65,20 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 // an EventEscalated alerts supervisors. Escalating a second-tier ticket
 // changes nothing. When Escalate returns nil, the change is stored.
 func (q *Queue) Escalate(ctx context.Context, conversationID, by string) (Ticket, error) {
-	return q.act(ctx, "escalate", conversationID, by, func(_ *Agent, t *Ticket, now time.Time) error {
+	return q.act(ctx, "escalate", conversationID, by, func(_ *bot.Act, _ *Agent, t *Ticket, now time.Time) (Event, error) {
 		if t.Tier > 1 {
-			return errNoChange
+			return Event{}, errNoChange
 		}
 		t.Tier, t.Escalated, t.Priority, t.TeamOnly = 2, true, t.Priority+1, false
 		t.Agent, t.Status, t.QueuedAt, t.AssignedAt = "", StatusQueued, now, time.Time{}
-		return nil
-	}, func(t Ticket, now time.Time) (bot.State, Event) {
-		return bot.StateQueued, Event{Kind: EventEscalated, Ticket: &t, Agent: by, At: now}
-	})
+		return Event{Kind: EventEscalated, Ticket: t, Agent: by, At: now}, nil
+	}, nil)
 }
 
-// Resolve closes the ticket as done and gives the conversation back to
-// the bot. The caller then asks the customer for a rating. When Resolve
-// returns nil, the ticket is stored as resolved and the bot owns the
-// conversation.
+// Resolve closes the ticket as done, gives the conversation back to the
+// bot and asks the customer for a rating, in one act. When Resolve
+// returns nil, the ticket is stored as resolved, the bot owns the
+// conversation and the survey is on its way.
 func (q *Queue) Resolve(ctx context.Context, conversationID, by string) (Ticket, error) {
 	return q.close(ctx, conversationID, by, StatusResolved)
 }
@@ -94,43 +95,52 @@ func (q *Queue) close(ctx context.Context, conversationID, by string, status Sta
 	if status == StatusReturned {
 		verb, kind = "return to bot", EventReturned
 	}
-	return q.act(ctx, verb, conversationID, by, func(_ *Agent, t *Ticket, now time.Time) error {
+	return q.act(ctx, verb, conversationID, by, func(a *bot.Act, _ *Agent, t *Ticket, now time.Time) (Event, error) {
 		t.Status, t.ClosedAt = status, now
 		if status == StatusResolved {
 			t.ResolvedAt = now
+			// The customer hears they are back with the bot, then the
+			// survey: the core's reaction to a resolve, whoever resolved.
+			if err := a.SetOwner(bot.StateBot, "", ""); err != nil {
+				return Event{}, err
+			}
+			if err := a.AskSurvey(); err != nil {
+				return Event{}, err
+			}
 		}
-		return nil
-	}, func(t Ticket, now time.Time) (bot.State, Event) {
-		return bot.StateBot, Event{Kind: kind, Ticket: &t, Agent: by, At: now}
-	})
+		return Event{Kind: kind, Ticket: t, Agent: by, At: now}, nil
+	}, nil)
 }
 
 // act is one agent's action on a conversation's open ticket, the shape
-// Transfer, Escalate, Resolve and ReturnToBot share. Under the queue's
-// lock it applies change to the ticket as one compare-and-set, after the
-// common checks (the ticket exists: ErrNotFound; the agent may act on it:
-// ErrForbidden). If change altered the ticket, then gives the
-// conversation's new owner state and the event to publish: the owner is
-// set, the event published, and the waiting tickets dispatched. A change
-// that returns errNoChange returns the ticket as it is.
+// Transfer, Escalate, Resolve and ReturnToBot share: one act (see change)
+// that, after the common checks (the ticket exists: ErrNotFound; the
+// agent may act on it: ErrForbidden), applies fn to the ticket, which
+// returns the event to publish. Once the act is durable, after runs (if
+// set) and the waiting tickets are dispatched. A change that returns
+// errNoChange returns the ticket as it is.
 func (q *Queue) act(ctx context.Context, verb, conversationID, by string,
-	change func(actor *Agent, t *Ticket, now time.Time) error,
-	then func(t Ticket, now time.Time) (bot.State, Event)) (Ticket, error) {
+	fn func(a *bot.Act, actor *Agent, t *Ticket, now time.Time) (Event, error),
+	after func(t Ticket, now time.Time)) (Ticket, error) {
 	actor, err := usableAgent(ctx, q.store, by)
 	if err != nil {
 		return Ticket{}, fmt.Errorf("%s %s: %w", verb, conversationID, err)
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	now := q.now()
-	t, changed, err := q.update(ctx, conversationID, func(t *Ticket) error {
+	t, changed, err := q.change(ctx, conversationID, func(a *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
 		switch {
 		case t.ID == "":
-			return ErrNotFound
+			return nil, ErrNotFound
 		case !CanActOn(actor, t):
-			return ErrForbidden
+			return nil, ErrForbidden
 		}
-		return change(actor, t, now)
+		ev, err := fn(a, actor, t, now)
+		if err != nil {
+			return nil, err
+		}
+		evt := *t
+		ev.Ticket = &evt
+		return []Event{ev}, nil
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("%s %s: %w", verb, conversationID, err)
@@ -138,28 +148,49 @@ func (q *Queue) act(ctx context.Context, verb, conversationID, by string,
 	if !changed {
 		return t, nil
 	}
-	state, ev := then(t, now)
-	owner := ""
-	if state == bot.StateAgent {
-		owner = t.Agent
+	if after != nil {
+		after(t, now)
 	}
-	if err := q.owner.SetOwner(ctx, conversationID, state, owner); err != nil {
-		return t, fmt.Errorf("%s %s: set owner: %w", verb, conversationID, err)
-	}
-	q.opts.Log.Info("ticket "+string(ev.Kind), "conversation", conversationID, "agent", by, "status", t.Status, "owner", t.Agent, "team", t.Team)
-	q.events.Publish("", ev)
+	q.opts.Log.Info("ticket "+verb, "conversation", conversationID, "agent", by, "status", t.Status, "owner", t.Agent, "team", t.Team)
 	return t, q.dispatch(ctx)
+}
+
+// Reply stores the owning agent's reply and notes the ticket's first
+// reply, in one act. Only the agent who owns the conversation may reply
+// (bot.ErrNotOwner; see bot.Act.AgentSay). When Reply returns nil the
+// message is on disk.
+func (q *Queue) Reply(ctx context.Context, am bot.AgentMessage) (bot.Message, error) {
+	if am.AgentName == "" {
+		if a, err := q.store.Agent(ctx, am.AgentID); err == nil {
+			am.AgentName = a.Name
+		}
+	}
+	var m bot.Message
+	err := q.owner.Act(ctx, am.ConversationID, func(a *bot.Act) error {
+		var err error
+		if m, err = a.AgentSay(am); err != nil || am.Internal {
+			return err
+		}
+		tt := q.store.TicketsIn(a.Tx())
+		t, err := tt.OpenTicket(am.ConversationID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil || !t.FirstReplyAt.IsZero() {
+			return err
+		}
+		t.FirstReplyAt = m.Time
+		return tt.PutTicket(t)
+	})
+	return m, err
 }
 
 // RecordAgentReply notes that the owning agent replied, setting the
 // ticket's FirstReplyAt the first time. It fails with ErrNotOwner for any
-// agent but the owner: the console calls it before storing an agent's
-// message, which makes it also the check that only the owner speaks.
+// agent but the owner. Reply does this with the message itself.
 func (q *Queue) RecordAgentReply(ctx context.Context, conversationID, agentID string) (Ticket, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	now := q.now()
-	t, _, err := q.update(ctx, conversationID, func(t *Ticket) error {
+	t, err := q.store.UpdateTicket(ctx, conversationID, func(t *Ticket) error {
 		switch {
 		case t.ID == "":
 			return ErrNotFound
@@ -171,6 +202,13 @@ func (q *Queue) RecordAgentReply(ctx context.Context, conversationID, agentID st
 		t.FirstReplyAt = now
 		return nil
 	})
+	if errors.Is(err, errNoChange) {
+		cur, err := q.store.Ticket(ctx, conversationID)
+		if err != nil {
+			return Ticket{}, fmt.Errorf("record reply in %s: %w", conversationID, err)
+		}
+		return *cur, nil
+	}
 	if err != nil {
 		return Ticket{}, fmt.Errorf("record reply in %s: %w", conversationID, err)
 	}

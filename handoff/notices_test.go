@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // engineRig is the real bot engine over a real store, wired to the queue,

@@ -40,7 +40,6 @@ func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error
 		return fmt.Errorf("heartbeat: %w", err)
 	}
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	now := q.now()
 	before := q.presenceAt(agentID, now)
 	cur := q.presence[agentID]
@@ -56,6 +55,7 @@ func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error
 	if p == PresenceOffline {
 		delete(q.presence, agentID)
 	}
+	q.mu.Unlock()
 	if p == PresenceOnline && before != PresenceOnline {
 		if err := q.dispatch(ctx); err != nil {
 			return fmt.Errorf("heartbeat of %s: %w", agentID, err)

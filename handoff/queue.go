@@ -12,17 +12,25 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 )
 
-// Owner records who owns a conversation in the conversation log: the bot
-// (StateBot), the waiting queue (StateQueued, agentID "") or one agent
-// (StateAgent). Only the owner speaks, so the bot engine, which implements
-// it, must see the change before SetOwner returns.
-//
-// The Queue calls SetOwner after the ticket change is stored, with the
-// Queue's lock held and, from Enqueue, on the goroutine that called
-// Enqueue: SetOwner must not call the Queue, nor wait for a lock that a
-// caller of Enqueue may hold.
+// Owner runs acts on conversations: the bot engine implements it. The
+// Queue changes a ticket and its conversation's owner (and the notice the
+// customer sees) in one act, through bot.Act.
 type Owner interface {
-	SetOwner(ctx context.Context, conversationID string, state bot.State, agentID string) error
+	Act(ctx context.Context, conversationID string, fn func(a *bot.Act) error) error
+}
+
+// OwnerOf is who owns a conversation whose latest ticket is t: the agent
+// of an assigned ticket, the queue while it waits, the bot once it is
+// closed. A conversation's owner is only ever written from its ticket by
+// this rule, in the ticket's act, so the two cannot disagree.
+func OwnerOf(t Ticket) (bot.State, string) {
+	switch {
+	case t.Status == StatusAssigned:
+		return bot.StateAgent, t.Agent
+	case t.Status == StatusQueued:
+		return bot.StateQueued, ""
+	}
+	return bot.StateBot, ""
 }
 
 // Options configure a Queue. The zero value is usable: no teams,
@@ -61,12 +69,14 @@ const waitSamples = 20
 
 // Queue is the agent queue: it turns hand-offs into tickets, routes them
 // to agents, and carries out what agents do with them. Every change to a
-// ticket is stored before the call returns and before its event is
+// ticket is one act with its conversation's owner and the customer's
+// notice, stored before the call returns and before its events are
 // published; presence, recent waits and subscriptions live in memory.
 //
-// One mutex serialises the Queue's changes, and each change is a
-// compare-and-set on the stored ticket, so a conversation has one owner
-// at a time even when callers race. Queue implements bot.Handoff.
+// Each change is a compare-and-set on the ticket inside its act's
+// transaction, so a conversation has one owner at a time even when callers
+// race; no lock is held while the disk works. The mutex guards only the
+// in-memory state. Queue implements bot.Handoff.
 type Queue struct {
 	store  Store
 	owner  Owner
@@ -118,23 +128,56 @@ func (q *Queue) Subscribe(buffer int) *Subscription { return q.events.Subscribe(
 // errNoChange aborts a ticket update that would change nothing.
 var errNoChange = errors.New("no change")
 
-// errConflict: the stored ticket changed between reading and writing it,
-// which only another process sharing the store can cause.
-var errConflict = errors.New("ticket changed concurrently; try again")
-
-// update applies fn to the conversation's open ticket as one
-// compare-and-set. If fn returns errNoChange, nothing is written and
-// update returns the ticket as stored with changed false.
-func (q *Queue) update(ctx context.Context, conversationID string, fn func(*Ticket) error) (t Ticket, changed bool, err error) {
-	var unchanged Ticket
-	t, err = q.store.UpdateTicket(ctx, conversationID, func(t *Ticket) error {
-		unchanged = *t
-		return fn(t)
+// change is one act on a conversation's open ticket and its owner. Inside
+// the act's transaction it loads the open ticket (a zero Ticket with only
+// ConversationID when there is none), lets fn change it, stores it, sets
+// the conversation's owner from it (OwnerOf) with the customer's notice,
+// and publishes fn's events once the act is durable. If fn returns
+// errNoChange nothing is written and change returns the ticket as stored
+// with changed false; any other error is returned as it is.
+func (q *Queue) change(ctx context.Context, conversationID string,
+	fn func(a *bot.Act, tt TicketTx, t *Ticket) ([]Event, error)) (t Ticket, changed bool, err error) {
+	err = q.owner.Act(ctx, conversationID, func(a *bot.Act) error {
+		changed = false
+		tt := q.store.TicketsIn(a.Tx())
+		cur, err := tt.OpenTicket(conversationID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			cur = &Ticket{ConversationID: conversationID}
+		case err != nil:
+			return err
+		}
+		t = *cur
+		next := *cur
+		events, err := fn(a, tt, &next)
+		if err != nil {
+			return err
+		}
+		if err := tt.PutTicket(&next); err != nil {
+			return err
+		}
+		state, agent := OwnerOf(next)
+		name := ""
+		if agent != "" {
+			if ag, err := tt.Agent(agent); err == nil {
+				name = ag.Name
+			}
+		}
+		if err := a.SetOwner(state, agent, name); err != nil {
+			return err
+		}
+		a.OnCommit(func() {
+			for _, e := range events {
+				q.events.Publish("", e)
+			}
+		})
+		t, changed = next, true
+		return nil
 	})
 	if errors.Is(err, errNoChange) {
-		return unchanged, false, nil
+		return t, false, nil
 	}
-	return t, err == nil, err
+	return t, changed, err
 }
 
 // EnqueueOptions refine a hand-off.
@@ -144,106 +187,124 @@ type EnqueueOptions struct {
 	Tags []string
 }
 
-// Enqueue hands a conversation, already in bot.StateQueued, to people.
-// It implements bot.Handoff; see EnqueueWith.
+// HandOff implements bot.Handoff: inside the turn's act that moved the
+// conversation to the queue, it opens the conversation's ticket, and
+// routes it once the act is durable.
+func (q *Queue) HandOff(a *bot.Act, cust *bot.Customer) error {
+	tt := q.store.TicketsIn(a.Tx())
+	_, err := q.open(a, tt, cust, nil)
+	return err
+}
+
+// Enqueue hands a conversation to people in an act of its own. It is
+// EnqueueWith without options.
 func (q *Queue) Enqueue(ctx context.Context, c bot.Conversation, cust bot.Customer) error {
 	_, err := q.EnqueueWith(ctx, c, cust, EnqueueOptions{})
 	return err
 }
 
-// EnqueueWith hands a conversation to people and returns its ticket. A new
-// ticket takes the conversation's hand-off reason and priority, the team
-// of its topic and the customer's dedicated agent, and is routed at once
-// (see the routing rules on dispatch). If the conversation already has an
-// open ticket, that ticket is kept, its priority raised to the
-// conversation's if higher, and its owner restored in the conversation:
-// handing off twice never makes a second ticket nor takes a conversation
-// from its agent. When EnqueueWith returns nil, the ticket is stored.
+// EnqueueWith hands a conversation to people in one act and returns its
+// ticket as it stands after routing: the conversation takes c's hand-off
+// reason and priority and waits in the queue, and its ticket is opened
+// (see open). When EnqueueWith returns nil, the ticket is stored.
 func (q *Queue) EnqueueWith(ctx context.Context, c bot.Conversation, cust bot.Customer, eo EnqueueOptions) (Ticket, error) {
-	team := q.teamFor(eo.Tags, cust)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.now()
-	open, err := q.store.OpenTickets(ctx)
-	if err != nil {
-		return Ticket{}, fmt.Errorf("enqueue %s: %w", c.ID, err)
-	}
-	var cur *Ticket
-	for i := range open {
-		if open[i].ConversationID == c.ID {
-			cur = &open[i]
-		}
-	}
-	var t Ticket
-	if cur == nil {
-		t = Ticket{
-			ID: bot.NewID("tkt_"), ConversationID: c.ID, CustomerID: c.CustomerID,
-			Reason: c.HandoffReason, Priority: c.Priority, Team: team,
-			DedicatedAgent: cust.DedicatedAgent, Status: StatusQueued, Tier: 1,
-			Created: now, QueuedAt: now,
-		}
-	} else {
-		t = *cur
-		t.Priority = max(t.Priority, c.Priority)
-		if t.Team == "" {
-			t.Team = team
-		}
-	}
-	if t.Waiting() && !q.opts.ManualAssign {
-		cands, err := q.candidates(ctx, open, now)
-		if err != nil {
-			return Ticket{}, fmt.Errorf("enqueue %s: %w", c.ID, err)
-		}
-		waiting := []Ticket{t}
-		for _, o := range open {
-			if o.Waiting() && o.ID != t.ID {
-				waiting = append(waiting, o)
+	err := q.owner.Act(ctx, c.ID, func(a *bot.Act) error {
+		conv := a.Conversation()
+		conv.HandoffReason = c.HandoffReason
+		conv.Priority = max(conv.Priority, c.Priority)
+		if conv.State != bot.StateQueued && conv.State != bot.StateAgent {
+			if err := a.SetOwner(bot.StateQueued, "", ""); err != nil {
+				return err
 			}
 		}
-		if agent := plan(waiting, cands)[t.ID]; agent != "" {
-			t.Agent, t.Status, t.AssignedAt = agent, StatusAssigned, now
-		}
-	}
-	stored, changed, err := q.update(ctx, c.ID, func(s *Ticket) error {
-		switch {
-		case cur == nil && s.ID != "", cur != nil && (s.ID != cur.ID || s.Agent != cur.Agent || s.Status != cur.Status):
-			return errConflict
-		case cur != nil && *s == t:
-			return errNoChange
-		}
-		*s = t
-		return nil
+		_, err := q.open(a, q.store.TicketsIn(a.Tx()), &cust, eo.Tags)
+		return err
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("enqueue %s: %w", c.ID, err)
 	}
-	if cur == nil {
-		q.opts.Log.Info("ticket queued", "conversation", c.ID, "customer", c.CustomerID, "reason", t.Reason, "priority", t.Priority, "team", t.Team)
-		queued := stored
-		queued.Agent, queued.Status, queued.AssignedAt = "", StatusQueued, time.Time{}
-		q.events.Publish("", Event{Kind: EventQueued, Ticket: &queued, At: now})
+	t, err := q.store.Ticket(ctx, c.ID)
+	if err != nil {
+		return Ticket{}, fmt.Errorf("enqueue %s: %w", c.ID, err)
 	}
+	return *t, nil
+}
+
+// open opens the ticket of a's conversation, which waits for a person.
+// A new ticket takes the conversation's hand-off reason and priority, the
+// team of its topic and the customer's dedicated agent. If the
+// conversation already has an open ticket, that ticket is kept, its
+// priority raised to the conversation's if higher, and the conversation
+// keeps the owner the ticket names: handing off twice never makes a second
+// ticket nor takes a conversation from its agent. Once the act is durable
+// the new ticket is announced and routed (see dispatch).
+func (q *Queue) open(a *bot.Act, tt TicketTx, cust *bot.Customer, tags []string) (Ticket, error) {
+	c := a.Conversation()
+	now := q.now()
+	cur, err := tt.OpenTicket(c.ID)
+	var t Ticket
 	switch {
-	case stored.Status == StatusAssigned && (cur == nil || cur.Status == StatusQueued):
-		if err := q.assigned(ctx, stored, now); err != nil {
-			return stored, fmt.Errorf("enqueue %s: %w", c.ID, err)
+	case errors.Is(err, ErrNotFound):
+		t = Ticket{
+			ID: bot.NewID("tkt_"), ConversationID: c.ID, CustomerID: c.CustomerID,
+			Reason: c.HandoffReason, Priority: c.Priority, Team: q.teamFor(tags, cust),
+			DedicatedAgent: cust.DedicatedAgent, Status: StatusQueued, Tier: 1,
+			Created: now, QueuedAt: now,
 		}
-	case stored.Status == StatusAssigned:
-		if err := q.owner.SetOwner(ctx, c.ID, bot.StateAgent, stored.Agent); err != nil {
-			return stored, fmt.Errorf("enqueue %s: restore owner %s: %w", c.ID, stored.Agent, err)
-		}
-	case changed && cur != nil:
-		// A re-hand-off raised a waiting ticket's priority: move it up.
-		if err := q.dispatch(ctx); err != nil {
-			return stored, fmt.Errorf("enqueue %s: %w", c.ID, err)
+	case err != nil:
+		return Ticket{}, err
+	default:
+		t = *cur
+		t.Priority = max(t.Priority, c.Priority)
+		if t.Team == "" {
+			t.Team = q.teamFor(tags, cust)
 		}
 	}
-	return stored, nil
+	if cur == nil {
+		queued := t
+		a.OnCommit(func() { q.events.Publish("", Event{Kind: EventQueued, Ticket: &queued, At: now}) })
+		// A free agent takes a new ticket in the same act, so the
+		// customer is never told about a queue they are not in.
+		agent, err := q.route(tt, t, now)
+		if err != nil {
+			return Ticket{}, err
+		}
+		if agent != "" {
+			t.Agent, t.Status, t.AssignedAt = agent, StatusAssigned, now
+			assigned := t
+			a.OnCommit(func() { q.events.Publish("", Event{Kind: EventAssigned, Ticket: &assigned, Agent: agent, At: now}) })
+			a.After(func(context.Context) { q.assigned(assigned, now) })
+		}
+	}
+	if err := tt.PutTicket(&t); err != nil {
+		return Ticket{}, err
+	}
+	state, agent := OwnerOf(t)
+	name := ""
+	if ag, err := tt.Agent(agent); agent != "" && err == nil {
+		name = ag.Name
+	}
+	if err := a.SetOwner(state, agent, name); err != nil {
+		return Ticket{}, err
+	}
+	if cur == nil {
+		a.After(func(ctx context.Context) {
+			q.opts.Log.Info("ticket queued", "conversation", t.ConversationID, "customer", t.CustomerID, "reason", t.Reason, "priority", t.Priority, "team", t.Team)
+		})
+	}
+	if t.Waiting() {
+		a.After(func(ctx context.Context) {
+			if err := q.dispatch(ctx); err != nil {
+				q.opts.Log.Error("route hand-off", "conversation", t.ConversationID, "err", err)
+			}
+		})
+	}
+	return t, nil
 }
 
 // teamFor returns the team of the first tag that has one.
-func (q *Queue) teamFor(tags []string, cust bot.Customer) string {
-	if len(tags) == 0 && q.opts.ArticleTags != nil && len(cust.Topics) > 0 {
+func (q *Queue) teamFor(tags []string, cust *bot.Customer) string {
+	if len(tags) == 0 && q.opts.ArticleTags != nil && cust != nil && len(cust.Topics) > 0 {
 		tags = q.opts.ArticleTags(cust.Topics[0].ArticleID)
 	}
 	for _, tag := range tags {
@@ -254,21 +315,17 @@ func (q *Queue) teamFor(tags []string, cust bot.Customer) string {
 	return ""
 }
 
-// assigned finishes an assignment from the waiting queue that is already
-// stored: the conversation changes owner, the wait is remembered for
-// estimates, and the event goes out. q.mu must be held.
-func (q *Queue) assigned(ctx context.Context, t Ticket, now time.Time) error {
-	if err := q.owner.SetOwner(ctx, t.ConversationID, bot.StateAgent, t.Agent); err != nil {
-		return fmt.Errorf("set owner %s: %w", t.Agent, err)
-	}
+// assigned notes an assignment from the waiting queue that is durable:
+// the wait is remembered for estimates and the agent's turn in routing.
+func (q *Queue) assigned(t Ticket, now time.Time) {
+	q.mu.Lock()
 	q.lastAssigned[t.Agent] = now
 	q.waits = append(q.waits, t.AssignedAt.Sub(t.QueuedAt))
 	if len(q.waits) > waitSamples {
 		q.waits = q.waits[len(q.waits)-waitSamples:]
 	}
+	q.mu.Unlock()
 	q.opts.Log.Info("ticket assigned", "conversation", t.ConversationID, "agent", t.Agent)
-	q.events.Publish("", Event{Kind: EventAssigned, Ticket: &t, Agent: t.Agent, At: now})
-	return nil
 }
 
 // Claim gives the conversation to the agent. Exactly one of any number of
@@ -278,42 +335,33 @@ func (q *Queue) assigned(ctx context.Context, t Ticket, now time.Time) error {
 // changes nothing. An agent may claim only first-tier tickets
 // (ErrForbidden); supervisors may claim any waiting one. When Claim
 // returns nil, the agent's ownership is stored and the conversation is
-// in bot.StateAgent.
+// in bot.StateAgent, in one act.
 func (q *Queue) Claim(ctx context.Context, conversationID, agentID string) (Ticket, error) {
 	a, err := usableAgent(ctx, q.store, agentID)
 	if err != nil {
 		return Ticket{}, fmt.Errorf("claim %s: %w", conversationID, err)
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	now := q.now()
-	t, changed, err := q.update(ctx, conversationID, func(t *Ticket) error {
+	t, changed, err := q.change(ctx, conversationID, func(_ *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
 		switch {
 		case t.ID == "":
-			return ErrNotFound
+			return nil, ErrNotFound
 		case t.Agent == agentID:
-			return errNoChange
+			return nil, errNoChange
 		case t.Agent != "":
-			return ErrAlreadyClaimed
+			return nil, ErrAlreadyClaimed
 		case !CanActOn(a, t):
-			return ErrForbidden
+			return nil, ErrForbidden
 		}
 		t.Agent, t.Status, t.AssignedAt = agentID, StatusAssigned, now
-		return nil
+		ev := *t
+		return []Event{{Kind: EventAssigned, Ticket: &ev, Agent: agentID, At: now}}, nil
 	})
 	if err != nil {
 		return Ticket{}, fmt.Errorf("claim %s: %w", conversationID, err)
 	}
-	if !changed {
-		// Repeat the owner change: a claim whose SetOwner failed is
-		// completed by claiming again.
-		if err := q.owner.SetOwner(ctx, conversationID, bot.StateAgent, agentID); err != nil {
-			return t, fmt.Errorf("claim %s: set owner: %w", conversationID, err)
-		}
-		return t, nil
-	}
-	if err := q.assigned(ctx, t, now); err != nil {
-		return t, fmt.Errorf("claim %s: %w", conversationID, err)
+	if changed {
+		q.assigned(t, now)
 	}
 	return t, nil
 }

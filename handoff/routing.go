@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
 )
 
 // candidate is an online, enabled agent as routing sees it.
@@ -15,13 +17,28 @@ type candidate struct {
 	idle  time.Time // since when the agent has had no new ticket
 }
 
-// candidates returns the agents who are online and enabled, with their
-// load counted from the open tickets. q.mu must be held.
-func (q *Queue) candidates(ctx context.Context, open []Ticket, now time.Time) ([]candidate, error) {
-	agents, err := q.store.Agents(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load agents: %w", err)
+// online returns the agents online at now, each with the time since
+// which it has had no new ticket.
+func (q *Queue) online(now time.Time) map[string]time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := map[string]time.Time{}
+	for id, p := range q.presence {
+		if q.presenceAt(id, now) != PresenceOnline {
+			continue
+		}
+		idle := p.since
+		if at := q.lastAssigned[id]; at.After(idle) {
+			idle = at
+		}
+		out[id] = idle
 	}
+	return out
+}
+
+// candidates returns the agents who are online and enabled, with their
+// load counted from the open tickets.
+func candidates(agents []Agent, online map[string]time.Time, open []Ticket) []candidate {
 	load := map[string]int{}
 	for _, t := range open {
 		if t.Status == StatusAssigned {
@@ -30,16 +47,42 @@ func (q *Queue) candidates(ctx context.Context, open []Ticket, now time.Time) ([
 	}
 	var out []candidate
 	for _, a := range agents {
-		if a.Disabled || q.presenceAt(a.ID, now) != PresenceOnline {
+		idle, ok := online[a.ID]
+		if a.Disabled || !ok {
 			continue
-		}
-		idle := q.presence[a.ID].since
-		if at := q.lastAssigned[a.ID]; at.After(idle) {
-			idle = at
 		}
 		out = append(out, candidate{agent: a, load: load[a.ID], idle: idle})
 	}
-	return out, nil
+	return out
+}
+
+// route returns the agent a new waiting ticket goes to right away, inside
+// its hand-off's act, or "" when it must wait (see plan).
+func (q *Queue) route(tt TicketTx, t Ticket, now time.Time) (string, error) {
+	if q.opts.ManualAssign {
+		return "", nil
+	}
+	online := q.online(now)
+	if len(online) == 0 {
+		return "", nil
+	}
+	open, err := tt.OpenTickets()
+	if err != nil {
+		return "", err
+	}
+	var agents []Agent
+	for id := range online {
+		if a, err := tt.Agent(id); err == nil {
+			agents = append(agents, *a)
+		}
+	}
+	waiting := []Ticket{t}
+	for _, o := range open {
+		if o.Waiting() && o.ID != t.ID {
+			waiting = append(waiting, o)
+		}
+	}
+	return plan(waiting, candidates(agents, online, open))[t.ID], nil
 }
 
 // plan decides which waiting tickets go to which agents now, serving the
@@ -110,8 +153,10 @@ func lessBusy(a, b *candidate) bool {
 
 // dispatch gives waiting tickets to free online agents, following plan,
 // unless assignment is manual. It runs whenever work or capacity appears:
-// a hand-off, an agent coming online, a ticket leaving an agent. q.mu
-// must be held.
+// a hand-off, an agent coming online, a ticket leaving an agent. It plans
+// on a snapshot and makes each assignment an act that checks, in its
+// transaction, that the ticket still waits and the agent still has room,
+// so dispatches, claims and transfers may run at once.
 func (q *Queue) dispatch(ctx context.Context) error {
 	if q.opts.ManualAssign {
 		return nil
@@ -130,32 +175,60 @@ func (q *Queue) dispatch(ctx context.Context) error {
 	if len(waiting) == 0 {
 		return nil
 	}
-	cands, err := q.candidates(ctx, open, now)
-	if err != nil || len(cands) == 0 {
-		return err
+	online := q.online(now)
+	if len(online) == 0 {
+		return nil
+	}
+	agents, err := q.store.Agents(ctx)
+	if err != nil {
+		return fmt.Errorf("dispatch: load agents: %w", err)
+	}
+	cands := candidates(agents, online, open)
+	if len(cands) == 0 {
+		return nil
 	}
 	assign := plan(waiting, cands)
 	slices.SortFunc(waiting, queueOrder)
 	for _, w := range waiting {
-		agent := assign[w.ID]
-		if agent == "" {
-			continue
-		}
-		t, changed, err := q.update(ctx, w.ConversationID, func(t *Ticket) error {
-			if t.ID != w.ID || !t.Waiting() {
-				return errNoChange
-			}
-			t.Agent, t.Status, t.AssignedAt = agent, StatusAssigned, now
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("dispatch %s: %w", w.ConversationID, err)
-		}
-		if changed {
-			if err := q.assigned(ctx, t, now); err != nil {
+		if agent := assign[w.ID]; agent != "" {
+			if err := q.assign(ctx, w, agent, now); err != nil {
 				return fmt.Errorf("dispatch %s: %w", w.ConversationID, err)
 			}
 		}
 	}
 	return nil
+}
+
+// assign gives the waiting ticket w to the agent, in one act, if it still
+// waits and the agent is still enabled and under capacity.
+func (q *Queue) assign(ctx context.Context, w Ticket, agentID string, now time.Time) error {
+	t, changed, err := q.change(ctx, w.ConversationID, func(_ *bot.Act, tt TicketTx, t *Ticket) ([]Event, error) {
+		if t.ID != w.ID || !t.Waiting() {
+			return nil, errNoChange
+		}
+		a, err := tt.Agent(agentID)
+		if err != nil || a.Disabled {
+			return nil, errNoChange
+		}
+		open, err := tt.OpenTickets()
+		if err != nil {
+			return nil, err
+		}
+		load := 0
+		for _, o := range open {
+			if o.Status == StatusAssigned && o.Agent == agentID {
+				load++
+			}
+		}
+		if load >= a.Capacity() {
+			return nil, errNoChange
+		}
+		t.Agent, t.Status, t.AssignedAt = agentID, StatusAssigned, now
+		ev := *t
+		return []Event{{Kind: EventAssigned, Ticket: &ev, Agent: agentID, At: now}}, nil
+	})
+	if err == nil && changed {
+		q.assigned(t, now)
+	}
+	return err
 }

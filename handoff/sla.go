@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,8 +43,6 @@ func SLAFor(sla map[int]time.Duration, priority int) time.Duration {
 // supervisors. It returns the tickets it bumped. Run calls it
 // periodically; tests call it with a fixed time.
 func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	open, err := q.store.OpenTickets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("check SLA: %w", err)
@@ -54,13 +53,17 @@ func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
 		if !o.Waiting() || o.SLABreached || limit == 0 || q.opts.Hours.Elapsed(o.QueuedAt, now) <= limit {
 			continue
 		}
-		t, changed, err := q.update(ctx, o.ConversationID, func(t *Ticket) error {
+		t, err := q.store.UpdateTicket(ctx, o.ConversationID, func(t *Ticket) error {
 			if t.ID != o.ID || !t.Waiting() || t.SLABreached {
 				return errNoChange
 			}
 			t.SLABreached, t.Priority = true, t.Priority+1
 			return nil
 		})
+		changed := err == nil
+		if errors.Is(err, errNoChange) {
+			err = nil
+		}
 		if err != nil {
 			return bumped, fmt.Errorf("check SLA of %s: %w", o.ConversationID, err)
 		}

@@ -1,6 +1,10 @@
 package handoff
 
-import "context"
+import (
+	"context"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
 
 // Store is the durable state of the hand-off: agents, their sessions and
 // tickets. Implementations must be safe for concurrent use, and every
@@ -10,6 +14,9 @@ type Store interface {
 	AgentStore
 	SessionStore
 	TicketStore
+	// TicketsIn returns the queue's records inside tx, a transaction of
+	// the same store's (bot.Store.Update).
+	TicketsIn(tx bot.Tx) TicketTx
 }
 
 // AgentStore keeps agent accounts.
@@ -59,4 +66,20 @@ type TicketStore interface {
 	// readers see the old ticket. When UpdateTicket returns nil, the
 	// ticket is on disk.
 	UpdateTicket(ctx context.Context, conversationID string, fn func(*Ticket) error) (Ticket, error)
+}
+
+// TicketTx is the queue's records inside an act's transaction (see
+// bot.Act): the queue changes a ticket and its conversation's owner in one
+// act through it.
+type TicketTx interface {
+	// OpenTicket returns the conversation's open ticket, or ErrNotFound.
+	OpenTicket(conversationID string) (*Ticket, error)
+	// OpenTickets returns every open ticket, in no particular order.
+	OpenTickets() ([]Ticket, error)
+	// PutTicket stores t. A ticket not stored before joins its
+	// conversation's history; a conversation has one open ticket at most,
+	// and a ticket that is closed stops being the open one.
+	PutTicket(t *Ticket) error
+	// Agent returns the agent with the id, or ErrNotFound.
+	Agent(id string) (*Agent, error)
 }

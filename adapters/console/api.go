@@ -640,20 +640,12 @@ func (s *Server) handleMessage() http.Handler {
 			return
 		}
 		ctx := r.Context()
-		if !in.Internal {
-			if t == nil || !t.Open() || t.Agent != sess.agent.ID {
-				writeError(w, http.StatusForbidden, "only the agent who has the conversation can reply; claim it first")
-				return
-			}
-			if _, err := s.queue.RecordAgentReply(ctx, conv.ID, sess.agent.ID); err != nil {
-				if errors.Is(err, handoff.ErrNotFound) {
-					err = handoff.ErrNotOwner
-				}
-				s.fail(w, err, "reply", sess, conv.ID)
-				return
-			}
+		if !in.Internal && (t == nil || !t.Open() || t.Agent != sess.agent.ID) {
+			writeError(w, http.StatusForbidden, "only the agent who has the conversation can reply; claim it first")
+			return
 		}
-		m, err := s.engine.AgentSend(ctx, bot.AgentMessage{ConversationID: conv.ID, AgentID: sess.agent.ID, Text: in.Text, Internal: in.Internal, ArticleID: in.ArticleID})
+		// One act: the message, and the ticket's first reply.
+		m, err := s.queue.Reply(ctx, bot.AgentMessage{ConversationID: conv.ID, AgentID: sess.agent.ID, AgentName: sess.agent.Name, Text: in.Text, Internal: in.Internal, ArticleID: in.ArticleID})
 		if err != nil {
 			s.fail(w, err, "send the message", sess, conv.ID)
 			return
@@ -744,10 +736,10 @@ func (s *Server) handleEscalate() http.Handler {
 	return s.handleTicketAction("escalate", s.queue.Escalate, nil)
 }
 
-// handleResolve closes the ticket, gives the conversation back to the bot
-// and asks the customer for a rating.
+// handleResolve closes the ticket and gives the conversation back to the
+// bot, which asks the customer for a rating (in the same act).
 func (s *Server) handleResolve() http.Handler {
-	return s.handleTicketAction("resolve", s.queue.Resolve, s.engine.Survey)
+	return s.handleTicketAction("resolve", s.queue.Resolve, nil)
 }
 
 func (s *Server) handleReturnToBot() http.Handler {
@@ -816,7 +808,7 @@ func (s *Server) handleCustomer() http.Handler {
 			}
 		}
 		// One transaction: the bot may be recording a topic meanwhile.
-		c, err = st.UpdateCustomer(ctx, c.ID, func(c *bot.Customer) error {
+		c, err = s.engine.UpdateCustomer(ctx, c.ID, func(c *bot.Customer) error {
 			if in.Segment != nil {
 				c.Segment = seg
 			}

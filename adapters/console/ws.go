@@ -350,7 +350,7 @@ func (c *conn) follows(conversationID string) bool {
 // forward relays queue events, and the events of the conversations the
 // console follows, until the connection ends. If either subscription
 // lags, the connection is closed: the console reconnects and reloads.
-func (c *conn) forward(ctx context.Context, events *bot.Subscription, queue *handoff.Subscription) {
+func (c *conn) forward(ctx context.Context, events bot.Subscription, queue *handoff.Subscription) {
 	for {
 		select {
 		case e, ok := <-events.C():

@@ -338,7 +338,7 @@ func (a *Adapter) sleep(d time.Duration) bool {
 
 // follow watches the bus for messages in Telegram conversations and
 // queues them for delivery. If it lags, it catches up from the store.
-func (a *Adapter) follow(sub *bot.Subscription) {
+func (a *Adapter) follow(sub bot.Subscription) {
 	for {
 		select {
 		case e, ok := <-sub.C():

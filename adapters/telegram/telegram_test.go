@@ -17,9 +17,9 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/telegram"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 func shopKB(t testing.TB) *kb.KB {

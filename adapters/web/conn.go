@@ -133,7 +133,7 @@ func (c *conn) readLoop(ctx context.Context) {
 		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
 		return nil
 	})
-	var sub *bot.Subscription
+	var sub bot.Subscription
 	defer func() {
 		if sub != nil {
 			sub.Close()
@@ -204,7 +204,7 @@ const tokenLen = 64
 // every stored message the client has not seen. Subscribing before reading
 // the backlog means nothing falls in between; forward skips what the
 // backlog already sent.
-func (c *conn) hello(ctx context.Context, f inFrame) (*bot.Subscription, error) {
+func (c *conn) hello(ctx context.Context, f inFrame) (bot.Subscription, error) {
 	token := f.Token
 	if len(token) != tokenLen || !isHex(token) {
 		token = newToken()
@@ -296,7 +296,7 @@ func truncate(s string, n int) string {
 // forward relays the conversation's events to the client, skipping
 // messages the backlog already delivered. If the subscription lags, the
 // connection is closed: the client reconnects and resumes from the store.
-func (c *conn) forward(sub *bot.Subscription) {
+func (c *conn) forward(sub bot.Subscription) {
 	for {
 		select {
 		case e, ok := <-sub.C():

@@ -17,8 +17,8 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // sharedKB is built once: the protocol tests do not depend on its state.

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // withStdin makes the agent commands read input from s.

@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 const agentUsage = `Usage:

@@ -25,14 +25,14 @@ type metrics struct {
 	done     chan struct{}
 }
 
-func newMetrics(bus *bot.Bus, q *handoff.Queue, articles int) *metrics {
+func newMetrics(bus bot.Bus, q *handoff.Queue, articles int) *metrics {
 	m := &metrics{messages: map[bot.Sender]int64{}, states: map[bot.State]int64{}, handoffs: map[string]int64{}, articles: articles,
 		queue: q, started: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	go m.follow(bus)
 	return m
 }
 
-func (m *metrics) follow(bus *bot.Bus) {
+func (m *metrics) follow(bus bot.Bus) {
 	defer close(m.done)
 	for {
 		sub := bus.Subscribe("", 1024)

@@ -19,10 +19,10 @@ import (
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 func serveSettings(fs *flag.FlagSet) *settings {

@@ -20,87 +20,50 @@ func identityKey(id bot.Identity) []byte {
 
 func emailKey(email string) []byte { return []byte(strings.ToLower(strings.TrimSpace(email))) }
 
+// CustomerStore serves customers and their identity and email indexes.
+type CustomerStore struct{ db *DB }
+
 // Customer returns the customer with the id, or bot.ErrNotFound.
-func (db *DB) Customer(ctx context.Context, id string) (*bot.Customer, error) {
-	var c bot.Customer
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		return getJSON(tx.Bucket(bucketCustomers), id, &c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+func (s CustomerStore) Customer(ctx context.Context, id string) (c *bot.Customer, err error) {
+	err = s.db.View(ctx, func(tx bot.Tx) error { c, err = tx.Customer(id); return err })
+	return c, err
 }
 
 // CustomerByIdentity returns the customer with the channel identity, or
 // bot.ErrNotFound.
-func (db *DB) CustomerByIdentity(ctx context.Context, id bot.Identity) (*bot.Customer, error) {
-	return db.customerBy(ctx, bucketIdentities, identityKey(id))
+func (s CustomerStore) CustomerByIdentity(ctx context.Context, id bot.Identity) (c *bot.Customer, err error) {
+	err = s.db.View(ctx, func(tx bot.Tx) error { c, err = tx.CustomerByIdentity(id); return err })
+	return c, err
 }
 
 // CustomerByEmail returns the customer with the email address (compared
 // without case), or bot.ErrNotFound.
-func (db *DB) CustomerByEmail(ctx context.Context, email string) (*bot.Customer, error) {
-	return db.customerBy(ctx, bucketEmails, emailKey(email))
+func (s CustomerStore) CustomerByEmail(ctx context.Context, email string) (c *bot.Customer, err error) {
+	err = s.db.View(ctx, func(tx bot.Tx) error { c, err = tx.(*Tx).CustomerByEmail(email); return err })
+	return c, err
 }
 
-func (db *DB) customerBy(ctx context.Context, index, key []byte) (*bot.Customer, error) {
-	var c bot.Customer
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		id := tx.Bucket(index).Get(key)
-		if id == nil {
-			return bot.ErrNotFound
-		}
-		return getJSON(tx.Bucket(bucketCustomers), string(id), &c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
+// ErrIdentityTaken is returned when one of a customer's identities already
+// belongs to another customer.
+var ErrIdentityTaken = bot.ErrIdentityTaken
 
-// ErrIdentityTaken is returned by SaveCustomer when one of the customer's
-// identities already belongs to another customer.
-var ErrIdentityTaken = errors.New("identity belongs to another customer")
-
-// SaveCustomer creates or replaces c and keeps the identity and email
-// indexes in step: identities the customer no longer has are released. An
-// identity that belongs to another customer is refused with
+// SaveCustomer creates or replaces c, in one act, and keeps the identity
+// and email indexes in step: identities the customer no longer has are
+// released. An identity that belongs to another customer is refused with
 // ErrIdentityTaken. When SaveCustomer returns nil, c is on disk.
-func (db *DB) SaveCustomer(ctx context.Context, c *bot.Customer) error {
-	if c.ID == "" {
-		return errors.New("save customer: no id")
-	}
-	return db.update(ctx, func(tx *bbolt.Tx) error { return saveCustomer(tx, c) })
+func (s CustomerStore) SaveCustomer(ctx context.Context, c *bot.Customer) error {
+	return s.db.Update(ctx, func(tx bot.Tx) error { return tx.PutCustomer(c) })
 }
 
 // UpdateCustomer applies fn to the stored customer with the id and stores
-// the result, in one transaction: changes made meanwhile by others (the
-// console setting a segment while the bot records a topic) are never
-// lost. fn runs inside the transaction and must not call the DB. It
-// returns the stored customer, or bot.ErrNotFound.
-func (db *DB) UpdateCustomer(ctx context.Context, id string, fn func(*bot.Customer) error) (*bot.Customer, error) {
-	var c bot.Customer
-	err := db.update(ctx, func(tx *bbolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketCustomers), id, &c); err != nil {
-			return err
-		}
-		if err := fn(&c); err != nil {
-			return err
-		}
-		c.ID = id
-		return saveCustomer(tx, &c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+// the result, in one act (see bot.UpdateCustomer).
+func (s CustomerStore) UpdateCustomer(ctx context.Context, id string, fn func(*bot.Customer) error) (*bot.Customer, error) {
+	return bot.UpdateCustomer(ctx, s.db, id, fn)
 }
 
 // saveCustomer stores c and moves its identity and email indexes.
 func saveCustomer(tx *bbolt.Tx, c *bot.Customer) error {
-	{
-		customers, ids, emails := tx.Bucket(bucketCustomers), tx.Bucket(bucketIdentities), tx.Bucket(bucketEmails)
+	customers, ids, emails := tx.Bucket(bucketCustomers), tx.Bucket(bucketIdentities), tx.Bucket(bucketEmails)
 		var old bot.Customer
 		switch err := getJSON(customers, c.ID, &old); {
 		case errors.Is(err, bot.ErrNotFound):
@@ -134,14 +97,13 @@ func saveCustomer(tx *bbolt.Tx, c *bot.Customer) error {
 				return err
 			}
 		}
-		return putJSON(customers, c.ID, c)
-	}
+	return putJSON(customers, c.ID, c)
 }
 
 // ListCustomers returns up to limit customers, most recently seen first.
-func (db *DB) ListCustomers(ctx context.Context, limit int) ([]bot.Customer, error) {
+func (s CustomerStore) ListCustomers(ctx context.Context, limit int) ([]bot.Customer, error) {
 	var out []bot.Customer
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketCustomers).ForEach(func(k, v []byte) error {
 			var c bot.Customer
 			if err := json.Unmarshal(v, &c); err != nil {

@@ -1,10 +1,13 @@
-// Package boltstore keeps Frontdesk's durable state in one bbolt file:
+// Package bolt keeps Frontdesk's durable state in one bbolt file:
 // customers and their channel identities, conversations and their message
-// logs. It is the only importer of bbolt and implements the storage
-// interfaces that the core packages declare (bot.Store).
+// logs, the agent queue, links and the Telegram channel's state. It is the
+// only importer of bbolt and implements the storage interfaces that the
+// core packages declare (bot.Store, handoff.Store, bot.LinkStore, the
+// Telegram channel's Store).
 //
-// Every write is one bbolt transaction, committed with fsync before the
-// call returns: when a method returns nil, what it wrote survives a crash.
+// Every act is one bbolt transaction, committed with fsync before the call
+// returns: when a method returns nil, what it wrote survives a crash.
+// Concurrent acts share commits (see DB.Update).
 package bolt
 
 import (
@@ -15,16 +18,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
-
-// schemaVersion is the layout of the buckets below. Open migrates older
-// files forward and refuses newer ones.
-const schemaVersion = 1
 
 // Buckets. Keys are ids unless said otherwise.
 var (
@@ -38,23 +38,55 @@ var (
 	bucketClientIDs     = []byte("client_ids")    // conversation id -> bucket: client id -> seq
 )
 
-var allBuckets = [][]byte{bucketMeta, bucketCustomers, bucketIdentities, bucketEmails,
-	bucketAgents, bucketAgentEmails, bucketSessions, bucketTickets, bucketOpenTickets, bucketTicketHistory,
-	bucketConversations, bucketByCustomer, bucketMessages, bucketClientIDs, bucketLinks, bucketTelegram}
-
-// DB is an open Frontdesk database. It is safe for concurrent use; bbolt
-// serialises writers and lets readers run alongside them.
+// DB is an open Frontdesk database: one bbolt file holding every concern
+// (customers, conversations and their messages, the agent queue, links,
+// the Telegram channel's state), each served by a small type embedded
+// here. It is safe for concurrent use.
+//
+// Writes go through one commit loop (see Update): every act is one
+// transaction, and acts that arrive while a commit is on disk are
+// committed together in the next, so they share one fsync. Readers run
+// alongside the writer on their own snapshots.
 type DB struct {
+	CustomerStore
+	ConversationStore
+	QueueStore
+	LinkStore
+	TelegramStore
+
 	bolt *bbolt.DB
 	path string
+	opts Options
+
+	reqs     chan *request
+	closing  chan struct{}
+	loopDone chan struct{}
+	closeOne sync.Once
+}
+
+// Options tune a DB. The zero value is the default.
+type Options struct {
+	// MaxBatch bounds how many acts share one commit (default 1000).
+	MaxBatch int
+	// OnCommit, if set, is told after each commit how many acts it held
+	// and how long it took, for metrics. It runs on the commit loop and
+	// must not block.
+	OnCommit func(acts int, d time.Duration)
 }
 
 // ErrLocked is returned by Open when another process holds the file, most
 // often a running "frontdesk serve".
 var ErrLocked = errors.New("database is in use by another process (is frontdesk serve running on this data directory?)")
 
-// Open opens or creates the database at path, creating its directory.
-func Open(path string) (*DB, error) {
+// Open opens or creates the database at path, creating its directory, and
+// migrates it to the current schema.
+func Open(path string) (*DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, opts Options) (*DB, error) {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1000
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -65,38 +97,28 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path}
-	if err := db.init(); err != nil {
+	db := &DB{bolt: b, path: path, opts: opts,
+		reqs: make(chan *request), closing: make(chan struct{}), loopDone: make(chan struct{})}
+	db.CustomerStore = CustomerStore{db}
+	db.ConversationStore = ConversationStore{db}
+	db.QueueStore = QueueStore{db}
+	db.LinkStore = LinkStore{db}
+	db.TelegramStore = TelegramStore{db}
+	if err := migrate(b); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	go db.commitLoop()
 	return db, nil
 }
 
-// init creates the buckets and checks the schema version.
-func (db *DB) init() error {
-	return db.bolt.Update(func(tx *bbolt.Tx) error {
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		meta := tx.Bucket(bucketMeta)
-		v := meta.Get([]byte("schema"))
-		switch {
-		case v == nil:
-			return meta.Put([]byte("schema"), u64(schemaVersion))
-		case len(v) != 8:
-			return fmt.Errorf("corrupt schema version %x", v)
-		case binary.BigEndian.Uint64(v) > schemaVersion:
-			return fmt.Errorf("schema version %d is newer than this frontdesk understands (%d); upgrade frontdesk", binary.BigEndian.Uint64(v), schemaVersion)
-		}
-		return nil
-	})
+// Close stops the commit loop, after the commit in progress, and closes
+// the file. Calls after Close fail with bot.ErrClosed.
+func (db *DB) Close() error {
+	db.closeOne.Do(func() { close(db.closing) })
+	<-db.loopDone
+	return db.bolt.Close()
 }
-
-// Close closes the file. Calls after Close fail with bot.ErrClosed.
-func (db *DB) Close() error { return db.bolt.Close() }
 
 // Path returns the file's path.
 func (db *DB) Path() string { return db.path }
@@ -107,7 +129,19 @@ func u64(n uint64) []byte {
 	return b[:]
 }
 
-// view and update run fn in a transaction, mapping a closed database to
+// View runs fn in a read-only transaction (see bot.Store).
+func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
+	return db.view(ctx, func(btx *bbolt.Tx) error { return fn(&Tx{btx: btx}) })
+}
+
+// Update runs fn as one act in the commit loop (see bot.Store): when it
+// returns nil, what fn wrote is on disk and its OnCommit functions have
+// run.
+func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	return db.act(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// view runs fn in a read-only transaction, mapping a closed database to
 // bot.ErrClosed and honouring ctx before starting.
 func (db *DB) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
@@ -116,11 +150,12 @@ func (db *DB) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	return closedErr(db.bolt.View(fn))
 }
 
+// update runs fn, which writes the bbolt transaction directly, as one act.
 func (db *DB) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return closedErr(db.bolt.Update(fn))
+	return db.act(ctx, func(tx *Tx) error {
+		tx.dirty = true
+		return fn(tx.btx)
+	})
 }
 
 func closedErr(err error) error {

@@ -11,6 +11,9 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 )
 
+// LinkStore serves one-time link codes and the channels offered for linking.
+type LinkStore struct{ db *DB }
+
 // bucketLinks holds linking state: "code/" SHA-256 of a link code (hex)
 // -> JSON bot.LinkCode, and "channel/" channel -> URL prefix.
 var bucketLinks = []byte("links")
@@ -24,8 +27,8 @@ const (
 
 // PutLinkCode stores a link code under its hash and drops expired ones.
 // When it returns nil the code is on disk.
-func (db *DB) PutLinkCode(ctx context.Context, hash string, c bot.LinkCode) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error {
+func (s LinkStore) PutLinkCode(ctx context.Context, hash string, c bot.LinkCode) error {
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketLinks)
 		cur := b.Cursor()
 		prefix := []byte(linkCodePrefix)
@@ -47,9 +50,9 @@ func (db *DB) PutLinkCode(ctx context.Context, hash string, c bot.LinkCode) erro
 
 // TakeLinkCode removes and returns the code with the hash, or
 // bot.ErrNotFound. Of two concurrent calls for one code, one gets it.
-func (db *DB) TakeLinkCode(ctx context.Context, hash string) (bot.LinkCode, error) {
+func (s LinkStore) TakeLinkCode(ctx context.Context, hash string) (bot.LinkCode, error) {
 	var c bot.LinkCode
-	err := db.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketLinks)
 		if err := getJSON(b, linkCodePrefix+hash, &c); err != nil {
 			return err
@@ -63,8 +66,8 @@ func (db *DB) TakeLinkCode(ctx context.Context, hash string) (bot.LinkCode, erro
 }
 
 // SetChannelLink records the link prefix of a channel; "" removes it.
-func (db *DB) SetChannelLink(ctx context.Context, ch bot.Channel, prefix string) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error {
+func (s LinkStore) SetChannelLink(ctx context.Context, ch bot.Channel, prefix string) error {
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		key := []byte(linkChannelPrefix + string(ch))
 		if prefix == "" {
 			return tx.Bucket(bucketLinks).Delete(key)
@@ -74,9 +77,9 @@ func (db *DB) SetChannelLink(ctx context.Context, ch bot.Channel, prefix string)
 }
 
 // ChannelLinks returns the link prefix of every channel that has one.
-func (db *DB) ChannelLinks(ctx context.Context) (map[bot.Channel]string, error) {
+func (s LinkStore) ChannelLinks(ctx context.Context) (map[bot.Channel]string, error) {
 	out := map[bot.Channel]string{}
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		cur := tx.Bucket(bucketLinks).Cursor()
 		p := []byte(linkChannelPrefix)
 		for k, v := cur.Seek(p); k != nil && len(k) > len(p) && string(k[:len(p)]) == linkChannelPrefix; k, v = cur.Next() {

@@ -25,6 +25,9 @@ var (
 	bucketTicketHistory = []byte("ticket_history") // conversation id "\x00" seq (8 bytes BE) -> ticket id
 )
 
+// QueueStore serves the agent queue: agents, their sessions, tickets.
+type QueueStore struct{ db *DB }
+
 var _ handoff.Store = (*DB)(nil)
 
 // agentRecord is an agent as stored: handoff.Agent keeps its password
@@ -45,9 +48,9 @@ func getAgent(b *bbolt.Bucket, id string) (*handoff.Agent, error) {
 }
 
 // Agent returns the agent with the id, or bot.ErrNotFound.
-func (db *DB) Agent(ctx context.Context, id string) (*handoff.Agent, error) {
+func (s QueueStore) Agent(ctx context.Context, id string) (*handoff.Agent, error) {
 	var a *handoff.Agent
-	err := db.view(ctx, func(tx *bbolt.Tx) (err error) {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) (err error) {
 		a, err = getAgent(tx.Bucket(bucketAgents), id)
 		return err
 	})
@@ -56,9 +59,9 @@ func (db *DB) Agent(ctx context.Context, id string) (*handoff.Agent, error) {
 
 // AgentByEmail returns the agent with the email, compared without case,
 // or bot.ErrNotFound.
-func (db *DB) AgentByEmail(ctx context.Context, email string) (*handoff.Agent, error) {
+func (s QueueStore) AgentByEmail(ctx context.Context, email string) (*handoff.Agent, error) {
 	var a *handoff.Agent
-	err := db.view(ctx, func(tx *bbolt.Tx) (err error) {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) (err error) {
 		id := tx.Bucket(bucketAgentEmails).Get(emailKey(email))
 		if id == nil {
 			return bot.ErrNotFound
@@ -70,9 +73,9 @@ func (db *DB) AgentByEmail(ctx context.Context, email string) (*handoff.Agent, e
 }
 
 // Agents returns every agent, ordered by name then id.
-func (db *DB) Agents(ctx context.Context) ([]handoff.Agent, error) {
+func (s QueueStore) Agents(ctx context.Context) ([]handoff.Agent, error) {
 	var out []handoff.Agent
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAgents).ForEach(func(k, v []byte) error {
 			var r agentRecord
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -95,11 +98,11 @@ func (db *DB) Agents(ctx context.Context) ([]handoff.Agent, error) {
 // SaveAgent creates or replaces a and keeps the email index in step. An
 // email that belongs to another agent is refused with
 // handoff.ErrEmailTaken. When SaveAgent returns nil, a is on disk.
-func (db *DB) SaveAgent(ctx context.Context, a *handoff.Agent) error {
+func (s QueueStore) SaveAgent(ctx context.Context, a *handoff.Agent) error {
 	if a.ID == "" || strings.TrimSpace(a.Email) == "" {
 		return errors.New("save agent: no id or email")
 	}
-	return db.update(ctx, func(tx *bbolt.Tx) error {
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		agents, emails := tx.Bucket(bucketAgents), tx.Bucket(bucketAgentEmails)
 		if owner := emails.Get(emailKey(a.Email)); owner != nil && string(owner) != a.ID {
 			return fmt.Errorf("save agent %s: %w", a.ID, handoff.ErrEmailTaken)
@@ -122,32 +125,32 @@ func (db *DB) SaveAgent(ctx context.Context, a *handoff.Agent) error {
 
 // SaveSession stores s under s.TokenHash. When it returns nil, s is on
 // disk.
-func (db *DB) SaveSession(ctx context.Context, s handoff.Session) error {
-	if len(s.TokenHash) == 0 || s.AgentID == "" {
+func (s QueueStore) SaveSession(ctx context.Context, sess handoff.Session) error {
+	if len(sess.TokenHash) == 0 || sess.AgentID == "" {
 		return errors.New("save session: no token hash or agent")
 	}
-	return db.update(ctx, func(tx *bbolt.Tx) error {
-		return putJSON(tx.Bucket(bucketSessions), string(s.TokenHash), s)
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
+		return putJSON(tx.Bucket(bucketSessions), string(sess.TokenHash), sess)
 	})
 }
 
 // Session returns the session stored under tokenHash, or bot.ErrNotFound.
-func (db *DB) Session(ctx context.Context, tokenHash []byte) (*handoff.Session, error) {
-	var s handoff.Session
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		return getJSON(tx.Bucket(bucketSessions), string(tokenHash), &s)
+func (s QueueStore) Session(ctx context.Context, tokenHash []byte) (*handoff.Session, error) {
+	var sess handoff.Session
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
+		return getJSON(tx.Bucket(bucketSessions), string(tokenHash), &sess)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &s, nil
+	return &sess, nil
 }
 
 // DeleteSessions deletes the sessions match selects and returns how many.
 // When it returns nil, they are gone from disk.
-func (db *DB) DeleteSessions(ctx context.Context, match func(handoff.Session) bool) (int, error) {
+func (s QueueStore) DeleteSessions(ctx context.Context, match func(handoff.Session) bool) (int, error) {
 	n := 0
-	err := db.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		var doomed [][]byte
 		err := b.ForEach(func(k, v []byte) error {
@@ -181,9 +184,9 @@ func historyPrefix(conversationID string) []byte { return []byte(conversationID 
 
 // Ticket returns the conversation's open ticket or, when none is open,
 // its most recent closed one, or bot.ErrNotFound.
-func (db *DB) Ticket(ctx context.Context, conversationID string) (*handoff.Ticket, error) {
+func (s QueueStore) Ticket(ctx context.Context, conversationID string) (*handoff.Ticket, error) {
 	var t handoff.Ticket
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		tickets := tx.Bucket(bucketTickets)
 		if id := tx.Bucket(bucketOpenTickets).Get([]byte(conversationID)); id != nil {
 			return getJSON(tickets, string(id), &t)
@@ -211,70 +214,115 @@ func (db *DB) Ticket(ctx context.Context, conversationID string) (*handoff.Ticke
 
 // OpenTickets returns every queued or assigned ticket, in conversation id
 // order.
-func (db *DB) OpenTickets(ctx context.Context) ([]handoff.Ticket, error) {
+func (s QueueStore) OpenTickets(ctx context.Context) (out []handoff.Ticket, err error) {
+	err = s.db.view(ctx, func(tx *bbolt.Tx) error { out, err = openTickets(tx); return err })
+	return out, err
+}
+
+func openTickets(tx *bbolt.Tx) ([]handoff.Ticket, error) {
 	var out []handoff.Ticket
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		tickets := tx.Bucket(bucketTickets)
-		return tx.Bucket(bucketOpenTickets).ForEach(func(conv, id []byte) error {
-			var t handoff.Ticket
-			if err := getJSON(tickets, string(id), &t); err != nil {
-				return fmt.Errorf("open ticket of %s: %w", conv, err)
-			}
-			out = append(out, t)
-			return nil
-		})
+	tickets := tx.Bucket(bucketTickets)
+	err := tx.Bucket(bucketOpenTickets).ForEach(func(conv, id []byte) error {
+		var t handoff.Ticket
+		if err := getJSON(tickets, string(id), &t); err != nil {
+			return fmt.Errorf("open ticket of %s: %w", conv, err)
+		}
+		out = append(out, t)
+		return nil
 	})
 	return out, err
 }
 
+// TicketsIn returns the queue's records inside an act's transaction,
+// which must be one of this store's.
+func (s QueueStore) TicketsIn(tx bot.Tx) handoff.TicketTx { return tx.(*Tx) }
+
 // UpdateTicket is a compare-and-set on the conversation's open ticket,
-// done in one bbolt write transaction (see handoff.TicketStore). When it
-// returns nil, the ticket is on disk.
-func (db *DB) UpdateTicket(ctx context.Context, conversationID string, fn func(*handoff.Ticket) error) (handoff.Ticket, error) {
+// done in one act (see handoff.TicketStore). When it returns nil, the
+// ticket is on disk.
+func (s QueueStore) UpdateTicket(ctx context.Context, conversationID string, fn func(*handoff.Ticket) error) (handoff.Ticket, error) {
 	var t handoff.Ticket
-	err := db.update(ctx, func(tx *bbolt.Tx) error {
-		tickets, open := tx.Bucket(bucketTickets), tx.Bucket(bucketOpenTickets)
-		t = handoff.Ticket{ConversationID: conversationID}
-		if id := open.Get([]byte(conversationID)); id != nil {
-			if err := getJSON(tickets, string(id), &t); err != nil {
-				return fmt.Errorf("open ticket of %s: %w", conversationID, err)
-			}
+	err := s.db.Update(ctx, func(btx bot.Tx) error {
+		tx := btx.(*Tx)
+		cur, err := tx.OpenTicket(conversationID)
+		switch {
+		case errors.Is(err, bot.ErrNotFound):
+			t = handoff.Ticket{ConversationID: conversationID}
+		case err != nil:
+			return err
+		default:
+			t = *cur
 		}
 		oldID := t.ID
 		if err := fn(&t); err != nil {
 			return err
 		}
 		switch {
-		case t.ID == "":
-			return fmt.Errorf("update ticket of %s: no ticket id", conversationID)
 		case t.ConversationID != conversationID:
 			return fmt.Errorf("update ticket of %s: ticket moved to conversation %s", conversationID, t.ConversationID)
 		case oldID != "" && t.ID != oldID:
 			return fmt.Errorf("update ticket of %s: id changed from %s to %s", conversationID, oldID, t.ID)
-		case oldID == "" && tickets.Get([]byte(t.ID)) != nil:
-			return fmt.Errorf("update ticket of %s: ticket %s exists", conversationID, t.ID)
 		}
-		if oldID == "" {
-			hist := tx.Bucket(bucketTicketHistory)
-			seq, err := hist.NextSequence()
-			if err != nil {
-				return err
-			}
-			if err := hist.Put(append(historyPrefix(conversationID), u64(seq)...), []byte(t.ID)); err != nil {
-				return err
-			}
-		}
-		if t.Open() {
-			if err := open.Put([]byte(conversationID), []byte(t.ID)); err != nil {
-				return err
-			}
-		} else if err := open.Delete([]byte(conversationID)); err != nil {
-			return err
-		}
-		return putJSON(tickets, t.ID, t)
+		return tx.PutTicket(&t)
 	})
 	if err != nil {
 		return handoff.Ticket{}, err
 	}
 	return t, nil
+}
+
+// OpenTicket implements handoff.TicketTx.
+func (tx *Tx) OpenTicket(conversationID string) (*handoff.Ticket, error) {
+	id := tx.btx.Bucket(bucketOpenTickets).Get([]byte(conversationID))
+	if id == nil {
+		return nil, bot.ErrNotFound
+	}
+	var t handoff.Ticket
+	if err := getJSON(tx.btx.Bucket(bucketTickets), string(id), &t); err != nil {
+		return nil, fmt.Errorf("open ticket of %s: %w", conversationID, err)
+	}
+	return &t, nil
+}
+
+// OpenTickets implements handoff.TicketTx.
+func (tx *Tx) OpenTickets() ([]handoff.Ticket, error) { return openTickets(tx.btx) }
+
+// Agent implements handoff.TicketTx.
+func (tx *Tx) Agent(id string) (*handoff.Agent, error) {
+	return getAgent(tx.btx.Bucket(bucketAgents), id)
+}
+
+// PutTicket implements handoff.TicketTx: a ticket not stored before joins
+// its conversation's history; the open index follows t.Open().
+func (tx *Tx) PutTicket(t *handoff.Ticket) error {
+	if t.ID == "" || t.ConversationID == "" {
+		return fmt.Errorf("save ticket: no id or conversation")
+	}
+	if err := tx.written(); err != nil {
+		return err
+	}
+	tickets, open := tx.btx.Bucket(bucketTickets), tx.btx.Bucket(bucketOpenTickets)
+	if cur := open.Get([]byte(t.ConversationID)); cur != nil && string(cur) != t.ID && t.Open() {
+		return fmt.Errorf("save ticket %s: conversation %s has open ticket %s", t.ID, t.ConversationID, cur)
+	}
+	if tickets.Get([]byte(t.ID)) == nil {
+		hist := tx.btx.Bucket(bucketTicketHistory)
+		seq, err := hist.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := hist.Put(append(historyPrefix(t.ConversationID), u64(seq)...), []byte(t.ID)); err != nil {
+			return err
+		}
+	}
+	if t.Open() {
+		if err := open.Put([]byte(t.ConversationID), []byte(t.ID)); err != nil {
+			return err
+		}
+	} else if cur := open.Get([]byte(t.ConversationID)); cur != nil && string(cur) == t.ID {
+		if err := open.Delete([]byte(t.ConversationID)); err != nil {
+			return err
+		}
+	}
+	return putJSON(tickets, t.ID, t)
 }

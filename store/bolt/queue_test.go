@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 func open(t *testing.T) *bolt.DB {

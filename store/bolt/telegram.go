@@ -8,6 +8,9 @@ import (
 	bbolt "go.etcd.io/bbolt"
 )
 
+// TelegramStore serves the Telegram channel's delivery state.
+type TelegramStore struct{ db *DB }
+
 // bucketTelegram holds the Telegram channel's delivery state, in nested
 // buckets:
 //
@@ -38,9 +41,9 @@ func tgBucket(tx *bbolt.Tx, name []byte) (*bbolt.Bucket, error) {
 }
 
 // TelegramOffset returns the next getUpdates offset, 0 at first.
-func (db *DB) TelegramOffset(ctx context.Context) (int64, error) {
+func (s TelegramStore) TelegramOffset(ctx context.Context) (int64, error) {
 	var off int64
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		if b, _ := tgBucket(tx, tgState); b != nil {
 			if v := b.Get([]byte("offset")); len(v) == 8 {
 				off = int64(binary.BigEndian.Uint64(v))
@@ -52,9 +55,9 @@ func (db *DB) TelegramOffset(ctx context.Context) (int64, error) {
 }
 
 // TelegramSeen reports whether the update was handled already.
-func (db *DB) TelegramSeen(ctx context.Context, updateID int64) (bool, error) {
+func (s TelegramStore) TelegramSeen(ctx context.Context, updateID int64) (bool, error) {
 	seen := false
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		if b, _ := tgBucket(tx, tgUpdates); b != nil {
 			seen = b.Get(u64(uint64(updateID))) != nil
 		}
@@ -66,8 +69,8 @@ func (db *DB) TelegramSeen(ctx context.Context, updateID int64) (bool, error) {
 // TelegramDone records the update as handled, moves the offset past it
 // and queues the outbound requests, in one transaction: when it returns
 // nil, a restart neither handles the update again nor loses its replies.
-func (db *DB) TelegramDone(ctx context.Context, updateID int64, out [][]byte) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error {
+func (s TelegramStore) TelegramDone(ctx context.Context, updateID int64, out [][]byte) error {
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		ups, err := tgBucket(tx, tgUpdates)
 		if err != nil {
 			return err
@@ -116,9 +119,9 @@ func queue(tx *bbolt.Tx, out [][]byte) error {
 
 // TelegramTrack records that the conversation is delivered to the chat
 // and returns its cursor (0 for a new one).
-func (db *DB) TelegramTrack(ctx context.Context, conversationID string, chatID int64) (int64, error) {
+func (s TelegramStore) TelegramTrack(ctx context.Context, conversationID string, chatID int64) (int64, error) {
 	var cursor int64
-	err := db.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgChats)
 		if err != nil {
 			return err
@@ -139,8 +142,8 @@ func chatValue(chatID, cursor int64) []byte {
 }
 
 // TelegramChats calls fn for every tracked conversation.
-func (db *DB) TelegramChats(ctx context.Context, fn func(conversationID string, chatID, cursor int64) error) error {
-	return db.view(ctx, func(tx *bbolt.Tx) error {
+func (s TelegramStore) TelegramChats(ctx context.Context, fn func(conversationID string, chatID, cursor int64) error) error {
+	return s.db.view(ctx, func(tx *bbolt.Tx) error {
 		b, _ := tgBucket(tx, tgChats)
 		if b == nil {
 			return nil
@@ -157,8 +160,8 @@ func (db *DB) TelegramChats(ctx context.Context, fn func(conversationID string, 
 // TelegramQueue moves a tracked conversation's cursor forward to cursor
 // and queues the outbound requests, in one transaction: every message is
 // queued once.
-func (db *DB) TelegramQueue(ctx context.Context, conversationID string, cursor int64, out [][]byte) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error {
+func (s TelegramStore) TelegramQueue(ctx context.Context, conversationID string, cursor int64, out [][]byte) error {
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgChats)
 		if err != nil {
 			return err
@@ -178,8 +181,8 @@ func (db *DB) TelegramQueue(ctx context.Context, conversationID string, cursor i
 }
 
 // TelegramOutbox calls fn for every queued outbound request, oldest first.
-func (db *DB) TelegramOutbox(ctx context.Context, fn func(id uint64, data []byte) error) error {
-	return db.view(ctx, func(tx *bbolt.Tx) error {
+func (s TelegramStore) TelegramOutbox(ctx context.Context, fn func(id uint64, data []byte) error) error {
+	return s.db.view(ctx, func(tx *bbolt.Tx) error {
 		b, _ := tgBucket(tx, tgOutbox)
 		if b == nil {
 			return nil
@@ -189,8 +192,8 @@ func (db *DB) TelegramOutbox(ctx context.Context, fn func(id uint64, data []byte
 }
 
 // TelegramSent removes delivered (or abandoned) requests from the outbox.
-func (db *DB) TelegramSent(ctx context.Context, ids ...uint64) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error {
+func (s TelegramStore) TelegramSent(ctx context.Context, ids ...uint64) error {
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgOutbox)
 		if err != nil {
 			return err
@@ -205,8 +208,8 @@ func (db *DB) TelegramSent(ctx context.Context, ids ...uint64) error {
 }
 
 // TelegramSetBlocked records whether a chat blocked the bot.
-func (db *DB) TelegramSetBlocked(ctx context.Context, chatID int64, blocked bool) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error {
+func (s TelegramStore) TelegramSetBlocked(ctx context.Context, chatID int64, blocked bool) error {
+	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		b, err := tgBucket(tx, tgBlocked)
 		if err != nil {
 			return err
@@ -219,9 +222,9 @@ func (db *DB) TelegramSetBlocked(ctx context.Context, chatID int64, blocked bool
 }
 
 // TelegramBlocked reports whether a chat blocked the bot.
-func (db *DB) TelegramBlocked(ctx context.Context, chatID int64) (bool, error) {
+func (s TelegramStore) TelegramBlocked(ctx context.Context, chatID int64) (bool, error) {
 	blocked := false
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		if b, _ := tgBucket(tx, tgBlocked); b != nil {
 			blocked = b.Get(u64(uint64(chatID))) != nil
 		}

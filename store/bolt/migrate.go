@@ -1,0 +1,129 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+// migration moves the file's layout from the version before to version.
+// Pending migrations run in order in one transaction, together with the
+// new version number, so a crash leaves the file at the old version or the
+// new one.
+type migration struct {
+	version uint64
+	name    string
+	up      func(tx *bbolt.Tx) error
+}
+
+// migrations is the ordered history of the schema. Append only: a
+// released migration is never changed.
+var migrations = []migration{
+	{1, "buckets for customers, conversations, messages, agents, sessions, tickets, links, Telegram", createBuckets},
+	{2, "one owner: each conversation's state agrees with its open ticket", reconcileOwners},
+}
+
+// schemaVersion is the layout this code reads and writes: the last
+// migration's.
+var schemaVersion = migrations[len(migrations)-1].version
+
+var v1Buckets = [][]byte{bucketMeta, bucketCustomers, bucketIdentities, bucketEmails,
+	bucketAgents, bucketAgentEmails, bucketSessions, bucketTickets, bucketOpenTickets, bucketTicketHistory,
+	bucketConversations, bucketByCustomer, bucketMessages, bucketClientIDs, bucketLinks, bucketTelegram}
+
+func createBuckets(tx *bbolt.Tx) error {
+	for _, name := range v1Buckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileOwners repairs files written before an act was one
+// transaction, where a crash could leave a conversation queued without a
+// ticket, or a ticket assigned while its conversation still waited. The
+// open ticket wins: its conversation takes the owner it names; a
+// conversation queued or with an agent but without an open ticket goes
+// back to the bot.
+func reconcileOwners(tx *bbolt.Tx) error {
+	convs := tx.Bucket(bucketConversations)
+	open, err := openTickets(tx)
+	if err != nil {
+		return err
+	}
+	byConv := map[string]handoff.Ticket{}
+	for _, t := range open {
+		byConv[t.ConversationID] = t
+	}
+	type fix struct {
+		id string
+		c  bot.Conversation
+	}
+	var fixes []fix
+	err = convs.ForEach(func(k, v []byte) error {
+		var c bot.Conversation
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode conversation %s: %w", k, err)
+		}
+		state, agent := bot.StateBot, ""
+		if t, ok := byConv[c.ID]; ok {
+			state, agent = handoff.OwnerOf(t)
+		} else if c.State == bot.StateClosed {
+			return nil
+		}
+		if c.State != state || c.Agent != agent {
+			c.State, c.Agent = state, agent
+			c.Rev++
+			fixes = append(fixes, fix{string(k), c})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range fixes {
+		if err := putJSON(convs, f.id, f.c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrate brings the file to schemaVersion, refusing a newer one.
+func migrate(b *bbolt.DB) error {
+	return b.Update(func(tx *bbolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		var have uint64
+		switch v := meta.Get([]byte("schema")); {
+		case v == nil:
+		case len(v) != 8:
+			return fmt.Errorf("corrupt schema version %x", v)
+		default:
+			have = binary.BigEndian.Uint64(v)
+		}
+		if have > schemaVersion {
+			return fmt.Errorf("schema version %d is newer than this frontdesk understands (%d); upgrade frontdesk", have, schemaVersion)
+		}
+		for _, m := range migrations {
+			if m.version <= have {
+				continue
+			}
+			if err := m.up(tx); err != nil {
+				return fmt.Errorf("migrate to schema %d (%s): %w", m.version, m.name, err)
+			}
+			if err := meta.Put([]byte("schema"), u64(m.version)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,193 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// Tx is one transaction as the core sees it: it implements bot.Tx, and
+// handoff.TicketTx for the queue's records. A Tx from View is read-only.
+type Tx struct {
+	btx *bbolt.Tx
+	// dirty: the act has written something (see DB.commit).
+	dirty bool
+	hooks []func()
+}
+
+var _ bot.Tx = (*Tx)(nil)
+
+// written marks the act as having written, before it writes.
+func (tx *Tx) written() error {
+	if !tx.btx.Writable() {
+		return bbolt.ErrTxNotWritable
+	}
+	tx.dirty = true
+	return nil
+}
+
+// OnCommit implements bot.Tx.
+func (tx *Tx) OnCommit(f func()) { tx.hooks = append(tx.hooks, f) }
+
+// Customer implements bot.Tx.
+func (tx *Tx) Customer(id string) (*bot.Customer, error) {
+	var c bot.Customer
+	if err := getJSON(tx.btx.Bucket(bucketCustomers), id, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// CustomerByIdentity implements bot.Tx.
+func (tx *Tx) CustomerByIdentity(id bot.Identity) (*bot.Customer, error) {
+	return tx.customerBy(bucketIdentities, identityKey(id))
+}
+
+// CustomerByEmail returns the customer with the email address (compared
+// without case), or bot.ErrNotFound.
+func (tx *Tx) CustomerByEmail(email string) (*bot.Customer, error) {
+	return tx.customerBy(bucketEmails, emailKey(email))
+}
+
+func (tx *Tx) customerBy(index, key []byte) (*bot.Customer, error) {
+	id := tx.btx.Bucket(index).Get(key)
+	if id == nil {
+		return nil, bot.ErrNotFound
+	}
+	return tx.Customer(string(id))
+}
+
+// PutCustomer implements bot.Tx.
+func (tx *Tx) PutCustomer(c *bot.Customer) error {
+	if c.ID == "" {
+		return errors.New("save customer: no id")
+	}
+	if err := tx.written(); err != nil {
+		return err
+	}
+	return saveCustomer(tx.btx, c)
+}
+
+// Conversation implements bot.Tx.
+func (tx *Tx) Conversation(id string) (*bot.Conversation, error) {
+	var c bot.Conversation
+	if err := getJSON(tx.btx.Bucket(bucketConversations), id, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Conversations implements bot.Tx.
+func (tx *Tx) Conversations(customerID string) ([]bot.Conversation, error) {
+	return conversationsOf(tx.btx, customerID)
+}
+
+// PutConversation implements bot.Tx.
+func (tx *Tx) PutConversation(c *bot.Conversation) error {
+	if c.ID == "" || c.CustomerID == "" {
+		return errors.New("save conversation: no id or customer")
+	}
+	if err := tx.written(); err != nil {
+		return err
+	}
+	convs := tx.btx.Bucket(bucketConversations)
+	old := convs.Get([]byte(c.ID))
+	if old == nil {
+		if err := tx.btx.Bucket(bucketByCustomer).Put(byCustomerKey(c.CustomerID, c.ID), nil); err != nil {
+			return err
+		}
+	} else {
+		var o struct {
+			CustomerID string `json:"customer_id"`
+		}
+		if err := json.Unmarshal(old, &o); err != nil {
+			return fmt.Errorf("decode conversation %s: %w", c.ID, err)
+		}
+		if o.CustomerID != c.CustomerID {
+			return fmt.Errorf("save conversation %s: it belongs to customer %s, not %s", c.ID, o.CustomerID, c.CustomerID)
+		}
+	}
+	return putJSON(convs, c.ID, c)
+}
+
+// Messages implements bot.Tx.
+func (tx *Tx) Messages(conversationID string, after int64, limit int) ([]bot.Message, error) {
+	var out []bot.Message
+	msgs := tx.btx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+	if msgs == nil {
+		return nil, nil
+	}
+	cur := msgs.Cursor()
+	for k, v := cur.Seek(u64(uint64(max(after, 0) + 1))); k != nil && (limit <= 0 || len(out) < limit); k, v = cur.Next() {
+		var m bot.Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return nil, fmt.Errorf("decode message %d of %s: %w", binary.BigEndian.Uint64(k), conversationID, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// MessageByClientID implements bot.Tx.
+func (tx *Tx) MessageByClientID(conversationID, clientID string) (*bot.Message, error) {
+	cids := tx.btx.Bucket(bucketClientIDs).Bucket([]byte(conversationID))
+	if cids == nil {
+		return nil, bot.ErrNotFound
+	}
+	seq := cids.Get([]byte(clientID))
+	if seq == nil {
+		return nil, bot.ErrNotFound
+	}
+	msgs := tx.btx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+	var data []byte
+	if msgs != nil {
+		data = msgs.Get(seq)
+	}
+	if data == nil {
+		return nil, fmt.Errorf("conversation %s: client id %q points at a missing message", conversationID, clientID)
+	}
+	var m bot.Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("decode message of %s: %w", conversationID, err)
+	}
+	return &m, nil
+}
+
+// PutMessage implements bot.Tx. A seq already taken is refused: the log
+// is append-only.
+func (tx *Tx) PutMessage(m bot.Message) error {
+	if m.ConversationID == "" || m.Seq <= 0 {
+		return fmt.Errorf("save message: no conversation or seq")
+	}
+	if err := tx.written(); err != nil {
+		return err
+	}
+	msgs, err := tx.btx.Bucket(bucketMessages).CreateBucketIfNotExists([]byte(m.ConversationID))
+	if err != nil {
+		return err
+	}
+	key := u64(uint64(m.Seq))
+	if msgs.Get(key) != nil {
+		return fmt.Errorf("save message: %s already has message %d", m.ConversationID, m.Seq)
+	}
+	// Messages arrive in seq order: tell bbolt to fill pages densely.
+	msgs.FillPercent = 0.9
+	if err := putJSON(msgs, string(key), m); err != nil {
+		return err
+	}
+	if m.ClientID != "" {
+		cids, err := tx.btx.Bucket(bucketClientIDs).CreateBucketIfNotExists([]byte(m.ConversationID))
+		if err != nil {
+			return err
+		}
+		if err := cids.Put([]byte(m.ClientID), key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
