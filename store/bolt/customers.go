@@ -64,39 +64,39 @@ func (s CustomerStore) UpdateCustomer(ctx context.Context, id string, fn func(*b
 // saveCustomer stores c and moves its identity and email indexes.
 func saveCustomer(tx *bbolt.Tx, c *bot.Customer) error {
 	customers, ids, emails := tx.Bucket(bucketCustomers), tx.Bucket(bucketIdentities), tx.Bucket(bucketEmails)
-		var old bot.Customer
-		switch err := getJSON(customers, c.ID, &old); {
-		case errors.Is(err, bot.ErrNotFound):
-		case err != nil:
+	var old bot.Customer
+	switch err := getJSON(customers, c.ID, &old); {
+	case errors.Is(err, bot.ErrNotFound):
+	case err != nil:
+		return err
+	}
+	for _, id := range c.Identities {
+		owner := ids.Get(identityKey(id))
+		if owner != nil && string(owner) != c.ID {
+			return fmt.Errorf("save customer %s: %s identity: %w", c.ID, id.Channel, ErrIdentityTaken)
+		}
+	}
+	for _, id := range old.Identities {
+		if err := ids.Delete(identityKey(id)); err != nil {
 			return err
 		}
-		for _, id := range c.Identities {
-			owner := ids.Get(identityKey(id))
-			if owner != nil && string(owner) != c.ID {
-				return fmt.Errorf("save customer %s: %s identity: %w", c.ID, id.Channel, ErrIdentityTaken)
-			}
+	}
+	if old.Email != "" && bytes.Equal(emails.Get(emailKey(old.Email)), []byte(c.ID)) {
+		if err := emails.Delete(emailKey(old.Email)); err != nil {
+			return err
 		}
-		for _, id := range old.Identities {
-			if err := ids.Delete(identityKey(id)); err != nil {
-				return err
-			}
+	}
+	for _, id := range c.Identities {
+		if err := ids.Put(identityKey(id), []byte(c.ID)); err != nil {
+			return err
 		}
-		if old.Email != "" && bytes.Equal(emails.Get(emailKey(old.Email)), []byte(c.ID)) {
-			if err := emails.Delete(emailKey(old.Email)); err != nil {
-				return err
-			}
+	}
+	if c.Email != "" {
+		// The newest customer to give an address is found by it.
+		if err := emails.Put(emailKey(c.Email), []byte(c.ID)); err != nil {
+			return err
 		}
-		for _, id := range c.Identities {
-			if err := ids.Put(identityKey(id), []byte(c.ID)); err != nil {
-				return err
-			}
-		}
-		if c.Email != "" {
-			// The newest customer to give an address is found by it.
-			if err := emails.Put(emailKey(c.Email), []byte(c.ID)); err != nil {
-				return err
-			}
-		}
+	}
 	return putJSON(customers, c.ID, c)
 }
 
