@@ -121,7 +121,7 @@ func (db *DB) commit(batch []*request) {
 			}
 		}
 	}
-	if db.opts.OnCommit != nil {
+	if db.opts.OnCommit != nil && wrote {
 		db.opts.OnCommit(len(batch), time.Since(start))
 	}
 	for i, r := range batch {

@@ -1,0 +1,201 @@
+package bolt
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// commits counts the commit loop's commits and the acts they held.
+type commits struct {
+	n, acts atomic.Int64
+}
+
+func (c *commits) observe(acts int, _ time.Duration) {
+	c.n.Add(1)
+	c.acts.Add(int64(acts))
+}
+
+func openCounting(t testing.TB) (*DB, *commits) {
+	t.Helper()
+	var c commits
+	db, err := OpenWith(tempPathTB(t), Options{OnCommit: c.observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, &c
+}
+
+func tempPathTB(t testing.TB) string { return t.TempDir() + "/frontdesk.db" }
+
+// say is one small act: a message appended to a conversation.
+func say(db *DB, convID, text string) error {
+	return db.Update(ctx, func(tx bot.Tx) error {
+		c, err := tx.Conversation(convID)
+		if err != nil {
+			return err
+		}
+		c.LastSeq++
+		c.Rev++
+		if err := tx.PutMessage(bot.Message{ConversationID: convID, Seq: c.LastSeq, From: bot.FromCustomer, Text: text}); err != nil {
+			return err
+		}
+		return tx.PutConversation(c)
+	})
+}
+
+// holdLoop makes the commit loop busy until release is closed: its act
+// waits inside its transaction, so acts sent meanwhile gather for the
+// next commit.
+func holdLoop(t *testing.T, db *DB) (release func()) {
+	t.Helper()
+	inside, done := make(chan struct{}), make(chan struct{})
+	gate := make(chan struct{})
+	go func() {
+		defer close(done)
+		db.Update(ctx, func(tx bot.Tx) error {
+			close(inside)
+			<-gate
+			return errors.New("held")
+		})
+	}()
+	<-inside
+	return func() { close(gate); <-done }
+}
+
+func TestActsWaitingDuringACommitShareTheNext(t *testing.T) {
+	db, c := openCounting(t)
+	convs := make([]*bot.Conversation, 50)
+	for i := range convs {
+		convs[i] = newConversation(t, db, fmt.Sprint("cus_", i))
+	}
+	before := c.n.Load()
+	release := holdLoop(t, db)
+	var wg sync.WaitGroup
+	var sent atomic.Int32
+	for _, conv := range convs {
+		wg.Go(func() {
+			sent.Add(1)
+			if err := say(db, conv.ID, "hello"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for sent.Load() < int32(len(convs)) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the senders reach the loop
+	release()
+	wg.Wait()
+	commits := c.n.Load() - before
+	if commits < 1 || commits > 3 {
+		t.Errorf("%d acts took %d commits; want them to share one or two", len(convs), commits)
+	}
+	for _, conv := range convs {
+		got, err := db.Conversation(ctx, conv.ID)
+		if err != nil || got.LastSeq != 1 {
+			t.Errorf("conversation %s: last seq %d, %v; want 1", conv.ID, got.LastSeq, err)
+		}
+	}
+}
+
+func TestAnActThatFailsAfterWritingSpoilsNothingOfOthers(t *testing.T) {
+	db, _ := openCounting(t)
+	good := newConversation(t, db, "cus_good")
+	bad := newConversation(t, db, "cus_bad")
+	release := holdLoop(t, db)
+	var wg sync.WaitGroup
+	var goodErr, badErr error
+	wg.Go(func() { goodErr = say(db, good.ID, "kept") })
+	wg.Go(func() {
+		badErr = db.Update(ctx, func(tx bot.Tx) error {
+			if err := tx.PutMessage(bot.Message{ConversationID: bad.ID, Seq: 1, From: bot.FromCustomer, Text: "half"}); err != nil {
+				return err
+			}
+			return errors.New("disk says no")
+		})
+	})
+	time.Sleep(20 * time.Millisecond)
+	release()
+	wg.Wait()
+	if goodErr != nil || badErr == nil || badErr.Error() != "disk says no" {
+		t.Fatalf("good act: %v; failing act: %v", goodErr, badErr)
+	}
+	if ms, _ := db.Messages(ctx, good.ID, 0); len(ms) != 1 {
+		t.Errorf("the good act's message: %d stored, want 1", len(ms))
+	}
+	if ms, _ := db.Messages(ctx, bad.ID, 0); len(ms) != 0 {
+		t.Errorf("the failed act left %d messages behind", len(ms))
+	}
+}
+
+func TestAnActThatChangesNothingCostsNoCommit(t *testing.T) {
+	db, c := openCounting(t)
+	conv := newConversation(t, db, "cus_1")
+	before := c.n.Load()
+	err := db.Update(ctx, func(tx bot.Tx) error {
+		if _, err := tx.Conversation(conv.ID); err != nil {
+			return err
+		}
+		return errors.New("nothing to do")
+	})
+	if err == nil || c.n.Load() != before {
+		t.Errorf("a refused act: %v, %d commits; want its error and no commit", err, c.n.Load()-before)
+	}
+}
+
+func TestUpdateAfterCloseFailsClosed(t *testing.T) {
+	db, err := Open(tempPathTB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := db.Update(ctx, func(bot.Tx) error { return nil }); !errors.Is(err, bot.ErrClosed) {
+		t.Errorf("update after close: %v, want bot.ErrClosed", err)
+	}
+}
+
+// BenchmarkCommit measures the commit path: one act (a message and its
+// conversation) made durable, alone and with many conversations at once
+// sharing commits. acts/commit is the group-commit batch size.
+func BenchmarkCommit(b *testing.B) {
+	for _, par := range []int{1, 16, 256} {
+		b.Run(fmt.Sprintf("writers=%d", par), func(b *testing.B) {
+			db, c := openCounting(b)
+			convs := make([]string, par)
+			for i := range convs {
+				conv := &bot.Conversation{ID: fmt.Sprint("con_", i), CustomerID: "cus", State: bot.StateBot}
+				if err := db.SaveConversation(ctx, conv); err != nil {
+					b.Fatal(err)
+				}
+				convs[i] = conv.ID
+			}
+			n0, a0 := c.n.Load(), c.acts.Load()
+			b.ReportAllocs()
+			b.ResetTimer()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for w := range par {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						if err := say(db, convs[w], "a customer's question of ordinary length, asked once"); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			if n := c.n.Load() - n0; n > 0 {
+				b.ReportMetric(float64(c.acts.Load()-a0)/float64(n), "acts/commit")
+			}
+		})
+	}
+}
