@@ -18,22 +18,26 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 )
 
-// conn is one customer websocket. Its reader goroutine (the handler's)
-// owns the session; its writer goroutine owns the socket's writes. Frames
-// reach the writer through a bounded queue; a client too slow to drain it
-// is disconnected and catches up from the store when it reconnects.
+// conn is one customer websocket, served by two goroutines: the reader
+// (the handler's) owns the session; the writer owns the socket's writes
+// and, once hello has subscribed, the conversation's events. Frames reach
+// the writer through a bounded queue; a client too slow to drain it is
+// disconnected and catches up from the store when it reconnects.
 type conn struct {
 	s    *Server
 	ws   *websocket.Conn
-	send chan any
-	done chan struct{} // closed when the connection ends
-	once sync.Once
+	send *outbox
+	// subscribed hands the writer the conversation's subscription, after
+	// hello has queued the backlog, so events follow it.
+	subscribed chan bot.Subscription
+	done       chan struct{} // closed when the connection ends
+	once       sync.Once
 	// goingAway: the server is shutting down; the close frame says 1001.
 	goingAway atomic.Bool
 
 	session *bot.Session
 	// sent is the highest seq delivered; set by hello, then owned by the
-	// forward goroutine.
+	// writer.
 	sent       int64
 	tokens     float64 // rate limiter bucket
 	last       time.Time
@@ -42,27 +46,34 @@ type conn struct {
 
 const writeWait = 10 * time.Second
 
+// handleWS upgrades the request and starts the connection's reader and
+// writer, then returns: the HTTP server's per-request state (its buffers,
+// the request) is freed, and an idle connection costs only its two
+// goroutines and their buffers.
 func (s *Server) handleWS() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := s.upgrader.Upgrade(w, r, nil)
 		if err != nil {
 			return // the upgrader has replied
 		}
-		c := &conn{s: s, ws: ws, send: make(chan any, s.opts.SendQueue), done: make(chan struct{}), tokens: float64(s.opts.RateBurst), last: time.Now()}
+		c := &conn{s: s, ws: ws, send: newOutbox(s.opts.SendQueue), subscribed: make(chan bot.Subscription, 1), done: make(chan struct{}), tokens: float64(s.opts.RateBurst), last: time.Now()}
 		if !s.track(c) {
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
 			ws.Close()
 			return
 		}
-		defer s.untrack(c)
 		ws.SetReadLimit(s.opts.MaxFrame)
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); c.writeLoop() }()
-		c.readLoop(r.Context())
-		c.close()
-		wg.Wait()
-		ws.Close()
+		writer := make(chan struct{})
+		go func() { defer close(writer); c.writeLoop() }()
+		go func() {
+			defer s.untrack(c)
+			// The request's context ends when this handler returns; the
+			// connection's acts are bounded by the store, not by it.
+			c.readLoop(context.Background())
+			c.close()
+			<-writer
+			ws.Close()
+		}()
 	})
 }
 
@@ -80,10 +91,7 @@ func (c *conn) goAway() {
 // enqueue hands a frame to the writer. A full queue means the client is
 // not keeping up: it is disconnected rather than slowing anyone else.
 func (c *conn) enqueue(f any) {
-	select {
-	case c.send <- f:
-	case <-c.done:
-	default:
+	if !c.send.push(f) {
 		c.s.opts.Log.Warn("websocket client too slow; disconnecting", "conversation", c.conversationID())
 		c.close()
 	}
@@ -96,17 +104,35 @@ func (c *conn) conversationID() string {
 	return c.session.Conversation.ID
 }
 
+// writeLoop writes queued frames, relays the conversation's events once
+// subscribed (see event), and pings. If the subscription lags, the
+// connection is closed: the client reconnects and resumes from the store.
 func (c *conn) writeLoop() {
 	ping := time.NewTicker(c.s.opts.PingInterval)
 	defer ping.Stop()
+	var sub bot.Subscription
+	var events <-chan bot.Event
 	for {
 		select {
-		case f := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteJSON(f); err != nil {
-				c.close()
-				c.ws.Close() // unblock the reader
-				return
+		case sub = <-c.subscribed:
+			events = sub.C()
+		case e, ok := <-events:
+			if !ok {
+				events = nil
+				if sub.Lagged() {
+					c.close()
+				}
+				continue
+			}
+			c.event(e)
+		case <-c.send.ready:
+			for _, f := range c.send.take() {
+				c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+				if err := c.ws.WriteJSON(f); err != nil {
+					c.close()
+					c.ws.Close() // unblock the reader
+					return
+				}
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
@@ -170,7 +196,7 @@ func (c *conn) readLoop(ctx context.Context) {
 				return
 			}
 			sub = s
-			go c.forward(sub)
+			c.subscribed <- sub
 		case "message":
 			c.message(ctx, f)
 		case "typing":
@@ -202,7 +228,7 @@ const tokenLen = 64
 // hello starts the session: it recognises the visitor by token (or issues
 // a new one), subscribes to the conversation, then sends the welcome and
 // every stored message the client has not seen. Subscribing before reading
-// the backlog means nothing falls in between; forward skips what the
+// the backlog means nothing falls in between; event skips what the
 // backlog already sent.
 func (c *conn) hello(ctx context.Context, f inFrame) (bot.Subscription, error) {
 	token := f.Token
@@ -217,7 +243,7 @@ func (c *conn) hello(ctx context.Context, f inFrame) (bot.Subscription, error) {
 		return nil, err
 	}
 	c.session = s
-	sub := c.s.engine.Bus().Subscribe(s.Conversation.ID, c.s.opts.SendQueue)
+	sub := c.s.engine.Bus().Subscribe(s.Conversation.ID, eventBuffer)
 	conv, err := c.s.engine.Store().Conversation(ctx, s.Conversation.ID)
 	if err != nil {
 		sub.Close()
@@ -242,9 +268,7 @@ func (c *conn) hello(ctx context.Context, f inFrame) (bot.Subscription, error) {
 	for _, m := range backlog {
 		// The backlog may be longer than the send queue: wait for the
 		// writer rather than counting this client as slow.
-		select {
-		case c.send <- toFrame(m):
-		case <-c.done:
+		if !c.send.pushWait(toFrame(m), c.done) {
 			sub.Close()
 			return nil, errors.New("connection closed while sending the backlog")
 		}
@@ -293,26 +317,13 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// forward relays the conversation's events to the client, skipping
-// messages the backlog already delivered. If the subscription lags, the
-// connection is closed: the client reconnects and resumes from the store.
-func (c *conn) forward(sub bot.Subscription) {
-	for {
-		select {
-		case e, ok := <-sub.C():
-			if !ok {
-				if sub.Lagged() {
-					c.close()
-				}
-				return
-			}
-			c.event(e)
-		case <-c.done:
-			return
-		}
-	}
-}
+// eventBuffer is how many events may wait for a connection's writer.
+// The writer moves them to the send queue as fast as they come, so a
+// small buffer suffices, and idle connections stay light.
+const eventBuffer = 16
 
+// event queues the frames for one conversation event, skipping messages
+// the backlog already delivered. The writer calls it.
 func (c *conn) event(e bot.Event) {
 	switch e.Kind {
 	case bot.EventMessage:

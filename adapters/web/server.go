@@ -80,8 +80,11 @@ func NewServer(e *bot.Engine, opts Options) *Server {
 	}
 	s := &Server{engine: e, opts: opts, conns: map[*conn]struct{}{}}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		// Frames are small (MaxFrame); write buffers are lent from a pool
+		// only while a frame is written, so an idle connection holds none.
+		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
 	return s
