@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -35,15 +36,45 @@ func (s *settings) add(name, def, usage string) {
 	s.fs.String(name, "", fmt.Sprintf("%s (default %s; env %s)", usage, shown, envName(name)))
 }
 
-// parse parses the command line and, if a config file is named (by flag
-// or environment), reads it. YAML keys are the flag names with '-' or
-// '_'; lists are joined with commas.
+// addBool declares a setting that is false unless given: "--json" alone
+// means true, and "--json=false" or FRONTDESK_JSON=false also work.
+func (s *settings) addBool(name, usage string) {
+	s.defaults[name] = "false"
+	s.fs.Var(&boolString{s: "false"}, name, fmt.Sprintf("%s (env %s)", usage, envName(name)))
+}
+
+// boolString is a flag.Value that may be given without a value, like a
+// flag.Bool, but keeps its text so that settings can read every flag as
+// a string.
+type boolString struct{ s string }
+
+func (b *boolString) String() string {
+	if b == nil || b.s == "" {
+		return "false"
+	}
+	return b.s
+}
+func (b *boolString) Set(v string) error {
+	if _, err := strconv.ParseBool(v); err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	b.s = v
+	return nil
+}
+func (b *boolString) IsBoolFlag() bool { return true }
+
+// parse parses the command line and, if the command has a config setting
+// and a config file is named (by flag or environment), reads it. YAML
+// keys are the flag names with '-' or '_'; lists are joined with commas.
 func (s *settings) parse(args []string) ([]string, error) {
 	pos, err := parseFlags(s.fs, args)
 	if err != nil {
 		return nil, err
 	}
 	s.fs.Visit(func(f *flag.Flag) { s.explicit[f.Name] = true })
+	if _, ok := s.defaults["config"]; !ok {
+		return pos, nil
+	}
 	if file := s.get("config"); file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -93,6 +124,7 @@ func (s *settings) list(name string) []string {
 	return splitList(s.get(name))
 }
 
+// float returns a setting as a number.
 func (s *settings) float(name string) (float64, error) {
 	v := s.get(name)
 	f, err := strconv.ParseFloat(v, 64)
@@ -100,4 +132,34 @@ func (s *settings) float(name string) (float64, error) {
 		return 0, usageError{fmt.Sprintf("%s: %q is not a number", name, v)}
 	}
 	return f, nil
+}
+
+// integer returns a setting as a whole number.
+func (s *settings) integer(name string) (int, error) {
+	v := s.get(name)
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("%s: %q is not a whole number", name, v)}
+	}
+	return n, nil
+}
+
+// duration returns a setting as a duration such as 30s or 2m.
+func (s *settings) duration(name string) (time.Duration, error) {
+	v := s.get(name)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("%s: %q is not a duration such as 30s", name, v)}
+	}
+	return d, nil
+}
+
+// boolean returns a setting declared with addBool.
+func (s *settings) boolean(name string) (bool, error) {
+	v := s.get(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, usageError{fmt.Sprintf("%s: %q is not true or false", name, v)}
+	}
+	return b, nil
 }

@@ -5,6 +5,7 @@
 //	frontdesk ask "question"        show how the bot decides on a question
 //	frontdesk eval --train T --test X   measure answer quality on labelled sets
 //	frontdesk index --check         validate the content
+//	frontdesk bench --conversations N   load a running server over its websocket
 package main
 
 import (
@@ -58,6 +59,9 @@ Usage:
                                                measure answer quality on labelled sets
   frontdesk index [--check] [--content DIR] [--data DIR]
                                                validate the content, or build the stored index
+  frontdesk bench [--url ws://HOST:PORT/ws] [--conversations N] [--rate R] [--duration 30s]
+                 [--questions FILE.jsonl] [--idle] [--json]
+                                               load a running server as N web customers; turns/s and latency
   frontdesk customer list|show|set ...         look up and edit customer profiles
   frontdesk agent add|list|passwd|disable|enable ...
                                                manage the people who answer in the console
@@ -90,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runIndex(ctx, rest, stdout, stderr)
 	case "customer":
 		return runCustomer(ctx, rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr)
 	case "agent":
 		return runAgent(ctx, rest, stdout, stderr)
 	case "version":
