@@ -1,0 +1,143 @@
+package main
+
+// The crash test's server: the real binary, built once per run, as a
+// child process that can be killed with SIGKILL and started again.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildFrontdesk builds this command into dir with the go tool, as a
+// person would, and returns the binary's path. It is built without -race
+// whatever the test runs with: the binary is the system under test.
+func buildFrontdesk(t *testing.T, dir string) string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go tool is not on PATH")
+	}
+	bin := dir + "/frontdesk"
+	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// childEnv is this process's environment without FRONTDESK_* variables,
+// so that a developer's settings (a Telegram token, a config file) do not
+// reach the server under test.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FRONTDESK_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago; the server binds it again after every restart.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serverProc is "frontdesk serve" as a child process on a fixed address
+// and data directory, so that it can be killed with SIGKILL and started
+// again where it left off. Its output is appended to logPath. Only the
+// test goroutine calls its methods.
+type serverProc struct {
+	bin, dataDir, addr, logPath string
+
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has exited
+	starts int
+}
+
+// start runs the server and waits until /healthz answers (20 s at most).
+func (s *serverProc) start(ctx context.Context) error {
+	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	s.starts++
+	fmt.Fprintf(logf, "---- start %d ----\n", s.starts)
+	cmd := exec.Command(s.bin, "serve", "--data-dir", s.dataDir, "--addr", s.addr, "--manual-assign", "true")
+	cmd.Env = childEnv()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start serve: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		logf.Close()
+		close(exited)
+	}()
+	s.cmd, s.exited = cmd, exited
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{}} // no proxy
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if resp, err := client.Get("http://" + s.addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-exited:
+			s.cmd = nil
+			return fmt.Errorf("serve exited before it was healthy (start %d)", s.starts)
+		case <-ctx.Done():
+			s.kill()
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.kill()
+			return fmt.Errorf("serve not healthy 20 s after start %d", s.starts)
+		}
+	}
+}
+
+// kill sends SIGKILL (os.Process.Kill) and waits for the process to be
+// gone. It does nothing when the server is not running.
+func (s *serverProc) kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// logTail returns the last n lines of the server's output.
+func (s *serverProc) logTail(n int) string {
+	data, _ := os.ReadFile(s.logPath)
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
