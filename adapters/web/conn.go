@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -35,8 +36,7 @@ type conn struct {
 	// sent is the highest seq delivered; set by hello, then owned by the
 	// forward goroutine.
 	sent       int64
-	tokens     float64 // rate limiter bucket
-	last       time.Time
+	limiter    *rate.Limiter
 	lastTyping time.Time
 }
 
@@ -48,7 +48,8 @@ func (s *Server) handleWS() http.Handler {
 		if err != nil {
 			return // the upgrader has replied
 		}
-		c := &conn{s: s, ws: ws, send: make(chan any, s.opts.SendQueue), done: make(chan struct{}), tokens: float64(s.opts.RateBurst), last: time.Now()}
+		c := &conn{s: s, ws: ws, send: make(chan any, s.opts.SendQueue), done: make(chan struct{}),
+			limiter: rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), s.opts.RateBurst)}
 		if !s.track(c) {
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
 			ws.Close()
@@ -376,18 +377,9 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 	}
 }
 
-// allow is a token bucket: RateBurst messages at once, refilled at
-// RatePerSecond.
-func (c *conn) allow() bool {
-	now := time.Now()
-	c.tokens = min(float64(c.s.opts.RateBurst), c.tokens+now.Sub(c.last).Seconds()*c.s.opts.RatePerSecond)
-	c.last = now
-	if c.tokens < 1 {
-		return false
-	}
-	c.tokens--
-	return true
-}
+// allow takes a token from the connection's bucket: RateBurst messages
+// at once, refilled at RatePerSecond. A refusal takes none.
+func (c *conn) allow() bool { return c.limiter.Allow() }
 
 // redeem links the visitor token to the customer who made the link code
 // (the /web command on another channel). A bad code is reported in an
