@@ -81,6 +81,10 @@ func (c *conn) goAway() {
 // enqueue hands a frame to the writer. A full queue means the client is
 // not keeping up: it is disconnected rather than slowing anyone else.
 func (c *conn) enqueue(f any) {
+	c.s.opts.Observer.ObserveSendQueue(len(c.send))
+	if e, ok := f.(errorFrame); ok {
+		c.s.opts.Observer.Error(string(bot.Web), e.Code)
+	}
 	select {
 	case c.send <- f:
 	case <-c.done:
@@ -144,6 +148,7 @@ func (c *conn) readLoop(ctx context.Context) {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
+				c.s.opts.Observer.Refused(string(bot.Web), "too_large")
 				c.s.opts.Log.Info("websocket frame too large; closed with 1009", "conversation", c.conversationID())
 			}
 			return
@@ -379,7 +384,13 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 
 // allow takes a token from the connection's bucket: RateBurst messages
 // at once, refilled at RatePerSecond. A refusal takes none.
-func (c *conn) allow() bool { return c.limiter.Allow() }
+func (c *conn) allow() bool {
+	if c.limiter.Allow() {
+		return true
+	}
+	c.s.opts.Observer.Refused(string(bot.Web), "rate_limited")
+	return false
+}
 
 // redeem links the visitor token to the customer who made the link code
 // (the /web command on another channel). A bad code is reported in an
