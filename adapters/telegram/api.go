@@ -20,10 +20,11 @@ import (
 // run to completion (bounded by timeout), so that a message Telegram
 // accepted is also marked sent. Errors never carry the token.
 type apiClient struct {
-	pollCtx context.Context
-	http    *http.Client
-	token   string
-	timeout time.Duration
+	pollCtx  context.Context
+	http     *http.Client
+	token    string
+	timeout  time.Duration
+	observer Observer
 }
 
 func (c *apiClient) Do(r *http.Request) (*http.Response, error) {
@@ -32,7 +33,9 @@ func (c *apiClient) Do(r *http.Request) (*http.Response, error) {
 		ctx = c.pollCtx
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	start := time.Now()
 	resp, err := c.http.Do(r.WithContext(ctx))
+	c.observe(r, time.Since(start), resp, err)
 	if err != nil {
 		cancel()
 		return nil, errors.New(strings.ReplaceAll(err.Error(), c.token, "<token>"))

@@ -188,8 +188,10 @@ func (s *sender) deliver(o outgoing) result {
 		case err == nil:
 			return sent
 		case code == 403:
+			s.a.opts.Observer.TelegramFailed("blocked")
 			return blocked
 		case code == 429:
+			s.a.opts.Observer.TelegramRetry("rate_limited")
 			wait := time.Duration(max(retryAfter(err), 1)) * s.a.opts.RetryAfterUnit
 			s.a.opts.Log.Info("telegram: rate limited", "chat", o.Chat, "retry_after", wait)
 			if !s.a.sleep(wait) {
@@ -198,12 +200,14 @@ func (s *sender) deliver(o outgoing) result {
 			continue
 		case code >= 400 && code < 500:
 			s.a.opts.Log.Error("telegram: message refused; dropped", "chat", o.Chat, "code", code, "err", err)
+			s.a.opts.Observer.TelegramFailed("refused")
 			return dropped
 		}
 		if s.a.ctx.Err() != nil {
 			return stopped
 		}
 		s.a.opts.Log.Warn("telegram: send failed; retrying", "chat", o.Chat, "err", err, "wait", backoff)
+		s.a.opts.Observer.TelegramRetry("unavailable")
 		// Full jitter keeps many chats from retrying in step.
 		if !s.a.sleep(backoff/2 + rand.N(backoff/2+1)) {
 			return stopped

@@ -92,6 +92,9 @@ type Options struct {
 	// HTTPClient is the transport (default a new http.Client).
 	HTTPClient *http.Client
 	Log        *slog.Logger
+	// Observer is told of API latency, retries and failures (default:
+	// nobody).
+	Observer Observer
 }
 
 func (o *Options) defaults() {
@@ -122,6 +125,9 @@ func (o *Options) defaults() {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
 }
@@ -165,7 +171,7 @@ func New(ctx context.Context, e *bot.Engine, st Store, opts Options) (*Adapter, 
 	}
 	actx, cancel := context.WithCancel(context.Background())
 	a := &Adapter{engine: e, store: st, opts: opts, ctx: actx, cancel: cancel, chats: map[string]*chat{}}
-	client := &apiClient{pollCtx: actx, http: opts.HTTPClient, token: opts.Token, timeout: opts.PollTimeout + 15*time.Second}
+	client := &apiClient{pollCtx: actx, http: opts.HTTPClient, token: opts.Token, timeout: opts.PollTimeout + 15*time.Second, observer: opts.Observer}
 	api, err := newAPI(ctx, opts, client)
 	if err != nil {
 		cancel()

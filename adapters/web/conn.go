@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -39,8 +40,7 @@ type conn struct {
 	// sent is the highest seq delivered; set by hello, then owned by the
 	// writer.
 	sent       int64
-	tokens     float64 // rate limiter bucket
-	last       time.Time
+	limiter    *rate.Limiter
 	lastTyping time.Time
 }
 
@@ -56,7 +56,8 @@ func (s *Server) handleWS() http.Handler {
 		if err != nil {
 			return // the upgrader has replied
 		}
-		c := &conn{s: s, ws: ws, send: newOutbox(s.opts.SendQueue), subscribed: make(chan bot.Subscription, 1), done: make(chan struct{}), tokens: float64(s.opts.RateBurst), last: time.Now()}
+		c := &conn{s: s, ws: ws, send: newOutbox(s.opts.SendQueue), subscribed: make(chan bot.Subscription, 1), done: make(chan struct{}),
+			limiter: rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), s.opts.RateBurst)}
 		if !s.track(c) {
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
 			ws.Close()
@@ -91,7 +92,12 @@ func (c *conn) goAway() {
 // enqueue hands a frame to the writer. A full queue means the client is
 // not keeping up: it is disconnected rather than slowing anyone else.
 func (c *conn) enqueue(f any) {
-	if !c.send.push(f) {
+	if e, ok := f.(errorFrame); ok {
+		c.s.opts.Observer.Error(string(bot.Web), e.Code)
+	}
+	depth, ok := c.send.push(f)
+	c.s.opts.Observer.ObserveSendQueue(depth)
+	if !ok {
 		c.s.opts.Log.Warn("websocket client too slow; disconnecting", "conversation", c.conversationID())
 		c.close()
 	}
@@ -169,6 +175,7 @@ func (c *conn) readLoop(ctx context.Context) {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
+				c.s.opts.Observer.Refused(string(bot.Web), "too_large")
 				c.s.opts.Log.Info("websocket frame too large; closed with 1009", "conversation", c.conversationID())
 			}
 			return
@@ -387,17 +394,14 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 	}
 }
 
-// allow is a token bucket: RateBurst messages at once, refilled at
-// RatePerSecond.
+// allow takes a token from the connection's bucket: RateBurst messages
+// at once, refilled at RatePerSecond. A refusal takes none.
 func (c *conn) allow() bool {
-	now := time.Now()
-	c.tokens = min(float64(c.s.opts.RateBurst), c.tokens+now.Sub(c.last).Seconds()*c.s.opts.RatePerSecond)
-	c.last = now
-	if c.tokens < 1 {
-		return false
+	if c.limiter.Allow() {
+		return true
 	}
-	c.tokens--
-	return true
+	c.s.opts.Observer.Refused(string(bot.Web), "rate_limited")
+	return false
 }
 
 // redeem links the visitor token to the customer who made the link code

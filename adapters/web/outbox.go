@@ -27,30 +27,34 @@ func signal(c chan struct{}) {
 	}
 }
 
-// push queues f, or reports false when the outbox is full.
-func (o *outbox) push(f any) bool {
+// push queues f and returns how many frames were waiting before it, or
+// reports false when the outbox is full.
+func (o *outbox) push(f any) (depth int, ok bool) {
 	o.mu.Lock()
-	if len(o.frames) >= o.limit {
+	depth = len(o.frames)
+	if depth >= o.limit {
 		o.mu.Unlock()
-		return false
+		return depth, false
 	}
 	o.frames = append(o.frames, f)
 	o.mu.Unlock()
 	signal(o.ready)
-	return true
+	return depth, true
 }
 
 // pushWait queues f, waiting for room while the outbox is full, until
 // done is closed (false).
 func (o *outbox) pushWait(f any, done <-chan struct{}) bool {
-	for !o.push(f) {
+	for {
+		if _, ok := o.push(f); ok {
+			return true
+		}
 		select {
 		case <-o.room:
 		case <-done:
 			return false
 		}
 	}
-	return true
 }
 
 // take returns the waiting frames, oldest first, and empties the outbox.

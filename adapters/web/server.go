@@ -38,6 +38,9 @@ type Options struct {
 	SendQueue    int
 	PingInterval time.Duration // default 30 s
 	ReadTimeout  time.Duration // default 60 s: a client silent for longer is dropped
+	// Observer is told of send queues, refusals and error frames
+	// (default: nobody).
+	Observer Observer
 }
 
 // Server serves the web channel.
@@ -78,6 +81,9 @@ func NewServer(e *bot.Engine, opts Options) *Server {
 	if opts.ReadTimeout == 0 {
 		opts.ReadTimeout = 60 * time.Second
 	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
 	s := &Server{engine: e, opts: opts, conns: map[*conn]struct{}{}}
 	s.upgrader = websocket.Upgrader{
 		// Frames are small (MaxFrame); write buffers are lent from a pool
@@ -98,6 +104,7 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 		return true
 	}
 	s.opts.Log.Warn("websocket origin refused", "origin", r.Header.Get("Origin"), "host", r.Host)
+	s.opts.Observer.Refused(string(bot.Web), "origin")
 	return false
 }
 
@@ -129,6 +136,7 @@ func (s *Server) track(c *conn) bool {
 	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
+	s.opts.Observer.ConnOpened(string(bot.Web))
 	return true
 }
 
@@ -136,5 +144,6 @@ func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.opts.Observer.ConnClosed(string(bot.Web))
 	s.wg.Done()
 }

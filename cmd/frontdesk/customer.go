@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -137,7 +139,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(tw, "id\t%s\nname\t%s\nemail\t%s\nsegment\t%s\ntags\t%s\ndedicated agent\t%s\nvisits\t%d\nfirst seen\t%s\nlast seen\t%s\n",
 		c.ID, c.Name, c.Email, c.Segment, strings.Join(c.Tags, ", "), c.DedicatedAgent, c.Visits,
 		c.FirstSeen.Format(time.DateTime), c.LastSeen.Format(time.DateTime))
-	for _, k := range sortedKeys(c.Attrs) {
+	for _, k := range slices.Sorted(maps.Keys(c.Attrs)) {
 		fmt.Fprintf(tw, "attr %s\t%s\n", k, c.Attrs[k])
 	}
 	for _, id := range c.Identities {

@@ -22,6 +22,7 @@ import (
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/metrics"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
@@ -29,6 +30,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s := newSettings(fs)
 	s.add("config", "", "YAML config `file`")
 	s.add("addr", ":8080", "listen address")
+	s.add("metrics-addr", "", "private listen address for /metrics and /debug/pprof/ (default: /metrics on --addr, no profiler)")
 	s.add("data-dir", "data", "data directory (customer database, stored index)")
 	s.add("content", "", "content directory (default: the embedded demo knowledge base)")
 	s.add("allowed-origins", "", "comma-separated sites (https://shop.example) that may embed the widget, besides this server's own origin; * allows any")
@@ -102,7 +104,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer k.Close()
 	log.Info("knowledge base ready", "articles", len(k.Articles()), "reused", k.Reused, "seconds", time.Since(start).Seconds())
 
-	db, err := bolt.Open(filepath.Join(dataDir, "frontdesk.db"))
+	m := metrics.New(metrics.Options{Articles: len(k.Articles()), Log: log})
+	defer m.Close()
+	db, err := bolt.OpenWith(filepath.Join(dataDir, "frontdesk.db"), bolt.Options{OnCommit: m.ObserveCommit})
 	if err != nil {
 		return err
 	}
@@ -115,7 +119,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	qopts.Log = log
 	agents := handoff.NewAgents(db, handoff.AgentsOptions{Log: log})
 	bus := bot.NewBus()
-	engine := bot.NewEngine(k, db, bus, bot.Options{
+	engine := bot.NewEngine(m.Answerer(k), db, bus, bot.Options{
 		Greeting:     cfg.get("greeting"),
 		HumanPhrases: cfg.list("human-phrases"),
 		VisitGap:     visitGap,
@@ -134,10 +138,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer func() { stopBG(); bg.Wait() }()
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
+	followMetrics(bgctx, m, bus, db, queue)
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
-	webSrv := web.NewServer(engine, web.Options{AllowedOrigins: cfg.list("allowed-origins"), Assets: content.Web(), Log: log})
+	webSrv := web.NewServer(engine, web.Options{AllowedOrigins: cfg.list("allowed-origins"), Assets: content.Web(), Log: log, Observer: m})
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
 		AllowedOrigins: cfg.list("allowed-origins"),
@@ -145,13 +150,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
 	})
-	m := newMetrics(bus, queue, len(k.Articles()))
-	defer m.close()
-
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
-	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, log)
+	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, m, log)
 	if err != nil {
 		return err
 	}
@@ -160,15 +162,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ready\n") })
-	mux.Handle("GET /metrics", m)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: instrument(m, mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	ln, err := net.Listen("tcp", cfg.get("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := baseURL(ln.Addr())
+	metricsURL, stopMonitoring, err := serveMonitoring(cfg.get("metrics-addr"), m, mux, base, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMonitoring()
 	log.Info("listening", "addr", ln.Addr().String())
-	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console (add an agent first: frontdesk agent add --help)\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s/metrics\nPress Ctrl+C to stop.\n", base, base, base, base, base)
+	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console (add an agent first: frontdesk agent add --help)\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s\nPress Ctrl+C to stop.\n", base, base, base, base, metricsURL)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

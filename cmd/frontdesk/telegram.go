@@ -31,7 +31,7 @@ func telegramSettings(s *settings) {
 // nil, nil). In webhook mode the handler is registered on mux at the path
 // of the webhook URL. The returned stop stops polling and delivery and
 // waits for the goroutines; it is safe to call more than once.
-func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *bolt.DB, mux *http.ServeMux, log *slog.Logger) (stop func(), err error) {
+func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *bolt.DB, mux *http.ServeMux, obs telegram.Observer, log *slog.Logger) (stop func(), err error) {
 	token := cfg.get("telegram-token")
 	if token == "" {
 		if err := engine.OfferChannel(ctx, bot.Telegram, ""); err != nil {
@@ -46,6 +46,7 @@ func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *b
 		WebhookSecret: cfg.get("telegram-webhook-secret"),
 		PublicURL:     cfg.get("public-url"),
 		Log:           log.With("channel", "telegram"),
+		Observer:      obs,
 	}
 	var path string
 	if opts.WebhookURL != "" {
