@@ -112,6 +112,7 @@ func (a *Act) Say(m Message) (Message, error) {
 		return Message{}, fmt.Errorf("store %s message: %w", m.From, err)
 	}
 	a.conv.LastSeq = m.Seq
+	NoteMessage(a.conv, m)
 	if m.Time.After(a.conv.Updated) {
 		a.conv.Updated = m.Time
 	}

@@ -98,6 +98,31 @@ type Conversation struct {
 	RatingComment string `json:"rating_comment,omitempty"`
 	// SurveyState is where the survey stands: "", "asked", "comment", "done".
 	SurveyState string `json:"survey_state,omitempty"`
+	// Questions are the customer's latest typed messages in the bot's
+	// current stretch, oldest first (at most maxQuestions; see
+	// NoteMessage): what a turn reads to follow up a question or notice
+	// the customer repeating themselves, without reading the log.
+	Questions []string `json:"questions,omitempty"`
+}
+
+// maxQuestions is how many recent customer messages a conversation keeps.
+const maxQuestions = 6
+
+// NoteMessage keeps c.Questions in step with a message appended to c: a
+// customer's typed message is remembered; a person's or the system's
+// words, a hand-off or the survey start the bot's stretch afresh, so what
+// was asked before a person helped is neither followed up nor counted as
+// repeated.
+func NoteMessage(c *Conversation, m Message) {
+	switch {
+	case sinceBotTookOver(m):
+		c.Questions = nil
+	case m.From == FromCustomer && m.Payload == "" && m.Text != "":
+		c.Questions = append(c.Questions, m.Text)
+		if n := len(c.Questions); n > maxQuestions {
+			c.Questions = append([]string(nil), c.Questions[n-maxQuestions:]...)
+		}
+	}
 }
 
 // Sender is who wrote a message.

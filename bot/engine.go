@@ -297,16 +297,11 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 	return Message{}, fmt.Errorf("store customer message in %s: %w after %d attempts", in.ConversationID, errConflict, maxTurnAttempts)
 }
 
-// recentWindow is how many earlier messages a turn reads to spot
-// follow-ups and frustration.
-const recentWindow = 12
-
 func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 	var (
-		conv   *Conversation
-		cust   *Customer
-		recent []Message
-		dup    *Message
+		conv *Conversation
+		cust *Customer
+		dup  *Message
 	)
 	err := e.store.View(ctx, func(tx Tx) error {
 		var err error
@@ -325,8 +320,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 		if cust, err = tx.Customer(conv.CustomerID); err != nil {
 			return fmt.Errorf("load customer: %w", err)
 		}
-		recent, err = tx.Messages(conv.ID, max(conv.LastSeq-recentWindow, 0), 0)
-		return err
+		return nil
 	})
 	if err != nil {
 		return Message{}, err
@@ -337,7 +331,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 		}
 		return *dup, nil
 	}
-	t := newTurn(e, conv, cust, recent, Message{
+	t := newTurn(e, conv, cust, Message{
 		ConversationID: conv.ID, From: FromCustomer, Text: in.Text, Payload: in.Payload,
 		ClientID: in.ClientID, Time: e.opts.Now().UTC(),
 	})

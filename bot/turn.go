@@ -17,9 +17,9 @@ type turn struct {
 	conv *Conversation // the snapshot, changed as the turn decides
 	cust *Customer     // the snapshot, with the turn's changes
 	msg  Message       // the customer's message
-	// recent are the messages before msg (the last recentWindow).
-	recent []Message
-	steps  []step
+	// questions are the customer's recent typed messages before msg.
+	questions []string
+	steps     []step
 	// custFns change the stored customer when the turn is applied.
 	custFns []func(*Customer)
 	// handedOff: the turn moved the conversation to the queue.
@@ -39,8 +39,8 @@ type step struct {
 	state State
 }
 
-func newTurn(e *Engine, conv *Conversation, cust *Customer, recent []Message, msg Message) *turn {
-	t := &turn{e: e, conv: conv, cust: cust, recent: recent}
+func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
+	t := &turn{e: e, conv: conv, cust: cust, questions: conv.Questions}
 	t.msg = t.say(msg)
 	if email := mentionedEmail(msg.Text); email != "" {
 		// Kept in any state: a customer waiting outside business hours
@@ -227,27 +227,19 @@ func (t *turn) respond(ctx context.Context) error {
 	return t.fail(ctx, "low_confidence", "Sorry, I'm not sure I understood. Could you rephrase your question?")
 }
 
-// recentQuestions returns the customer's last few questions before this
-// message, and the last one that was a real question (not small talk).
+// recentQuestions returns the customer's last two messages before this
+// one in the bot's current stretch, most recent first, and the last one
+// that was a real question (not small talk).
 func (t *turn) recentQuestions() ([]string, string) {
 	var prev []string
 	last := ""
-	for i := len(t.recent) - 1; i >= 0; i-- {
-		m := t.recent[i]
-		if sinceBotTookOver(m) {
-			// What was said before a person had the conversation is no
-			// longer repeated or followed up: asking it again after a
-			// resolve is a fresh start, not frustration.
-			break
-		}
-		if m.From != FromCustomer || m.Payload != "" {
-			continue
-		}
+	for i := len(t.questions) - 1; i >= 0; i-- {
+		q := t.questions[i]
 		if len(prev) < 2 {
-			prev = append(prev, m.Text)
+			prev = append(prev, q)
 		}
-		if last == "" && smalltalk(m.Text) == "" {
-			last = m.Text
+		if last == "" && smalltalk(q) == "" {
+			last = q
 		}
 	}
 	return prev, last

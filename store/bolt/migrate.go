@@ -26,6 +26,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "buckets for customers, conversations, messages, agents, sessions, tickets, links, Telegram", createBuckets},
 	{2, "one owner: each conversation's state agrees with its open ticket", reconcileOwners},
+	{3, "each conversation keeps its customer's recent questions", keepQuestions},
 }
 
 // schemaVersion is the layout this code reads and writes: the last
@@ -126,4 +127,51 @@ func migrate(b *bbolt.DB) error {
 		}
 		return nil
 	})
+}
+
+// keepQuestions fills Conversation.Questions from the end of each log, as
+// bot.NoteMessage keeps it from now on.
+func keepQuestions(tx *bbolt.Tx) error {
+	convs := tx.Bucket(bucketConversations)
+	all := tx.Bucket(bucketMessages)
+	type fix struct {
+		id string
+		c  bot.Conversation
+	}
+	var fixes []fix
+	err := convs.ForEach(func(k, v []byte) error {
+		var c bot.Conversation
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode conversation %s: %w", k, err)
+		}
+		msgs := all.Bucket(k)
+		if msgs == nil || c.Questions != nil {
+			return nil
+		}
+		var tail [][]byte
+		cur := msgs.Cursor()
+		for mk, mv := cur.Last(); mk != nil && len(tail) < 20; mk, mv = cur.Prev() {
+			tail = append(tail, mv)
+		}
+		for i := len(tail) - 1; i >= 0; i-- {
+			var m bot.Message
+			if err := json.Unmarshal(tail[i], &m); err != nil {
+				return fmt.Errorf("decode a message of %s: %w", k, err)
+			}
+			bot.NoteMessage(&c, m)
+		}
+		if c.Questions != nil {
+			fixes = append(fixes, fix{string(k), c})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range fixes {
+		if err := putJSON(convs, f.id, f.c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,78 @@
+package bolt
+
+import (
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+// TestAVersionOneFileIsMigrated writes a file as the first schema left
+// it after a crash in the middle of acts (a conversation queued without
+// a ticket, one waiting while its ticket was assigned) and opens it.
+func TestAVersionOneFileIsMigrated(t *testing.T) {
+	path := tempPath(t)
+	db := open(t, path)
+	now := time.Now().UTC()
+	convs := []bot.Conversation{
+		{ID: "con_orphan", CustomerID: "cus_1", State: bot.StateQueued, Created: now},
+		{ID: "con_assigned", CustomerID: "cus_1", State: bot.StateQueued, Created: now},
+		{ID: "con_plain", CustomerID: "cus_1", State: bot.StateBot, Created: now},
+	}
+	for i := range convs {
+		if err := db.SaveConversation(ctx, &convs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ticket := handoff.Ticket{ID: "tkt_1", ConversationID: "con_assigned", Status: handoff.StatusAssigned, Agent: "agt_ann", Tier: 1}
+	if _, err := db.UpdateTicket(ctx, "con_assigned", func(tk *handoff.Ticket) error { *tk = ticket; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []bot.Message{
+		{From: bot.FromCustomer, Text: "where is my parcel"},
+		{From: bot.FromBot, Text: "Here is how to track it."},
+		{From: bot.FromCustomer, Text: "it still has not arrived"},
+	} {
+		m.ConversationID = "con_plain"
+		if _, _, err := db.Append(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Back to schema 1, as an older frontdesk wrote it.
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketConversations)
+		c, _ := (&Tx{btx: tx}).Conversation("con_plain")
+		c.Questions = nil
+		if err := putJSON(b, c.ID, c); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = open(t, path)
+	for id, want := range map[string]struct {
+		state bot.State
+		agent string
+	}{"con_orphan": {bot.StateBot, ""}, "con_assigned": {bot.StateAgent, "agt_ann"}, "con_plain": {bot.StateBot, ""}} {
+		c, err := db.Conversation(ctx, id)
+		if err != nil || c.State != want.state || c.Agent != want.agent {
+			t.Errorf("%s after migration: %v/%q, %v; want %s/%q", id, c.State, c.Agent, err, want.state, want.agent)
+		}
+	}
+	c, _ := db.Conversation(ctx, "con_plain")
+	if len(c.Questions) != 2 || c.Questions[1] != "it still has not arrived" {
+		t.Errorf("questions after migration: %q", c.Questions)
+	}
+	var v []byte
+	db.bolt.View(func(tx *bbolt.Tx) error { v = append(v, tx.Bucket(bucketMeta).Get([]byte("schema"))...); return nil })
+	if string(v) != string(u64(schemaVersion)) {
+		t.Errorf("schema %x after migration, want %d", v, schemaVersion)
+	}
+}
