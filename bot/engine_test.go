@@ -2,11 +2,14 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -380,4 +383,28 @@ func BenchmarkHandle(b *testing.B) {
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkHandleConcurrent measures turns of many conversations at once,
+// as at a shop's peak: their acts share commits.
+func BenchmarkHandleConcurrent(b *testing.B) {
+	r := newRig(b, kb.Thresholds{})
+	const convs = 256
+	ids := make([]string, convs)
+	for i := range ids {
+		ids[i] = r.start(fmt.Sprint("bench", i)).Conversation.ID
+	}
+	qs := []string{"how do i return an item", "where is my package", "when are you open", "i forgot my password", "how long does delivery take"}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(convs / runtime.GOMAXPROCS(0))
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1))
+		conv := ids[i%convs]
+		for n := 0; pb.Next(); n++ {
+			if _, err := r.engine.Handle(context.Background(), bot.Inbound{ConversationID: conv, Text: qs[(i+n)%len(qs)]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -112,10 +112,10 @@ func (s *Server) originAllowed(r *http.Request) bool {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutting = true
-	for c := range s.conns {
+	s.mu.Unlock()
+	for _, c := range s.matching(func(*conn) bool { return true }) {
 		c.goAway(websocket.CloseGoingAway, "server shutting down")
 	}
-	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -157,23 +157,29 @@ func (s *Server) untrack(c *conn) (last bool) {
 // closeAgent closes every websocket of the agent: its sessions ended
 // (disabled, new password).
 func (s *Server) closeAgent(agentID string) {
+	for _, c := range s.matching(func(c *conn) bool { return c.agent.ID == agentID }) {
+		c.goAway(websocket.ClosePolicyViolation, "session ended")
+	}
+}
+
+// matching returns the open websockets for which ok is true. Close frames
+// are written after, without the lock: no network write under a mutex.
+func (s *Server) matching(ok func(*conn) bool) []*conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var out []*conn
 	for c := range s.conns {
-		if c.agent.ID == agentID {
-			c.goAway(websocket.ClosePolicyViolation, "session ended")
+		if ok(c) {
+			out = append(out, c)
 		}
 	}
+	return out
 }
 
 // endSession closes the websockets opened with the session whose token
 // hash is given: a logged-out console stops receiving at once.
 func (s *Server) endSession(tokenHash []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.conns {
-		if bytes.Equal(c.tokenHash, tokenHash) {
-			c.goAway(websocket.ClosePolicyViolation, "logged out")
-		}
+	for _, c := range s.matching(func(c *conn) bool { return bytes.Equal(c.tokenHash, tokenHash) }) {
+		c.goAway(websocket.ClosePolicyViolation, "logged out")
 	}
 }
