@@ -5,17 +5,14 @@
 // formats into Inbound values, and storage implements Store.
 package bot
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
 // Errors callers branch on.
 var (
 	// ErrNotFound: no customer, conversation or message with that key.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound error = NewError(CodeNotFound, "not found")
 	// ErrClosed: the store or engine has been closed.
-	ErrClosed = errors.New("closed")
+	ErrClosed error = NewError(CodeUnavailable, "closed")
 )
 
 // Channel is where a customer talks to us.

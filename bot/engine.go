@@ -260,7 +260,7 @@ type Inbound struct {
 const MaxTextLen = 4000
 
 // ErrEmpty is returned for a message with neither text nor payload.
-var ErrEmpty = errors.New("empty message")
+var ErrEmpty error = NewError(CodeInvalid, "the message is empty")
 
 // maxTurnAttempts bounds how often a turn is computed again because its
 // conversation changed meanwhile (another message of the same customer,

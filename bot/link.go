@@ -19,13 +19,13 @@ const LinkCodeTTL = 10 * time.Minute
 // Errors of linking, for the reply a customer gets.
 var (
 	// ErrLinkUnknown: no such code, or it was used already.
-	ErrLinkUnknown = errors.New("link code is unknown or was already used")
+	ErrLinkUnknown = NewError(CodeNotFound, "link code is unknown or was already used")
 	// ErrLinkExpired: the code was older than LinkCodeTTL.
-	ErrLinkExpired = errors.New("link code has expired")
+	ErrLinkExpired = NewError(CodeInvalid, "link code has expired")
 	// ErrChannelUnavailable: the channel is not configured on this server.
-	ErrChannelUnavailable = errors.New("channel is not available")
+	ErrChannelUnavailable = NewError(CodeUnavailable, "channel is not available")
 	// ErrNoLinkStore: the engine's store cannot keep link codes.
-	ErrNoLinkStore = errors.New("store does not support linking")
+	ErrNoLinkStore = NewError(CodeUnavailable, "store does not support linking")
 )
 
 // LinkCode is a stored one-time code: only its SHA-256 is the key, so the

@@ -10,7 +10,7 @@ import (
 
 // ErrNotOwner is returned when someone who does not own a conversation
 // tries to speak in it: only the owner speaks.
-var ErrNotOwner = errors.New("does not own the conversation")
+var ErrNotOwner error = NewError(CodeForbidden, "only the agent who has the conversation can do that")
 
 // agentName is how an agent is shown to customers, "" when unknown.
 func (e *Engine) agentName(id string) string {

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 )
 
 // Store is the durable state the Engine needs. Implementations must be
@@ -79,7 +78,7 @@ type Tx interface {
 
 // ErrIdentityTaken is returned when a customer's identity already belongs
 // to another customer.
-var ErrIdentityTaken = errors.New("identity belongs to another customer")
+var ErrIdentityTaken = NewError(CodeConflict, "identity belongs to another customer")
 
 // UpdateCustomer applies fn to the stored customer and stores the result
 // in one act, so concurrent partial changes (the console setting a

@@ -16,8 +16,6 @@
 package handoff
 
 import (
-	"errors"
-
 	"github.com/frontdesk/frontdesk/bot"
 )
 
@@ -27,26 +25,26 @@ var (
 	// bot.ErrNotFound, so storage may return either.
 	ErrNotFound = bot.ErrNotFound
 	// ErrAlreadyClaimed: another agent owns the conversation.
-	ErrAlreadyClaimed = errors.New("conversation is already claimed by another agent")
+	ErrAlreadyClaimed error = bot.NewError(bot.CodeConflict, "another agent already has this conversation")
 	// ErrNotOwner: the agent does not own the conversation.
-	ErrNotOwner = errors.New("agent does not own the conversation")
+	ErrNotOwner = bot.ErrNotOwner
 	// ErrForbidden: the agent's role does not allow the action.
-	ErrForbidden = errors.New("not allowed")
+	ErrForbidden error = bot.NewError(bot.CodeForbidden, "your role does not allow this")
 	// ErrUnavailable: the target agent is offline or disabled.
-	ErrUnavailable = errors.New("agent is not available")
+	ErrUnavailable error = bot.NewError(bot.CodeConflict, "that agent is not available (offline or disabled)")
 	// ErrDisabled: the agent's account is disabled.
-	ErrDisabled = errors.New("agent is disabled")
+	ErrDisabled error = bot.NewError(bot.CodeForbidden, "the account is disabled")
 	// ErrEmailTaken: another agent has that email address.
-	ErrEmailTaken = errors.New("email belongs to another agent")
+	ErrEmailTaken error = bot.NewError(bot.CodeConflict, "email belongs to another agent")
 	// ErrBadCredentials: unknown email or wrong password. The two are not
 	// told apart, so that logins do not reveal who has an account.
-	ErrBadCredentials = errors.New("wrong email or password")
+	ErrBadCredentials error = bot.NewError(bot.CodeUnauthorized, "wrong email or password")
 	// ErrNoSession: the session token is unknown, expired or logged out.
-	ErrNoSession = errors.New("no such session")
+	ErrNoSession error = bot.NewError(bot.CodeUnauthorized, "no such session")
 	// ErrRateLimited: too many failed logins for the email or address;
 	// wait and try again.
-	ErrRateLimited = errors.New("too many failed logins; try again later")
+	ErrRateLimited error = bot.NewError(bot.CodeRateLimited, "too many failed logins; try again later")
 	// ErrInvalid: an argument is malformed (bad email, role, password,
 	// hours); the wrapping message says which.
-	ErrInvalid = errors.New("invalid")
+	ErrInvalid error = bot.NewError(bot.CodeInvalid, "invalid")
 )
