@@ -64,44 +64,42 @@ func (n *Notices) follow(ctx context.Context, sub *Subscription) {
 // update tells each waiting customer whose position changed (and the one
 // who just joined) where they stand.
 func (n *Notices) update(ctx context.Context, joined string) {
-	waiting, err := n.q.Tickets(ctx, Filter{Status: StatusQueued})
+	places, err := n.q.Places(ctx)
 	if err != nil {
 		n.q.opts.Log.Error("queue notices", "err", err)
 		return
 	}
-	still := map[string]bool{}
-	for _, t := range waiting {
-		still[t.ConversationID] = true
-		p, err := n.q.Position(ctx, t.ConversationID)
-		if err != nil {
-			continue
+	online := n.anyoneOnline()
+	for id, p := range places {
+		if p.Position == 0 {
+			continue // with an agent
 		}
-		last, known := n.told[t.ConversationID]
-		first := !known || t.ConversationID == joined
-		if !first && (p.Position >= last || !p.Open || !n.anyoneOnline()) {
+		last, known := n.told[id]
+		first := !known || id == joined
+		if !first && (p.Position >= last || !p.Open || !online) {
 			// Only moving up is news, and only while people are there
 			// to move the queue.
 			continue
 		}
-		n.told[t.ConversationID] = p.Position
-		if _, err := n.out.Notice(ctx, t.ConversationID, n.text(p, first)); err != nil {
-			n.q.opts.Log.Error("queue notice", "conversation", t.ConversationID, "err", err)
+		n.told[id] = p.Position
+		if _, err := n.out.Notice(ctx, id, n.text(p, first, online)); err != nil {
+			n.q.opts.Log.Error("queue notice", "conversation", id, "err", err)
 		}
 	}
 	for c := range n.told {
-		if !still[c] {
+		if p, ok := places[c]; !ok || p.Position == 0 {
 			delete(n.told, c)
 		}
 	}
 }
 
 // text says a place in words. first is the notice on joining the queue.
-func (n *Notices) text(p Place, first bool) string {
+func (n *Notices) text(p Place, first, online bool) string {
 	if !p.Open {
 		return fmt.Sprintf("Our team is away right now; we're back %s. Leave your question here, and your email address if you'd like a reply by email: nothing gets lost, and a person will pick it up as soon as we're back.",
 			when(p.OpensAt.In(n.q.opts.Hours.Location()), n.q.now().In(n.q.opts.Hours.Location())))
 	}
-	if !n.anyoneOnline() {
+	if !online {
 		return "Nobody from our team is online at this moment. Your conversation is in the queue and a person will reply here as soon as someone is available; you can leave your details and email address in the meantime."
 	}
 	wait := roundWait(p.Wait)

@@ -412,15 +412,24 @@ type Place struct {
 // Position returns where the conversation's open ticket stands in the
 // waiting queue, or ErrNotFound if it has none.
 func (q *Queue) Position(ctx context.Context, conversationID string) (Place, error) {
-	open, err := q.store.OpenTickets(ctx)
+	places, err := q.Places(ctx)
 	if err != nil {
 		return Place{}, fmt.Errorf("position of %s: %w", conversationID, err)
 	}
-	i := slices.IndexFunc(open, func(t Ticket) bool { return t.ConversationID == conversationID })
-	if i < 0 {
+	p, ok := places[conversationID]
+	if !ok {
 		return Place{}, fmt.Errorf("position of %s: %w", conversationID, ErrNotFound)
 	}
-	t := open[i]
+	return p, nil
+}
+
+// Places returns where every open ticket stands, by conversation, from
+// one read of the queue: positions are counted per tier in queue order.
+func (q *Queue) Places(ctx context.Context) (map[string]Place, error) {
+	open, err := q.store.OpenTickets(ctx)
+	if err != nil {
+		return nil, err
+	}
 	q.mu.Lock()
 	now := q.now()
 	per := q.opts.DefaultWait
@@ -433,21 +442,25 @@ func (q *Queue) Position(ctx context.Context, conversationID string) (Place, err
 	}
 	q.mu.Unlock()
 
-	p := Place{Open: q.opts.Hours.Open(now)}
-	if t.Waiting() {
-		p.Position = 1
-		for _, o := range open {
-			if o.Waiting() && o.Tier == t.Tier && queueOrder(o, t) < 0 {
-				p.Position++
+	isOpen := q.opts.Hours.Open(now)
+	var opensAt time.Time
+	if !isOpen {
+		opensAt = q.opts.Hours.NextOpen(now)
+	}
+	slices.SortFunc(open, queueOrder)
+	ahead := map[int]int{} // tier -> waiting tickets seen so far
+	out := make(map[string]Place, len(open))
+	for _, t := range open {
+		p := Place{Open: isOpen, OpensAt: opensAt}
+		if t.Waiting() {
+			ahead[t.Tier]++
+			p.Position = ahead[t.Tier]
+			p.Wait = time.Duration(p.Position) * per
+			if !isOpen && !opensAt.IsZero() {
+				p.Wait += opensAt.Sub(now)
 			}
 		}
-		p.Wait = time.Duration(p.Position) * per
+		out[t.ConversationID] = p
 	}
-	if !p.Open {
-		p.OpensAt = q.opts.Hours.NextOpen(now)
-		if t.Waiting() && !p.OpensAt.IsZero() {
-			p.Wait += p.OpensAt.Sub(now)
-		}
-	}
-	return p, nil
+	return out, nil
 }
