@@ -117,7 +117,7 @@ func (a *Act) Say(m Message) (Message, error) {
 		a.conv.Updated = m.Time
 	}
 	stored := m
-	a.events = append(a.events, Event{Kind: EventMessage, ConversationID: a.conv.ID, Message: &stored})
+	a.events = append(a.events, Event{Kind: EventMessage, ConversationID: a.conv.ID, Channel: a.conv.Channel, Message: &stored})
 	return m, nil
 }
 
@@ -125,7 +125,7 @@ func (a *Act) Say(m Message) (Message, error) {
 func (a *Act) setState(s State, agentName string) {
 	a.conv.State = s
 	a.conv.Updated = a.e.opts.Now().UTC()
-	ev := Event{Kind: EventState, ConversationID: a.conv.ID, State: s}
+	ev := Event{Kind: EventState, ConversationID: a.conv.ID, Channel: a.conv.Channel, State: s}
 	if s == StateAgent {
 		ev.Agent = agentName
 	}

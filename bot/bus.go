@@ -14,8 +14,11 @@ const (
 type Event struct {
 	Kind           EventKind `json:"kind"`
 	ConversationID string    `json:"conversation_id"`
-	Message        *Message  `json:"message,omitempty"`
-	State          State     `json:"state,omitempty"`
+	// Channel is the conversation's channel (set on message and state
+	// events), so a channel's adapter can skip the others' events.
+	Channel Channel  `json:"channel,omitempty"`
+	Message *Message `json:"message,omitempty"`
+	State   State    `json:"state,omitempty"`
 	// From is who is typing, for EventTyping.
 	From Sender `json:"from,omitempty"`
 	// Agent is the owning agent's display name for EventState to

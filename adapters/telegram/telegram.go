@@ -42,6 +42,9 @@ type Store interface {
 	// TelegramTrack records that a conversation is delivered to a chat and
 	// returns the seq of the last message queued for it.
 	TelegramTrack(ctx context.Context, conversationID string, chatID int64) (int64, error)
+	// TelegramChat returns the chat a conversation is delivered to and
+	// its cursor, or bot.ErrNotFound when it is not tracked.
+	TelegramChat(ctx context.Context, conversationID string) (chatID, cursor int64, err error)
 	// TelegramChats calls fn for every tracked conversation.
 	TelegramChats(ctx context.Context, fn func(conversationID string, chatID, cursor int64) error) error
 	// TelegramQueue moves a conversation's cursor forward and queues out,
@@ -148,16 +151,25 @@ type Adapter struct {
 	once   sync.Once
 
 	handling sync.Mutex // serialises update handling
-	syncing  sync.Mutex // guards chats and serialises queueing
-	chats    map[string]*chat
-	out      *sender
+	// chatsMu guards chats, the tracked conversations in use lately; the
+	// rest stay on disk only (see chatFor and evict).
+	chatsMu sync.Mutex
+	chats   map[string]*chat
+	out     *sender
 }
 
-// chat is a tracked conversation and where its delivery stands.
+// chat is a tracked conversation and where its delivery stands. Its
+// mutex serialises queueing for that conversation alone, so no chat waits
+// for another's disk writes.
 type chat struct {
-	id     int64
-	cursor int64 // seq of the last message queued
+	mu       sync.Mutex
+	id       int64
+	cursor   int64     // seq of the last message queued
+	lastUsed time.Time // guarded by Adapter.chatsMu
 }
+
+// chatIdle is how long a chat stays in memory without a message.
+const chatIdle = 30 * time.Minute
 
 // New connects to the Bot API (getMe) and returns a channel ready to
 // Start. It fails if the token is refused or the server is unreachable.
@@ -214,13 +226,6 @@ func (a *Adapter) Username() string { return a.self.UserName }
 // webhook); in webhook mode it registers the webhook with Telegram, and
 // updates arrive through WebhookHandler. The goroutines run until Stop.
 func (a *Adapter) Start(ctx context.Context) error {
-	err := a.store.TelegramChats(ctx, func(conv string, chatID, cursor int64) error {
-		a.chats[conv] = &chat{id: chatID, cursor: cursor}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("telegram: load chats: %w", err)
-	}
 	if a.opts.WebhookURL != "" {
 		if _, err := a.api.MakeRequest("setWebhook", tgbotapi.Params{"url": a.opts.WebhookURL, "secret_token": a.opts.WebhookSecret,
 			"allowed_updates": `["message","edited_message","callback_query"]`}); err != nil {
@@ -344,7 +349,10 @@ func (a *Adapter) sleep(d time.Duration) bool {
 
 // follow watches the bus for messages in Telegram conversations and
 // queues them for delivery. If it lags, it catches up from the store.
+// Now and then it forgets chats that have been idle (evict).
 func (a *Adapter) follow(sub bot.Subscription) {
+	sweep := time.NewTicker(chatIdle / 2)
+	defer sweep.Stop()
 	for {
 		select {
 		case e, ok := <-sub.C():
@@ -354,14 +362,12 @@ func (a *Adapter) follow(sub bot.Subscription) {
 				a.syncAll()
 				continue
 			}
-			if e.Kind == bot.EventMessage && e.Message != nil && e.Message.From != bot.FromCustomer && !e.Message.Internal {
-				a.syncing.Lock()
-				_, ok := a.chats[e.ConversationID]
-				a.syncing.Unlock()
-				if ok {
-					a.sync(a.ctx, e.ConversationID)
-				}
+			if e.Kind == bot.EventMessage && e.Message != nil && e.Message.From != bot.FromCustomer && !e.Message.Internal &&
+				(e.Channel == "" || e.Channel == bot.Telegram) {
+				a.sync(a.ctx, e.ConversationID)
 			}
+		case now := <-sweep.C:
+			a.evict(now)
 		case <-a.ctx.Done():
 			sub.Close()
 			return
@@ -369,14 +375,58 @@ func (a *Adapter) follow(sub bot.Subscription) {
 	}
 }
 
-// syncAll queues what every tracked conversation has not yet sent.
-func (a *Adapter) syncAll() {
-	a.syncing.Lock()
-	convs := make([]string, 0, len(a.chats))
-	for id := range a.chats {
-		convs = append(convs, id)
+// evict forgets chats idle since before now - chatIdle; they stay on disk
+// and are read again on their next message.
+func (a *Adapter) evict(now time.Time) {
+	a.chatsMu.Lock()
+	defer a.chatsMu.Unlock()
+	for id, c := range a.chats {
+		if now.Sub(c.lastUsed) > chatIdle {
+			delete(a.chats, id)
+		}
 	}
-	a.syncing.Unlock()
+}
+
+// chatFor returns the tracked chat of the conversation, from memory or
+// the store, or nil when the conversation is not delivered to Telegram.
+func (a *Adapter) chatFor(ctx context.Context, conversationID string) (*chat, error) {
+	a.chatsMu.Lock()
+	c, ok := a.chats[conversationID]
+	if ok {
+		c.lastUsed = time.Now()
+	}
+	a.chatsMu.Unlock()
+	if ok {
+		return c, nil
+	}
+	chatID, cursor, err := a.store.TelegramChat(ctx, conversationID)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.chatsMu.Lock()
+	defer a.chatsMu.Unlock()
+	if c, ok := a.chats[conversationID]; ok {
+		return c, nil // loaded meanwhile
+	}
+	c = &chat{id: chatID, cursor: cursor, lastUsed: time.Now()}
+	a.chats[conversationID] = c
+	return c, nil
+}
+
+// syncAll queues what every tracked conversation has not yet sent, after
+// a lag: the events it missed may have been for any of them.
+func (a *Adapter) syncAll() {
+	var convs []string
+	err := a.store.TelegramChats(a.ctx, func(conv string, _, _ int64) error {
+		convs = append(convs, conv)
+		return nil
+	})
+	if err != nil {
+		a.opts.Log.Error("telegram: list chats", "err", err)
+	}
 	for _, id := range convs {
 		a.sync(a.ctx, id)
 	}
@@ -386,12 +436,18 @@ func (a *Adapter) syncAll() {
 // a tracked conversation that are not from the customer and not queued
 // yet. A failure is logged; the next sync catches up.
 func (a *Adapter) sync(ctx context.Context, conversationID string) {
-	a.syncing.Lock()
-	defer a.syncing.Unlock()
-	c, ok := a.chats[conversationID]
-	if !ok {
+	c, err := a.chatFor(ctx, conversationID)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.opts.Log.Error("telegram: read chat", "conversation", conversationID, "err", err)
+		}
 		return
 	}
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	ms, err := a.engine.Messages(ctx, conversationID, c.cursor)
 	if err != nil || len(ms) == 0 {
 		if err != nil && ctx.Err() == nil {
@@ -427,15 +483,21 @@ func (a *Adapter) sync(ctx context.Context, conversationID string) {
 // track records that the conversation is delivered to the chat and
 // returns its cursor.
 func (a *Adapter) track(ctx context.Context, conversationID string, chatID int64) (int64, error) {
-	a.syncing.Lock()
-	defer a.syncing.Unlock()
-	if c, ok := a.chats[conversationID]; ok && c.id == chatID {
+	c, err := a.chatFor(ctx, conversationID)
+	if err != nil {
+		return 0, err
+	}
+	if c != nil && c.id == chatID {
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		return c.cursor, nil
 	}
 	cursor, err := a.store.TelegramTrack(ctx, conversationID, chatID)
 	if err != nil {
 		return 0, err
 	}
-	a.chats[conversationID] = &chat{id: chatID, cursor: cursor}
+	a.chatsMu.Lock()
+	a.chats[conversationID] = &chat{id: chatID, cursor: cursor, lastUsed: time.Now()}
+	a.chatsMu.Unlock()
 	return cursor, nil
 }

@@ -458,3 +458,34 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 		t.Error("webhook mode polled getUpdates")
 	}
 }
+
+func TestIdleChatsLeaveMemoryAndComeBackFromDisk(t *testing.T) {
+	r := newRig(t)
+	a := r.start(r.options())
+	const ana, bo = 1001, 1002
+	r.api.push(textUpdate(ana, "Ana", "/start"))
+	r.waitSent(ana, "virtual assistant")
+	r.api.push(textUpdate(bo, "Bo", "/start"))
+	r.waitSent(bo, "virtual assistant")
+	if n := a.ChatsInMemory(); n != 2 {
+		t.Fatalf("%d chats in memory after two customers, want 2", n)
+	}
+	a.Evict(time.Now().Add(time.Hour))
+	if n := a.ChatsInMemory(); n != 0 {
+		t.Fatalf("%d chats in memory after an idle hour, want 0", n)
+	}
+	// Ana writes again: her chat is read back and the answer reaches her,
+	// once, after what she was already sent.
+	before := len(r.api.sentTo(ana))
+	r.api.push(textUpdate(ana, "Ana", "how long does a refund take"))
+	r.waitSent(ana, "Was this helpful?")
+	sent := r.api.sentTo(ana)[before:]
+	for _, m := range sent {
+		if strings.Contains(m.Text, "virtual assistant") {
+			t.Errorf("the greeting was sent again after the chat came back: %q", texts(sent))
+		}
+	}
+	if n := a.ChatsInMemory(); n != 1 {
+		t.Errorf("%d chats in memory after Ana's message, want 1", n)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/frontdesk/frontdesk/bot"
 )
 
 // TelegramStore serves the Telegram channel's delivery state.
@@ -139,6 +141,27 @@ func (s TelegramStore) TelegramTrack(ctx context.Context, conversationID string,
 
 func chatValue(chatID, cursor int64) []byte {
 	return append(u64(uint64(chatID)), u64(uint64(cursor))...)
+}
+
+// TelegramChat returns the chat a conversation is delivered to and its
+// cursor, or bot.ErrNotFound when the conversation is not tracked.
+func (s TelegramStore) TelegramChat(ctx context.Context, conversationID string) (chatID, cursor int64, err error) {
+	err = s.db.view(ctx, func(tx *bbolt.Tx) error {
+		b, _ := tgBucket(tx, tgChats)
+		var v []byte
+		if b != nil {
+			v = b.Get([]byte(conversationID))
+		}
+		switch {
+		case v == nil:
+			return bot.ErrNotFound
+		case len(v) != 16:
+			return fmt.Errorf("corrupt telegram chat %q", conversationID)
+		}
+		chatID, cursor = int64(binary.BigEndian.Uint64(v[:8])), int64(binary.BigEndian.Uint64(v[8:]))
+		return nil
+	})
+	return chatID, cursor, err
 }
 
 // TelegramChats calls fn for every tracked conversation.
