@@ -93,13 +93,19 @@ type AgentsOptions struct {
 	SessionTTL time.Duration
 	// MaxFailures failed logins within FailureWindow, for one email or one
 	// remote address, lock further attempts for that key until the oldest
-	// failure leaves the window (defaults 5 and 15 minutes).
+	// failure leaves the window (defaults 5 and 15 minutes). Attempts
+	// under way count as failures until they succeed.
 	MaxFailures   int
 	FailureWindow time.Duration
 	// PasswordCost is the bcrypt cost (default bcrypt.DefaultCost). Tests
 	// lower it to bcrypt.MinCost.
 	PasswordCost int
-	Log          *slog.Logger
+	// PasswordChecks is how many passwords are checked at once at most
+	// (default 4); an attempt waits up to CheckWait (default 2 s) for its
+	// turn, then fails with ErrBusy.
+	PasswordChecks int
+	CheckWait      time.Duration
+	Log            *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -111,6 +117,7 @@ type Agents struct {
 	store   Store
 	opts    AgentsOptions
 	limiter *limiter
+	checks  chan struct{} // a token for each password check under way
 	// dummyHash is compared against when the email is unknown, so that a
 	// failed login takes as long whether or not the account exists.
 	dummyOnce sync.Once
@@ -131,13 +138,19 @@ func NewAgents(st Store, opts AgentsOptions) *Agents {
 	if opts.PasswordCost == 0 {
 		opts.PasswordCost = bcrypt.DefaultCost
 	}
+	if opts.PasswordChecks <= 0 {
+		opts.PasswordChecks = 4
+	}
+	if opts.CheckWait <= 0 {
+		opts.CheckWait = 2 * time.Second
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Agents{store: st, opts: opts, limiter: newLimiter(opts.MaxFailures, opts.FailureWindow)}
+	return &Agents{store: st, opts: opts, limiter: newLimiter(opts.MaxFailures, opts.FailureWindow), checks: make(chan struct{}, opts.PasswordChecks)}
 }
 
 // Add creates an agent account after validating n: a name, a plain email

@@ -46,6 +46,9 @@ var (
 	// ErrRateLimited: too many failed logins for the email or address;
 	// wait and try again.
 	ErrRateLimited = errors.New("too many failed logins; try again later")
+	// ErrBusy: too many passwords are being checked at once; try again in
+	// a moment.
+	ErrBusy = errors.New("too many logins at once; try again in a moment")
 	// ErrInvalid: an argument is malformed (bad email, role, password,
 	// hours); the wrapping message says which.
 	ErrInvalid = errors.New("invalid")
