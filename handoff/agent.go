@@ -192,7 +192,9 @@ func (as *Agents) Add(ctx context.Context, n NewAgent) (*Agent, error) {
 }
 
 // SetPassword replaces the agent's password and ends all its sessions,
-// so that a leaked password or token stops working everywhere.
+// so that a leaked password or token stops working everywhere. It asks
+// for no current password: it is for admins and the command line; an
+// agent changing its own password goes through ChangePassword.
 func (as *Agents) SetPassword(ctx context.Context, id, password string) error {
 	hash, err := as.hash(password)
 	if err != nil {
@@ -207,6 +209,28 @@ func (as *Agents) SetPassword(ctx context.Context, id, password string) error {
 		return fmt.Errorf("set password of %s: %w", id, err)
 	}
 	return as.endSessions(ctx, id)
+}
+
+// ChangePassword is an agent changing its own password: it replaces the
+// password as SetPassword does, but only given the current one, so that
+// whoever holds a stolen session cannot lock the agent out and keep the
+// account. The current password is checked as a login's is, counted
+// against the agent's email and remoteAddr: a wrong one fails with
+// ErrBadCredentials, too many with ErrRateLimited, too many checks at
+// once with ErrBusy. A new password of the wrong length fails with
+// ErrInvalid before anything is checked.
+func (as *Agents) ChangePassword(ctx context.Context, id, current, password, remoteAddr string) error {
+	if err := validPassword(password); err != nil {
+		return fmt.Errorf("change password of %s: %w", id, err)
+	}
+	a, err := as.store.Agent(ctx, id)
+	if err != nil {
+		return fmt.Errorf("change password of %s: %w", id, err)
+	}
+	if _, err := as.verify(ctx, a.Email, current, remoteAddr); err != nil {
+		return fmt.Errorf("change password of %s: %w", id, err)
+	}
+	return as.SetPassword(ctx, id, password)
 }
 
 // Disable disables the agent's account and ends its sessions: the agent
@@ -254,12 +278,21 @@ func (as *Agents) endSessions(ctx context.Context, agentID string) error {
 	return nil
 }
 
-func (as *Agents) hash(password string) ([]byte, error) {
+// validPassword fails with ErrInvalid unless the password's length is
+// within MinPasswordLen and MaxPasswordLen.
+func validPassword(password string) error {
 	switch {
 	case len(password) < MinPasswordLen:
-		return nil, fmt.Errorf("%w: password shorter than %d bytes", ErrInvalid, MinPasswordLen)
+		return fmt.Errorf("%w: password shorter than %d bytes", ErrInvalid, MinPasswordLen)
 	case len(password) > MaxPasswordLen:
-		return nil, fmt.Errorf("%w: password longer than %d bytes", ErrInvalid, MaxPasswordLen)
+		return fmt.Errorf("%w: password longer than %d bytes", ErrInvalid, MaxPasswordLen)
+	}
+	return nil
+}
+
+func (as *Agents) hash(password string) ([]byte, error) {
+	if err := validPassword(password); err != nil {
+		return nil, err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), as.opts.PasswordCost)
 	if err != nil {

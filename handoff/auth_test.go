@@ -369,3 +369,25 @@ func TestPasswordChecksRunFewAtATime(t *testing.T) {
 		t.Errorf("after five failures: %v, want ErrRateLimited", err)
 	}
 }
+
+func TestChangePasswordNeedsTheCurrentOne(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	ann := r.addAgent("ann@example.com", "correct horse", handoff.RoleAgent)
+	token := r.login("ann@example.com", "correct horse")
+	if err := r.agents.ChangePassword(r.ctx, ann.ID, "wrong horse", "battery staple", "192.0.2.1"); !errors.Is(err, handoff.ErrBadCredentials) {
+		t.Errorf("with a wrong current password: %v, want ErrBadCredentials", err)
+	}
+	if err := r.agents.ChangePassword(r.ctx, ann.ID, "correct horse", "short", "192.0.2.1"); !errors.Is(err, handoff.ErrInvalid) {
+		t.Errorf("with a short new password: %v, want ErrInvalid", err)
+	}
+	if _, _, err := r.agents.Authenticate(r.ctx, token); err != nil {
+		t.Errorf("a refused change ended the session: %v", err)
+	}
+	if err := r.agents.ChangePassword(r.ctx, ann.ID, "correct horse", "battery staple", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.agents.Authenticate(r.ctx, token); !errors.Is(err, handoff.ErrNoSession) {
+		t.Errorf("old session after the change: %v, want ErrNoSession", err)
+	}
+	r.login("ann@example.com", "battery staple")
+}
