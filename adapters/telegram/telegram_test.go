@@ -329,6 +329,30 @@ func TestARestartNeitherReplaysNorLoses(t *testing.T) {
 	}
 }
 
+func TestAMessageLongerThanTheBotTakesIsAnsweredNotRetried(t *testing.T) {
+	r := newRig(t)
+	r.start(r.options())
+	const dee = 1007
+	// 2100 characters, within Telegram's 4096, but 4200 bytes.
+	long := strings.Repeat("ж", 2100)
+	r.api.push(textUpdate(dee, "Dee", long))
+	r.waitSent(dee, "too long")
+	// The update is done with: the next one is handled, and the refusal
+	// is not repeated.
+	r.api.push(textUpdate(dee, "Dee", "how long does a refund take"))
+	waitFor(t, "the next message to be handled", func() bool { return r.customerMessages(dee) == 1 })
+	r.waitSent(dee, "helpful")
+	refusals := 0
+	for _, m := range r.api.sentTo(dee) {
+		if strings.Contains(m.Text, "too long") {
+			refusals++
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("the chat was told %d times that the message is too long, want once", refusals)
+	}
+}
+
 func (r *rig) customerMessages(userID int64) int {
 	c, err := r.db.CustomerByIdentity(context.Background(), bot.Identity{Channel: bot.Telegram, ID: fmt.Sprint(userID)})
 	if err != nil {

@@ -22,6 +22,7 @@ const (
 	textNoWeb       = "Sorry, continuing on the website is not available here."
 	textWithPeople  = "You're in touch with our team; they will reply here. Send /help to see what else I can do."
 	textStale       = "That choice is no longer available."
+	textTooLong     = "Sorry, that message is too long for me. Please send it in shorter parts."
 )
 
 // process handles one update at most once: a handled update is skipped,
@@ -160,6 +161,12 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 			return append(out, reply(chatID, textWithPeople)), nil
 		}
 		in.Text, in.Payload = "start over", bot.PayloadKeepTrying
+	}
+	if len(strings.TrimSpace(in.Text)) > bot.MaxTextLen {
+		// Telegram allows 4096 characters, which can be more bytes than
+		// the engine takes; refused there, the update would fail and be
+		// retried in vain.
+		return append(out, reply(chatID, textTooLong)), nil
 	}
 	return out, a.handle(ctx, in)
 }
