@@ -93,13 +93,19 @@ type AgentsOptions struct {
 	SessionTTL time.Duration
 	// MaxFailures failed logins within FailureWindow, for one email or one
 	// remote address, lock further attempts for that key until the oldest
-	// failure leaves the window (defaults 5 and 15 minutes).
+	// failure leaves the window (defaults 5 and 15 minutes). Attempts
+	// under way count as failures until they succeed.
 	MaxFailures   int
 	FailureWindow time.Duration
 	// PasswordCost is the bcrypt cost (default bcrypt.DefaultCost). Tests
 	// lower it to bcrypt.MinCost.
 	PasswordCost int
-	Log          *slog.Logger
+	// PasswordChecks is how many passwords are checked at once at most
+	// (default 4); an attempt waits up to CheckWait (default 2 s) for its
+	// turn, then fails with ErrBusy.
+	PasswordChecks int
+	CheckWait      time.Duration
+	Log            *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -111,6 +117,7 @@ type Agents struct {
 	store   Store
 	opts    AgentsOptions
 	limiter *limiter
+	checks  chan struct{} // a token for each password check under way
 	// dummyHash is compared against when the email is unknown, so that a
 	// failed login takes as long whether or not the account exists.
 	dummyOnce sync.Once
@@ -131,13 +138,19 @@ func NewAgents(st Store, opts AgentsOptions) *Agents {
 	if opts.PasswordCost == 0 {
 		opts.PasswordCost = bcrypt.DefaultCost
 	}
+	if opts.PasswordChecks <= 0 {
+		opts.PasswordChecks = 4
+	}
+	if opts.CheckWait <= 0 {
+		opts.CheckWait = 2 * time.Second
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Agents{store: st, opts: opts, limiter: newLimiter(opts.MaxFailures, opts.FailureWindow)}
+	return &Agents{store: st, opts: opts, limiter: newLimiter(opts.MaxFailures, opts.FailureWindow), checks: make(chan struct{}, opts.PasswordChecks)}
 }
 
 // Add creates an agent account after validating n: a name, a plain email
@@ -179,7 +192,9 @@ func (as *Agents) Add(ctx context.Context, n NewAgent) (*Agent, error) {
 }
 
 // SetPassword replaces the agent's password and ends all its sessions,
-// so that a leaked password or token stops working everywhere.
+// so that a leaked password or token stops working everywhere. It asks
+// for no current password: it is for admins and the command line; an
+// agent changing its own password goes through ChangePassword.
 func (as *Agents) SetPassword(ctx context.Context, id, password string) error {
 	hash, err := as.hash(password)
 	if err != nil {
@@ -194,6 +209,28 @@ func (as *Agents) SetPassword(ctx context.Context, id, password string) error {
 		return fmt.Errorf("set password of %s: %w", id, err)
 	}
 	return as.endSessions(ctx, id)
+}
+
+// ChangePassword is an agent changing its own password: it replaces the
+// password as SetPassword does, but only given the current one, so that
+// whoever holds a stolen session cannot lock the agent out and keep the
+// account. The current password is checked as a login's is, counted
+// against the agent's email and remoteAddr: a wrong one fails with
+// ErrBadCredentials, too many with ErrRateLimited, too many checks at
+// once with ErrBusy. A new password of the wrong length fails with
+// ErrInvalid before anything is checked.
+func (as *Agents) ChangePassword(ctx context.Context, id, current, password, remoteAddr string) error {
+	if err := validPassword(password); err != nil {
+		return fmt.Errorf("change password of %s: %w", id, err)
+	}
+	a, err := as.store.Agent(ctx, id)
+	if err != nil {
+		return fmt.Errorf("change password of %s: %w", id, err)
+	}
+	if _, err := as.verify(ctx, a.Email, current, remoteAddr); err != nil {
+		return fmt.Errorf("change password of %s: %w", id, err)
+	}
+	return as.SetPassword(ctx, id, password)
 }
 
 // Disable disables the agent's account and ends its sessions: the agent
@@ -241,12 +278,21 @@ func (as *Agents) endSessions(ctx context.Context, agentID string) error {
 	return nil
 }
 
-func (as *Agents) hash(password string) ([]byte, error) {
+// validPassword fails with ErrInvalid unless the password's length is
+// within MinPasswordLen and MaxPasswordLen.
+func validPassword(password string) error {
 	switch {
 	case len(password) < MinPasswordLen:
-		return nil, fmt.Errorf("%w: password shorter than %d bytes", ErrInvalid, MinPasswordLen)
+		return fmt.Errorf("%w: password shorter than %d bytes", ErrInvalid, MinPasswordLen)
 	case len(password) > MaxPasswordLen:
-		return nil, fmt.Errorf("%w: password longer than %d bytes", ErrInvalid, MaxPasswordLen)
+		return fmt.Errorf("%w: password longer than %d bytes", ErrInvalid, MaxPasswordLen)
+	}
+	return nil
+}
+
+func (as *Agents) hash(password string) ([]byte, error) {
+	if err := validPassword(password); err != nil {
+		return nil, err
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), as.opts.PasswordCost)
 	if err != nil {

@@ -37,41 +37,25 @@ func hashToken(token string) []byte {
 // returns the session token, to be sent back as a cookie or bearer token,
 // and the agent. An unknown email and a wrong password both fail with
 // ErrBadCredentials and take as long; a disabled agent with the right
-// password gets ErrDisabled. After too many failures for the email or for
-// remoteAddr within the window, Login fails with ErrRateLimited without
-// looking at the password; an empty remoteAddr (a command-line login)
-// skips the per-address limit. When Login returns, the session is stored and
-// survives a restart.
+// password gets ErrDisabled. Every attempt counts against the email and
+// remoteAddr before the password is checked: after too many failures, or
+// attempts under way, for either within the window, Login fails with
+// ErrRateLimited without looking at the password; an empty remoteAddr (a
+// command-line login) skips the per-address limit. When too many
+// passwords are being checked at once, Login fails with ErrBusy. When
+// Login returns, the session is stored and survives a restart.
 func (as *Agents) Login(ctx context.Context, email, password, remoteAddr string) (string, *Agent, error) {
 	now := as.opts.Now()
-	emailKey := "email:" + strings.ToLower(strings.TrimSpace(email))
-	addrKey := "addr:" + remoteAddr
-	if !as.limiter.allow(now, emailKey) || (remoteAddr != "" && !as.limiter.allow(now, addrKey)) {
-		as.opts.Log.Warn("login rate limited", "remote", remoteAddr)
-		return "", nil, ErrRateLimited
-	}
-	fail := func() (string, *Agent, error) {
-		as.limiter.fail(now, emailKey)
-		if remoteAddr != "" {
-			as.limiter.fail(now, addrKey)
+	a, err := as.verify(ctx, email, password, remoteAddr)
+	if err != nil {
+		if errors.Is(err, ErrRateLimited) || errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrBusy) {
+			return "", nil, err
 		}
-		return "", nil, ErrBadCredentials
-	}
-	a, err := as.store.AgentByEmail(ctx, email)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		_ = bcrypt.CompareHashAndPassword(as.dummy(), []byte(password))
-		return fail()
-	case err != nil:
 		return "", nil, fmt.Errorf("login: %w", err)
-	}
-	if bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(password)) != nil {
-		return fail()
 	}
 	if a.Disabled {
 		return "", nil, fmt.Errorf("login %s: %w", a.ID, ErrDisabled)
 	}
-	as.limiter.reset(emailKey)
 
 	var raw [tokenBytes]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -87,6 +71,67 @@ func (as *Agents) Login(ctx context.Context, email, password, remoteAddr string)
 	}
 	as.opts.Log.Info("agent logged in", "agent", a.ID, "remote", remoteAddr)
 	return token, a, nil
+}
+
+// verify checks the password of the account with the email and returns
+// the account, disabled or not. The attempt is counted against the email
+// and remoteAddr ("" for none) before the check, so that simultaneous
+// attempts cannot all pass the limit while bcrypt runs: over the limit,
+// verify fails with ErrRateLimited at once. A wrong password (or an
+// unknown email) becomes a failure, ErrBadCredentials; the right one gives
+// its attempt back and clears the email's failures; an attempt that was
+// never checked (ErrBusy, a store error) is given back too.
+func (as *Agents) verify(ctx context.Context, email, password, remoteAddr string) (*Agent, error) {
+	now := as.opts.Now()
+	keys := []string{"email:" + strings.ToLower(strings.TrimSpace(email))}
+	if remoteAddr != "" {
+		keys = append(keys, "addr:"+remoteAddr)
+	}
+	if !as.limiter.reserve(now, keys...) {
+		as.opts.Log.Warn("login rate limited", "remote", remoteAddr)
+		return nil, ErrRateLimited
+	}
+	a, err := as.store.AgentByEmail(ctx, email)
+	hash := as.dummy()
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		as.limiter.release(keys...)
+		return nil, err
+	default:
+		hash = []byte(a.PasswordHash)
+	}
+	ok, err := as.compare(ctx, hash, password)
+	switch {
+	case err != nil:
+		as.limiter.release(keys...)
+		return nil, err
+	case !ok || a == nil:
+		as.limiter.fail(now, keys...)
+		return nil, ErrBadCredentials
+	}
+	as.limiter.release(keys...)
+	as.limiter.reset(keys[0])
+	return a, nil
+}
+
+// compare reports whether password is the one hashed. bcrypt is slow on
+// purpose, so at most opts.PasswordChecks comparisons run at once, lest
+// a burst of logins take every CPU; a caller waits up to opts.CheckWait
+// for its turn, then gets ErrBusy.
+func (as *Agents) compare(ctx context.Context, hash []byte, password string) (bool, error) {
+	wait := time.NewTimer(as.opts.CheckWait)
+	defer wait.Stop()
+	select {
+	case as.checks <- struct{}{}:
+	case <-wait.C:
+		as.opts.Log.Warn("too many password checks at once; attempt refused")
+		return false, ErrBusy
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-as.checks }()
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil, nil
 }
 
 func (as *Agents) dummy() []byte {

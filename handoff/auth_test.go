@@ -4,9 +4,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/handoff"
 )
@@ -264,4 +268,128 @@ func TestPermissions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tally counts the errors of simultaneous logins by kind.
+func tally(t *testing.T, errs []error) map[error]int {
+	t.Helper()
+	n := map[error]int{}
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			n[nil]++
+		case errors.Is(err, handoff.ErrBadCredentials):
+			n[handoff.ErrBadCredentials]++
+		case errors.Is(err, handoff.ErrRateLimited):
+			n[handoff.ErrRateLimited]++
+		case errors.Is(err, handoff.ErrBusy):
+			n[handoff.ErrBusy]++
+		default:
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	return n
+}
+
+// simultaneously runs login(i) for i < n, all at once, and returns their
+// errors.
+func simultaneously(n int, login func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = login(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+func TestTheLoginLimitHoldsAgainstSimultaneousAttempts(t *testing.T) {
+	// A bcrypt cost high enough that the checks overlap, as they do in
+	// production (counting failures only after the check, all 50 were
+	// checked); a long wait for a turn, so that every attempt the limit
+	// lets through is checked, however slow (-race).
+	newAgents := func(r *rig) *handoff.Agents {
+		return handoff.NewAgents(r.db, handoff.AgentsOptions{Now: r.clock.Now, PasswordCost: 8, CheckWait: time.Minute})
+	}
+	t.Run("fifty guesses at one email from fifty addresses check five passwords", func(t *testing.T) {
+		r := newRig(t, handoff.Options{})
+		agents := newAgents(r)
+		if _, err := agents.Add(r.ctx, handoff.NewAgent{Name: "Ann", Email: "ann@example.com", Role: handoff.RoleAgent, Password: "correct horse"}); err != nil {
+			t.Fatal(err)
+		}
+		n := tally(t, simultaneously(50, func(i int) error {
+			_, _, err := agents.Login(r.ctx, "ann@example.com", "guess "+strconv.Itoa(i), "198.51.100."+strconv.Itoa(i))
+			return err
+		}))
+		if n[handoff.ErrBadCredentials] != 5 || n[handoff.ErrRateLimited] != 45 {
+			t.Errorf("%d checked and refused, %d rate limited; want 5 and 45", n[handoff.ErrBadCredentials], n[handoff.ErrRateLimited])
+		}
+	})
+	t.Run("fifty guesses from one address at fifty emails check five passwords", func(t *testing.T) {
+		r := newRig(t, handoff.Options{})
+		agents := newAgents(r)
+		n := tally(t, simultaneously(50, func(i int) error {
+			_, _, err := agents.Login(r.ctx, "user"+strconv.Itoa(i)+"@example.com", "guess", "203.0.113.9")
+			return err
+		}))
+		if n[handoff.ErrBadCredentials] != 5 || n[handoff.ErrRateLimited] != 45 {
+			t.Errorf("%d checked and refused, %d rate limited; want 5 and 45", n[handoff.ErrBadCredentials], n[handoff.ErrRateLimited])
+		}
+	})
+}
+
+func TestPasswordChecksRunFewAtATime(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	// One check at a time, each slow, and barely any wait for a turn:
+	// of five attempts let through by the limiter, the first is checked
+	// and most of the others are refused as busy.
+	agents := handoff.NewAgents(r.db, handoff.AgentsOptions{Now: r.clock.Now, PasswordCost: bcrypt.DefaultCost, PasswordChecks: 1, CheckWait: time.Millisecond})
+	if _, err := agents.Add(r.ctx, handoff.NewAgent{Name: "Ann", Email: "ann@example.com", Role: handoff.RoleAgent, Password: "correct horse"}); err != nil {
+		t.Fatal(err)
+	}
+	n := tally(t, simultaneously(20, func(i int) error {
+		_, _, err := agents.Login(r.ctx, "ann@example.com", "guess", "198.51.100."+strconv.Itoa(i))
+		return err
+	}))
+	checked, busy := n[handoff.ErrBadCredentials], n[handoff.ErrBusy]
+	if checked < 1 || busy < 1 || checked+busy != 5 || n[handoff.ErrRateLimited] != 15 {
+		t.Fatalf("%d checked, %d busy, %d rate limited; want some checked and some busy out of 5, and 15 rate limited", checked, busy, n[handoff.ErrRateLimited])
+	}
+	// An attempt refused as busy was never checked: it does not count
+	// as a failure.
+	for i := checked; i < 5; i++ {
+		if _, _, err := agents.Login(r.ctx, "ann@example.com", "guess", "192.0.2.1"); !errors.Is(err, handoff.ErrBadCredentials) {
+			t.Fatalf("failure %d: %v, want ErrBadCredentials", i+1, err)
+		}
+	}
+	if _, _, err := agents.Login(r.ctx, "ann@example.com", "correct horse", "192.0.2.1"); !errors.Is(err, handoff.ErrRateLimited) {
+		t.Errorf("after five failures: %v, want ErrRateLimited", err)
+	}
+}
+
+func TestChangePasswordNeedsTheCurrentOne(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	ann := r.addAgent("ann@example.com", "correct horse", handoff.RoleAgent)
+	token := r.login("ann@example.com", "correct horse")
+	if err := r.agents.ChangePassword(r.ctx, ann.ID, "wrong horse", "battery staple", "192.0.2.1"); !errors.Is(err, handoff.ErrBadCredentials) {
+		t.Errorf("with a wrong current password: %v, want ErrBadCredentials", err)
+	}
+	if err := r.agents.ChangePassword(r.ctx, ann.ID, "correct horse", "short", "192.0.2.1"); !errors.Is(err, handoff.ErrInvalid) {
+		t.Errorf("with a short new password: %v, want ErrInvalid", err)
+	}
+	if _, _, err := r.agents.Authenticate(r.ctx, token); err != nil {
+		t.Errorf("a refused change ended the session: %v", err)
+	}
+	if err := r.agents.ChangePassword(r.ctx, ann.ID, "correct horse", "battery staple", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.agents.Authenticate(r.ctx, token); !errors.Is(err, handoff.ErrNoSession) {
+		t.Errorf("old session after the change: %v, want ErrNoSession", err)
+	}
+	r.login("ann@example.com", "battery staple")
 }

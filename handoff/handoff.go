@@ -44,6 +44,9 @@ var (
 	// ErrRateLimited: too many failed logins for the email or address;
 	// wait and try again.
 	ErrRateLimited error = bot.NewError(bot.CodeRateLimited, "too many failed logins; try again later")
+	// ErrBusy: too many passwords are being checked at once; try again in
+	// a moment.
+	ErrBusy error = bot.NewError(bot.CodeUnavailable, "too many logins at once; try again in a moment")
 	// ErrInvalid: an argument is malformed (bad email, role, password,
 	// hours); the wrapping message says which.
 	ErrInvalid error = bot.NewError(bot.CodeInvalid, "invalid")

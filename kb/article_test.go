@@ -122,3 +122,34 @@ func TestContentHashChangesWithContent(t *testing.T) {
 		t.Error("changed content, same hash")
 	}
 }
+
+// FuzzLoadArticle loads one article file of arbitrary bytes. Load must
+// not panic nor fail (a broken file is a Problem, not an error); an
+// article it keeps must be usable, and every problem must name the file.
+// Seeds are in testdata/fuzz/FuzzLoadArticle.
+func FuzzLoadArticle(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Load(fstest.MapFS{"article.md": {Data: data}})
+		if err != nil {
+			t.Fatalf("Load failed on a readable file: %v", err)
+		}
+		for _, p := range c.Problems {
+			if p.File != "article.md" || p.Line < 0 || p.Msg == "" || p.Error() == "" {
+				t.Errorf("problem %+v", p)
+			}
+		}
+		switch len(c.Articles) {
+		case 0:
+			if len(c.Problems) == 0 {
+				t.Error("the article was left out without a problem")
+			}
+		case 1:
+			a := c.Articles[0]
+			if !idPattern.MatchString(a.ID) || a.Title == "" || a.Body == "" || a.File != "article.md" {
+				t.Errorf("kept an unusable article %+v", a)
+			}
+		default:
+			t.Errorf("one file gave %d articles", len(c.Articles))
+		}
+	})
+}

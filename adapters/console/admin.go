@@ -14,7 +14,7 @@ import (
 //	POST /api/agent/agents                 create an agent (admins)
 //	POST /api/agent/agents/{id}/disable    disable, ending its sessions (admins)
 //	POST /api/agent/agents/{id}/enable     enable again (admins)
-//	POST /api/agent/agents/{id}/password   set a new password (admins, or the agent itself)
+//	POST /api/agent/agents/{id}/password   set a new password (admins, or the agent itself with its current one)
 
 type newAgentRequest struct {
 	Name     string   `json:"name"`
@@ -96,16 +96,21 @@ func (s *Server) handleAgentStatus(disable bool) http.Handler {
 }
 
 // handleAgentPassword sets a new password: an admin for anyone, an agent
-// for itself. The agent's sessions end, the caller's own included.
+// for itself, giving its current password (so that a stolen session
+// cannot take the account over; admins resetting another agent's
+// password need not know it). The agent's sessions end, the caller's own
+// included.
 func (s *Server) handleAgentPassword() http.Handler {
 	return s.authed(func(w http.ResponseWriter, r *http.Request, sess *session) {
 		id := r.PathValue("id")
-		if id != sess.agent.ID && !handoff.CanManageAgents(sess.agent) {
+		own := id == sess.agent.ID
+		if !own && !handoff.CanManageAgents(sess.agent) {
 			writeError(w, http.StatusForbidden, "only admins set other agents' passwords")
 			return
 		}
 		var in struct {
-			Password string `json:"password"`
+			Password        string `json:"password"`
+			CurrentPassword string `json:"current_password"`
 		}
 		if !decode(w, r, &in) {
 			return
@@ -114,7 +119,28 @@ func (s *Server) handleAgentPassword() http.Handler {
 			writeError(w, http.StatusNotFound, "no agent with that id")
 			return
 		}
-		if err := s.agents.SetPassword(r.Context(), id, in.Password); err != nil {
+		var err error
+		switch {
+		case own && in.CurrentPassword == "":
+			writeError(w, http.StatusBadRequest, `give your current password as "current_password"`)
+			return
+		case own:
+			err = s.agents.ChangePassword(r.Context(), id, in.CurrentPassword, in.Password, clientAddr(r))
+		default:
+			err = s.agents.SetPassword(r.Context(), id, in.Password)
+		}
+		switch {
+		case errors.Is(err, handoff.ErrBadCredentials):
+			writeError(w, http.StatusForbidden, "the current password is wrong")
+			return
+		case errors.Is(err, handoff.ErrRateLimited):
+			writeError(w, http.StatusTooManyRequests, "too many wrong passwords; wait a few minutes and try again")
+			return
+		case errors.Is(err, handoff.ErrBusy):
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "too many password checks at once; try again in a moment")
+			return
+		case err != nil:
 			s.fail(w, err, "set the password", sess, "")
 			return
 		}

@@ -35,7 +35,7 @@ func TestAdminsManageAgentsWhileTheServerRuns(t *testing.T) {
 
 	// An agent may change its own password, not another's.
 	nina.must(http.StatusForbidden, "POST", "/api/agent/agents/"+sup.agent.ID+"/password", map[string]string{"password": "a new password"})
-	nina.must(http.StatusOK, "POST", "/api/agent/agents/"+id+"/password", map[string]string{"password": "nina's new password"})
+	nina.must(http.StatusOK, "POST", "/api/agent/agents/"+id+"/password", map[string]string{"password": "nina's new password", "current_password": "nina's password"})
 	nina.must(http.StatusUnauthorized, "GET", "/api/agent/me", nil) // the change ends its sessions
 	if login("nina's password") != http.StatusUnauthorized || login("nina's new password") != http.StatusOK {
 		t.Error("the password did not change")
@@ -54,4 +54,55 @@ func TestAdminsManageAgentsWhileTheServerRuns(t *testing.T) {
 	if got := login("nina's new password"); got != http.StatusOK {
 		t.Errorf("an enabled agent cannot log in: %d", got)
 	}
+}
+
+func TestChangingOnesOwnPasswordNeedsTheCurrentOne(t *testing.T) {
+	r := newRig(t, manual)
+	annAgent := r.addAgent("Ann", handoff.RoleAgent)
+	ann := r.login(annAgent)
+	path := "/api/agent/agents/" + annAgent.ID + "/password"
+	login := func(pw string) int {
+		status, _ := r.anon().call("POST", "/api/agent/login", map[string]string{"email": "ann@example.com", "password": pw})
+		return status
+	}
+
+	// A stolen session alone cannot change the password.
+	ann.must(http.StatusBadRequest, "POST", path, map[string]string{"password": "the thief's password"})
+	ann.must(http.StatusForbidden, "POST", path, map[string]string{"password": "the thief's password", "current_password": "a guess"})
+	ann.must(http.StatusOK, "GET", "/api/agent/me", nil) // refused changes end no session
+	if login("the thief's password") != http.StatusUnauthorized {
+		t.Fatal("the password changed without the current one")
+	}
+	// Wrong current passwords count as failed logins (two so far): no
+	// endless guessing.
+	for range 3 {
+		ann.must(http.StatusForbidden, "POST", path, map[string]string{"password": "the thief's password", "current_password": "another guess"})
+	}
+	ann.must(http.StatusTooManyRequests, "POST", path, map[string]string{"password": "the thief's password", "current_password": password})
+}
+
+func TestAgentsChangeTheirOwnPasswordWithTheCurrentOne(t *testing.T) {
+	r := newRig(t, manual)
+	annAgent := r.addAgent("Ann", handoff.RoleAgent)
+	ann := r.login(annAgent)
+	path := "/api/agent/agents/" + annAgent.ID + "/password"
+	ann.must(http.StatusBadRequest, "POST", path, map[string]string{"password": "short", "current_password": password})
+	ann.must(http.StatusOK, "POST", path, map[string]string{"password": "battery staple horse", "current_password": password})
+	ann.must(http.StatusUnauthorized, "GET", "/api/agent/me", nil)
+	if status, _ := r.anon().call("POST", "/api/agent/login", map[string]string{"email": "ann@example.com", "password": "battery staple horse"}); status != http.StatusOK {
+		t.Errorf("login with the new password: %d", status)
+	}
+}
+
+func TestAdminsResetOtherAgentsPasswordsWithoutTheirCurrentOne(t *testing.T) {
+	r := newRig(t, manual)
+	root := r.login(r.addAgent("Root", handoff.RoleAdmin))
+	bob := r.addAgent("Bob", handoff.RoleAgent)
+	root.must(http.StatusOK, "POST", "/api/agent/agents/"+bob.ID+"/password", map[string]string{"password": "bob's new password"})
+	if status, _ := r.anon().call("POST", "/api/agent/login", map[string]string{"email": "bob@example.com", "password": "bob's new password"}); status != http.StatusOK {
+		t.Errorf("Bob's login with the password the admin set: %d", status)
+	}
+	// An admin's own password is its own: the current one is needed.
+	root.must(http.StatusBadRequest, "POST", "/api/agent/agents/"+root.agent.ID+"/password", map[string]string{"password": "root's new password"})
+	root.must(http.StatusOK, "POST", "/api/agent/agents/"+root.agent.ID+"/password", map[string]string{"password": "root's new password", "current_password": password})
 }

@@ -366,6 +366,15 @@ type queueResponse struct {
 	Assigned []*ticketView `json:"assigned,omitempty"`
 }
 
+// inQueueOf reports whether agent a is shown ticket t, customer and all,
+// in the queue: everyone sees the tickets waiting for a person and their
+// own; only supervisors and admins see the tickets other agents have.
+// GET /api/agent/queue lists by it, and the agent websocket's queue
+// events leave the customer out of the tickets it rules out.
+func inQueueOf(a *handoff.Agent, t *handoff.Ticket) bool {
+	return t.Waiting() || t.Agent == a.ID || handoff.CanSupervise(a)
+}
+
 func (s *Server) handleQueue() http.Handler {
 	return s.authed(func(w http.ResponseWriter, r *http.Request, sess *session) {
 		ctx := r.Context()
@@ -376,19 +385,22 @@ func (s *Server) handleQueue() http.Handler {
 		}
 		names, now := s.names(ctx), time.Now()
 		out := queueResponse{Tickets: []*ticketView{}, Mine: []*ticketView{}}
-		super := handoff.CanSupervise(sess.agent)
-		if super {
+		if handoff.CanSupervise(sess.agent) {
 			out.Assigned = []*ticketView{}
 		}
 		for i := range open {
 			t := &open[i]
+			if !inQueueOf(sess.agent, t) {
+				continue
+			}
+			v := s.viewTicket(ctx, t, sess.agent, names, now)
 			switch {
 			case t.Waiting():
-				out.Tickets = append(out.Tickets, s.viewTicket(ctx, t, sess.agent, names, now))
+				out.Tickets = append(out.Tickets, v)
 			case t.Agent == sess.agent.ID:
-				out.Mine = append(out.Mine, s.viewTicket(ctx, t, sess.agent, names, now))
-			case super:
-				out.Assigned = append(out.Assigned, s.viewTicket(ctx, t, sess.agent, names, now))
+				out.Mine = append(out.Mine, v)
+			default:
+				out.Assigned = append(out.Assigned, v)
 			}
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -180,6 +180,10 @@ func (s *Server) handleLogin() http.Handler {
 		case errors.Is(err, handoff.ErrRateLimited):
 			writeError(w, http.StatusTooManyRequests, "too many failed logins; wait a few minutes and try again")
 			return
+		case errors.Is(err, handoff.ErrBusy):
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "too many logins at once; try again in a moment")
+			return
 		case errors.Is(err, handoff.ErrBadCredentials):
 			writeError(w, http.StatusUnauthorized, "wrong email or password")
 			return

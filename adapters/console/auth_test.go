@@ -2,8 +2,13 @@ package console_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/handoff"
 )
@@ -207,5 +212,77 @@ func TestUnknownAPIPathsAnswerJSON404(t *testing.T) {
 	c := r.login(r.addAgent("Ann", handoff.RoleAgent))
 	if status, m := c.call("GET", "/api/agent/nothing-here", nil); status != http.StatusNotFound || m["error"] == nil {
 		t.Errorf("%d %v", status, m)
+	}
+}
+
+// testClock is a clock tests move forward by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestTheLoginLimitHoldsAgainstSimultaneousAttempts(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	r := newRigWithAgents(t, manual, handoff.AgentsOptions{PasswordCost: bcrypt.DefaultCost, Now: clock.Now})
+	r.addAgent("Ann", handoff.RoleAgent)
+	const attempts, limit = 200, 5 // limit: the default of handoff.AgentsOptions.MaxFailures
+
+	// 199 wrong passwords and then the right one, all at once.
+	statuses := make([]int, attempts)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range attempts {
+		pw := "wrong password " + strconv.Itoa(i)
+		if i == attempts-1 {
+			pw = password
+		}
+		req := r.anon().request("POST", "/api/agent/login", map[string]string{"email": "ann@example.com", "password": pw})
+		wg.Go(func() {
+			<-start
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	t.Logf("%d simultaneous logins: %d × 401, %d × 200, %d × 429, %d × 503", attempts,
+		count[http.StatusUnauthorized], count[http.StatusOK], count[http.StatusTooManyRequests], count[http.StatusServiceUnavailable])
+	if other := attempts - count[http.StatusUnauthorized] - count[http.StatusOK] - count[http.StatusTooManyRequests] - count[http.StatusServiceUnavailable]; other > 0 {
+		t.Errorf("%d answers were none of 401, 200, 429, 503: %v", other, count)
+	}
+	// Every 401 and 200 had its password checked. At most limit wrong
+	// guesses may be; the right password, when it got a slot, gives it
+	// back, so it may be checked on top.
+	if count[http.StatusUnauthorized] > limit {
+		t.Errorf("%d wrong passwords were checked, want at most %d", count[http.StatusUnauthorized], limit)
+	}
+	if checked := count[http.StatusUnauthorized] + count[http.StatusOK]; checked > limit+1 {
+		t.Errorf("%d passwords were checked, want at most %d", checked, limit+1)
+	}
+
+	// The email (and the address) stay locked for the window...
+	if status, _ := r.anon().call("POST", "/api/agent/login", map[string]string{"email": "ann@example.com", "password": password}); count[http.StatusUnauthorized] == limit && status != http.StatusTooManyRequests {
+		t.Errorf("the right password right after %d failures: %d, want 429", limit, status)
+	}
+	// ...and after it the right password works again.
+	clock.Add(15 * time.Minute)
+	if status, m := r.anon().call("POST", "/api/agent/login", map[string]string{"email": "ann@example.com", "password": password}); status != http.StatusOK {
+		t.Errorf("the right password after the window: %d %v, want 200", status, m)
 	}
 }

@@ -61,12 +61,19 @@ const password = "correct horse battery"
 
 func newRig(t *testing.T, opts handoff.Options) *rig {
 	t.Helper()
+	return newRigWithAgents(t, opts, handoff.AgentsOptions{PasswordCost: bcrypt.MinCost})
+}
+
+// newRigWithAgents is newRig with the agent accounts configured by aopts
+// (a clock, a bcrypt cost, login limits).
+func newRigWithAgents(t *testing.T, opts handoff.Options, aopts handoff.AgentsOptions) *rig {
+	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, db: db}
-	r.agents = handoff.NewAgents(db, handoff.AgentsOptions{PasswordCost: bcrypt.MinCost})
+	r.agents = handoff.NewAgents(db, aopts)
 	r.engine = bot.NewEngine(sharedKB, db, bot.NewBus(), bot.Options{
 		AgentName: func(id string) string {
 			if a, err := r.agents.Agent(context.Background(), id); err == nil {

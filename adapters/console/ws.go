@@ -420,5 +420,13 @@ func (c *conn) queueEvent(ctx context.Context, e handoff.Event) {
 			names[a.ID] = a.Name
 		}
 	}
-	c.enqueue(queueFrame{Type: "queue", Event: e.Kind, Ticket: c.s.viewTicket(ctx, t, c.agent, names, time.Now()), Agent: e.Agent})
+	v := c.s.viewTicket(ctx, t, c.agent, names, time.Now())
+	if !inQueueOf(c.agent, t) {
+		// Another agent's conversation, which the queue does not show
+		// this agent: the console learns that the queue changed (to
+		// reload it, or to see that a conversation it looked at was
+		// taken), not who the customer is.
+		v.Customer = nil
+	}
+	c.enqueue(queueFrame{Type: "queue", Event: e.Kind, Ticket: v, Agent: e.Agent})
 }

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
@@ -242,5 +244,84 @@ func TestConsolePageIsServedWithAStrictPolicy(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown asset: %d", resp.StatusCode)
+	}
+}
+
+func TestAgentWebsocketHidesTheCustomerOfOtherAgentsConversations(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	bob := r.login(r.addAgent("Bob", handoff.RoleAgent))
+	sue := r.login(r.addAgent("Sue", handoff.RoleSupervisor))
+	aws, bws, sws := ann.connect(), bob.connect(), sue.connect()
+
+	c := r.newCustomer()
+	conv, err := r.engine.Store().Conversation(context.Background(), c.conversation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.engine.UpdateCustomer(context.Background(), conv.CustomerID, func(cu *bot.Customer) error {
+		cu.Name, cu.Email = "Vera Secret", "vera.secret@example.com"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c.askForPerson()
+	r.waitForTicket(c.conversation)
+
+	// customerOf returns the customer of the last frame's ticket.
+	customerOf := func(fs []map[string]any) map[string]any {
+		cu, _ := fs[len(fs)-1]["ticket"].(map[string]any)["customer"].(map[string]any)
+		return cu
+	}
+	// While it waits, everyone sees who is waiting, as in the queue.
+	if cu := customerOf(aws.until(queueEvent("queued", c.conversation))); cu == nil || cu["name"] != "Vera Secret" {
+		t.Errorf("Ann's queued event: customer %v, want Vera", cu)
+	}
+	bob.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
+	bob.must(http.StatusOK, "POST", conversationPath(c.conversation, "resolve"), nil)
+
+	// Bob's conversation: Ann's console hears that it was taken and
+	// resolved, but not who the customer is; Bob and Sue see the customer.
+	for _, event := range []string{"assigned", "resolved"} {
+		fs := aws.until(queueEvent(event, c.conversation))
+		f := fs[len(fs)-1]
+		data, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "Vera") || strings.Contains(string(data), "vera.secret") || customerOf(fs) != nil {
+			t.Errorf("Ann's %s event shows Bob's customer: %s", event, data)
+		}
+		if tk := f["ticket"].(map[string]any); tk["agent"] != bob.agent.ID || tk["agent_name"] != "Bob" {
+			t.Errorf("Ann's %s event: ticket %v, want Bob's", event, tk)
+		}
+		for name, ws := range map[string]*agentWS{"Bob": bws, "Sue": sws} {
+			if cu := customerOf(ws.until(queueEvent(event, c.conversation))); cu == nil || cu["name"] != "Vera Secret" || cu["email"] != "vera.secret@example.com" {
+				t.Errorf("%s's %s event: customer %v, want Vera with her email", name, event, cu)
+			}
+		}
+	}
+}
+
+func TestTheQueueAndItsEventsShowTheSameCustomers(t *testing.T) {
+	r := newRig(t, manual)
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	bob := r.login(r.addAgent("Bob", handoff.RoleAgent))
+	aws := ann.connect()
+	c := r.waitingCustomer()
+	bob.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
+	fs := aws.until(queueEvent("assigned", c.conversation))
+
+	q := ann.must(http.StatusOK, "GET", "/api/agent/queue", nil)
+	for _, list := range []string{"tickets", "mine", "assigned"} {
+		ts, _ := q[list].([]any)
+		for _, tk := range ts {
+			if tk.(map[string]any)["conversation_id"] == c.conversation {
+				t.Errorf("Ann's queue lists Bob's conversation in %s", list)
+			}
+		}
+	}
+	if cu := fs[len(fs)-1]["ticket"].(map[string]any)["customer"]; cu != nil {
+		t.Errorf("Ann's assigned event carries the customer %v, which her queue does not show", cu)
 	}
 }

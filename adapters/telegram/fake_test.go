@@ -20,7 +20,7 @@ const token = "123456:TEST-token"
 // It can inject failures (429 with retry_after, 5xx, dropped
 // connections) before a request takes effect.
 type fakeAPI struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu        sync.Mutex
@@ -46,7 +46,7 @@ type sentMessage struct {
 	Keyboard bool
 }
 
-func newFakeAPI(t *testing.T) *fakeAPI {
+func newFakeAPI(t testing.TB) *fakeAPI {
 	f := &fakeAPI{t: t, nextID: 100, waiting: make(chan struct{}), calls: map[string][]map[string]string{}, nextMsgID: 1}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)

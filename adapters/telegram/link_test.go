@@ -16,7 +16,7 @@ import (
 
 // widget is a web chat client on the real websocket.
 type widget struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 

@@ -50,7 +50,7 @@ func (c *clock) Add(d time.Duration) {
 
 // rig is a real engine, agent queue and bbolt file, with the fake Bot API.
 type rig struct {
-	t       *testing.T
+	t       testing.TB
 	kb      *kb.KB
 	path    string
 	db      *bolt.DB
@@ -62,7 +62,7 @@ type rig struct {
 	adapter *telegram.Adapter
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	r := &rig{t: t, kb: shopKB(t), path: filepath.Join(t.TempDir(), "frontdesk.db"), api: newFakeAPI(t), clock: &clock{}}
 	r.open()
 	return r
@@ -115,7 +115,7 @@ func (r *rig) start(opts telegram.Options) *telegram.Adapter {
 }
 
 // waitFor polls cond until it holds or the test times out.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
@@ -326,6 +326,52 @@ func TestARestartNeitherReplaysNorLoses(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if got := r.customerMessages(cy); got != 6 {
 		t.Errorf("%d customer messages stored, want 6 (an update was replayed or lost)", got)
+	}
+}
+
+func TestAMessageLongerThanTheBotTakesIsAnsweredNotRetried(t *testing.T) {
+	r := newRig(t)
+	r.start(r.options())
+	const dee = 1007
+	// 2100 characters, within Telegram's 4096, but 4200 bytes.
+	long := strings.Repeat("ж", 2100)
+	r.api.push(textUpdate(dee, "Dee", long))
+	r.waitSent(dee, "too long")
+	// The update is done with: the next one is handled, and the refusal
+	// is not repeated.
+	r.api.push(textUpdate(dee, "Dee", "how long does a refund take"))
+	waitFor(t, "the next message to be handled", func() bool { return r.customerMessages(dee) == 1 })
+	r.waitSent(dee, "helpful")
+	refusals := 0
+	for _, m := range r.api.sentTo(dee) {
+		if strings.Contains(m.Text, "too long") {
+			refusals++
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("the chat was told %d times that the message is too long, want once", refusals)
+	}
+}
+
+func TestACommandEntityThatDoesNotFitTheTextIsNoCommand(t *testing.T) {
+	r := newRig(t)
+	r.start(r.options())
+	const fay = 1008
+	// The library's Command would slice "/human" up to byte 60 and panic,
+	// taking the polling goroutine and the server with it.
+	u := textUpdate(fay, "Fay", "/human")
+	u["message"].(map[string]any)["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": 60}}
+	r.api.push(u)
+	r.api.push(textUpdate(fay, "Fay", "hello"))
+	waitFor(t, "both messages to be handled", func() bool { return r.customerMessages(fay) == 2 })
+	ms, err := r.db.Messages(context.Background(), r.conversation(fay).ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.From == bot.FromCustomer && m.Text != "/human" && m.Text != "hello" {
+			t.Errorf("customer message %q: the broken command was taken for a command", m.Text)
+		}
 	}
 }
 

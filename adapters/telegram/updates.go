@@ -22,6 +22,7 @@ const (
 	textNoWeb       = "Sorry, continuing on the website is not available here."
 	textWithPeople  = "You're in touch with our team; they will reply here. Send /help to see what else I can do."
 	textStale       = "That choice is no longer available."
+	textTooLong     = "Sorry, that message is too long for me. Please send it in shorter parts."
 )
 
 // process handles one update at most once: a handled update is skipped,
@@ -103,13 +104,13 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 	if err := a.store.TelegramSetBlocked(ctx, chatID, false); err != nil {
 		return nil, err // they wrote, so they can be written to
 	}
-	cmd := ""
-	if !edited && m.IsCommand() {
-		cmd = m.Command()
+	cmd, args := "", ""
+	if !edited {
+		cmd, args = command(m)
 	}
-	if cmd == "start" && strings.TrimSpace(m.CommandArguments()) != "" {
+	if cmd == "start" && args != "" {
 		// Link first, so that the session below is the linked customer's.
-		switch _, err := a.engine.RedeemLinkCode(ctx, m.CommandArguments(), identity(m.From)); {
+		switch _, err := a.engine.RedeemLinkCode(ctx, args, identity(m.From)); {
 		case errors.Is(err, bot.ErrLinkUnknown):
 			out = append(out, reply(chatID, textLinkUnknown))
 		case errors.Is(err, bot.ErrLinkExpired):
@@ -161,7 +162,31 @@ func (a *Adapter) onMessage(ctx context.Context, updateID int, m *tgbotapi.Messa
 		}
 		in.Text, in.Payload = "start over", bot.PayloadKeepTrying
 	}
+	if len(strings.TrimSpace(in.Text)) > bot.MaxTextLen {
+		// Telegram allows 4096 characters, which can be more bytes than
+		// the engine takes; refused there, the update would fail and be
+		// retried in vain.
+		return append(out, reply(chatID, textTooLong)), nil
+	}
 	return out, a.handle(ctx, in)
+}
+
+// command returns the bot command a message starts with, without the
+// slash and any "@botname" ("start" for "/start@shopbot abc"), and the
+// text after it, trimmed; "" and "" when the message starts with none.
+// The library's Command and CommandArguments slice the text by the
+// entity's length unchecked and panic when it does not fit the text, which
+// an update can claim; here such an entity is no command.
+func command(m *tgbotapi.Message) (cmd, args string) {
+	if !m.IsCommand() {
+		return "", ""
+	}
+	n := m.Entities[0].Length
+	if n < 2 || n > len(m.Text) || m.Text[0] != '/' {
+		return "", ""
+	}
+	cmd, _, _ = strings.Cut(m.Text[1:n], "@")
+	return cmd, strings.TrimSpace(m.Text[n:])
 }
 
 // handle passes a customer message to the engine. An error after the

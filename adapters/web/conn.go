@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -181,8 +180,8 @@ func (c *conn) readLoop(ctx context.Context) {
 			return
 		}
 		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
-		var f inFrame
-		if err := json.Unmarshal(data, &f); err != nil {
+		f, err := decodeFrame(data)
+		if err != nil {
 			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "frame is not a JSON object"})
 			continue
 		}

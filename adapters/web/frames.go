@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
@@ -21,6 +23,17 @@ type inFrame struct {
 	// frame asks to continue on.
 	Link    string `json:"link"`
 	Channel string `json:"channel"`
+}
+
+// decodeFrame decodes a frame the client sent. It fails for anything
+// that is not a JSON object of inFrame's shape; it never panics, whatever
+// the bytes.
+func decodeFrame(data []byte) (inFrame, error) {
+	var f inFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		return inFrame{}, fmt.Errorf("decode frame: %w", err)
+	}
+	return f, nil
 }
 
 type welcomeFrame struct {

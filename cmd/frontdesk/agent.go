@@ -87,7 +87,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "added %s %s <%s> (%s)\n", a.ID, a.Name, a.Email, a.Role)
+		fmt.Fprintf(stdout, "added %s %s <%s> (%s)\n", a.ID, termSafe(a.Name), termSafe(a.Email), a.Role)
 		return nil
 	case "list":
 		list, err := agents.List(ctx)
@@ -101,7 +101,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if a.Disabled {
 				status = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", a.ID, a.Name, a.Email, a.Role, strings.Join(a.Teams, ","), a.Capacity(), status, a.Created.Format(time.DateOnly))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", termSafe(a.ID), termSafe(a.Name), termSafe(a.Email), termSafe(string(a.Role)), termSafe(strings.Join(a.Teams, ",")), a.Capacity(), status, a.Created.Format(time.DateOnly))
 		}
 		return tw.Flush()
 	}
@@ -121,17 +121,17 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			return err
 		}
-		fmt.Fprintf(stdout, "password of %s changed; its sessions are logged out\n", a.Email)
+		fmt.Fprintf(stdout, "password of %s changed; its sessions are logged out\n", termSafe(a.Email))
 	case "disable":
 		if err := agents.Disable(ctx, a.ID); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s disabled; its sessions are logged out\n", a.Email)
+		fmt.Fprintf(stdout, "%s disabled; its sessions are logged out\n", termSafe(a.Email))
 	case "enable":
 		if err := agents.Enable(ctx, a.ID); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s enabled\n", a.Email)
+		fmt.Fprintf(stdout, "%s enabled\n", termSafe(a.Email))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,7 +69,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tSEGMENT\tVISITS\tLAST SEEN")
 		for _, c := range cs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, c.Email, c.Segment, c.Visits, c.LastSeen.Format(time.DateTime))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", termSafe(c.ID), termSafe(c.Name), termSafe(c.Email), termSafe(c.Segment), c.Visits, c.LastSeen.Format(time.DateTime))
 		}
 		return tw.Flush()
 	case "show", "set":
@@ -128,28 +129,33 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		if err := enc.Encode(struct {
 			*bot.Customer
 			Conversations []bot.Conversation `json:"conversations"`
-		}{c, convs})
+		}{c, convs}); err != nil {
+			return err
+		}
+		_, err := stdout.Write(termSafeJSON(buf.Bytes()))
+		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "id\t%s\nname\t%s\nemail\t%s\nsegment\t%s\ntags\t%s\ndedicated agent\t%s\nvisits\t%d\nfirst seen\t%s\nlast seen\t%s\n",
-		c.ID, c.Name, c.Email, c.Segment, strings.Join(c.Tags, ", "), c.DedicatedAgent, c.Visits,
+		termSafe(c.ID), termSafe(c.Name), termSafe(c.Email), termSafe(c.Segment), termSafe(strings.Join(c.Tags, ", ")), termSafe(c.DedicatedAgent), c.Visits,
 		c.FirstSeen.Format(time.DateTime), c.LastSeen.Format(time.DateTime))
 	for _, k := range slices.Sorted(maps.Keys(c.Attrs)) {
-		fmt.Fprintf(tw, "attr %s\t%s\n", k, c.Attrs[k])
+		fmt.Fprintf(tw, "attr %s\t%s\n", termSafe(k), termSafe(c.Attrs[k]))
 	}
 	for _, id := range c.Identities {
-		fmt.Fprintf(tw, "identity\t%s\n", id.Channel)
+		fmt.Fprintf(tw, "identity\t%s\n", termSafe(string(id.Channel)))
 	}
 	for _, t := range c.Topics {
-		fmt.Fprintf(tw, "topic\t%s (%s)\n", t.Title, t.At.Format(time.DateTime))
+		fmt.Fprintf(tw, "topic\t%s (%s)\n", termSafe(t.Title), t.At.Format(time.DateTime))
 	}
 	for _, cv := range convs {
-		fmt.Fprintf(tw, "conversation\t%s  %s  %s  %d messages  updated %s\n", cv.ID, cv.Channel, cv.State, cv.LastSeq, cv.Updated.Format(time.DateTime))
+		fmt.Fprintf(tw, "conversation\t%s  %s  %s  %d messages  updated %s\n", termSafe(cv.ID), termSafe(string(cv.Channel)), termSafe(string(cv.State)), cv.LastSeq, cv.Updated.Format(time.DateTime))
 	}
 	return tw.Flush()
 }
