@@ -96,10 +96,13 @@ func (r *benchResult) print(w io.Writer) {
 		fmt.Fprintf(w, "Frontdesk bench --idle: %d connections held for %.1f s (%s)\n", r.Conversations, r.DurationS, r.URL)
 	} else {
 		pace := fmt.Sprintf("%g turns/s each", r.Rate)
+		if r.Conversations == 1 {
+			pace = fmt.Sprintf("%g turns/s", r.Rate)
+		}
 		if r.Rate == 0 {
 			pace = fmt.Sprintf("each turn as soon as the last was answered (%d at once, then 1/s)", benchBurst)
 		}
-		fmt.Fprintf(w, "Frontdesk bench: %d conversations, %s, for %.1f s (%s)\n", r.Conversations, pace, r.DurationS, r.URL)
+		fmt.Fprintf(w, "Frontdesk bench: %s, %s, for %.1f s (%s)\n", plural(r.Conversations, "conversation"), pace, r.DurationS, r.URL)
 	}
 	fmt.Fprintf(w, "  connected       %d of %d; hello to greeting p50 %s, p99 %s\n", r.Connected, r.Conversations, ms(r.HelloP50Ms), ms(r.HelloP99Ms))
 	if !r.Idle {
@@ -132,6 +135,14 @@ func (r *benchResult) print(w io.Writer) {
 	default:
 		fmt.Fprintf(w, "  server memory   %s before, %s at the end (pid %d)\n", kbString(r.ServerRSSBeforeKB), kbString(r.ServerRSSAfterKB), r.ServerPID)
 	}
+}
+
+// plural is "1 conversation" or "2 conversations".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // kbString shows a resident size in kB as MB.

@@ -168,17 +168,19 @@ func (v *visitor) pace(ctx context.Context) {
 			}
 		}
 	}
+	// Turns fall due on a fixed schedule. When this goroutine wakes late (a
+	// busy client), every turn due meanwhile is still offered, so offered
+	// counts the schedule, not the wake-ups; all but one are skipped.
 	every := max(time.Duration(float64(time.Second)/rate), time.Millisecond)
-	if !sleep(ctx, rand.N(every)) {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for v.due() {
-		select {
-		case <-t.C:
-		case <-ctx.Done():
+	next := time.Now().Add(rand.N(every))
+	for {
+		if !sleep(ctx, time.Until(next)) {
 			return
+		}
+		for now := time.Now(); !next.After(now); next = next.Add(every) {
+			if !v.due() {
+				return
+			}
 		}
 	}
 }
