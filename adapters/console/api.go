@@ -250,8 +250,46 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// writeError answers with an error body: the message for a person under
+// "error" (the agent API's original form) and "message", and the code a
+// program branches on under "code" (see codeOfStatus).
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	writeJSON(w, status, errorBody{Error: msg, Code: codeOfStatus(status), Message: msg})
+}
+
+// errorBody is every error response of the agent API.
+type errorBody struct {
+	Error   string   `json:"error"`
+	Code    bot.Code `json:"code"`
+	Message string   `json:"message"`
+}
+
+// statusOfCode maps the core's error codes to HTTP statuses: the one
+// table of the agent API.
+var statusOfCode = map[bot.Code]int{
+	bot.CodeInvalid:      http.StatusBadRequest,
+	bot.CodeUnauthorized: http.StatusUnauthorized,
+	bot.CodeForbidden:    http.StatusForbidden,
+	bot.CodeNotFound:     http.StatusNotFound,
+	bot.CodeConflict:     http.StatusConflict,
+	bot.CodeRateLimited:  http.StatusTooManyRequests,
+	bot.CodeUnavailable:  http.StatusServiceUnavailable,
+	bot.CodeInternal:     http.StatusInternalServerError,
+}
+
+// codeOfStatus is the code of an error answered with status: the
+// inverse of statusOfCode, for errors decided at the edge (a malformed
+// body, a missing session); 413 is invalid input too.
+func codeOfStatus(status int) bot.Code {
+	for c, st := range statusOfCode {
+		if st == status {
+			return c
+		}
+	}
+	if status >= 400 && status < 500 {
+		return bot.CodeInvalid
+	}
+	return bot.CodeInternal
 }
 
 // fail answers for an error of the queue or the engine while doing what
@@ -259,27 +297,22 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // anything unexpected a logged 500. The conversation is known to exist,
 // so a missing ticket means it is not waiting for or with a person.
 func (s *Server) fail(w http.ResponseWriter, err error, what string, sess *session, conversationID string) {
+	code := bot.ErrorCode(err)
 	switch {
-	case errors.Is(err, handoff.ErrAlreadyClaimed):
-		writeError(w, http.StatusConflict, "another agent already has this conversation")
-	case errors.Is(err, handoff.ErrNotOwner), errors.Is(err, bot.ErrNotOwner):
-		writeError(w, http.StatusForbidden, "only the agent who has the conversation can do that")
-	case errors.Is(err, handoff.ErrForbidden):
-		writeError(w, http.StatusForbidden, "your role does not allow this on that conversation")
-	case errors.Is(err, handoff.ErrUnavailable):
-		writeError(w, http.StatusConflict, "that agent is not available (offline or disabled)")
-	case errors.Is(err, handoff.ErrDisabled):
-		writeError(w, http.StatusForbidden, "the account is disabled")
-	case errors.Is(err, handoff.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, bot.ErrEmpty):
-		writeError(w, http.StatusBadRequest, "the message is empty")
-	case errors.Is(err, handoff.ErrNotFound):
+	case code == bot.CodeNotFound:
+		// The conversation is known to exist: what is missing is a ticket.
 		writeError(w, http.StatusConflict, "the conversation is not handed off to people (no open ticket)")
-	default:
+		return
+	case code == bot.CodeInternal:
 		s.opts.Log.Error(what, "conversation", conversationID, "agent", sess.agent.ID, "err", err)
 		writeError(w, http.StatusInternalServerError, "could not "+what+"; try again")
+		return
+	case errors.Is(err, handoff.ErrInvalid):
+		// The wrapping says which argument.
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
+	writeError(w, statusOfCode[code], bot.ErrorMessage(err))
 }
 
 // conversation loads the {id} of the path, answering 404 (or 500) when

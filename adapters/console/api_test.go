@@ -527,3 +527,34 @@ func TestPastConversationsAreShown(t *testing.T) {
 	// The agent looking after the customer may open it.
 	ann.must(http.StatusOK, "GET", conversationPath("con_old"), nil)
 }
+
+func TestEveryAPIErrorCarriesACode(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	bob := r.login(r.addAgent("Bob", handoff.RoleAgent))
+	c := r.waitingCustomer()
+	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
+	cases := []struct {
+		name   string
+		client *agentClient
+		method string
+		path   string
+		body   any
+		status int
+		code   string
+	}{
+		{"no session", r.anon(), "GET", "/api/agent/queue", nil, http.StatusUnauthorized, "unauthorized"},
+		{"no such conversation", ann, "GET", "/api/agent/conversations/con_nope", nil, http.StatusNotFound, "not_found"},
+		{"claimed by another", bob, "POST", conversationPath(c.conversation, "claim"), nil, http.StatusConflict, "conflict"},
+		{"reply without owning", bob, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": "hi"}, http.StatusForbidden, "forbidden"},
+		{"empty reply", ann, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": " "}, http.StatusBadRequest, "invalid"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, m := tc.client.call(tc.method, tc.path, tc.body)
+			if status != tc.status || m["code"] != tc.code || m["error"] == nil || m["message"] != m["error"] {
+				t.Errorf("%s %s: %d %v; want %d with code %q", tc.method, tc.path, status, m, tc.status, tc.code)
+			}
+		})
+	}
+}
