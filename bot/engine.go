@@ -259,7 +259,8 @@ type Inbound struct {
 // MaxTextLen is the longest message text accepted, in bytes.
 const MaxTextLen = 4000
 
-// ErrEmpty is returned for a message with neither text nor payload.
+// ErrEmpty is returned for a message with neither visible text nor
+// payload.
 var ErrEmpty = errors.New("empty message")
 
 // maxTurnAttempts bounds how often a turn is computed again because its
@@ -280,7 +281,7 @@ const maxTurnAttempts = 50
 // snapshot and committed only if the conversation is still at the
 // snapshot's revision; otherwise it is computed again on the new one.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
-	text := strings.TrimSpace(in.Text)
+	text := cleanText(in.Text)
 	if text == "" && in.Payload == "" {
 		return Message{}, ErrEmpty
 	}
