@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/kb"
@@ -60,4 +62,79 @@ func TestInvisibleMessagesAreEmpty(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCustomerValuesAreEscapedInBotMessages(t *testing.T) {
+	const evil = "[Verify your account](https://evil.example/phish)"
+	const escaped = `\[Verify your account\]\(https://evil.example/phish\)`
+	r := newRig(t, kb.Thresholds{})
+	ctx := context.Background()
+	s, err := r.engine.Start(ctx, bot.Identity{Channel: bot.Web, ID: "v"}, bot.Profile{Name: evil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := s.Conversation.ID
+	greeting, err := r.db.Messages(ctx, conv, 0)
+	if err != nil || len(greeting) != 1 {
+		t.Fatalf("greeting %+v, %v", greeting, err)
+	}
+	says := func(what string, ms []bot.Message, want string) {
+		t.Helper()
+		var texts []string
+		for _, m := range ms {
+			if m.From != bot.FromBot {
+				continue
+			}
+			texts = append(texts, m.Text)
+			if strings.Contains(m.Text, want) {
+				if strings.Contains(m.Text, evil) {
+					t.Errorf("%s: the name went in unescaped: %q", what, m.Text)
+				}
+				return
+			}
+		}
+		t.Errorf("%s: bot said %q, want it to contain %q", what, texts, want)
+	}
+	says("greeting", greeting, "Hi "+escaped+"!")
+	says("hello", r.say(conv, "hello"), "Hi "+escaped+"!")
+	says("bye", r.say(conv, "bye"), "Goodbye "+escaped+",")
+	r.clock.Add(time.Hour)
+	s2 := r.start("v")
+	back, _ := r.db.Messages(ctx, s2.Conversation.ID, s2.Conversation.LastSeq-1)
+	says("welcome back", back, "Welcome back, "+escaped+"!")
+	says("a name told in the chat", r.say(conv, "my name is Jean-Luc"), `Nice to meet you, Jean\-Luc!`)
+	says("an email address", r.say(conv, "my email is ana_b+shop@example.com"), `your email address, ana\_b\+shop@example.com.`)
+	if c, err := r.db.Customer(ctx, s.Customer.ID); err != nil || c.Email != "ana_b+shop@example.com" || c.Name != "Jean-Luc" {
+		t.Errorf("profile %+v (%v): stored values must stay as given", c, err)
+	}
+}
+
+func TestEscapeMarkdown(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"Ana", "Ana"},
+		{"Jean-Luc O'Neil", `Jean\-Luc O'Neil`},
+		{"**bold** _it_ `code`", `\*\*bold\*\* \_it\_ \` + "`" + `code\` + "`"},
+		{"![img](x) <b> #h +1 a|b ~s~", `\!\[img\]\(x\) \<b\> \#h \+1 a\|b \~s\~`},
+		{`back\slash`, `back\\slash`},
+		{"two\nlines\r\nand\rthree", "two lines and three"},
+		{"Zoë 李", "Zoë 李"},
+	}
+	for _, tc := range cases {
+		if got := bot.EscapeMarkdown(tc.in); got != tc.want {
+			t.Errorf("EscapeMarkdown(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		want := strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(tc.in)
+		if got := bot.UnescapeMarkdown(bot.EscapeMarkdown(tc.in)); got != want {
+			t.Errorf("UnescapeMarkdown(EscapeMarkdown(%q)) = %q, want %q", tc.in, got, want)
+		}
+	}
+	if got := bot.UnescapeMarkdown(`C:\dir a\b \*x\* end\`); got != `C:\dir a\b *x* end\` {
+		t.Errorf("UnescapeMarkdown removed more than the escapes: %q", got)
+	}
+}
+
+func ExampleEscapeMarkdown() {
+	name := "[Verify your account](https://evil.example)"
+	fmt.Printf("Hi %s!\n", bot.EscapeMarkdown(name))
+	// Output: Hi \[Verify your account\]\(https://evil.example\)!
 }
