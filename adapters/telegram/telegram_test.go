@@ -456,6 +456,10 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 	if got := r.customerMessages(eve); got != 1 {
 		t.Errorf("%d messages stored from one update sent twice, want 1", got)
 	}
+	huge := `{"update_id":501,"pad":"` + strings.Repeat("x", 2<<20) + `"}`
+	if code := post("s3cret-value", huge); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB update: status %d, want 413", code)
+	}
 	r.waitSent(eve, "Hi")
 	if len(r.api.callsOf("getUpdates")) != 0 {
 		t.Error("webhook mode polled getUpdates")
