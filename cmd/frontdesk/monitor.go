@@ -53,7 +53,16 @@ func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, base s
 		return "", nil, fmt.Errorf("listen for metrics: %w", err)
 	}
 	log.Info("metrics and profiler listening", "addr", ln.Addr().String())
-	srv := &http.Server{Handler: private, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// No write timeout: a CPU profile answers after the seconds it is
+	// asked for.
+	srv := &http.Server{
+		Handler:           private,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readHeaderTimeout,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -62,11 +71,9 @@ func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, base s
 		}
 	}()
 	return baseURL(ln.Addr()) + "/metrics", func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			log.Warn("metrics listener shutdown", "err", err)
-		}
+		stopHTTP(ctx, srv, "metrics", log)
 		<-done
 	}, nil
 }

@@ -46,6 +46,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("teams", "", "comma-separated tag=team pairs routing topics to teams, e.g. warranty=repairs,invoice=billing")
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
+	httpSettings(s)
 	telegramSettings(s)
 	return s
 }
@@ -66,6 +67,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Sprintf("log-level: %v", err)}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	limits, err := readHTTPLimits(cfg)
+	if err != nil {
+		return err
+	}
 	var th kb.Thresholds
 	if th.Answer, err = cfg.float("answer-threshold"); err != nil {
 		return err
@@ -162,7 +167,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ready\n") })
-	srv := &http.Server{Handler: instrument(m, mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(instrument(m, mux), limits, log)
 	ln, err := net.Listen("tcp", cfg.get("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -185,7 +190,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	// Websockets are hijacked connections that http.Server.Shutdown does
 	// not track: tell them first, then stop the listener.
@@ -195,9 +200,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := consoleSrv.Shutdown(sctx); err != nil {
 		log.Warn("agent websocket shutdown", "err", err)
 	}
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	stopHTTP(sctx, srv, "main", log)
 	log.Info("stopped")
 	return nil
 }
