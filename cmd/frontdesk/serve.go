@@ -165,8 +165,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if stopTelegram != nil {
 		defer stopTelegram()
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ready\n") })
+	health := newHealth(dataDir, db)
+	mux.Handle("GET /healthz", health.liveness())
+	mux.Handle("GET /readyz", health.readiness())
 	srv := newHTTPServer(instrument(m, mux), limits, log)
 	ln, err := net.Listen("tcp", cfg.get("addr"))
 	if err != nil {
