@@ -36,14 +36,15 @@ func instrument(m *metrics.Metrics, h http.Handler) http.Handler {
 }
 
 // serveMonitoring serves the metrics. With addr "" they go on the main
-// mux (GET /metrics), and the profiler is not served at all; otherwise
-// /metrics and /debug/pprof/ are served on a listener of their own at
-// addr (a private port), and not on the main one. It returns the metrics
-// URL and a stop that shuts that listener down and waits for it.
-func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, base string, log *slog.Logger) (url string, stop func(), err error) {
+// mux (GET /metrics), and the profiler is not served at all; url is then
+// "" (the main listener's). Otherwise /metrics and /debug/pprof/ are
+// served on a listener of their own at addr (a private port), and not on
+// the main one; url is its metrics URL. stop shuts that listener down and
+// waits for it.
+func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, log *slog.Logger) (url string, stop func(), err error) {
 	if addr == "" {
 		m.Routes(mux)
-		return base + "/metrics", func() {}, nil
+		return "", func() {}, nil
 	}
 	private := http.NewServeMux()
 	m.Routes(private)

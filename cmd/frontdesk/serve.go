@@ -158,6 +158,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
+	health := newHealth(dataDir, db)
+	mux.Handle("GET /healthz", health.liveness())
+	mux.Handle("GET /readyz", health.readiness())
+	metricsURL, stopMonitoring, err := serveMonitoring(cfg.get("metrics-addr"), m, mux, log)
+	if err != nil {
+		return err
+	}
+	defer stopMonitoring()
+	// Telegram's webhook comes last: its path is checked against the
+	// routes above.
 	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, m, log)
 	if err != nil {
 		return err
@@ -165,21 +175,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if stopTelegram != nil {
 		defer stopTelegram()
 	}
-	health := newHealth(dataDir, db)
-	mux.Handle("GET /healthz", health.liveness())
-	mux.Handle("GET /readyz", health.readiness())
 	srv := newHTTPServer(instrument(m, mux), limits, log)
 	ln, err := net.Listen("tcp", cfg.get("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := baseURL(ln.Addr())
-	metricsURL, stopMonitoring, err := serveMonitoring(cfg.get("metrics-addr"), m, mux, base, log)
-	if err != nil {
-		ln.Close()
-		return err
+	if metricsURL == "" {
+		metricsURL = base + "/metrics"
 	}
-	defer stopMonitoring()
 	log.Info("listening", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console (add an agent first: frontdesk agent add --help)\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s\nPress Ctrl+C to stop.\n", base, base, base, base, metricsURL)
 
