@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -40,6 +39,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("greeting", "", "first message to a new customer (default: a built-in greeting)")
 	s.add("visit-gap", "30m", "how long a customer must be away to be welcomed back as a new visit")
 	s.add("log-level", "info", "log level: debug, info, warn, error")
+	s.add("log-format", "text", "log format: text (key=value lines) or json (one object a line)")
 	s.add("business-hours", "", `when people answer, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00" (default: always)`)
 	s.add("holidays", "", "comma-separated dates (2026-12-25) when nobody answers")
 	s.add("timezone", "UTC", "IANA time zone of the business hours, e.g. Europe/Berlin")
@@ -62,11 +62,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.get("log-level"))); err != nil {
-		return usageError{fmt.Sprintf("log-level: %v", err)}
+	log, err := newLogger(stderr, cfg.get("log-format"), cfg.get("log-level"))
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	limits, err := readHTTPLimits(cfg)
 	if err != nil {
 		return err
