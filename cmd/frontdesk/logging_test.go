@@ -70,19 +70,25 @@ func TestJSONLogsCarryConversationsAndNoText(t *testing.T) {
 }
 
 func TestLogFormatIsTextOrJSON(t *testing.T) {
-	_, _, err := runCmd(t, "serve", "--log-format", "xml", "--data-dir", filepath.Join(t.TempDir(), "data"))
+	data := filepath.Join(t.TempDir(), "data")
+	_, _, err := runCmd(t, "serve", "--log-format", "xml", "--data-dir", data)
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "log-format") {
 		t.Errorf("--log-format xml: %v, want a usage error", err)
 	}
-	t.Setenv("FRONTDESK_LOG_FORMAT", "json")
-	p := serveInProcess(t, filepath.Join(t.TempDir(), "data"))
-	if err, _ := p.stop(); err != nil {
+	t.Setenv("FRONTDESK_LOG_FORMAT", "yaml")
+	if _, _, err := runCmd(t, "serve", "--data-dir", data); !errors.As(err, &ue) || !strings.Contains(err.Error(), `"yaml"`) {
+		t.Errorf("FRONTDESK_LOG_FORMAT=yaml: %v, want a usage error", err)
+	}
+	var b strings.Builder
+	log, err := newLogger(&b, "json", "info")
+	if err != nil {
 		t.Fatal(err)
 	}
-	first, _, _ := strings.Cut(p.stderr.String(), "\n")
+	log.Debug("hidden")
+	log.Info("shown", "conversation", "con_1")
 	var rec map[string]any
-	if err := json.Unmarshal([]byte(first), &rec); err != nil {
-		t.Errorf("FRONTDESK_LOG_FORMAT=json: first line is not JSON: %v\n%s", err, first)
+	if err := json.Unmarshal([]byte(b.String()), &rec); err != nil || rec["msg"] != "shown" || rec["conversation"] != "con_1" {
+		t.Errorf("a JSON log line: %q (%v)", b.String(), err)
 	}
 }
