@@ -158,7 +158,7 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 			greeting := e.opts.Greeting
 			if cust.Name != "" {
 				// A channel that knows the name (Telegram) greets with it.
-				greeting = fmt.Sprintf("Hi %s! %s", cust.Name, strings.TrimPrefix(greeting, "Hi! "))
+				greeting = fmt.Sprintf("Hi %s! %s", EscapeMarkdown(cust.Name), strings.TrimPrefix(greeting, "Hi! "))
 			}
 			_, err = a.Say(Message{From: FromBot, Text: greeting, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}})
 		case conv.LastSeq == 0 || newVisit:
@@ -223,7 +223,7 @@ func openConversation(tx Tx, cust *Customer, ch Channel, now time.Time) (*Conver
 func welcomeBack(conv *Conversation, cust *Customer) Message {
 	hello := "Welcome back!"
 	if cust.Name != "" {
-		hello = fmt.Sprintf("Welcome back, %s!", cust.Name)
+		hello = fmt.Sprintf("Welcome back, %s!", EscapeMarkdown(cust.Name))
 	}
 	m := Message{From: FromBot, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "welcome_back"}}
 	switch {
@@ -259,7 +259,8 @@ type Inbound struct {
 // MaxTextLen is the longest message text accepted, in bytes.
 const MaxTextLen = 4000
 
-// ErrEmpty is returned for a message with neither text nor payload.
+// ErrEmpty is returned for a message with neither visible text nor
+// payload.
 var ErrEmpty error = NewError(CodeInvalid, "the message is empty")
 
 // maxTurnAttempts bounds how often a turn is computed again because its
@@ -280,7 +281,7 @@ const maxTurnAttempts = 50
 // snapshot and committed only if the conversation is still at the
 // snapshot's revision; otherwise it is computed again on the new one.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
-	text := strings.TrimSpace(in.Text)
+	text := cleanText(in.Text)
 	if text == "" && in.Payload == "" {
 		return Message{}, ErrEmpty
 	}

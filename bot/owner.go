@@ -87,7 +87,7 @@ func (e *Engine) AgentSend(ctx context.Context, am AgentMessage) (Message, error
 // AgentSay appends an agent's message in the act (see Engine.AgentSay):
 // a reply only from the owning agent, ErrNotOwner otherwise.
 func (a *Act) AgentSay(am AgentMessage) (Message, error) {
-	text := strings.TrimSpace(am.Text)
+	text := cleanText(am.Text)
 	if text == "" {
 		return Message{}, ErrEmpty
 	}

@@ -196,11 +196,11 @@ func (t *turn) respond(ctx context.Context) error {
 	}
 	if name := introducedName(text); name != "" {
 		t.changeCustomer(func(c *Customer) { c.Name = name })
-		return t.reply(Message{Text: fmt.Sprintf("Nice to meet you, %s! How can I help?", name), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "name"}})
+		return t.reply(Message{Text: fmt.Sprintf("Nice to meet you, %s! How can I help?", EscapeMarkdown(name)), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "name"}})
 	}
 	if email := mentionedEmail(text); email != "" && onlyEmail(text) {
 		// newTurn has noted it.
-		return t.reply(Message{Text: fmt.Sprintf("Thanks, I've noted your email address, %s. How can I help?", email), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "email"}})
+		return t.reply(Message{Text: fmt.Sprintf("Thanks, I've noted your email address, %s. How can I help?", EscapeMarkdown(email)), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "email"}})
 	}
 	if kind := smalltalk(text); kind != "" {
 		return t.smalltalk(ctx, kind)
@@ -258,7 +258,7 @@ func sinceBotTookOver(m Message) bool {
 func (t *turn) smalltalk(ctx context.Context, kind string) error {
 	name := ""
 	if t.cust.Name != "" {
-		name = " " + t.cust.Name
+		name = " " + EscapeMarkdown(t.cust.Name)
 	}
 	var text string
 	switch kind {

@@ -2,12 +2,14 @@
 // and the agent console (console.js). The server joins it into both where
 // they ask for it (an include line, see content.go), inside their closures, so
 // the widget stays one script tag and the console one file; it defines
-// renderMarkdown, inline and link and touches nothing global.
+// renderMarkdown, inline, isPunct and link and touches nothing global.
 
 // renderMarkdown appends text as DOM nodes: paragraphs (blank lines),
 // line breaks, **bold**, "- "/"* " and "1. " lists, and [label](url)
-// links to http:, https: and mailto: URLs. Everything else is literal
-// text: no markup from text ever reaches the HTML parser.
+// links to http:, https: and mailto: URLs. A backslash before an ASCII
+// punctuation character makes it literal (\[ is "[", not a link), as
+// the bot escapes what customers write. Everything else is literal text:
+// no markup from text ever reaches the HTML parser.
 function renderMarkdown(parent, text) {
   const lines = String(text).replace(/\r\n?/g, '\n').split('\n');
   let para = null;
@@ -66,6 +68,11 @@ function inline(parent, s, links) {
   };
   let i = 0;
   while (i < s.length) {
+    if (s[i] === '\\' && i + 1 < s.length && isPunct(s[i + 1])) {
+      buf += s[i + 1];
+      i += 2;
+      continue;
+    }
     if (s.startsWith('**', i)) {
       const end = s.indexOf('**', i + 2);
       if (end > i + 2) {
@@ -95,6 +102,12 @@ function inline(parent, s, links) {
     i++;
   }
   flush();
+}
+
+// isPunct reports whether c is an ASCII punctuation character, which a
+// backslash escapes.
+function isPunct(c) {
+  return /^[!-\/:-@[-`{-~]$/.test(c);
 }
 
 // link parses [label](url) at s[i], or returns null when it is not one

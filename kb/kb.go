@@ -50,7 +50,8 @@ type Options struct {
 	// Thresholds for Decide; the zero value means DefaultThresholds.
 	Thresholds Thresholds
 	// Progress, when set, is called as articles are indexed and the
-	// classifier is trained.
+	// classifier is trained; with total 0 it is a notice for the operator
+	// (a damaged store rebuilt, an interrupted build removed).
 	Progress func(stage string, done, total int)
 }
 

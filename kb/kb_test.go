@@ -2,10 +2,14 @@ package kb
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // shop loads testdata/shop, a small knowledge base with synonyms and
@@ -242,4 +246,111 @@ func TestOpenRebuildsADamagedStore(t *testing.T) {
 	if d, _ := k.Decide(context.Background(), "how do i return an item"); d.Kind != Answer {
 		t.Errorf("rebuilt KB does not answer: %+v", d)
 	}
+}
+
+func TestOpenRemovesBuildsLeftByACrash(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "kb")
+	// What a process killed during its first build leaves: a build folder
+	// with half an index, and no kb.
+	for _, name := range []string{"kb.build-123", "kb.build-456"} {
+		if err := os.MkdirAll(filepath.Join(data, name, indexDir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, name, indexDir, "half"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Not build folders of this knowledge base.
+	for _, name := range []string{"other.build-1", "kb.builder"} {
+		if err := os.Mkdir(filepath.Join(data, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var notices []string
+	opts := Options{Progress: func(stage string, _, total int) {
+		if total == 0 {
+			notices = append(notices, stage)
+		}
+	}}
+	k, err := Open(context.Background(), dir, shop(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	want := []string{"kb", "kb.builder", "kb.lock", "other.build-1"}
+	if got := names(t, data); !slices.Equal(got, want) {
+		t.Errorf("data directory holds %q, want %q", got, want)
+	}
+	if len(notices) != 2 {
+		t.Errorf("notices %q, want one for each build folder removed", notices)
+	}
+
+	// A crash during a later rebuild: the next open, which reuses the
+	// index, cleans up too.
+	if err := os.Mkdir(filepath.Join(data, "kb.build-789"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	k, err = Open(context.Background(), dir, shop(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	if !k.Reused {
+		t.Error("the stored index was not reused")
+	}
+	if got := names(t, data); !slices.Equal(got, want) {
+		t.Errorf("data directory holds %q, want %q", got, want)
+	}
+}
+
+func TestOpenWaitsForABuildInProgress(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "kb")
+	// Another process is building: it holds the lock and its build folder.
+	unlock, err := lockBuilds(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join(data, "kb.build-live")
+	if err := os.Mkdir(live, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := shop(t)
+	opened := make(chan error, 1)
+	go func() {
+		k, err := Open(context.Background(), dir, c, Options{})
+		if err == nil {
+			k.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		t.Fatalf("Open returned (%v) while another build held the lock", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the build in progress was removed: %v", err)
+	}
+	unlock() // the other process dies or finishes
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(live); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dead build's folder is still there: %v", err)
+	}
+}
+
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
 }

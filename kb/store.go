@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -41,9 +42,21 @@ type savedModel struct {
 // Open returns the knowledge base for c stored in dir, building and
 // storing it first when dir is empty, unreadable, or holds another
 // content's index (its content hash differs). Building writes to a fresh
-// directory and renames it into place, so a crash never leaves a half
-// index behind to be reused.
+// directory beside dir (dir.build-*) and renames it into place, so a
+// crash never leaves a half index behind to be reused; the build
+// folders such a crash leaves are removed by the next Open. Processes
+// opening the same dir take turns (a lock file, dir.lock), so a second
+// one waits for the first one's build and reuses it.
 func Open(ctx context.Context, dir string, c *Content, opts Options) (*KB, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	unlock, err := lockBuilds(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	removeStaleBuilds(dir, opts)
 	if k, err := load(dir, c, opts); err == nil {
 		return k, nil
 	} else if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errStale) {
@@ -52,10 +65,7 @@ func Open(ctx context.Context, dir string, c *Content, opts Options) (*KB, error
 			opts.Progress(fmt.Sprintf("stored index unusable (%v); rebuilding", err), 0, 0)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".build-")
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+buildSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("create build directory: %w", err)
 	}
@@ -89,6 +99,40 @@ func Open(ctx context.Context, dir string, c *Content, opts Options) (*KB, error
 }
 
 var errStale = errors.New("stored index was built from other content")
+
+// Names beside a stored knowledge base dir: its lock file and the prefix
+// of its build folders.
+const (
+	lockSuffix  = ".lock"
+	buildSuffix = ".build-"
+)
+
+// removeStaleBuilds removes the build folders of dir that a process left
+// when it died while building (older than staleAfter), and tells
+// opts.Progress. The caller holds the lock (lockBuilds), so no live build
+// is among them.
+func removeStaleBuilds(dir string, opts Options) {
+	parent, prefix := filepath.Dir(dir), filepath.Base(dir)+buildSuffix
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < staleAfter {
+			continue
+		}
+		b := filepath.Join(parent, e.Name())
+		err := os.RemoveAll(b)
+		if opts.Progress == nil {
+			continue
+		}
+		if err != nil {
+			opts.Progress(fmt.Sprintf("could not remove %s, left by an interrupted build: %v", b, err), 0, 0)
+		} else {
+			opts.Progress(fmt.Sprintf("removed %s, left by an interrupted build", b), 0, 0)
+		}
+	}
+}
 
 // load opens a stored knowledge base if it matches c.
 func load(dir string, c *Content, opts Options) (*KB, error) {

@@ -99,12 +99,17 @@ func (o outgoing) encode() []byte {
 const maxText = 4096
 
 // outgoingMessage turns a conversation message into a sendMessage.
-// Agents' messages are signed with their name; quick replies become an
-// inline keyboard, one button a row, whose callback data points at the
-// message and the reply ("<conversation>:<seq>:<index>", within
-// Telegram's 64 bytes), so a press is resolved from the store.
+// Telegram shows the text as it is, so the backslashes with which the bot
+// escapes a customer's name in its Markdown are removed. Agents' messages
+// are signed with their name; quick replies become an inline keyboard,
+// one button a row, whose callback data points at the message and the
+// reply ("<conversation>:<seq>:<index>", within Telegram's 64 bytes), so
+// a press is resolved from the store.
 func outgoingMessage(chatID int64, m bot.Message) outgoing {
 	text := m.Text
+	if m.From == bot.FromBot {
+		text = bot.UnescapeMarkdown(text)
+	}
 	if m.From == bot.FromAgent && m.AgentName != "" {
 		text = m.AgentName + ": " + text
 	}

@@ -180,6 +180,9 @@ func (r *rig) visible(conv string) []string {
 		if m.From == bot.FromCustomer {
 			continue
 		}
+		if m.From == bot.FromBot {
+			m.Text = bot.UnescapeMarkdown(m.Text)
+		}
 		if m.From == bot.FromAgent && m.AgentName != "" {
 			m.Text = m.AgentName + ": " + m.Text
 		}
@@ -499,6 +502,10 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 	if got := r.customerMessages(eve); got != 1 {
 		t.Errorf("%d messages stored from one update sent twice, want 1", got)
 	}
+	huge := `{"update_id":501,"pad":"` + strings.Repeat("x", 2<<20) + `"}`
+	if code := post("s3cret-value", huge); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB update: status %d, want 413", code)
+	}
 	r.waitSent(eve, "Hi")
 	if len(r.api.callsOf("getUpdates")) != 0 {
 		t.Error("webhook mode polled getUpdates")
@@ -533,5 +540,25 @@ func TestIdleChatsLeaveMemoryAndComeBackFromDisk(t *testing.T) {
 	}
 	if n := a.ChatsInMemory(); n != 1 {
 		t.Errorf("%d chats in memory after Ana's message, want 1", n)
+	}
+}
+
+func TestNamesReadAsWrittenOnTelegram(t *testing.T) {
+	r := newRig(t)
+	r.start(r.options())
+	const jean = 1007
+	const name = "Jean-Luc [Verify](https://evil.example)"
+	r.api.push(textUpdate(jean, name, "/start"))
+	r.waitSent(jean, "virtual assistant")
+	conv := r.conversation(jean).ID
+	ms, err := r.engine.Messages(context.Background(), conv, 0)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("messages %+v, %v", ms, err)
+	}
+	if want := "Hi " + bot.EscapeMarkdown(name) + "!"; !strings.HasPrefix(ms[0].Text, want) {
+		t.Errorf("stored greeting %q, want it to start with %q (the name escaped for the web)", ms[0].Text, want)
+	}
+	if got := r.api.sentTo(jean)[0].Text; !strings.HasPrefix(got, "Hi "+name+"! ") {
+		t.Errorf("Telegram got %q, want the name as written, without escapes", got)
 	}
 }

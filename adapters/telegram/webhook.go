@@ -3,13 +3,14 @@ package telegram
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"io"
+	"errors"
 	"net/http"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// maxUpdate bounds a webhook request body.
+// maxUpdate bounds a webhook request body; a longer one is refused with
+// 413 and its connection closed.
 const maxUpdate = 1 << 20
 
 // WebhookHandler receives updates Telegram posts in webhook mode. It
@@ -31,7 +32,11 @@ func (a *Adapter) WebhookHandler() http.Handler {
 			return
 		}
 		var u tgbotapi.Update
-		if err := json.NewDecoder(io.LimitReader(r.Body, maxUpdate)).Decode(&u); err != nil {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUpdate)).Decode(&u); err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				http.Error(w, `{"error":"update too large"}`, http.StatusRequestEntityTooLarge)
+				return
+			}
 			http.Error(w, `{"error":"bad update"}`, http.StatusBadRequest)
 			return
 		}

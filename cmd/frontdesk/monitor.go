@@ -36,14 +36,15 @@ func instrument(m *metrics.Metrics, h http.Handler) http.Handler {
 }
 
 // serveMonitoring serves the metrics. With addr "" they go on the main
-// mux (GET /metrics), and the profiler is not served at all; otherwise
-// /metrics and /debug/pprof/ are served on a listener of their own at
-// addr (a private port), and not on the main one. It returns the metrics
-// URL and a stop that shuts that listener down and waits for it.
-func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, base string, log *slog.Logger) (url string, stop func(), err error) {
+// mux (GET /metrics), and the profiler is not served at all; url is then
+// "" (the main listener's). Otherwise /metrics and /debug/pprof/ are
+// served on a listener of their own at addr (a private port), and not on
+// the main one; url is its metrics URL. stop shuts that listener down and
+// waits for it.
+func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, log *slog.Logger) (url string, stop func(), err error) {
 	if addr == "" {
 		m.Routes(mux)
-		return base + "/metrics", func() {}, nil
+		return "", func() {}, nil
 	}
 	private := http.NewServeMux()
 	m.Routes(private)
@@ -53,7 +54,16 @@ func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, base s
 		return "", nil, fmt.Errorf("listen for metrics: %w", err)
 	}
 	log.Info("metrics and profiler listening", "addr", ln.Addr().String())
-	srv := &http.Server{Handler: private, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// No write timeout: a CPU profile answers after the seconds it is
+	// asked for.
+	srv := &http.Server{
+		Handler:           private,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readHeaderTimeout,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -62,11 +72,9 @@ func serveMonitoring(addr string, m *metrics.Metrics, mux *http.ServeMux, base s
 		}
 	}()
 	return baseURL(ln.Addr()) + "/metrics", func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			log.Warn("metrics listener shutdown", "err", err)
-		}
+		stopHTTP(ctx, srv, "metrics", log)
 		<-done
 	}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -40,12 +39,14 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("greeting", "", "first message to a new customer (default: a built-in greeting)")
 	s.add("visit-gap", "30m", "how long a customer must be away to be welcomed back as a new visit")
 	s.add("log-level", "info", "log level: debug, info, warn, error")
+	s.add("log-format", "text", "log format: text (key=value lines) or json (one object a line)")
 	s.add("business-hours", "", `when people answer, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00" (default: always)`)
 	s.add("holidays", "", "comma-separated dates (2026-12-25) when nobody answers")
 	s.add("timezone", "UTC", "IANA time zone of the business hours, e.g. Europe/Berlin")
 	s.add("teams", "", "comma-separated tag=team pairs routing topics to teams, e.g. warranty=repairs,invoice=billing")
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
+	httpSettings(s)
 	telegramSettings(s)
 	return s
 }
@@ -61,11 +62,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.get("log-level"))); err != nil {
-		return usageError{fmt.Sprintf("log-level: %v", err)}
+	log, err := newLogger(stderr, cfg.get("log-format"), cfg.get("log-level"))
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	limits, err := readHTTPLimits(cfg)
+	if err != nil {
+		return err
+	}
 	var th kb.Thresholds
 	if th.Answer, err = cfg.float("answer-threshold"); err != nil {
 		return err
@@ -153,6 +157,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
+	health := newHealth(dataDir, db)
+	mux.Handle("GET /healthz", health.liveness())
+	mux.Handle("GET /readyz", health.readiness())
+	metricsURL, stopMonitoring, err := serveMonitoring(cfg.get("metrics-addr"), m, mux, log)
+	if err != nil {
+		return err
+	}
+	defer stopMonitoring()
+	// Telegram's webhook comes last: its path is checked against the
+	// routes above.
 	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, m, log)
 	if err != nil {
 		return err
@@ -160,20 +174,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if stopTelegram != nil {
 		defer stopTelegram()
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ready\n") })
-	srv := &http.Server{Handler: instrument(m, mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(instrument(m, mux), limits, log)
 	ln, err := net.Listen("tcp", cfg.get("addr"))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := baseURL(ln.Addr())
-	metricsURL, stopMonitoring, err := serveMonitoring(cfg.get("metrics-addr"), m, mux, base, log)
-	if err != nil {
-		ln.Close()
-		return err
+	if metricsURL == "" {
+		metricsURL = base + "/metrics"
 	}
-	defer stopMonitoring()
 	log.Info("listening", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console (add an agent first: frontdesk agent add --help)\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s\nPress Ctrl+C to stop.\n", base, base, base, base, metricsURL)
 
@@ -185,7 +194,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	// Websockets are hijacked connections that http.Server.Shutdown does
 	// not track: tell them first, then stop the listener.
@@ -195,9 +204,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := consoleSrv.Shutdown(sctx); err != nil {
 		log.Warn("agent websocket shutdown", "err", err)
 	}
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	stopHTTP(sctx, srv, "main", log)
 	log.Info("stopped")
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +31,8 @@ func telegramSettings(s *settings) {
 // startTelegram starts the Telegram channel if a token is configured
 // (else it withdraws any stale "continue on Telegram" offer and returns
 // nil, nil). In webhook mode the handler is registered on mux at the path
-// of the webhook URL. The returned stop stops polling and delivery and
+// of the webhook URL, which must be free: a path another route of mux
+// serves is a usage error. The returned stop stops polling and delivery and
 // waits for the goroutines; it is safe to call more than once.
 func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *bolt.DB, mux *http.ServeMux, obs telegram.Observer, log *slog.Logger) (stop func(), err error) {
 	token := cfg.get("telegram-token")
@@ -58,6 +61,9 @@ func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *b
 		if path == "" || path == "/" {
 			return nil, usageError{"telegram-webhook: the URL needs a path, e.g. https://chat.example.com/telegram/webhook"}
 		}
+		if err := freePath(mux, path); err != nil {
+			return nil, usageError{fmt.Sprintf("telegram-webhook: %v; choose another path, e.g. https://%s/telegram/webhook", err, u.Host)}
+		}
 		if opts.WebhookSecret == "" {
 			var b [32]byte
 			if _, err := rand.Read(b[:]); err != nil {
@@ -70,7 +76,7 @@ func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *b
 	// answers 503, and Telegram delivers the update again later.
 	var live atomic.Pointer[telegram.Adapter]
 	if path != "" {
-		mux.Handle("POST "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := handle(mux, "POST "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a := live.Load()
 			if a == nil {
 				http.Error(w, "telegram channel starting", http.StatusServiceUnavailable)
@@ -78,6 +84,9 @@ func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *b
 			}
 			a.WebhookHandler().ServeHTTP(w, r)
 		}))
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("telegram-webhook: %v", err)}
+		}
 	}
 	start := func() (*telegram.Adapter, error) {
 		a, err := telegram.New(ctx, engine, db, opts)
@@ -138,4 +147,36 @@ func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *b
 			}
 		})
 	}, nil
+}
+
+// freePath reports why path cannot be given a route of its own on mux:
+// it is not a plain, clean path (ServeMux reads "{...}" as a wildcard and
+// redirects unclean paths), or a route already serves it, for POST or
+// GET.
+func freePath(mux *http.ServeMux, p string) error {
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "{}") || strings.ContainsFunc(p, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		return fmt.Errorf("the path %q is not a plain URL path (letters, digits, / - _ . ~ and the like)", p)
+	}
+	if clean := path.Clean(p); clean != strings.TrimSuffix(p, "/") && clean != p {
+		return fmt.Errorf("the path %q is not clean (say %q)", p, clean)
+	}
+	for _, method := range []string{http.MethodPost, http.MethodGet} {
+		if _, pattern := mux.Handler(&http.Request{Method: method, Host: "localhost", URL: &url.URL{Path: p}}); pattern != "" {
+			return fmt.Errorf("the path %s is already served by the route %q", p, pattern)
+		}
+	}
+	return nil
+}
+
+// handle registers h for pattern on mux, returning as an error what
+// ServeMux would panic with (a pattern it cannot parse, or one that
+// conflicts with another).
+func handle(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot serve %q: %v", pattern, r)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
 }

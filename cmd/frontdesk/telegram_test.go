@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -205,5 +206,29 @@ func TestTheWidgetOffersToContinueOnTelegram(t *testing.T) {
 	}
 	if strings.Contains(api.messages(), "78: Your Telegram is now linked") {
 		t.Errorf("a used code linked a second account:\n%s", api.messages())
+	}
+}
+
+func TestTelegramWebhookPathMustBeFree(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	for _, tc := range []struct{ path, want string }{
+		{"/api/agent/login", `already served by the route "POST /api/agent/login"`},
+		{"/api/agent/anything", `already served by the route "/api/agent/"`},
+		{"/healthz", `already served by the route "GET /healthz"`},
+		{"/readyz", `already served by the route "GET /readyz"`},
+		{"/metrics", `already served by the route "GET /metrics"`},
+		{"/console", `already served by the route "GET /console"`},
+		{"/ws", `already served by the route "GET /ws"`},
+		{"/telegram/{id}", "not a plain URL path"},
+		{"/telegram/../webhook", "not clean"},
+	} {
+		t.Run(tc.path+" is refused", func(t *testing.T) {
+			_, _, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", data,
+				"--telegram-token", "123:abc", "--telegram-api-url", "http://127.0.0.1:9", "--telegram-webhook", "https://chat.example.com"+tc.path)
+			var ue usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "telegram-webhook") {
+				t.Errorf("serve: %v, want a usage error saying %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -199,7 +199,7 @@
 
   // plain strips the Markdown marks, for short excerpts.
   function plain(text) {
-    return String(text).replace(/\*\*/g, '').replace(/\[([^\]]+)\]\([^)\s]+\)/g, '$1').replace(/^\s*([-*]|\d+[.)])\s+/gm, '').replace(/\s+/g, ' ').trim();
+    return String(text).replace(/\*\*/g, '').replace(/\[([^\]]+)\]\([^)\s]+\)/g, '$1').replace(/^\s*([-*]|\d+[.)])\s+/gm, '').replace(/\\([!-\/:-@[-`{-~])/g, '$1').replace(/\s+/g, ' ').trim();
   }
 
   // ---- Alerts: sound and desktop notifications -------------------------------
