@@ -26,6 +26,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "buckets for customers, conversations, messages, agents, sessions, tickets, links, Telegram", createBuckets},
 	{2, "one owner: each conversation's state agrees with its open ticket", reconcileOwners},
+	{3, "a bucket for the anonymous tallies of deleted conversations", createTallies},
 }
 
 // schemaVersion is the layout this code reads and writes: the last
@@ -43,6 +44,11 @@ func createBuckets(tx *bbolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+func createTallies(tx *bbolt.Tx) error {
+	_, err := tx.CreateBucketIfNotExists(bucketTallies)
+	return err
 }
 
 // reconcileOwners repairs files written before an act was one
