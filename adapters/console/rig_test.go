@@ -78,9 +78,10 @@ func newRig(t *testing.T, opts handoff.Options) *rig {
 	r.queue = handoff.NewQueue(db, r.engine, opts)
 	r.engine.SetHandoff(r.queue)
 	r.console = console.NewServer(r.engine, r.queue, r.agents, sharedKB, console.Options{
-		Assets: content.Console(),
-		Canned: []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
-		Teams:  []string{"billing", "delivery"},
+		Assets:  content.Console(),
+		Canned:  []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
+		Teams:   []string{"billing", "delivery"},
+		Records: db,
 	})
 	r.web = web.NewServer(r.engine, web.Options{})
 	mux := http.NewServeMux()
