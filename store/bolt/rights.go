@@ -45,7 +45,7 @@ type Export struct {
 // ExportConversation is a conversation with its messages and tickets.
 type ExportConversation struct {
 	bot.Conversation
-	Messages []bot.Message   `json:"messages"`
+	Messages []bot.Message    `json:"messages"`
 	Tickets  []handoff.Ticket `json:"tickets"`
 }
 
