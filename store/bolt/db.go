@@ -157,7 +157,9 @@ func u64(n uint64) []byte {
 	return b[:]
 }
 
-// View runs fn in a read-only transaction (see bot.Store).
+// View runs fn in a read-only transaction (see bot.Store). fn must not
+// wait for an act (Update or a write method): a compaction of the file
+// waits for open read transactions, and acts wait for the compaction.
 func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 	return db.view(ctx, func(btx *bbolt.Tx) error { return fn(&Tx{btx: btx}) })
 }
