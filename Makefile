@@ -1,5 +1,10 @@
 # The README's commands. `make test` is what .ci/run calls.
-.PHONY: test build serve bench eval
+.PHONY: test build serve bench eval release
+
+# The version stamped into binaries: the nearest tag, commits since it and
+# the commit (v1.2.0-3-gabc1234), with -dirty for uncommitted changes.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
 
 test:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
@@ -7,7 +12,17 @@ test:
 	go test -race ./...
 
 build:
-	go build -o frontdesk ./cmd/frontdesk
+	go build -ldflags "-X main.version=$(VERSION)" -o frontdesk ./cmd/frontdesk
+
+# Static Linux binaries (no cgo, no paths of this machine) for amd64 and
+# arm64 in dist/, with their SHA-256 sums.
+release:
+	rm -rf dist && mkdir -p dist
+	for arch in amd64 arm64; do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "$(LDFLAGS)" \
+			-o dist/frontdesk-$(VERSION)-linux-$$arch ./cmd/frontdesk || exit 1; \
+	done
+	cd dist && sha256sum frontdesk-* > SHA256SUMS
 
 serve:
 	go run ./cmd/frontdesk serve

@@ -26,7 +26,9 @@ type Store interface {
 	Messages(ctx context.Context, conversationID string, after int64) ([]Message, error)
 
 	// View runs fn in a read-only transaction: a consistent snapshot of
-	// committed acts. The Tx's Put methods fail.
+	// committed acts. The Tx's Put methods fail. fn must not wait for an
+	// Update: a store may need every read transaction to end before it
+	// commits (bbolt's compaction does).
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a write transaction and commits it: when Update
 	// returns nil, everything fn wrote is on disk (fsync'd), and the

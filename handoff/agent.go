@@ -21,7 +21,8 @@ type Role string
 
 // Roles, from least to most powerful. Agents act on the queue and on their
 // own conversations; supervisors on anyone's and see the dashboard; admins
-// also manage agents.
+// also manage agents and the data (backups, customers' exports and
+// erasure).
 const (
 	RoleAgent      Role = "agent"
 	RoleSupervisor Role = "supervisor"
@@ -31,6 +32,13 @@ const (
 // Valid reports whether r is one of the known roles.
 func (r Role) Valid() bool {
 	return r == RoleAgent || r == RoleSupervisor || r == RoleAdmin
+}
+
+// CanManageData reports whether a may take backups of the database and
+// export or erase a customer's data: admins only, as these reach
+// everything Frontdesk keeps.
+func CanManageData(a *Agent) bool {
+	return a != nil && !a.Disabled && a.Role == RoleAdmin
 }
 
 // DefaultMaxChats is how many conversations an agent handles at once when

@@ -1,10 +1,17 @@
 package console_test
 
 import (
+	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 func TestAdminsManageAgentsWhileTheServerRuns(t *testing.T) {
@@ -105,4 +112,81 @@ func TestAdminsResetOtherAgentsPasswordsWithoutTheirCurrentOne(t *testing.T) {
 	// An admin's own password is its own: the current one is needed.
 	root.must(http.StatusBadRequest, "POST", "/api/agent/agents/"+root.agent.ID+"/password", map[string]string{"password": "root's new password"})
 	root.must(http.StatusOK, "POST", "/api/agent/agents/"+root.agent.ID+"/password", map[string]string{"password": "root's new password", "current_password": password})
+}
+
+func TestAdminsBackUpExportAndForgetWhileTheServerRuns(t *testing.T) {
+	r := newRig(t, manual)
+	root := r.login(r.addAgent("Root", handoff.RoleAdmin))
+	sup := r.login(r.addAgent("Sue", handoff.RoleSupervisor))
+	c := r.waitingCustomer()
+	c.send(map[string]any{"type": "profile", "name": "Wilhelmina Oakes", "email": "w.oakes@example.org"})
+	conv := root.must(http.StatusOK, "GET", conversationPath(c.conversation), nil)
+	customerID := conv["conversation"].(map[string]any)["customer_id"].(string)
+	exportPath := "/api/agent/admin/customers/" + customerID + "/export"
+	forgetPath := "/api/agent/admin/customers/" + customerID + "/forget"
+
+	t.Run("only admins", func(t *testing.T) {
+		sup.must(http.StatusForbidden, "GET", "/api/agent/admin/backup", nil)
+		sup.must(http.StatusForbidden, "GET", exportPath, nil)
+		sup.must(http.StatusForbidden, "POST", forgetPath, nil)
+		r.anon().must(http.StatusUnauthorized, "GET", "/api/agent/admin/backup", nil)
+	})
+	t.Run("a backup is a whole database file", func(t *testing.T) {
+		resp, err := http.DefaultClient.Do(root.request("GET", "/api/agent/admin/backup", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/octet-stream" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="frontdesk-`) {
+			t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+		}
+		path := filepath.Join(t.TempDir(), "backup.db")
+		f, _ := os.Create(path)
+		io.Copy(f, resp.Body)
+		f.Close()
+		contents, err := bolt.Verify(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if contents.Customers != 1 || contents.Conversations != 1 || contents.Agents != 2 {
+			t.Errorf("the backup holds %+v", contents)
+		}
+	})
+	t.Run("an export is everything about the customer", func(t *testing.T) {
+		root.must(http.StatusNotFound, "GET", "/api/agent/admin/customers/cus_nobody/export", nil)
+		resp, err := http.DefaultClient.Do(root.request("GET", exportPath, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var exp bolt.Export
+		if err := json.NewDecoder(resp.Body).Decode(&exp); err != nil {
+			t.Fatal(err)
+		}
+		if resp.Header.Get("Content-Disposition") != `attachment; filename="customer-`+customerID+`.json"` {
+			t.Errorf("disposition %q", resp.Header.Get("Content-Disposition"))
+		}
+		if exp.Customer.ID != customerID || exp.Customer.Email != "w.oakes@example.org" || len(exp.Conversations) != 1 ||
+			len(exp.Conversations[0].Messages) < 4 || len(exp.Conversations[0].Tickets) != 1 {
+			t.Errorf("export %+v", exp)
+		}
+	})
+	t.Run("forget waits until people are done with the conversation", func(t *testing.T) {
+		root.must(http.StatusConflict, "POST", forgetPath, nil)
+		root.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
+		root.must(http.StatusOK, "POST", conversationPath(c.conversation, "return-to-bot"), nil)
+		// Cookie-authenticated erasure is a write: it needs a JSON body.
+		req := root.withCookie().request("POST", forgetPath, nil)
+		if status, _ := root.do(req); status != http.StatusForbidden {
+			t.Errorf("cookie without JSON: %d, want 403", status)
+		}
+		got := root.must(http.StatusOK, "POST", forgetPath, nil)
+		if got["customer_id"] != customerID || got["customers"] != 1.0 || got["conversations"] != 1.0 {
+			t.Errorf("forget answered %v", got)
+		}
+		root.must(http.StatusNotFound, "GET", conversationPath(c.conversation), nil)
+		root.must(http.StatusNotFound, "GET", exportPath, nil)
+		root.must(http.StatusNotFound, "POST", forgetPath, nil)
+	})
 }

@@ -292,3 +292,85 @@ func TestConsoleForASupervisor(t *testing.T) {
 	}
 	screenshot(ctx, t, "console-8-phone")
 }
+
+// TestAdminExportsAndForgetsACustomerInTheBrowser: an admin sees the
+// customer's data buttons, exports, is told to finish the hand-off
+// before forgetting, then forgets after a confirm step.
+func TestAdminExportsAndForgetsACustomerInTheBrowser(t *testing.T) {
+	ctx := browser(t)
+	r := newRig(t, manual)
+	r.addAgent("Root", handoff.RoleAdmin)
+	c := r.newCustomer()
+	c.say("my name is Vera")
+	c.until(botSays("Nice to meet you"))
+	c.askForPerson()
+	r.waitForTicket(c.conversation)
+	item := `[data-testid="queue-item"][data-conversation="` + c.conversation + `"]`
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(r.http.URL+"/console"),
+		chromedp.WaitVisible(testid("login-email"), chromedp.ByQuery),
+		chromedp.SendKeys(testid("login-email"), "root@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(testid("login-password"), password, chromedp.ByQuery),
+		chromedp.Click(testid("login-submit"), chromedp.ByQuery),
+		chromedp.Click(item+` .item-open`, chromedp.ByQuery),
+		chromedp.WaitVisible(testid("customer-export"), chromedp.ByQuery),
+		press("customer-export"),
+		poll(`document.querySelector('[data-testid="toast"]').textContent.startsWith('Exported Vera')`),
+		press("customer-forget"),
+		chromedp.WaitVisible(testid("forget-dialog"), chromedp.ByQuery),
+		poll(`document.getElementById('forget-name').textContent === 'Vera'`),
+		press("forget-confirm"),
+		poll(`document.getElementById('forget-error').textContent.includes('return it to the bot')`),
+	)
+	if err != nil {
+		screenshot(ctx, t, "forget-failed-1")
+		t.Fatal(err)
+	}
+	screenshot(ctx, t, "console-forget-refused")
+	if _, err := r.db.Customer(context.Background(), customerOf(t, r, c.conversation)); err != nil {
+		t.Fatalf("a refused forget erased: %v", err)
+	}
+	custID := customerOf(t, r, c.conversation)
+	err = chromedp.Run(ctx,
+		press("forget-cancel"),
+		chromedp.WaitNotVisible(testid("forget-dialog"), chromedp.ByQuery),
+		press("conversation-claim"),
+		poll(`!document.querySelector('[data-testid="return-to-bot"]').disabled`),
+		press("return-to-bot"),
+		transcriptHas("system", "back with the virtual assistant"),
+		press("customer-forget"),
+		press("forget-confirm"),
+		poll(`document.querySelector('[data-testid="toast"]').textContent.startsWith('Erased Vera')`),
+		poll(`document.querySelector('[data-testid="conversation"]').hidden`),
+	)
+	if err != nil {
+		screenshot(ctx, t, "forget-failed-2")
+		t.Fatal(err)
+	}
+	if _, err := r.db.Customer(context.Background(), custID); err == nil {
+		t.Error("the customer is still there after forget")
+	}
+}
+
+func customerOf(t *testing.T, r *rig, conversationID string) string {
+	t.Helper()
+	c, err := r.db.Conversation(context.Background(), conversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.CustomerID
+}
+
+// press clicks the element with the test id from within the page: the
+// side panel re-renders as the conversation changes, which can leave a
+// node chromedp found gone by the time it clicks.
+func press(id string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var ok bool
+		js := `(() => { const e = document.querySelector('[data-testid="` + id + `"]'); if (!e || e.disabled) return false; e.click(); return true; })()`
+		if err := chromedp.Poll(js, &ok, chromedp.WithPollingTimeout(10*time.Second)).Do(ctx); err != nil {
+			return fmt.Errorf("press %s: %w", id, err)
+		}
+		return nil
+	})
+}

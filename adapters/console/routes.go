@@ -31,6 +31,9 @@ import (
 //	GET  /api/agent/canned             canned replies
 //	GET  /api/agent/articles?q=        knowledge base search
 //	GET  /api/agent/dashboard          supervisors' overview
+//	GET  /api/agent/admin/backup       a consistent copy of the database (admins; admin.go)
+//	GET  /api/agent/admin/customers/{id}/export   everything about a customer, as JSON (admins)
+//	POST /api/agent/admin/customers/{id}/forget   erase a customer for good (admins)
 //	GET  /api/agent/ws                 the agent websocket
 //
 // docs/agent-api.md is the contract.
@@ -61,6 +64,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/canned", s.handleCanned())
 	mux.Handle("GET /api/agent/articles", s.handleArticles())
 	mux.Handle("GET /api/agent/dashboard", s.handleDashboard())
+	mux.Handle("GET /api/agent/admin/backup", s.handleBackup())
+	mux.Handle("GET /api/agent/admin/customers/{id}/export", s.handleExportCustomer())
+	mux.Handle("POST /api/agent/admin/customers/{id}/forget", s.handleForgetCustomer())
 	mux.Handle("GET /api/agent/ws", s.handleWS())
 	// Anything else under the API answers in JSON too.
 	mux.Handle("/api/agent/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

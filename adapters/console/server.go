@@ -45,6 +45,10 @@ type Options struct {
 	Canned         []Canned // canned replies offered in the console
 	Teams          []string // team names, for transfer
 	Log            *slog.Logger
+	// Records serves the admin endpoints for the data: backups, and a
+	// customer's export and erasure (admin.go). Without it they answer
+	// 503.
+	Records Records
 }
 
 // Limits and timings of the agent websocket.

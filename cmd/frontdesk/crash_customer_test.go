@@ -85,6 +85,7 @@ type outMsg struct {
 type ack struct {
 	conv, id, text string
 	seq            int64
+	at             time.Time // when the ack arrived
 }
 
 // customer is one web chat visitor. It keeps sending messages, at most
@@ -389,7 +390,7 @@ func (c *customer) onAck(id string, seq int64) {
 		c.pending = append(c.pending[:i], c.pending[i+1:]...)
 	}
 	c.acked[id] = seq
-	c.acks = append(c.acks, ack{conv: c.conv, id: id, text: text, seq: seq})
+	c.acks = append(c.acks, ack{conv: c.conv, id: id, text: text, seq: seq, at: time.Now()})
 }
 
 // lost handles a broken connection: of the messages sent on it and not

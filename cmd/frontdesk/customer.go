@@ -23,8 +23,19 @@ const customerUsage = `Usage:
   frontdesk customer list [--data-dir DIR]
   frontdesk customer show ID|EMAIL [--json] [--data-dir DIR]
   frontdesk customer set ID|EMAIL [--name N] [--email E] [--segment S] [--tags a,b] [--attr key=value]... [--dedicated-agent AGENT]
+  frontdesk customer export ID|EMAIL [--data-dir DIR] > customer.json
+  frontdesk customer forget ID|EMAIL --yes [--data-dir DIR]
 
-The database is locked while "frontdesk serve" runs on the same data directory.
+export prints everything kept about the customer as JSON: profile,
+identities, conversations with all their messages, tickets, ratings.
+forget erases the customer for good (profile, identities, email,
+conversations and their messages, survey comments, link codes), keeping
+only anonymous per-day counts, and compacts the database file so that
+none of the erased text stays in it.
+
+The database is locked while "frontdesk serve" runs on the same data
+directory; then use the agent API (GET /api/agent/admin/customers/ID/export,
+POST /api/agent/admin/customers/ID/forget) or the console.
 `
 
 // multiFlag collects a repeated flag.
@@ -36,7 +47,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, customerUsage)
-		return usageError{"customer needs list, show or set"}
+		return usageError{"customer needs list, show, set, export or forget"}
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("customer "+sub, flag.ContinueOnError)
@@ -48,13 +59,21 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	segment := fs.String("segment", "", "set the segment (e.g. vip; \"-\" clears it)")
 	tags := fs.String("tags", "", "set the tags (comma-separated; \"-\" clears them)")
 	agent := fs.String("dedicated-agent", "", "set the dedicated agent id (\"-\" clears it)")
+	yes := fs.Bool("yes", false, "forget: confirm that the customer is to be erased for good")
 	var attrs multiFlag
 	fs.Var(&attrs, "attr", "set an attribute `key=value` (empty value removes it); repeatable")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if sub == "forget" && !*yes {
+		return usageError{"customer forget erases the customer for good; add --yes to confirm"}
+	}
 	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
+	if errors.Is(err, bolt.ErrLocked) && (sub == "export" || sub == "forget") {
+		return fmt.Errorf("%w\nWhile it runs, an admin can %s a customer through it: the console's customer panel, or %s",
+			err, sub, map[string]string{"export": "GET /api/agent/admin/customers/ID/export", "forget": "POST /api/agent/admin/customers/ID/forget"}[sub])
+	}
 	if err != nil {
 		return err
 	}
@@ -72,7 +91,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", termSafe(c.ID), termSafe(c.Name), termSafe(c.Email), termSafe(c.Segment), c.Visits, c.LastSeen.Format(time.DateTime))
 		}
 		return tw.Flush()
-	case "show", "set":
+	case "show", "set", "export", "forget":
 	default:
 		fmt.Fprint(stderr, customerUsage)
 		return usageError{fmt.Sprintf("unknown customer command %q", sub)}
@@ -83,6 +102,21 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	c, err := findCustomer(ctx, db, pos[0])
 	if err != nil {
 		return err
+	}
+	switch sub {
+	case "export":
+		return db.ExportCustomer(ctx, c.ID, stdout)
+	case "forget":
+		erased, err := db.ForgetCustomer(ctx, c.ID)
+		if errors.Is(err, bot.ErrInHandoff) {
+			return fmt.Errorf("customer %s: %w; an agent must resolve it or return it to the bot first", c.ID, err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "forgot customer %s: %d customer records, %d conversations, %d messages erased; the database file is compacted\n",
+			c.ID, erased.Customers, erased.Conversations, erased.Messages)
+		return nil
 	}
 	if sub == "set" {
 		clear := func(v string) string {

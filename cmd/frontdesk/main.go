@@ -6,6 +6,7 @@
 //	frontdesk eval --train T --test X   measure answer quality on labelled sets
 //	frontdesk index --check         validate the content
 //	frontdesk bench --conversations N   load a running server over its websocket
+//	frontdesk backup FILE           a consistent copy of the database
 package main
 
 import (
@@ -63,6 +64,9 @@ Usage:
                  [--questions FILE.jsonl] [--idle] [--json]
                                                load a running server as N web customers; turns/s and latency
   frontdesk customer list|show|set ...         look up and edit customer profiles
+  frontdesk customer export|forget ID|EMAIL    a customer's data as JSON; erase a customer for good
+  frontdesk backup FILE [--url URL --token T | --email E]
+                                               a consistent copy of the database, from the file or a running server
   frontdesk agent add|list|passwd|disable|enable ...
                                                manage the people who answer in the console
   frontdesk version                            print the version
@@ -98,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, rest, stdout, stderr)
 	case "agent":
 		return runAgent(ctx, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "frontdesk", version)
 		return nil

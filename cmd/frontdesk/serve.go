@@ -47,6 +47,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	httpSettings(s)
+	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
 	return s
 }
@@ -83,6 +84,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	visitGap, err := time.ParseDuration(cfg.get("visit-gap"))
 	if err != nil || visitGap <= 0 {
 		return usageError{fmt.Sprintf("visit-gap: %q is not a positive duration such as 30m", cfg.get("visit-gap"))}
+	}
+	keep, err := parseRetention(cfg.get("retention"))
+	if err != nil {
+		return err
 	}
 	kf := kbFlags{contentDir: cfg.get("content")}
 	c, err := kf.readContent()
@@ -143,6 +148,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
+	if keep > 0 {
+		bg.Go(func() { retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log}.run(bgctx) })
+	}
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
@@ -153,6 +161,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
+		Records:        db,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)

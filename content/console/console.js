@@ -1378,6 +1378,89 @@
       h('div', { class: 'form-row' }, [save, editable ? null : h('span', { class: 'muted small' }, ['Claim the conversation to edit.'])]),
     ]);
     box.appendChild(form);
+    if (admin()) {
+      box.appendChild(h('div', { class: 'customer-data', role: 'group', 'aria-label': 'Customer data (admins)' }, [
+        h('span', { class: 'muted small' }, ['Data:']),
+        h('button', { type: 'button', class: 'btn small', 'data-testid': 'customer-export', onclick: () => exportCustomer(c) }, ['Export']),
+        h('button', { type: 'button', class: 'btn small danger-outline', 'data-testid': 'customer-forget', onclick: () => openForget(c) }, ['Forget…']),
+      ]));
+    }
+  }
+
+  function admin() {
+    return !!(state.me && state.me.role === 'admin');
+  }
+
+  // exportCustomer downloads everything kept about the customer as a
+  // JSON file.
+  async function exportCustomer(c) {
+    const path = 'admin/customers/' + encodeURIComponent(c.id) + '/export';
+    try {
+      const res = await fetch(apiURL(path), { credentials: 'same-origin' });
+      if (!res.ok) {
+        let msg = res.statusText;
+        try {
+          msg = (await res.json()).error || msg;
+        } catch (e) { /* not JSON */ }
+        throw new Error(msg);
+      }
+      const url = URL.createObjectURL(await res.blob());
+      const a = h('a', { href: url, download: 'customer-' + c.id + '.json', hidden: true });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      toast('Exported ' + customerName(c) + '.');
+    } catch (e) {
+      toast('Could not export: ' + e.message + '.', 'error');
+    }
+  }
+
+  let forgetting = null; // the customer the forget dialog is about
+
+  function openForget(c) {
+    forgetting = c;
+    $('forget-name').textContent = customerName(c) + (c.email ? ' <' + c.email + '>' : '');
+    $('forget-error').textContent = '';
+    $('forget-ok').disabled = false;
+    const dlg = $('forget-dialog');
+    if (dlg.showModal) {
+      dlg.showModal();
+    } else {
+      dlg.setAttribute('open', '');
+    }
+    $('forget-cancel').focus();
+  }
+
+  function closeForget() {
+    const dlg = $('forget-dialog');
+    if (dlg.close) {
+      dlg.close();
+    } else {
+      dlg.removeAttribute('open');
+    }
+    forgetting = null;
+  }
+
+  async function onForget(ev) {
+    ev.preventDefault();
+    const c = forgetting;
+    if (!c) {
+      return;
+    }
+    $('forget-ok').disabled = true;
+    try {
+      const r = await call('POST', 'admin/customers/' + encodeURIComponent(c.id) + '/forget', {});
+      closeForget();
+      toast('Erased ' + customerName(c) + ': ' + r.conversations + ' conversation' + (r.conversations === 1 ? '' : 's') + ', ' + r.messages + ' messages.');
+      if (state.open && state.open.data && state.open.data.customer && state.open.data.customer.id === c.id) {
+        closeConversation();
+      }
+      refreshQueue();
+    } catch (e) {
+      $('forget-ok').disabled = false;
+      $('forget-error').textContent = e.message.charAt(0).toUpperCase() + e.message.slice(1) + '.';
+    }
   }
 
   async function saveCustomer(ev, id, seg, ded) {
@@ -1516,13 +1599,16 @@
     $('act-return').addEventListener('click', () => act('return-to-bot', 'Handed back to the bot.'));
     $('transfer-form').addEventListener('submit', onTransfer);
     $('transfer-cancel').addEventListener('click', closeTransfer);
+    $('forget-form').addEventListener('submit', onForget);
+    $('forget-cancel').addEventListener('click', closeForget);
+    $('forget-dialog').addEventListener('close', () => { forgetting = null; });
     for (const r of document.querySelectorAll('#transfer-form input[name="to"]')) {
       r.addEventListener('change', syncTransfer);
     }
     $('article-search').addEventListener('submit', onArticleSearch);
     document.addEventListener('keydown', (ev) => {
       const tag = document.activeElement ? document.activeElement.tagName : '';
-      if (ev.key === 'Escape' && state.open && !$('transfer-dialog').open && tag !== 'INPUT' && tag !== 'TEXTAREA' && tag !== 'SELECT') {
+      if (ev.key === 'Escape' && state.open && !$('transfer-dialog').open && !$('forget-dialog').open && tag !== 'INPUT' && tag !== 'TEXTAREA' && tag !== 'SELECT') {
         closeConversation();
       }
     });

@@ -11,10 +11,12 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 )
 
-// request is one act waiting for the commit loop.
+// request is one act waiting for the commit loop, or, with compact set,
+// a compaction of the file (see compact).
 type request struct {
-	fn   func(*Tx) error
-	done chan error
+	fn      func(*Tx) error
+	compact bool
+	done    chan error
 }
 
 // act hands fn to the commit loop and waits until it is committed or has
@@ -24,7 +26,11 @@ func (db *DB) act(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &request{fn: fn, done: make(chan error, 1)}
+	return db.send(&request{fn: fn, done: make(chan error, 1)})
+}
+
+// send hands r to the commit loop and waits for its outcome.
+func (db *DB) send(r *request) error {
 	select {
 	case db.reqs <- r:
 	case <-db.closing:
@@ -37,27 +43,44 @@ func (db *DB) act(ctx context.Context, fn func(*Tx) error) error {
 // then every other act already waiting (up to MaxBatch), and commits them
 // in one transaction: while one commit is on disk the next batch gathers,
 // so a busy server shares each fsync among many acts and a lone act is
-// committed at once, with no added wait.
+// committed at once, with no added wait. A compaction request ends the
+// gathering: the acts before it are committed, then the file is
+// compacted, and acts arriving meanwhile wait for the next batch.
 func (db *DB) commitLoop() {
 	defer close(db.loopDone)
 	batch := make([]*request, 0, db.opts.MaxBatch)
 	for {
+		var compact *request
+		batch = batch[:0]
 		select {
 		case r := <-db.reqs:
-			batch = append(batch[:0], r)
+			if r.compact {
+				compact = r
+			} else {
+				batch = append(batch, r)
+			}
 		case <-db.closing:
 			return
 		}
 	gather:
-		for len(batch) < db.opts.MaxBatch {
+		for compact == nil && len(batch) < db.opts.MaxBatch {
 			select {
 			case r := <-db.reqs:
-				batch = append(batch, r)
+				if r.compact {
+					compact = r
+				} else {
+					batch = append(batch, r)
+				}
 			default:
 				break gather
 			}
 		}
-		db.commit(batch)
+		if len(batch) > 0 {
+			db.commit(batch)
+		}
+		if compact != nil {
+			compact.done <- db.compact()
+		}
 	}
 }
 

@@ -54,6 +54,11 @@ type DB struct {
 	LinkStore
 	TelegramStore
 
+	// mu guards bolt, which the commit loop replaces when it compacts the
+	// file (see compact): readers hold it shared for their transaction.
+	// The commit loop reads bolt without it, being the only goroutine
+	// that changes it.
+	mu   sync.RWMutex
 	bolt *bbolt.DB
 	path string
 	opts Options
@@ -90,12 +95,9 @@ func OpenWith(path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if errors.Is(err, bbolt.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
-	}
+	b, err := openBolt(path)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, err
 	}
 	db := &DB{bolt: b, path: path, opts: opts,
 		reqs: make(chan *request), closing: make(chan struct{}), loopDone: make(chan struct{})}
@@ -108,8 +110,32 @@ func OpenWith(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// A forget whose compaction did not finish (a crash, a full disk)
+	// left erased bytes in free pages: scrub them before anything else.
+	if pending, err := scrubPending(b); err != nil || pending {
+		if err == nil {
+			err = db.compact()
+		}
+		if err != nil {
+			db.bolt.Close()
+			return nil, fmt.Errorf("open database %s: compact after an erasure: %w", path, err)
+		}
+	}
 	go db.commitLoop()
 	return db, nil
+}
+
+// openBolt opens the bbolt file for reading and writing, waiting at most
+// a second for another process's lock.
+func openBolt(path string) (*bbolt.DB, error) {
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // Close stops the commit loop, after the commit in progress, and closes
@@ -117,6 +143,8 @@ func OpenWith(path string, opts Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.closeOne.Do(func() { close(db.closing) })
 	<-db.loopDone
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	return db.bolt.Close()
 }
 
@@ -129,7 +157,9 @@ func u64(n uint64) []byte {
 	return b[:]
 }
 
-// View runs fn in a read-only transaction (see bot.Store).
+// View runs fn in a read-only transaction (see bot.Store). fn must not
+// wait for an act (Update or a write method): a compaction of the file
+// waits for open read transactions, and acts wait for the compaction.
 func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 	return db.view(ctx, func(btx *bbolt.Tx) error { return fn(&Tx{btx: btx}) })
 }
@@ -147,6 +177,8 @@ func (db *DB) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	return closedErr(db.bolt.View(fn))
 }
 

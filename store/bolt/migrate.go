@@ -27,6 +27,7 @@ var migrations = []migration{
 	{1, "buckets for customers, conversations, messages, agents, sessions, tickets, links, Telegram", createBuckets},
 	{2, "one owner: each conversation's state agrees with its open ticket", reconcileOwners},
 	{3, "each conversation keeps its customer's recent questions", keepQuestions},
+	{4, "a bucket for the anonymous tallies of deleted conversations", createTallies},
 }
 
 // schemaVersion is the layout this code reads and writes: the last
@@ -44,6 +45,11 @@ func createBuckets(tx *bbolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+func createTallies(tx *bbolt.Tx) error {
+	_, err := tx.CreateBucketIfNotExists(bucketTallies)
+	return err
 }
 
 // reconcileOwners repairs files written before an act was one

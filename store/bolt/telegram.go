@@ -204,14 +204,33 @@ func (s TelegramStore) TelegramQueue(ctx context.Context, conversationID string,
 }
 
 // TelegramOutbox calls fn for every queued outbound request, oldest first.
+// It reads the outbox in one transaction and calls fn after it ended, so
+// fn may write to the store (drop an entry it cannot decode).
 func (s TelegramStore) TelegramOutbox(ctx context.Context, fn func(id uint64, data []byte) error) error {
-	return s.db.view(ctx, func(tx *bbolt.Tx) error {
+	type entry struct {
+		id   uint64
+		data []byte
+	}
+	var queued []entry
+	err := s.db.view(ctx, func(tx *bbolt.Tx) error {
 		b, _ := tgBucket(tx, tgOutbox)
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error { return fn(binary.BigEndian.Uint64(k), append([]byte(nil), v...)) })
+		return b.ForEach(func(k, v []byte) error {
+			queued = append(queued, entry{binary.BigEndian.Uint64(k), append([]byte(nil), v...)})
+			return nil
+		})
 	})
+	if err != nil {
+		return err
+	}
+	for _, e := range queued {
+		if err := fn(e.id, e.data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TelegramSent removes delivered (or abandoned) requests from the outbox.
