@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
@@ -48,6 +49,11 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Searches bounds how many knowledge-base searches run at once
+	// (default GOMAXPROCS). Searching is CPU work: more at once than there
+	// are cores only makes each slower and starves the store's commit
+	// loop, which every turn then waits for.
+	Searches int
 }
 
 // Engine runs conversations: it stores every message before anything else
@@ -62,6 +68,8 @@ type Engine struct {
 	store Store
 	bus   Bus
 	opts  Options
+	// searching holds a token while a search runs (see Options.Searches).
+	searching chan struct{}
 }
 
 // NewEngine returns an engine answering from a, storing in st and
@@ -82,7 +90,22 @@ func NewEngine(a Answerer, st Store, bus Bus, opts Options) *Engine {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Engine{kb: a, store: st, bus: bus, opts: opts}
+	if opts.Searches <= 0 {
+		opts.Searches = runtime.GOMAXPROCS(0)
+	}
+	return &Engine{kb: a, store: st, bus: bus, opts: opts, searching: make(chan struct{}, opts.Searches)}
+}
+
+// decide searches the knowledge base, waiting for one of the search
+// slots: turns queue for the CPU in order instead of all at once.
+func (e *Engine) decide(ctx context.Context, q string) (kb.Decision, error) {
+	select {
+	case e.searching <- struct{}{}:
+	case <-ctx.Done():
+		return kb.Decision{}, ctx.Err()
+	}
+	defer func() { <-e.searching }()
+	return e.kb.Decide(ctx, q)
 }
 
 // SetHandoff sets where conversations that need a person go. The queue

@@ -206,7 +206,7 @@ func (t *turn) respond(ctx context.Context) error {
 		return t.smalltalk(ctx, kind)
 	}
 
-	d, err := t.e.kb.Decide(ctx, text)
+	d, err := t.e.decide(ctx, text)
 	if err != nil {
 		return fmt.Errorf("search knowledge base: %w", err)
 	}
@@ -214,7 +214,7 @@ func (t *turn) respond(ctx context.Context) error {
 	if d.Kind != kb.Answer && lastQuestion != "" && weak(text) {
 		// A short follow-up ("and abroad?") is read with the question before.
 		combined := lastQuestion + " " + text
-		if d2, err := t.e.kb.Decide(ctx, combined); err == nil && d2.Kind == kb.Answer {
+		if d2, err := t.e.decide(ctx, combined); err == nil && d2.Kind == kb.Answer {
 			d, query = d2, combined
 		}
 	}
