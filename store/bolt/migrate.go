@@ -59,7 +59,6 @@ func createTallies(tx *bbolt.Tx) error {
 // conversation queued or with an agent but without an open ticket goes
 // back to the bot.
 func reconcileOwners(tx *bbolt.Tx) error {
-	convs := tx.Bucket(bucketConversations)
 	open, err := openTickets(tx)
 	if err != nil {
 		return err
@@ -68,34 +67,44 @@ func reconcileOwners(tx *bbolt.Tx) error {
 	for _, t := range open {
 		byConv[t.ConversationID] = t
 	}
-	type fix struct {
-		id string
-		c  bot.Conversation
-	}
-	var fixes []fix
-	err = convs.ForEach(func(k, v []byte) error {
-		var c bot.Conversation
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("decode conversation %s: %w", k, err)
-		}
+	return rewriteConversations(tx, func(c *bot.Conversation) (bool, error) {
 		state, agent := bot.StateBot, ""
 		if t, ok := byConv[c.ID]; ok {
 			state, agent = handoff.OwnerOf(t)
 		} else if c.State == bot.StateClosed {
-			return nil
+			return false, nil
 		}
-		if c.State != state || c.Agent != agent {
-			c.State, c.Agent = state, agent
-			c.Rev++
-			fixes = append(fixes, fix{string(k), c})
+		if c.State == state && c.Agent == agent {
+			return false, nil
 		}
-		return nil
+		c.State, c.Agent = state, agent
+		c.Rev++
+		return true, nil
+	})
+}
+
+// rewriteConversations calls fix for every conversation and stores those
+// it reports changed, after the walk (a bucket is not written while its
+// cursor runs).
+func rewriteConversations(tx *bbolt.Tx, fix func(c *bot.Conversation) (changed bool, err error)) error {
+	convs := tx.Bucket(bucketConversations)
+	var changed []bot.Conversation
+	err := convs.ForEach(func(k, v []byte) error {
+		var c bot.Conversation
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("decode conversation %s: %w", k, err)
+		}
+		ok, err := fix(&c)
+		if ok {
+			changed = append(changed, c)
+		}
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	for _, f := range fixes {
-		if err := putJSON(convs, f.id, f.c); err != nil {
+	for _, c := range changed {
+		if err := putJSON(convs, c.ID, c); err != nil {
 			return err
 		}
 	}
@@ -138,21 +147,11 @@ func migrate(b *bbolt.DB) error {
 // keepQuestions fills Conversation.Questions from the end of each log, as
 // bot.NoteMessage keeps it from now on.
 func keepQuestions(tx *bbolt.Tx) error {
-	convs := tx.Bucket(bucketConversations)
 	all := tx.Bucket(bucketMessages)
-	type fix struct {
-		id string
-		c  bot.Conversation
-	}
-	var fixes []fix
-	err := convs.ForEach(func(k, v []byte) error {
-		var c bot.Conversation
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("decode conversation %s: %w", k, err)
-		}
-		msgs := all.Bucket(k)
+	return rewriteConversations(tx, func(c *bot.Conversation) (bool, error) {
+		msgs := all.Bucket([]byte(c.ID))
 		if msgs == nil || c.Questions != nil {
-			return nil
+			return false, nil
 		}
 		var tail [][]byte
 		cur := msgs.Cursor()
@@ -162,22 +161,10 @@ func keepQuestions(tx *bbolt.Tx) error {
 		for i := len(tail) - 1; i >= 0; i-- {
 			var m bot.Message
 			if err := json.Unmarshal(tail[i], &m); err != nil {
-				return fmt.Errorf("decode a message of %s: %w", k, err)
+				return false, fmt.Errorf("decode a message of %s: %w", c.ID, err)
 			}
-			bot.NoteMessage(&c, m)
+			bot.NoteMessage(c, m)
 		}
-		if c.Questions != nil {
-			fixes = append(fixes, fix{string(k), c})
-		}
-		return nil
+		return c.Questions != nil, nil
 	})
-	if err != nil {
-		return err
-	}
-	for _, f := range fixes {
-		if err := putJSON(convs, f.id, f.c); err != nil {
-			return err
-		}
-	}
-	return nil
 }
