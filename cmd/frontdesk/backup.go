@@ -97,7 +97,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		os.Remove(tmp)
 		return fmt.Errorf("backup: %w", err)
 	}
-	if err := syncDir(filepath.Dir(file)); err != nil {
+	if err := bolt.SyncDir(filepath.Dir(file)); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s in %.2f s: %d customers, %d conversations, %d messages, %d agents\n",
@@ -206,19 +206,6 @@ func apiError(resp *http.Response) string {
 		return fmt.Sprintf("%s (%d)", e.Error, resp.StatusCode)
 	}
 	return fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // byteSize prints n bytes for people: 512 B, 3.2 MB.

@@ -102,7 +102,7 @@ func (db *DB) compact() error {
 	}
 	// If the rename is lost in a crash, the old file comes back with its
 	// scrub mark, and Open compacts again.
-	syncDir(filepath.Dir(db.path))
+	SyncDir(filepath.Dir(db.path))
 	b, err := openBolt(db.path)
 	if err != nil {
 		return fmt.Errorf("compact: reopen: %w", err)
@@ -111,8 +111,8 @@ func (db *DB) compact() error {
 	return nil
 }
 
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
+// SyncDir makes a rename in dir durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
