@@ -28,7 +28,7 @@ serve:
 	go run ./cmd/frontdesk serve
 
 bench:
-	go test -run '^$$' -bench . -benchmem ./kb/ ./bot/ ./handoff/
+	go test -run '^$$' -bench . -benchmem ./kb/ ./bot/ ./handoff/ ./store/bolt/
 
 # Quality on the shared labelled sets (../shared/data).
 eval:
