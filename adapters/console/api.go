@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -349,19 +348,25 @@ func (s *Server) ticket(ctx context.Context, conversationID string) (*handoff.Ti
 // customer it is looking after now, but never a conversation another
 // agent has.
 func (s *Server) canRead(ctx context.Context, a *handoff.Agent, conv *bot.Conversation, t *handoff.Ticket) (bool, error) {
-	switch {
-	case handoff.CanSupervise(a):
+	sit := handoff.Situation{Conversation: conv, Ticket: t}
+	if handoff.May(a, handoff.AccessRead, sit) {
 		return true, nil
-	case conv.State == bot.StateAgent && conv.Agent == a.ID:
-		return true, nil
-	case t != nil && t.Open():
-		return t.Waiting() || t.Agent == a.ID, nil
 	}
+	var err error
+	if sit.HasCustomer, err = s.helps(ctx, a, conv.CustomerID); err != nil {
+		return false, err
+	}
+	return handoff.May(a, handoff.AccessRead, sit), nil
+}
+
+// helps reports whether the agent has one of the customer's
+// conversations assigned.
+func (s *Server) helps(ctx context.Context, a *handoff.Agent, customerID string) (bool, error) {
 	mine, err := s.queue.Tickets(ctx, handoff.Filter{Agent: a.ID, Status: handoff.StatusAssigned})
 	if err != nil {
 		return false, err
 	}
-	return slices.ContainsFunc(mine, func(m handoff.Ticket) bool { return m.CustomerID == conv.CustomerID }), nil
+	return slices.ContainsFunc(mine, func(m handoff.Ticket) bool { return m.CustomerID == customerID }), nil
 }
 
 // readable loads the conversation of the path and checks that the agent
@@ -798,9 +803,6 @@ type customerRequest struct {
 	DedicatedAgent *string `json:"dedicated_agent"`
 }
 
-// segmentPattern is what a segment may look like: "vip", "b2b", "trade".
-var segmentPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-
 // handleCustomer sets a customer's segment and dedicated agent. The agent
 // who has one of the customer's conversations may, and supervisors.
 func (s *Server) handleCustomer() http.Handler {
@@ -820,16 +822,14 @@ func (s *Server) handleCustomer() http.Handler {
 			s.fail(w, err, "load the customer", sess, "")
 			return
 		}
-		if !handoff.CanSupervise(sess.agent) {
-			mine, err := s.queue.Tickets(ctx, handoff.Filter{Agent: sess.agent.ID, Status: handoff.StatusAssigned})
-			if err != nil {
-				s.fail(w, err, "check access", sess, "")
-				return
-			}
-			if !slices.ContainsFunc(mine, func(t handoff.Ticket) bool { return t.CustomerID == id }) {
-				writeError(w, http.StatusForbidden, "only the agent who has one of the customer's conversations, or a supervisor, may change the customer")
-				return
-			}
+		helps, err := s.helps(ctx, sess.agent, id)
+		if err != nil {
+			s.fail(w, err, "check access", sess, "")
+			return
+		}
+		if !handoff.May(sess.agent, handoff.AccessEditCustomer, handoff.Situation{HasCustomer: helps}) {
+			writeError(w, http.StatusForbidden, "only the agent who has one of the customer's conversations, or a supervisor, may change the customer")
+			return
 		}
 		if in.Segment == nil && in.DedicatedAgent == nil {
 			writeError(w, http.StatusBadRequest, `give "segment" or "dedicated_agent"`)
@@ -837,9 +837,8 @@ func (s *Server) handleCustomer() http.Handler {
 		}
 		var seg, aid string
 		if in.Segment != nil {
-			seg = strings.ToLower(strings.TrimSpace(*in.Segment))
-			if seg != "" && !segmentPattern.MatchString(seg) {
-				writeError(w, http.StatusBadRequest, "a segment is up to 32 lower-case letters, digits, - or _")
+			if seg, err = handoff.Segment(*in.Segment); err != nil {
+				writeError(w, http.StatusBadRequest, bot.ErrorMessage(err))
 				return
 			}
 		}

@@ -91,7 +91,12 @@ func TestCustomerCommandsShowAndSetAProfile(t *testing.T) {
 	}
 	db.Close()
 
-	if _, _, err := runCmd(t, "customer", "set", "ana@example.com", "--data-dir", dir, "--segment", "vip", "--tags", "wholesale, berlin", "--attr", "plan=gold", "--dedicated-agent", "agt_1"); err != nil {
+	// The console's rule: a segment is stored in lower case, and a bad one
+	// is refused, as the agent API refuses it.
+	if _, _, err := runCmd(t, "customer", "set", "ana@example.com", "--data-dir", dir, "--segment", "very important"); err == nil {
+		t.Error("a segment the console refuses was accepted")
+	}
+	if _, _, err := runCmd(t, "customer", "set", "ana@example.com", "--data-dir", dir, "--segment", "VIP", "--tags", "wholesale, berlin", "--attr", "plan=gold", "--dedicated-agent", "agt_1"); err != nil {
 		t.Fatal(err)
 	}
 	out, _, err := runCmd(t, "customer", "show", "cus_1", "--json", "--data-dir", dir)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
@@ -132,7 +133,12 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			c.Email = *email
 		}
 		if *segment != "" {
-			c.Segment = clear(*segment)
+			// The console's rule: "VIP" is stored as "vip", which counts.
+			seg, err := handoff.Segment(clear(*segment))
+			if err != nil {
+				return usageError{"segment: " + bot.ErrorMessage(err)}
+			}
+			c.Segment = seg
 		}
 		if *agent != "" {
 			c.DedicatedAgent = clear(*agent)
