@@ -141,6 +141,15 @@ type Session struct {
 	Conversation Conversation
 	// Returning is true for a customer we have seen before.
 	Returning bool
+	// Pending is true for a session of Open that nothing is stored of
+	// yet: Customer and Conversation are reserved (their ids are what
+	// they will be stored under), and Greeting is the conversation's
+	// first message, seq 1, to be shown now and stored with the
+	// customer's first message (see Inbound.Session).
+	Pending  bool
+	Greeting Message
+	// id is the identity a pending session was opened with.
+	id Identity
 }
 
 // Start finds the customer with the identity, or creates one, and their
@@ -148,6 +157,8 @@ type Session struct {
 // one, back after a while, is welcomed by name and asked about their last
 // topic. The greeting is stored like any message, so a client sees it by
 // reading the conversation's messages. Everything Start writes is one act.
+// Channels anyone may connect to use Open, which stores nothing for a
+// new customer until they say something.
 func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, error) {
 	var s *Session
 	var a *Act
@@ -178,12 +189,7 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		a = e.newAct(tx, conv)
 		switch {
 		case conv.LastSeq == 0 && !returning:
-			greeting := e.opts.Greeting
-			if cust.Name != "" {
-				// A channel that knows the name (Telegram) greets with it.
-				greeting = fmt.Sprintf("Hi %s! %s", EscapeMarkdown(cust.Name), strings.TrimPrefix(greeting, "Hi! "))
-			}
-			_, err = a.Say(Message{From: FromBot, Text: greeting, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}})
+			_, err = a.Say(e.greeting(cust))
 		case conv.LastSeq == 0 || newVisit:
 			_, err = a.Say(welcomeBack(conv, cust))
 		}
@@ -201,6 +207,17 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 	}
 	a.runAfter(ctx)
 	return s, nil
+}
+
+// greeting is the first message of a new customer's conversation.
+func (e *Engine) greeting(cust *Customer) Message {
+	text := e.opts.Greeting
+	if cust.Name != "" {
+		// A channel that knows the name (Telegram, a pre-chat form)
+		// greets with it.
+		text = fmt.Sprintf("Hi %s! %s", EscapeMarkdown(cust.Name), strings.TrimPrefix(text, "Hi! "))
+	}
+	return Message{From: FromBot, Text: text, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}}
 }
 
 func applyProfile(c *Customer, p Profile) {
@@ -277,6 +294,13 @@ type Inbound struct {
 	// and published; dup says it was a retry, stored before (and so not
 	// published again).
 	OnStored func(m Message, dup bool)
+	// Session, if it is pending (see Open) and its conversation is
+	// ConversationID, is the session the message starts: the act that
+	// stores the message stores the session's customer, conversation and
+	// greeting (seq 1) too, and the message is seq 2. If another
+	// connection of the visitor stored the session first, the message
+	// continues that conversation, and the session's profile is kept.
+	Session *Session
 }
 
 // MaxTextLen is the longest message text accepted, in bytes.
@@ -326,11 +350,28 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 		conv *Conversation
 		cust *Customer
 		dup  *Message
+		// first: the message starts the pending session in.Session.
+		first bool
 	)
+	pending := in.Session != nil && in.Session.Pending && in.Session.Conversation.ID == in.ConversationID
 	err := e.store.View(ctx, func(tx Tx) error {
 		var err error
-		if conv, err = tx.Conversation(in.ConversationID); err != nil {
+		conv, err = tx.Conversation(in.ConversationID)
+		if pending && errors.Is(err, ErrNotFound) {
+			switch _, err := tx.CustomerByIdentity(in.Session.id); {
+			case err == nil:
+				return ErrStaleSession
+			case !errors.Is(err, ErrNotFound):
+				return fmt.Errorf("find customer: %w", err)
+			}
+			first = true
+			return nil
+		}
+		if err != nil {
 			return err
+		}
+		if pending && conv.CustomerID != in.Session.Customer.ID {
+			return ErrStaleSession
 		}
 		if in.ClientID != "" {
 			switch m, err := tx.MessageByClientID(conv.ID, in.ClientID); {
@@ -355,10 +396,21 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 		}
 		return *dup, nil
 	}
+	if first {
+		conv, cust = in.Session.planned()
+	}
 	t := newTurn(e, conv, cust, Message{
 		ConversationID: conv.ID, From: FromCustomer, Text: in.Text, Payload: in.Payload,
 		ClientID: in.ClientID, Time: e.opts.Now().UTC(),
 	})
+	if pending && !first {
+		// Another connection stored the session first: what this one was
+		// told is kept, whatever the bot decides.
+		if p := in.Session.profile(); p != (Profile{}) {
+			t.changeCustomer(func(c *Customer) { applyProfile(c, p) })
+			t.baseFns = len(t.custFns)
+		}
+	}
 	var turnErr error
 	if t.conv.State == StateBot {
 		if turnErr = t.respond(ctx); turnErr != nil {
@@ -369,14 +421,22 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 		}
 	}
 	var stored Message
-	err = e.Act(ctx, conv.ID, func(a *Act) error {
-		if a.conv.Rev != conv.Rev {
-			return errConflict
-		}
-		var err error
-		stored, err = t.apply(a)
-		return err
-	})
+	if first {
+		err = e.actFirst(ctx, in.Session, func(a *Act) error {
+			var err error
+			stored, err = t.apply(a)
+			return err
+		})
+	} else {
+		err = e.Act(ctx, conv.ID, func(a *Act) error {
+			if a.conv.Rev != conv.Rev {
+				return errConflict
+			}
+			var err error
+			stored, err = t.apply(a)
+			return err
+		})
+	}
 	if err != nil {
 		if !errors.Is(err, errConflict) {
 			err = fmt.Errorf("store customer message: %w", err)
@@ -396,6 +456,37 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 // Typing publishes that someone is typing in a conversation.
 func (e *Engine) Typing(conversationID string, from Sender, agent string) {
 	e.bus.Publish(Event{Kind: EventTyping, ConversationID: conversationID, From: from, Agent: agent})
+}
+
+// MessagePage reads the next page of a conversation's log in one short
+// read transaction: of the first limit messages stored with seq > after,
+// those the customer may see (no agents' private notes), and next, the
+// seq to read on from (the last one read; after itself when there were
+// none, so a reader is done when next == after). Reading a long history
+// page by page holds one page in memory, never the whole log.
+func (e *Engine) MessagePage(ctx context.Context, conversationID string, after int64, limit int) (ms []Message, next int64, err error) {
+	if limit <= 0 {
+		return nil, after, fmt.Errorf("read messages of %s: page size %d", conversationID, limit)
+	}
+	next = after
+	err = e.store.View(ctx, func(tx Tx) error {
+		page, err := tx.Messages(conversationID, after, limit)
+		if err != nil {
+			return err
+		}
+		ms, next = page[:0], after
+		for _, m := range page {
+			next = m.Seq
+			if !m.Internal {
+				ms = append(ms, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, after, fmt.Errorf("read messages of %s: %w", conversationID, err)
+	}
+	return ms, next, nil
 }
 
 // Messages returns a conversation's messages after seq, without agents'

@@ -408,3 +408,42 @@ func BenchmarkHandleConcurrent(b *testing.B) {
 		}
 	})
 }
+
+func TestMessagePagesReadTheWholeLogInOrderWithoutNotes(t *testing.T) {
+	r := newRig(t, kb.Thresholds{})
+	s := r.start("pager")
+	for i := range 450 {
+		m := bot.Message{ConversationID: s.Conversation.ID, From: bot.FromAgent, Text: fmt.Sprint(i), Internal: i%7 == 0}
+		if _, _, err := r.db.Append(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := r.engine.Messages(context.Background(), s.Conversation.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bot.Message
+	after, pages := int64(0), 0
+	for {
+		ms, next, err := r.engine.MessagePage(context.Background(), s.Conversation.ID, after, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next == after {
+			break
+		}
+		if len(ms) > 200 || next-after > 200 {
+			t.Fatalf("page after %d: %d messages up to seq %d, more than 200", after, len(ms), next)
+		}
+		got, after = append(got, ms...), next
+		pages++
+	}
+	if pages != 3 || after != 451 || len(got) != len(want) {
+		t.Fatalf("%d pages up to seq %d with %d messages; want 3 pages up to 451 with %d", pages, after, len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Seq != want[i].Seq || got[i].Internal {
+			t.Fatalf("message %d: seq %d (internal %v), want seq %d", i, got[i].Seq, got[i].Internal, want[i].Seq)
+		}
+	}
+}

@@ -235,7 +235,9 @@ type customer struct {
 
 func wsURL(base, path string) string { return "ws" + strings.TrimPrefix(base, "http") + path }
 
-// newCustomer connects a new web visitor and reads the greeting.
+// newCustomer connects a new web visitor, reads the greeting and says
+// hello, which stores the conversation (a visitor who has said nothing
+// is not stored), and reads the bot's answer.
 func (r *rig) newCustomer() *customer {
 	r.t.Helper()
 	ws, _, err := websocket.DefaultDialer.Dial(wsURL(r.http.URL, "/ws"), nil)
@@ -250,6 +252,8 @@ func (r *rig) newCustomer() *customer {
 		r.t.Fatalf("first frame %v, want welcome", w)
 	}
 	c.token, c.conversation = w["token"].(string), w["conversation_id"].(string)
+	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.say("hello")
 	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
 	return c
 }

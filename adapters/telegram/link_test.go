@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -140,8 +141,16 @@ func TestLinkingWebAndTelegram(t *testing.T) {
 		if e := again.next("error"); e["code"] != "link_invalid" {
 			t.Errorf("reused /web code: %v, want error link_invalid", e)
 		}
-		if c, err := r.db.CustomerByIdentity(ctx, r.conversationCustomerIdentity(again.next("welcome"))); err != nil || c.ID == tgCustomer.ID {
-			t.Errorf("a reused /web code opened the Telegram customer: %v, %v", c, err)
+		// The hello goes on as a new visitor's (stored only once they write).
+		w2 := again.next("welcome")
+		if cust := w2["customer"].(map[string]any); cust["returning"] != false {
+			t.Errorf("a reused /web code welcomed %v, want a new visitor", cust)
+		}
+		switch conv, err := r.db.Conversation(ctx, w2["conversation_id"].(string)); {
+		case err == nil && conv.CustomerID == tgCustomer.ID:
+			t.Errorf("a reused /web code opened the Telegram customer's conversation %s", conv.ID)
+		case err != nil && !errors.Is(err, bot.ErrNotFound):
+			t.Error(err)
 		}
 	})
 }

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -32,14 +31,21 @@ type conn struct {
 	subscribed chan bot.Subscription
 	done       chan struct{} // closed when the connection ends
 	once       sync.Once
-	// goingAway: the server is shutting down; the close frame says 1001.
-	goingAway atomic.Bool
+	// closeCode is the close frame's code (0: 1000); flush asks the
+	// writer to write the frames still queued before it.
+	closeCode atomic.Int32
+	flush     atomic.Bool
+
+	// addr holds the limits of the client's address, visitor those of
+	// the visitor once hello has found them; both outlive the connection
+	// (see limits).
+	addr    *addrLimit
+	visitor *visitorLimit
 
 	session *bot.Session
 	// sent is the highest seq delivered; set by hello, then owned by the
 	// writer.
 	sent       int64
-	limiter    *rate.Limiter
 	lastTyping time.Time
 }
 
@@ -55,18 +61,24 @@ func (s *Server) handleWS() http.Handler {
 		if err != nil {
 			return // the upgrader has replied
 		}
-		c := &conn{s: s, ws: ws, send: newOutbox(s.opts.SendQueue), subscribed: make(chan bot.Subscription, 1), done: make(chan struct{}),
-			limiter: rate.NewLimiter(rate.Limit(s.opts.RatePerSecond), s.opts.RateBurst)}
+		c := &conn{s: s, ws: ws, send: newOutbox(s.opts.SendQueue), subscribed: make(chan bot.Subscription, 1), done: make(chan struct{})}
 		if !s.track(c) {
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
 			ws.Close()
 			return
 		}
 		ws.SetReadLimit(s.opts.MaxFrame)
+		c.addr = s.limits.address(s.clientAddr(r))
 		writer := make(chan struct{})
 		go func() { defer close(writer); c.writeLoop() }()
 		go func() {
 			defer s.untrack(c)
+			defer func() {
+				s.limits.releaseAddress(c.addr)
+				if c.visitor != nil {
+					s.limits.releaseVisitor(c.visitor)
+				}
+			}()
 			// The request's context ends when this handler returns; the
 			// connection's acts are bounded by the store, not by it.
 			c.readLoop(context.Background())
@@ -84,7 +96,15 @@ func (c *conn) close() { c.once.Do(func() { close(c.done) }) }
 // 1001) and ends the connection: the writer sends the close frame and
 // closes the socket, which unblocks the reader whatever its deadline.
 func (c *conn) goAway() {
-	c.goingAway.Store(true)
+	c.closeCode.CompareAndSwap(0, websocket.CloseGoingAway)
+	c.close()
+}
+
+// end ends the connection once the frames queued so far are written
+// (an error frame saying why), with the close code.
+func (c *conn) end(code int) {
+	c.closeCode.CompareAndSwap(0, int32(code))
+	c.flush.Store(true)
 	c.close()
 }
 
@@ -146,11 +166,23 @@ func (c *conn) writeLoop() {
 				return
 			}
 		case <-c.done:
-			code, reason := websocket.CloseNormalClosure, ""
-			if c.goingAway.Load() {
-				code, reason = websocket.CloseGoingAway, "server shutting down"
-			}
 			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if c.flush.Load() {
+				for _, f := range c.send.take() {
+					if c.ws.WriteJSON(f) != nil {
+						break
+					}
+				}
+			}
+			code, reason := int(c.closeCode.Load()), ""
+			switch code {
+			case 0:
+				code = websocket.CloseNormalClosure
+			case websocket.CloseGoingAway:
+				reason = "server shutting down"
+			case websocket.CloseTryAgainLater:
+				reason = "rate limited"
+			}
 			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
 			c.ws.Close() // unblock the reader
 			return
@@ -179,6 +211,11 @@ func (c *conn) readLoop(ctx context.Context) {
 			}
 			return
 		}
+		select {
+		case <-c.done:
+			return // ended (see end): frames still arriving are not acted on
+		default:
+		}
 		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
 		f, err := decodeFrame(data)
 		if err != nil {
@@ -196,24 +233,43 @@ func (c *conn) readLoop(ctx context.Context) {
 				continue
 			}
 			s, err := c.hello(ctx, f)
-			if err != nil {
+			switch {
+			case errors.Is(err, errTooManyVisitors):
+				c.refuseHello("too many new chats from your network; please try again in a minute")
+				return
+			case errors.Is(err, errTooManyResumes):
+				c.refuseHello("too many chats from your network are loading at once; please try again in a moment")
+				return
+			case errors.Is(err, errConnClosed):
+				return
+			case err != nil:
 				c.s.opts.Log.Error("websocket hello failed", "err", err)
 				c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not start the conversation; please retry"})
+				c.end(websocket.CloseNormalClosure)
 				return
 			}
 			sub = s
 			c.subscribed <- sub
+			// The history may have taken a while: count the silence from
+			// now (pongs are read only from here on).
+			c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
 		case "message":
 			c.message(ctx, f)
 		case "typing":
-			// At most one typing event a second reaches the people.
-			if now := time.Now(); now.Sub(c.lastTyping) >= time.Second {
+			// At most one typing event a second reaches the people, and
+			// none before the conversation is stored.
+			if now := time.Now(); !c.session.Pending && now.Sub(c.lastTyping) >= time.Second {
 				c.lastTyping = now
 				c.s.engine.Typing(c.conversationID(), bot.FromCustomer, "")
 			}
 		case "profile":
 			if !c.allow() {
 				c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: "you are sending too fast; please wait a moment"})
+				continue
+			}
+			if c.session.Pending {
+				// Kept until the first message stores the customer.
+				c.session.SetProfile(bot.Profile{Name: f.Name, Email: f.Email})
 				continue
 			}
 			if _, err := c.s.engine.UpdateProfile(ctx, c.session.Customer.ID, bot.Profile{Name: f.Name, Email: f.Email}); err != nil {
@@ -231,59 +287,137 @@ func (c *conn) readLoop(ctx context.Context) {
 // tokenLen is the length of a visitor token: 32 random bytes in hex.
 const tokenLen = 64
 
+// Reasons hello ends the connection without a session.
+var (
+	errTooManyVisitors = errors.New("too many new visitors from the address")
+	errTooManyResumes  = errors.New("too many histories being sent to the address")
+	errConnClosed      = errors.New("connection closed during hello")
+)
+
+// historyPage is how many stored messages hello reads at a time: the
+// most it holds of a history, besides the frames in the send queue.
+const historyPage = 200
+
 // hello starts the session: it recognises the visitor by token (or issues
 // a new one), subscribes to the conversation, then sends the welcome and
-// every stored message the client has not seen. Subscribing before reading
-// the backlog means nothing falls in between; event skips what the
-// backlog already sent.
+// the stored messages the client has not seen (at most MaxBacklog).
+// Subscribing before reading the history means nothing falls in between;
+// event skips what the history already sent.
+//
+// A new visitor's session is pending (see bot.Engine.Open): nothing is
+// stored, and the greeting is sent from memory as seq 1, to be stored
+// with the first message. New visitors count against their address's
+// limit; returning ones wait for their address's turn to be sent their
+// history.
 func (c *conn) hello(ctx context.Context, f inFrame) (bot.Subscription, error) {
 	token := f.Token
+	counted := false
 	if len(token) != tokenLen || !isHex(token) {
-		token = newToken()
+		if !c.s.limits.allowHello(c.addr) {
+			return nil, errTooManyVisitors
+		}
+		token, counted = newToken(), true
 	}
 	if f.Link != "" {
 		c.redeem(ctx, f.Link, token)
 	}
-	s, err := c.s.engine.Start(ctx, visitorIdentity(token), bot.Profile{Name: f.Name, Email: f.Email})
+	s, err := c.s.engine.Open(ctx, visitorIdentity(token), bot.Profile{Name: f.Name, Email: f.Email})
 	if err != nil {
 		return nil, err
+	}
+	if s.Pending && !counted && !c.s.limits.allowHello(c.addr) {
+		return nil, errTooManyVisitors
 	}
 	c.session = s
+	c.visitor = c.s.limits.visitor(s.Customer.ID)
 	sub := c.s.engine.Bus().Subscribe(s.Conversation.ID, eventBuffer)
-	conv, err := c.s.engine.Store().Conversation(ctx, s.Conversation.ID)
-	if err != nil {
+	if err := c.welcome(ctx, token, f.LastSeq); err != nil {
 		sub.Close()
 		return nil, err
 	}
-	if f.LastSeq > conv.LastSeq {
-		// The client saw a conversation that has since been closed and
-		// replaced: everything in this one is new to it.
-		f.LastSeq = 0
-	}
-	backlog, err := c.s.engine.Messages(ctx, s.Conversation.ID, max(f.LastSeq, 0))
-	if err != nil {
-		sub.Close()
-		return nil, err
-	}
+	return sub, nil
+}
+
+// welcome sends the welcome and the history after lastSeq, and sets
+// sent.
+func (c *conn) welcome(ctx context.Context, token string, lastSeq int64) error {
+	s := c.session
 	channels, err := c.s.engine.LinkChannels(ctx)
 	if err != nil && !errors.Is(err, bot.ErrNoLinkStore) {
 		c.s.opts.Log.Error("list link channels", "err", err)
 	}
-	c.enqueue(welcomeFrame{Type: "welcome", Token: token, ConversationID: s.Conversation.ID, State: conv.State,
-		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name}, Channels: channels})
-	for _, m := range backlog {
-		// The backlog may be longer than the send queue: wait for the
-		// writer rather than counting this client as slow.
-		if !c.send.pushWait(toFrame(m), c.done) {
-			sub.Close()
-			return nil, errors.New("connection closed while sending the backlog")
+	w := welcomeFrame{Type: "welcome", Token: token, ConversationID: s.Conversation.ID, State: s.Conversation.State,
+		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name}, Channels: channels}
+	if s.Pending {
+		c.enqueue(w)
+		if lastSeq != s.Greeting.Seq {
+			// A last_seq other than the greeting's is from elsewhere.
+			c.enqueue(toFrame(s.Greeting))
+		}
+		c.sent = s.Greeting.Seq
+		return nil
+	}
+	conv, err := c.s.engine.Store().Conversation(ctx, s.Conversation.ID)
+	if err != nil {
+		return err
+	}
+	w.State = conv.State
+	after := max(lastSeq, 0)
+	if after > conv.LastSeq {
+		// The client saw a conversation that has since been closed and
+		// replaced: everything in this one is new to it.
+		after = 0
+	}
+	if conv.LastSeq-after > int64(c.s.opts.MaxBacklog) {
+		after = conv.LastSeq - int64(c.s.opts.MaxBacklog)
+		w.HistoryTruncated, w.FirstSeq = true, after+1
+	}
+	c.sent = after
+	if after == conv.LastSeq {
+		c.enqueue(w)
+		return nil
+	}
+	// Refused before the welcome: the client has not started anything.
+	if !c.s.limits.startResume(c.addr, c.done) {
+		select {
+		case <-c.done:
+			return errConnClosed
+		default:
+			return errTooManyResumes
 		}
 	}
-	c.sent = max(f.LastSeq, 0)
-	if len(backlog) > 0 {
-		c.sent = backlog[len(backlog)-1].Seq
+	defer c.s.limits.endResume(c.addr)
+	c.enqueue(w)
+	sent, err := c.history(ctx, s.Conversation.ID, after)
+	c.sent = sent
+	return err
+}
+
+// history queues the stored messages after seq after, a page at a time,
+// each page read in its own short transaction, and returns the last seq
+// read. It waits for the writer rather than counting this client as
+// slow: a history may be longer than the send queue.
+func (c *conn) history(ctx context.Context, convID string, after int64) (int64, error) {
+	for {
+		ms, next, err := c.s.engine.MessagePage(ctx, convID, after, historyPage)
+		if err != nil || next == after {
+			return after, err
+		}
+		for _, m := range ms {
+			if !c.send.pushWait(toFrame(m), c.done) {
+				return after, errConnClosed
+			}
+		}
+		after = next
 	}
-	return sub, nil
+}
+
+// refuseHello tells the client why its hello is refused and closes the
+// connection with 1013 (try again later).
+func (c *conn) refuseHello(why string) {
+	c.s.opts.Observer.Refused(string(bot.Web), "rate_limited")
+	c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: why})
+	c.end(websocket.CloseTryAgainLater)
 }
 
 // visitorIdentity is the identity of a web visitor. Only a hash of the
@@ -369,7 +503,7 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 		return
 	}
 	stored := false
-	_, err := c.s.engine.Handle(ctx, bot.Inbound{
+	in := bot.Inbound{
 		ConversationID: c.session.Conversation.ID, ClientID: f.ID, Text: f.Text, Payload: truncate(f.Payload, 200),
 		OnStored: func(m bot.Message, dup bool) {
 			stored = true
@@ -379,8 +513,18 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 				c.enqueue(ackFrame{Type: "ack", ID: f.ID, Seq: m.Seq})
 			}
 		},
-	})
+	}
+	if c.session.Pending {
+		// The first message stores the session with it.
+		in.Session = c.session
+	}
+	_, err := c.s.engine.Handle(ctx, in)
+	if stored {
+		c.session.Pending = false
+	}
 	switch {
+	case errors.Is(err, bot.ErrStaleSession):
+		c.stale()
 	case errors.Is(err, bot.ErrEmpty):
 		c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "empty message", ID: f.ID})
 	case err != nil && !stored:
@@ -393,10 +537,19 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 	}
 }
 
-// allow takes a token from the connection's bucket: RateBurst messages
-// at once, refilled at RatePerSecond. A refusal takes none.
+// stale ends a connection whose pending session was started elsewhere
+// (bot.ErrStaleSession): the client reconnects, is attached to the
+// conversation it now has, and sends its unacknowledged messages again.
+func (c *conn) stale() {
+	c.s.opts.Log.Info("web visitor's chat was started on another connection; closing this one", "conversation", c.conversationID())
+	c.end(websocket.CloseNormalClosure)
+}
+
+// allow takes a token from the visitor's bucket (RateBurst messages at
+// once, refilled at RatePerSecond, whatever their connections) and one
+// from their address's. A refusal takes none.
 func (c *conn) allow() bool {
-	if c.limiter.Allow() {
+	if c.s.limits.allowMessage(c.visitor, c.addr) {
 		return true
 	}
 	c.s.opts.Observer.Refused(string(bot.Web), "rate_limited")
@@ -428,6 +581,19 @@ func (c *conn) link(ctx context.Context, f inFrame) {
 		return
 	}
 	ch := bot.Channel(f.Channel)
+	if c.session.Pending {
+		// The link names the customer, who must be stored first.
+		switch err := c.s.engine.Persist(ctx, c.session); {
+		case errors.Is(err, bot.ErrStaleSession):
+			c.stale()
+			return
+		case err != nil:
+			c.s.opts.Log.Error("store web visitor for a channel link", "err", err)
+			c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not make a link; please try again"})
+			return
+		}
+		c.session.Pending = false
+	}
 	url, err := c.s.engine.ChannelLink(ctx, c.session.Customer.ID, ch)
 	switch {
 	case err == nil:

@@ -44,6 +44,10 @@ type welcomeFrame struct {
 	Customer       customerInfo `json:"customer"`
 	// Channels the customer may continue on ("telegram"), if any.
 	Channels []bot.Channel `json:"channels,omitempty"`
+	// HistoryTruncated: the history sent starts at FirstSeq, not where
+	// last_seq asked (see Options.MaxBacklog).
+	HistoryTruncated bool  `json:"history_truncated,omitempty"`
+	FirstSeq         int64 `json:"first_seq,omitempty"`
 }
 
 type linkFrame struct {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -30,9 +31,39 @@ type Options struct {
 	MaxFrame int64
 	// MaxText is the longest message text, in characters (default 2000).
 	MaxText int
-	// RateBurst messages may be sent at once, then RatePerSecond.
+	// RateBurst messages may be sent at once by one visitor (customer),
+	// then RatePerSecond (default 10, then 1 a second). The bucket is the
+	// visitor's, across their connections and reconnects.
 	RateBurst     int
 	RatePerSecond float64
+	// AddressRateBurst and AddressRatePerSecond limit the messages of all
+	// visitors at one client address together (default 10 times a
+	// visitor's: 100, then 10 a second), enough for a shop's customers
+	// behind one NAT.
+	AddressRateBurst     int
+	AddressRatePerSecond float64
+	// HelloBurst new visitors (a hello without a known token) may start at
+	// one client address at once, then HellosPerMinute (default 60, then
+	// 30 a minute). A hello over the limit is refused and closed.
+	HelloBurst      int
+	HellosPerMinute float64
+	// MaxResumes connections of one client address may be sent their
+	// history at once (default 4); another waits up to ResumeWait (default
+	// 10 s) for its turn, then is refused and closed.
+	MaxResumes int
+	ResumeWait time.Duration
+	// MaxBacklog is the most messages a hello is sent (default 1000): a
+	// last_seq further back gets the newest MaxBacklog and is told that
+	// earlier history was skipped.
+	MaxBacklog int
+	// TrustProxy takes the client address of the per-address limits from
+	// the last X-Forwarded-For entry (set by a reverse proxy in front)
+	// instead of the connection's peer. Off by default: without a proxy
+	// that sets it, a client could name any address.
+	TrustProxy bool
+	// LimitExempt are client addresses exempt from the per-address limits
+	// (not from a visitor's own), e.g. 127.0.0.1/32 to run bench here.
+	LimitExempt []netip.Prefix
 	// SendQueue bounds the frames waiting for a slow client (default 256);
 	// when full the client is disconnected and resumes on reconnect.
 	SendQueue    int
@@ -48,6 +79,7 @@ type Server struct {
 	engine   *bot.Engine
 	opts     Options
 	upgrader websocket.Upgrader
+	limits   *limits
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -72,6 +104,27 @@ func NewServer(e *bot.Engine, opts Options) *Server {
 	if opts.RatePerSecond == 0 {
 		opts.RatePerSecond = 1
 	}
+	if opts.AddressRateBurst == 0 {
+		opts.AddressRateBurst = 10 * opts.RateBurst
+	}
+	if opts.AddressRatePerSecond == 0 {
+		opts.AddressRatePerSecond = 10 * opts.RatePerSecond
+	}
+	if opts.HelloBurst == 0 {
+		opts.HelloBurst = 60
+	}
+	if opts.HellosPerMinute == 0 {
+		opts.HellosPerMinute = 30
+	}
+	if opts.MaxResumes == 0 {
+		opts.MaxResumes = 4
+	}
+	if opts.ResumeWait == 0 {
+		opts.ResumeWait = 10 * time.Second
+	}
+	if opts.MaxBacklog == 0 {
+		opts.MaxBacklog = 1000
+	}
 	if opts.SendQueue == 0 {
 		opts.SendQueue = 256
 	}
@@ -85,6 +138,7 @@ func NewServer(e *bot.Engine, opts Options) *Server {
 		opts.Observer = nopObserver{}
 	}
 	s := &Server{engine: e, opts: opts, conns: map[*conn]struct{}{}}
+	s.limits = newLimits(&s.opts)
 	s.upgrader = websocket.Upgrader{
 		// Frames are small (MaxFrame); write buffers are lent from a pool
 		// only while a frame is written, so an idle connection holds none.

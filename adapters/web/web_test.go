@@ -153,6 +153,19 @@ func (c *client) hello(token string, lastSeq int) map[string]any {
 	return w
 }
 
+// begin starts a stored conversation as a new visitor: hello, the
+// greeting, and a first message, which stores it (a new visitor's hello
+// stores nothing). It returns the welcome and the conversation's last seq,
+// once the bot has answered.
+func (c *client) begin() (map[string]any, int) {
+	c.t.Helper()
+	w := c.hello("", 0)
+	c.frame() // greeting
+	c.send(map[string]any{"type": "message", "id": "first", "text": "hello"})
+	fs := c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	return w, int(fs[len(fs)-1]["seq"].(float64))
+}
+
 func TestHelloWelcomesAndGreetsANewVisitor(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
@@ -230,9 +243,8 @@ func TestRetriedMessageIsStoredOnce(t *testing.T) {
 func TestReconnectResumesWithExactlyTheMissedMessages(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
-	w := c.hello("", 0)
+	w, last := c.begin()
 	token := w["token"].(string)
-	c.frame() // greeting, seq 1
 	c.ws.Close()
 
 	// While the client is away, the bot and an agent say things.
@@ -243,17 +255,17 @@ func TestReconnectResumesWithExactlyTheMissedMessages(t *testing.T) {
 		}
 	}
 	c2 := s.connect()
-	w2 := c2.hello(token, 1)
+	w2 := c2.hello(token, last)
 	if w2["conversation_id"] != conv || w2["customer"].(map[string]any)["returning"] != true {
 		t.Fatalf("resumed welcome %v", w2)
 	}
 	a, b := c2.frame(), c2.frame()
-	if a["seq"] != 2.0 || a["text"] != "one" || b["seq"] != 3.0 || b["text"] != "two" {
-		t.Errorf("resumed with %v, %v; want seq 2 and 3", a, b)
+	if a["seq"] != float64(last+1) || a["text"] != "one" || b["seq"] != float64(last+2) || b["text"] != "two" {
+		t.Errorf("resumed with %v, %v; want seq %d and %d", a, b, last+1, last+2)
 	}
 	// Nothing else is pending: a new message's ack comes next.
 	c2.send(map[string]any{"type": "message", "id": "x", "text": "thanks"})
-	if f := c2.frame(); f["type"] != "ack" && !(f["type"] == "message" && f["seq"] == 4.0) {
+	if f := c2.frame(); f["type"] != "ack" && !(f["type"] == "message" && f["seq"] == float64(last+3)) {
 		t.Errorf("after the backlog got %v, want the new message's ack or echo", f)
 	}
 }
@@ -429,8 +441,7 @@ func TestAckTravelsWithItsMessageAndRefusalsNameTheMessage(t *testing.T) {
 func TestABacklogLongerThanTheSendQueueArrivesWhole(t *testing.T) {
 	s := startServer(t, "", web.Options{SendQueue: 8})
 	c := s.connect()
-	w := c.hello("", 0)
-	c.frame()
+	w, last := c.begin()
 	conv := w["conversation_id"].(string)
 	for i := range 40 {
 		if _, _, err := s.db.Append(context.Background(), bot.Message{ConversationID: conv, From: bot.FromAgent, Text: fmt.Sprint(i)}); err != nil {
@@ -439,7 +450,7 @@ func TestABacklogLongerThanTheSendQueueArrivesWhole(t *testing.T) {
 	}
 	c2 := s.connect()
 	c2.hello(w["token"].(string), 0)
-	for want := 1.0; want <= 41; want++ {
+	for want := 1.0; want <= float64(last+40); want++ {
 		if f := c2.frame(); f["seq"] != want {
 			t.Fatalf("backlog frame %v, want seq %v", f, want)
 		}
@@ -449,8 +460,7 @@ func TestABacklogLongerThanTheSendQueueArrivesWhole(t *testing.T) {
 func TestALastSeqFromAClosedConversationGetsTheNewOneWhole(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
-	w := c.hello("", 0)
-	c.frame()
+	w, _ := c.begin()
 	conv, err := s.db.Conversation(context.Background(), w["conversation_id"].(string))
 	if err != nil {
 		t.Fatal(err)
@@ -464,7 +474,7 @@ func TestALastSeqFromAClosedConversationGetsTheNewOneWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	c2 := s.connect()
-	w2 := c2.hello(w["token"].(string), 6)
+	w2 := c2.hello(w["token"].(string), int(conv.LastSeq))
 	if w2["conversation_id"] == conv.ID {
 		t.Fatal("a closed conversation was resumed")
 	}
@@ -500,14 +510,14 @@ func TestShutdownTellsClientsItIsGoingAway(t *testing.T) {
 }
 
 func TestASlowClientIsDisconnectedWithoutSlowingOthersAndResumesWhole(t *testing.T) {
-	s := startServer(t, "", web.Options{SendQueue: 16})
+	// The slow tab resumes all it missed: more than the default MaxBacklog.
+	s := startServer(t, "", web.Options{SendQueue: 16, MaxBacklog: 5000})
 	// Two tabs of the same visitor: one stops reading, one keeps up.
 	slow := s.connect()
-	w := slow.hello("", 0)
-	slow.frame()
+	w, first := slow.begin()
 	token, conv := w["token"].(string), w["conversation_id"].(string)
 	fast := s.connect()
-	fast.hello(token, 1)
+	fast.hello(token, first)
 
 	// More than the socket buffers of both ends hold: about 7 MB.
 	const n = 2000
@@ -525,8 +535,8 @@ func TestASlowClientIsDisconnectedWithoutSlowingOthersAndResumesWhole(t *testing
 	// The fast tab gets every message while the slow one reads nothing
 	// (on a busy machine it may lag too: then it resumes, as the widget
 	// does, and still misses nothing).
-	last := 1.0
-	for last < n+1 {
+	last := float64(first)
+	for last < float64(first+n) {
 		fast.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 		var f map[string]any
 		if err := fast.ws.ReadJSON(&f); err != nil {
@@ -558,8 +568,8 @@ func TestASlowClientIsDisconnectedWithoutSlowingOthersAndResumesWhole(t *testing
 	}
 	// ... and resumes with everything it missed, each message once.
 	again := s.connect()
-	again.hello(token, 1)
-	for want := 2.0; want <= n+1; want++ {
+	again.hello(token, first)
+	for want := float64(first + 1); want <= float64(first+n); want++ {
 		if f := again.frame(); f["seq"] != want {
 			t.Fatalf("resumed frame %v, want seq %v", f["seq"], want)
 		}

@@ -45,7 +45,9 @@ func number(t *testing.T, r map[string]any, key string) float64 {
 }
 
 func TestBenchAgainstARealServer(t *testing.T) {
-	url := benchURL(startServe(t))
+	// The bench's visitors all come from here: more new visitors than one
+	// address may start.
+	url := benchURL(startServe(t, "--limit-exempt", "127.0.0.1"))
 	for _, rate := range []string{"0", "1"} {
 		t.Run("at rate "+rate+" every turn is answered without errors", func(t *testing.T) {
 			r := benchJSON(t, "--url", url, "--conversations", "4", "--rate", rate, "--duration", "2s")
@@ -180,6 +182,24 @@ func TestBenchFailsClearlyWithoutAServer(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s to fail", d)
+	}
+}
+
+func TestBenchSaysWhenTheServerLimitsItsAddress(t *testing.T) {
+	url := benchURL(startServe(t))
+	out, stderr, err := runCmd(t, "bench", "--json", "--url", url, "--conversations", "70", "--idle", "--duration", "1s")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if got := number(t, r, "connected"); got < 60 || got > 62 {
+		t.Errorf("connected = %v, want 60 (the new visitors one address may start at once) or a little more", got)
+	}
+	if !strings.Contains(stderr, "--limit-exempt") {
+		t.Errorf("the refusals do not say how to exempt this machine:\n%s", stderr)
 	}
 }
 

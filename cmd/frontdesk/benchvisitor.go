@@ -104,6 +104,9 @@ func (v *visitor) connect(ctx context.Context) error {
 				return ctx.Err()
 			}
 			return fmt.Errorf("wait for welcome: %w", err)
+		case f.Type == "error" && f.Code == "rate_limited":
+			ws.Close()
+			return fmt.Errorf("hello refused: %s: %s (the server limits new visitors per address: start it with --limit-exempt and this machine's address)", f.Code, f.Message)
 		case f.Type == "error":
 			ws.Close()
 			return fmt.Errorf("hello refused: %s: %s", f.Code, f.Message)

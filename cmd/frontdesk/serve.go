@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -33,6 +34,8 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("data-dir", "data", "data directory (customer database, stored index)")
 	s.add("content", "", "content directory (default: the embedded demo knowledge base)")
 	s.add("allowed-origins", "", "comma-separated sites (https://shop.example) that may embed the widget, besides this server's own origin; * allows any")
+	s.addBool("trust-proxy", "take web visitors' addresses, for the per-address limits, from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)")
+	s.add("limit-exempt", "", "comma-separated addresses or prefixes (127.0.0.1, 10.0.0.0/8) exempt from the web chat's per-address limits, e.g. to run bench from this machine")
 	s.add("answer-threshold", fmt.Sprint(kb.DefaultThresholds.Answer), "answer at this confidence or above")
 	s.add("clarify-threshold", fmt.Sprint(kb.DefaultThresholds.Clarify), "offer candidates at this confidence or above")
 	s.add("human-phrases", strings.Join(bot.DefaultHumanPhrases, ","), "comma-separated phrases that ask for a person")
@@ -86,6 +89,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Sprintf("visit-gap: %q is not a positive duration such as 30m", cfg.get("visit-gap"))}
 	}
 	keep, err := parseRetention(cfg.get("retention"))
+	if err != nil {
+		return err
+	}
+	webOpts, err := webOptions(cfg)
 	if err != nil {
 		return err
 	}
@@ -154,7 +161,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
-	webSrv := web.NewServer(engine, web.Options{AllowedOrigins: cfg.list("allowed-origins"), Assets: content.Web(), Log: log, Observer: m})
+	webOpts.Assets, webOpts.Log, webOpts.Observer = content.Web(), log, m
+	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
 		AllowedOrigins: cfg.list("allowed-origins"),
@@ -228,6 +236,28 @@ func baseURL(a net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// webOptions reads the web chat's settings: the origins that may embed
+// it and where its per-address limits apply.
+func webOptions(cfg *settings) (web.Options, error) {
+	o := web.Options{AllowedOrigins: cfg.list("allowed-origins")}
+	var err error
+	if o.TrustProxy, err = cfg.boolean("trust-proxy"); err != nil {
+		return o, err
+	}
+	for _, v := range cfg.list("limit-exempt") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return o, usageError{fmt.Sprintf("limit-exempt: %q is not an address or prefix such as 127.0.0.1 or 10.0.0.0/8", v)}
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		o.LimitExempt = append(o.LimitExempt, p.Masked())
+	}
+	return o, nil
 }
 
 // queueOptions reads the hand-off settings: business hours, teams, manual
