@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/frontdesk/frontdesk/adapters/browsertest"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 

@@ -21,7 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/frontdesk/frontdesk/adapters/origin"
+	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/frontdesk/frontdesk/adapters/origin"
+	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/bot"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/frontdesk/frontdesk/adapters/browsertest"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write
