@@ -114,11 +114,39 @@ func (e *Engine) decide(ctx context.Context, q string) (kb.Decision, error) {
 // before the engine handles any message.
 func (e *Engine) SetHandoff(h Handoff) { e.opts.Handoff = h }
 
-// Bus returns the engine's event bus.
-func (e *Engine) Bus() Bus { return e.bus }
+// Subscribe returns a subscription to the events of the conversation, or
+// of every conversation when conversationID is "" (see Bus.Subscribe).
+func (e *Engine) Subscribe(conversationID string, buffer int) Subscription {
+	return e.bus.Subscribe(conversationID, buffer)
+}
 
-// Store returns the engine's store.
-func (e *Engine) Store() Store { return e.store }
+// Conversation returns the conversation with the id, or ErrNotFound.
+func (e *Engine) Conversation(ctx context.Context, id string) (*Conversation, error) {
+	return e.store.Conversation(ctx, id)
+}
+
+// Conversations lists a customer's conversations, newest first.
+func (e *Engine) Conversations(ctx context.Context, customerID string) ([]Conversation, error) {
+	return e.store.Conversations(ctx, customerID)
+}
+
+// Customer returns the customer with the id, or ErrNotFound.
+func (e *Engine) Customer(ctx context.Context, id string) (*Customer, error) {
+	return e.store.Customer(ctx, id)
+}
+
+// CustomerByIdentity returns the customer with the channel identity, or
+// ErrNotFound.
+func (e *Engine) CustomerByIdentity(ctx context.Context, id Identity) (*Customer, error) {
+	return e.store.CustomerByIdentity(ctx, id)
+}
+
+// Transcript returns every message of a conversation after seq, agents'
+// private notes included: what the people helping may see (Messages is
+// the customer's view).
+func (e *Engine) Transcript(ctx context.Context, conversationID string, after int64) ([]Message, error) {
+	return e.store.Messages(ctx, conversationID, after)
+}
 
 // NewID returns a random identifier with the given prefix.
 func NewID(prefix string) string {

@@ -341,7 +341,7 @@ func TestMessagesSurviveAReopenedStore(t *testing.T) {
 func TestEventsArePublishedAfterStoring(t *testing.T) {
 	r := newRig(t, kb.Thresholds{})
 	s := r.start("v")
-	sub := r.engine.Bus().Subscribe(s.Conversation.ID, 16)
+	sub := r.engine.Subscribe(s.Conversation.ID, 16)
 	defer sub.Close()
 	r.say(s.Conversation.ID, "agent please")
 	var kinds []string

@@ -128,7 +128,7 @@ func (s *Server) viewTicket(ctx context.Context, t *handoff.Ticket, a *handoff.A
 		v.WaitingSeconds = int64(t.AssignedAt.Sub(t.QueuedAt) / time.Second)
 	}
 	v.WaitingSeconds = max(v.WaitingSeconds, 0)
-	st := s.engine.Store()
+	st := s.engine
 	if c, err := st.Customer(ctx, t.CustomerID); err == nil {
 		v.Customer = viewCustomer(c, names)
 	} else {
@@ -318,7 +318,7 @@ func (s *Server) fail(w http.ResponseWriter, err error, what string, sess *sessi
 // there is none.
 func (s *Server) conversation(w http.ResponseWriter, r *http.Request) (*bot.Conversation, bool) {
 	id := r.PathValue("id")
-	c, err := s.engine.Store().Conversation(r.Context(), id)
+	c, err := s.engine.Conversation(r.Context(), id)
 	switch {
 	case errors.Is(err, bot.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no conversation with that id")
@@ -469,8 +469,8 @@ func (s *Server) handleConversation() http.Handler {
 		if !ok {
 			return
 		}
-		ctx, st := r.Context(), s.engine.Store()
-		msgs, err := st.Messages(ctx, conv.ID, 0)
+		ctx, st := r.Context(), s.engine
+		msgs, err := st.Transcript(ctx, conv.ID, 0)
 		if err != nil {
 			s.fail(w, err, "load the messages", sess, conv.ID)
 			return
@@ -501,7 +501,7 @@ func (s *Server) handleConversation() http.Handler {
 // past returns the customer's other conversations, newest first, each
 // with its last few messages.
 func (s *Server) past(ctx context.Context, conv *bot.Conversation) ([]pastConversation, error) {
-	st := s.engine.Store()
+	st := s.engine
 	convs, err := st.Conversations(ctx, conv.CustomerID)
 	if err != nil {
 		return nil, err
@@ -514,7 +514,7 @@ func (s *Server) past(ctx context.Context, conv *bot.Conversation) ([]pastConver
 		if len(out) == pastShown {
 			break
 		}
-		ms, err := st.Messages(ctx, c.ID, max(c.LastSeq-pastMessagesShown, 0))
+		ms, err := st.Transcript(ctx, c.ID, max(c.LastSeq-pastMessagesShown, 0))
 		if err != nil {
 			return nil, err
 		}
@@ -811,7 +811,7 @@ func (s *Server) handleCustomer() http.Handler {
 		if !decode(w, r, &in) {
 			return
 		}
-		ctx, st := r.Context(), s.engine.Store()
+		ctx, st := r.Context(), s.engine
 		id := r.PathValue("id")
 		c, err := st.Customer(ctx, id)
 		switch {

@@ -124,7 +124,7 @@ func (s *Server) handleWS() http.Handler {
 		ctx := r.Context()
 		// Subscribe before reading what the agent owns, so that no change
 		// falls in between.
-		events := s.engine.Bus().Subscribe("", sendQueue)
+		events := s.engine.Subscribe("", sendQueue)
 		queue := s.queue.Subscribe(sendQueue)
 		if err := c.loadOwned(ctx); err != nil {
 			s.opts.Log.Error("agent websocket: load owned conversations", "agent", c.agent.ID, "err", err)
@@ -309,7 +309,7 @@ func (c *conn) watch(ctx context.Context, conversationID string) {
 		c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "watch needs a conversation_id"})
 		return
 	}
-	conv, err := c.s.engine.Store().Conversation(ctx, conversationID)
+	conv, err := c.s.engine.Conversation(ctx, conversationID)
 	if errors.Is(err, bot.ErrNotFound) {
 		c.enqueue(errorFrame{Type: "error", Code: codeNotFound, Message: "no conversation with that id"})
 		return

@@ -255,7 +255,7 @@ func TestAgentWebsocketHidesTheCustomerOfOtherAgentsConversations(t *testing.T) 
 	aws, bws, sws := ann.connect(), bob.connect(), sue.connect()
 
 	c := r.newCustomer()
-	conv, err := r.engine.Store().Conversation(context.Background(), c.conversation)
+	conv, err := r.engine.Conversation(context.Background(), c.conversation)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,7 +239,7 @@ func (a *Adapter) Start(ctx context.Context) error {
 			return fmt.Errorf("telegram: offer channel: %w", err)
 		}
 	}
-	sub := a.engine.Bus().Subscribe("", 1024)
+	sub := a.engine.Subscribe("", 1024)
 	if err := a.out.load(); err != nil {
 		sub.Close()
 		return fmt.Errorf("telegram: load outbox: %w", err)
@@ -358,7 +358,7 @@ func (a *Adapter) follow(sub bot.Subscription) {
 		case e, ok := <-sub.C():
 			if !ok {
 				a.opts.Log.Warn("telegram: event bus lagged; catching up from the store")
-				sub = a.engine.Bus().Subscribe("", 1024)
+				sub = a.engine.Subscribe("", 1024)
 				a.syncAll()
 				continue
 			}

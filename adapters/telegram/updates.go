@@ -74,7 +74,7 @@ func identity(u *tgbotapi.User) bot.Identity {
 func (a *Adapter) session(ctx context.Context, from *tgbotapi.User, chatID int64) (*bot.Session, int64, error) {
 	id := identity(from)
 	var p bot.Profile
-	if _, err := a.engine.Store().CustomerByIdentity(ctx, id); errors.Is(err, bot.ErrNotFound) {
+	if _, err := a.engine.CustomerByIdentity(ctx, id); errors.Is(err, bot.ErrNotFound) {
 		p.Name = from.FirstName
 	} else if err != nil {
 		return nil, 0, err

@@ -330,7 +330,7 @@ func (c *conn) hello(ctx context.Context, f inFrame) (bot.Subscription, error) {
 	}
 	c.session = s
 	c.visitor = c.s.limits.visitor(s.Customer.ID)
-	sub := c.s.engine.Bus().Subscribe(s.Conversation.ID, eventBuffer)
+	sub := c.s.engine.Subscribe(s.Conversation.ID, eventBuffer)
 	if err := c.welcome(ctx, token, f.LastSeq); err != nil {
 		sub.Close()
 		return nil, err
@@ -357,7 +357,7 @@ func (c *conn) welcome(ctx context.Context, token string, lastSeq int64) error {
 		c.sent = s.Greeting.Seq
 		return nil
 	}
-	conv, err := c.s.engine.Store().Conversation(ctx, s.Conversation.ID)
+	conv, err := c.s.engine.Conversation(ctx, s.Conversation.ID)
 	if err != nil {
 		return err
 	}
