@@ -139,7 +139,7 @@ func (o *Options) defaults() {
 // (Stop is safe to call again). Updates are handled one at a time, in
 // order; deliveries run per chat, in order.
 type Adapter struct {
-	engine *bot.Engine
+	engine Engine
 	store  Store
 	opts   Options
 	api    *tgbotapi.BotAPI
@@ -173,7 +173,7 @@ const chatIdle = 30 * time.Minute
 
 // New connects to the Bot API (getMe) and returns a channel ready to
 // Start. It fails if the token is refused or the server is unreachable.
-func New(ctx context.Context, e *bot.Engine, st Store, opts Options) (*Adapter, error) {
+func New(ctx context.Context, e Engine, st Store, opts Options) (*Adapter, error) {
 	opts.defaults()
 	if opts.Token == "" {
 		return nil, errors.New("telegram: no bot token")

@@ -76,7 +76,7 @@ type Options struct {
 
 // Server serves the web channel.
 type Server struct {
-	engine   *bot.Engine
+	engine   Engine
 	opts     Options
 	upgrader websocket.Upgrader
 	limits   *limits
@@ -88,7 +88,7 @@ type Server struct {
 }
 
 // NewServer returns the web channel for the engine.
-func NewServer(e *bot.Engine, opts Options) *Server {
+func NewServer(e Engine, opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
