@@ -13,8 +13,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/frontdesk/frontdesk/internal/browsertest"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 )
 
 // browser starts headless Chromium at 1280x800 (or skips without it) and

@@ -21,9 +21,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/kb"
 )
 

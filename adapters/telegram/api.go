@@ -76,6 +76,8 @@ type outgoing struct {
 	Chat     int64      `json:"chat"`
 	Text     string     `json:"text"`
 	Keyboard [][]button `json:"keyboard,omitempty"`
+	// HTML: Text is Telegram HTML (parse_mode "HTML").
+	HTML bool `json:"html,omitempty"`
 
 	id uint64 // outbox key, set when loaded
 }
@@ -95,32 +97,33 @@ func (o outgoing) encode() []byte {
 }
 
 // maxText is the longest text Telegram accepts in one message, in
-// UTF-16 code units; we cut by characters, which is never more.
+// UTF-16 code units.
 const maxText = 4096
 
-// outgoingMessage turns a conversation message into a sendMessage.
-// Telegram shows the text as it is, so the backslashes with which the bot
-// escapes a customer's name in its Markdown are removed. Agents' messages
-// are signed with their name; quick replies become an inline keyboard,
+// outgoingMessages turns a conversation message into sendMessages: its
+// Markdown rendered as Telegram HTML (bold, lists, links; a customer's
+// escaped name reads as written), split at paragraphs, lines or words
+// into parts Telegram accepts when it is longer. Agents' messages are
+// signed with their name; quick replies become an inline keyboard on the
+// last part,
 // one button a row, whose callback data points at the message and the
 // reply ("<conversation>:<seq>:<index>", within Telegram's 64 bytes), so
 // a press is resolved from the store.
-func outgoingMessage(chatID int64, m bot.Message) outgoing {
+func outgoingMessages(chatID int64, m bot.Message) []outgoing {
 	text := m.Text
-	if m.From == bot.FromBot {
-		text = bot.UnescapeMarkdown(text)
-	}
 	if m.From == bot.FromAgent && m.AgentName != "" {
-		text = m.AgentName + ": " + text
+		text = bot.EscapeMarkdown(m.AgentName) + ": " + text
 	}
-	if r := []rune(text); len(r) > maxText {
-		text = string(r[:maxText-1]) + "…"
+	parts := splitMarkdown(text, maxText)
+	out := make([]outgoing, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, outgoing{Method: "sendMessage", Chat: chatID, Text: telegramHTML(p), HTML: true})
 	}
-	o := outgoing{Method: "sendMessage", Chat: chatID, Text: text}
+	last := &out[len(out)-1]
 	for i, q := range m.QuickReplies {
-		o.Keyboard = append(o.Keyboard, []button{{Text: q.Label, Data: m.ConversationID + ":" + strconv.FormatInt(m.Seq, 10) + ":" + strconv.Itoa(i)}})
+		last.Keyboard = append(last.Keyboard, []button{{Text: q.Label, Data: m.ConversationID + ":" + strconv.FormatInt(m.Seq, 10) + ":" + strconv.Itoa(i)}})
 	}
-	return o
+	return out
 }
 
 // reply is a direct answer of the adapter (commands, notes) to a chat.
@@ -131,6 +134,9 @@ func reply(chatID int64, text string) outgoing {
 // params builds the form-encoded request the Bot API expects.
 func (o outgoing) params() tgbotapi.Params {
 	p := tgbotapi.Params{"chat_id": strconv.FormatInt(o.Chat, 10), "text": o.Text}
+	if o.HTML {
+		p["parse_mode"] = "HTML"
+	}
 	if len(o.Keyboard) > 0 {
 		kb, _ := json.Marshal(map[string]any{"inline_keyboard": o.Keyboard})
 		p["reply_markup"] = string(kb)

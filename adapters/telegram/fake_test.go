@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -38,8 +39,10 @@ type fakeAPI struct {
 }
 
 type sentMessage struct {
-	Chat     int64
+	Chat int64
+	// Text is what the chat shows; HTML what was sent, markup and all.
 	Text     string
+	HTML     string
 	Buttons  []string // callback data
 	Labels   []string
 	ID       int
@@ -103,7 +106,20 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		f.getUpdates(w, r, params)
 	case "sendMessage":
 		chat, _ := strconv.ParseInt(params["chat_id"], 10, 64)
-		m := sentMessage{Chat: chat, Text: params["text"]}
+		m := sentMessage{Chat: chat, Text: params["text"], HTML: params["text"]}
+		if params["parse_mode"] == "HTML" {
+			// As Telegram does: parse the entities, refuse bad markup.
+			text, err := parseTelegramHTML(params["text"])
+			if err != nil {
+				writeJSON(w, 400, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: can't parse entities: " + err.Error()})
+				return
+			}
+			m.Text = text
+		}
+		if n := utf16Units(m.Text); n > 4096 {
+			writeJSON(w, 400, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: message is too long"})
+			return
+		}
 		if rm := params["reply_markup"]; rm != "" {
 			var kb struct {
 				InlineKeyboard [][]struct {
@@ -239,4 +255,79 @@ func (f *fakeAPI) setInject(fn func(string) string) {
 	f.mu.Lock()
 	f.inject = fn
 	f.mu.Unlock()
+}
+
+// parseTelegramHTML checks text as Telegram's HTML parse mode does (the
+// tags b, strong, i, em, u, s, code, pre and a with href; balanced; the
+// entities &lt; &gt; &amp; &quot; and numeric ones) and returns the
+// plain text the chat shows.
+func parseTelegramHTML(text string) (string, error) {
+	var out strings.Builder
+	var open []string
+	for i := 0; i < len(text); {
+		switch text[i] {
+		case '<':
+			end := strings.IndexByte(text[i:], '>')
+			if end < 0 {
+				return "", fmt.Errorf("unclosed start tag at byte %d", i)
+			}
+			tag := text[i+1 : i+end]
+			i += end + 1
+			if strings.HasPrefix(tag, "/") {
+				name := tag[1:]
+				if len(open) == 0 || open[len(open)-1] != name {
+					return "", fmt.Errorf("unexpected end tag %q", name)
+				}
+				open = open[:len(open)-1]
+				continue
+			}
+			name, attrs, _ := strings.Cut(tag, " ")
+			switch name {
+			case "b", "strong", "i", "em", "u", "s", "code", "pre":
+				if attrs != "" {
+					return "", fmt.Errorf("attributes on %q", name)
+				}
+			case "a":
+				if !strings.HasPrefix(attrs, `href="`) || !strings.HasSuffix(attrs, `"`) {
+					return "", fmt.Errorf("a tag without href: %q", attrs)
+				}
+			default:
+				return "", fmt.Errorf("unsupported start tag %q", name)
+			}
+			open = append(open, name)
+		case '&':
+			end := strings.IndexByte(text[i:], ';')
+			if end < 0 {
+				return "", fmt.Errorf("unclosed entity at byte %d", i)
+			}
+			ent := text[i : i+end+1]
+			dec := html.UnescapeString(ent)
+			if dec == ent {
+				return "", fmt.Errorf("unknown entity %q", ent)
+			}
+			out.WriteString(dec)
+			i += end + 1
+		case '>':
+			return "", fmt.Errorf("stray > at byte %d", i)
+		default:
+			out.WriteByte(text[i])
+			i++
+		}
+	}
+	if len(open) > 0 {
+		return "", fmt.Errorf("unclosed tags %v", open)
+	}
+	return out.String(), nil
+}
+
+// utf16Units is the length of s as Telegram counts it.
+func utf16Units(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }

@@ -465,7 +465,9 @@ func (a *Adapter) sync(ctx context.Context, conversationID string) {
 		if m.From == bot.FromCustomer || blocked {
 			continue
 		}
-		out = append(out, outgoingMessage(c.id, m).encode())
+		for _, o := range outgoingMessages(c.id, m) {
+			out = append(out, o.encode())
+		}
 	}
 	last := ms[len(ms)-1].Seq
 	if err := a.store.TelegramQueue(ctx, conversationID, last, out); err != nil {

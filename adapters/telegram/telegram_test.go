@@ -562,3 +562,45 @@ func TestNamesReadAsWrittenOnTelegram(t *testing.T) {
 		t.Errorf("Telegram got %q, want the name as written, without escapes", got)
 	}
 }
+
+func TestArticlesReadFormattedAndLongRepliesArriveWhole(t *testing.T) {
+	r := newRig(t)
+	r.start(r.options())
+	ctx := context.Background()
+	const ana = 1011
+	r.api.push(textUpdate(ana, "Ana", "/start"))
+	r.waitSent(ana, "virtual assistant")
+	conv := r.conversation(ana)
+	// An article longer than a Telegram message, as a shop may write one.
+	long := "Here is **everything** about your order:\n\n" + strings.Repeat("Your lamp ships from Berlin and arrives within two days. ", 120) + "\n\nThat is **all**."
+	err := r.engine.Act(ctx, conv.ID, func(a *bot.Act) error {
+		_, err := a.Say(bot.Message{From: bot.FromBot, Text: long})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := r.waitSent(ana, "That is all.")
+	var parts []sentMessage
+	for _, m := range r.api.sentTo(ana) {
+		if strings.Contains(m.Text, "Berlin") || strings.Contains(m.Text, "everything") || m.ID == end.ID {
+			parts = append(parts, m)
+		}
+	}
+	if len(parts) < 2 {
+		t.Fatalf("a %d-character reply came in %d message(s)", len(long), len(parts))
+	}
+	var text strings.Builder
+	for _, p := range parts {
+		text.WriteString(p.Text)
+		if strings.Contains(p.Text, "**") {
+			t.Errorf("Markdown shown literally: %.60q", p.Text)
+		}
+	}
+	if got := strings.Count(text.String(), "Berlin"); got != 120 {
+		t.Errorf("%d of 120 sentences arrived", got)
+	}
+	if !strings.Contains(parts[0].HTML, "<b>everything</b>") {
+		t.Errorf("first part not formatted: %.80q", parts[0].HTML)
+	}
+}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/origin"
 )
 
 // Options configure the web channel. Zero values take the defaults.
