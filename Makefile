@@ -1,5 +1,5 @@
 # The README's commands. `make test` is what .ci/run calls.
-.PHONY: test build serve bench eval release
+.PHONY: test build serve bench eval fuzz release
 
 # The version stamped into binaries: the nearest tag, commits since it and
 # the commit (v1.2.0-3-gabc1234), with -dirty for uncommitted changes.
@@ -10,6 +10,12 @@ test:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	go vet ./...
 	go test -race ./...
+
+# A short run of each fuzzer (their seed corpora also run in `test`).
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime 10s ./adapters/web/
+	go test -run '^$$' -fuzz '^FuzzLoadArticle$$' -fuzztime 10s ./kb/
+	go test -run '^$$' -fuzz '^FuzzWebhookUpdate$$' -fuzztime 10s ./adapters/telegram/
 
 build:
 	go build -ldflags "-X main.version=$(VERSION)" -o frontdesk ./cmd/frontdesk
