@@ -202,11 +202,7 @@ func TestBackupUnderLoadRestoresEveryConversation(t *testing.T) {
 	acked := func(from, to time.Time) int {
 		n := 0
 		for _, c := range customers {
-			for _, a := range c.acks {
-				if !a.at.Before(from) && a.at.Before(to) {
-					n++
-				}
-			}
+			n += c.ackedBetween(from, to)
 		}
 		return n
 	}

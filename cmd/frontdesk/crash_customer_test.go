@@ -110,8 +110,11 @@ type customer struct {
 	sent    map[string]string // client id -> text, of every message sent
 	acked   map[string]int64  // client id -> acknowledged seq
 	acks    []ack
-	convs   []string        // every conversation welcomed into, in order
-	queued  map[string]bool // conversations seen queued (welcome or state frame)
+	// ackTimes are when acks arrived, readable while the customer runs.
+	ackMu    sync.Mutex
+	ackTimes []time.Time
+	convs    []string        // every conversation welcomed into, in order
+	queued   map[string]bool // conversations seen queued (welcome or state frame)
 	// problems are protocol violations seen while the load ran.
 	problems    []string
 	abandoned   int
@@ -390,7 +393,25 @@ func (c *customer) onAck(id string, seq int64) {
 		c.pending = append(c.pending[:i], c.pending[i+1:]...)
 	}
 	c.acked[id] = seq
-	c.acks = append(c.acks, ack{conv: c.conv, id: id, text: text, seq: seq, at: time.Now()})
+	now := time.Now()
+	c.acks = append(c.acks, ack{conv: c.conv, id: id, text: text, seq: seq, at: now})
+	c.ackMu.Lock()
+	c.ackTimes = append(c.ackTimes, now)
+	c.ackMu.Unlock()
+}
+
+// ackedBetween counts the acks that arrived in [from, to); safe while the
+// customer runs.
+func (c *customer) ackedBetween(from, to time.Time) int {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	n := 0
+	for _, at := range c.ackTimes {
+		if !at.Before(from) && at.Before(to) {
+			n++
+		}
+	}
+	return n
 }
 
 // lost handles a broken connection: of the messages sent on it and not
