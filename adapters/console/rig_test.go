@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -328,16 +329,10 @@ func (c *customer) askForPerson() {
 // it to the queue.
 func (r *rig) waitForTicket(conversationID string) {
 	r.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := r.queue.Position(context.Background(), conversationID); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("conversation %s has no open ticket after 5 s", conversationID)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(r.t, 5*time.Second, "an open ticket of "+conversationID, func() bool {
+		_, err := r.queue.Position(context.Background(), conversationID)
+		return err == nil
+	})
 }
 
 // waitingCustomer is a customer who asked for a person.

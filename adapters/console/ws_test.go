@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"net/http"
 	"strings"
 	"testing"
@@ -116,13 +117,9 @@ func TestHeartbeatSetsPresenceAndClosingSignsOff(t *testing.T) {
 		t.Errorf("bad presence: %v", e[len(e)-1])
 	}
 	ws.ws.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for r.queue.Presence(annAgent.ID) != handoff.PresenceOffline {
-		if time.Now().After(deadline) {
-			t.Fatal("the agent is still present after its only console closed")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait.For(t, 5*time.Second, "the agent to go offline after its only console closed", func() bool {
+		return r.queue.Presence(annAgent.ID) == handoff.PresenceOffline
+	})
 }
 
 func TestAgentWebsocketAcceptsTheCookieAndChecksTheOrigin(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -117,13 +118,7 @@ func (r *rig) start(opts telegram.Options) *telegram.Adapter {
 // waitFor polls cond until it holds or the test times out.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wait.For(t, 15*time.Second, what, cond)
 }
 
 // waitSent waits until a chat got a message containing text and returns it.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -122,13 +123,7 @@ func serveWithTelegram(t *testing.T, api *botAPI) {
 	t.Setenv("FRONTDESK_TELEGRAM_API_URL", srv.URL)
 	base := startServe(t)
 
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(api.messages(), "42: ") {
-		if time.Now().After(deadline) {
-			t.Fatal("no greeting was sent to the Telegram chat")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.For(t, 20*time.Second, "a greeting to the Telegram chat", func() bool { return strings.Contains(api.messages(), "42: ") })
 	if got := api.messages(); !strings.Contains(got, "42: Hi Ana! I'm the virtual assistant") {
 		t.Errorf("greeting on Telegram: %q, want the new customer greeted by first name", got)
 	}
@@ -197,13 +192,9 @@ func TestTheWidgetOffersToContinueOnTelegram(t *testing.T) {
 	// Telegram sends the code with /start: the account is linked once.
 	api.push(77, "/start "+code)
 	api.push(78, "/start "+code)
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(api.messages(), "77: Your Telegram is now linked") || !strings.Contains(api.messages(), "78: ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no linking replies; sent:\n%s", api.messages())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.For(t, 10*time.Second, "both linking replies", func() bool {
+		return strings.Contains(api.messages(), "77: Your Telegram is now linked") && strings.Contains(api.messages(), "78: ")
+	})
 	if strings.Contains(api.messages(), "78: Your Telegram is now linked") {
 		t.Errorf("a used code linked a second account:\n%s", api.messages())
 	}
