@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/frontdesk/frontdesk/internal/wait"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/crypto/bcrypt"

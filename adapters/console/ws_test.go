@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/frontdesk/frontdesk/internal/wait"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"github.com/gorilla/websocket"
 

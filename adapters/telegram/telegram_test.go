@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/frontdesk/frontdesk/internal/wait"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"golang.org/x/crypto/bcrypt"
 
