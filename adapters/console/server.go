@@ -21,8 +21,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -63,9 +61,9 @@ const (
 
 // Server serves the agent console and its API.
 type Server struct {
-	engine *bot.Engine
-	queue  *handoff.Queue
-	agents *handoff.Agents
+	engine Engine
+	queue  Queue
+	agents Agents
 	kb     Suggester
 	opts   Options
 
@@ -80,7 +78,7 @@ type Server struct {
 // NewServer returns the console for the engine, queue and agents, with
 // suggestions from k. It starts no goroutine: each agent websocket runs on
 // the goroutines of its request until it closes or Shutdown is called.
-func NewServer(e *bot.Engine, q *handoff.Queue, a *handoff.Agents, k Suggester, opts Options) *Server {
+func NewServer(e Engine, q Queue, a Agents, k Suggester, opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
