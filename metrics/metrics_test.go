@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/promtest"
+
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -31,44 +31,11 @@ func scrape(t *testing.T, m *Metrics) (map[string]*dto.MetricFamily, string) {
 		t.Fatalf("GET /metrics: %d\n%s", rec.Code, rec.Body)
 	}
 	body := rec.Body.String()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse /metrics: %v\n%s", err, body)
-	}
-	return fams, body
+	return promtest.Parse(t, body), body
 }
 
-// value returns the value of the family's series with the labels (name,
-// value pairs): a counter's or gauge's value, a histogram's count; NaN
-// if there is no such series.
-func value(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return math.NaN()
-	}
-series:
-	for _, s := range f.Metric {
-		have := map[string]string{}
-		for _, l := range s.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue series
-			}
-		}
-		switch {
-		case s.Counter != nil:
-			return s.Counter.GetValue()
-		case s.Gauge != nil:
-			return s.Gauge.GetValue()
-		case s.Histogram != nil:
-			return float64(s.Histogram.GetSampleCount())
-		}
-	}
-	return math.NaN()
-}
+// value is promtest.Value.
+var value = promtest.Value
 
 func histogramSum(fams map[string]*dto.MetricFamily, name string) float64 {
 	if f := fams[name]; f != nil && len(f.Metric) == 1 && f.Metric[0].Histogram != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,9 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/promtest"
+
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
@@ -36,44 +36,11 @@ func families(t *testing.T, url string) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse %s: %v\n%s", url, err, body)
-	}
-	return fams
+	return promtest.Parse(t, string(body))
 }
 
-// sample returns the value of the family's series with the labels (name,
-// value pairs): a counter's or gauge's value, a histogram's count; NaN
-// when there is no such series.
-func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return math.NaN()
-	}
-series:
-	for _, s := range f.Metric {
-		have := map[string]string{}
-		for _, l := range s.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue series
-			}
-		}
-		switch {
-		case s.Counter != nil:
-			return s.Counter.GetValue()
-		case s.Gauge != nil:
-			return s.Gauge.GetValue()
-		case s.Histogram != nil:
-			return float64(s.Histogram.GetSampleCount())
-		}
-	}
-	return math.NaN()
-}
+// sample is promtest.Value.
+var sample = promtest.Value
 
 // scriptedCustomer is a web customer on the websocket, speaking docs/protocol.md.
 type scriptedCustomer struct {
