@@ -42,6 +42,15 @@ func startServe(t *testing.T, extra ...string) string {
 // startServeIn is startServe on a given data directory.
 func startServeIn(t *testing.T, dataDir string, extra ...string) string {
 	t.Helper()
+	base, _ := serveStoppableIn(t, dataDir, extra...)
+	return base
+}
+
+// serveStoppableIn runs "frontdesk serve" in this process on dataDir,
+// with extra flags, and returns its base URL once it is ready and a stop
+// that shuts it down and waits (also done when the test ends).
+func serveStoppableIn(t *testing.T, dataDir string, extra ...string) (string, func()) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -53,18 +62,23 @@ func startServeIn(t *testing.T, dataDir string, extra ...string) string {
 	done := make(chan error, 1)
 	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir}, extra...)
 	go func() { done <- run(ctx, args, &out, &errb) }()
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v\n%s", err, errb.String())
 		}
-	})
+	}
+	t.Cleanup(stop)
 	base := "http://" + addr
 	for i := 0; ; i++ {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
 			resp.Body.Close()
-			return base
+			return base, stop
 		}
 		select {
 		case err := <-done:

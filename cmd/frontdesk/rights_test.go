@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,52 +18,6 @@ import (
 
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
-
-// serveStoppable runs "frontdesk serve" in this process on dataDir and
-// returns its base URL and a stop that shuts it down and waits (also done
-// when the test ends).
-func serveStoppable(t *testing.T, dataDir string) (string, func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", dataDir, "--manual-assign", "true"}, &out, &errb)
-	}()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, errb.String())
-		}
-	}
-	t.Cleanup(stop)
-	base := "http://" + addr
-	for i := 0; ; i++ {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			return base, stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited: %v\n%s", err, errb.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if i > 400 {
-			t.Fatalf("serve not ready after 20 s\n%s", errb.String())
-		}
-	}
-}
 
 // webVisitor is a web chat customer on the customer websocket.
 type webVisitor struct {
@@ -165,7 +118,7 @@ func TestForgetLeavesNoTraceInTheDatabaseFile(t *testing.T) {
 	if _, _, err := runCmd(t, "agent", "add", "--data-dir", dataDir, "--name", "Root", "--email", "root@example.com", "--role", "admin"); err != nil {
 		t.Fatal(err)
 	}
-	base, stop := serveStoppable(t, dataDir)
+	base, stop := serveStoppableIn(t, dataDir, "--manual-assign", "true")
 	zelda := someone{"Zelda Quarrington", "zelda.q@example.org", "my violet lampshade from the Wexford warehouse arrived with a dent"}
 	otto := someone{"Otto Brandvold", "otto.b@example.net", "the brass floor lamp in the Tromso flat hums at night"}
 	zconv := chatAs(t, base, zelda)
@@ -273,7 +226,7 @@ func TestBackupCommand(t *testing.T) {
 		}
 		os.Remove(file)
 	})
-	base, _ := serveStoppable(t, dataDir)
+	base, _ := serveStoppableIn(t, dataDir, "--manual-assign", "true")
 	for _, c := range []struct {
 		name, stdin string
 		args        []string
