@@ -92,6 +92,7 @@ func (s ConversationStore) Append(ctx context.Context, m bot.Message) (bot.Messa
 			return err
 		}
 		c.LastSeq, c.Rev = m.Seq, c.Rev+1
+		bot.NoteMessage(c, m)
 		if m.Time.After(c.Updated) {
 			c.Updated = m.Time
 		}
