@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -123,5 +127,72 @@ func TestCustomerCommandsShowAndSetAProfile(t *testing.T) {
 	out, _, err = runCmd(t, "customer", "list", "--data-dir", dir)
 	if err != nil || !strings.Contains(out, "cus_1") {
 		t.Errorf("customer list:\n%s (%v)", out, err)
+	}
+}
+
+// TestAdminCommandsWorkWhileServeRuns: the quick start's "agent add" and
+// the customer commands go through the running server's admin socket,
+// and the agent they add can log in to that server's console at once.
+func TestAdminCommandsWorkWhileServeRuns(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	base, stop := serveStoppableIn(t, dir)
+	st, err := os.Stat(filepath.Join(dir, adminSocketName))
+	if err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("admin socket: %v, %v; want a socket with mode 0600", st, err)
+	}
+	withStdin(t, "a long password\n")
+	out, _, err := runCmd(t, "agent", "add", "--data-dir", dir, "--name", "Ana", "--email", "ana@example.com", "--role", "admin")
+	if err != nil || !strings.Contains(out, "added agt_") {
+		t.Fatalf("agent add while serve runs: %q, %v", out, err)
+	}
+	withStdin(t, "another password\n")
+	if _, _, err := runCmd(t, "agent", "add", "--data-dir", dir, "--name", "Ana", "--email", "ana@example.com"); !errors.As(err, new(usageError)) {
+		t.Errorf("a taken email through the socket: %v, want a usage error", err)
+	}
+	resp, err := http.Post(base+"/api/agent/login", "application/json", strings.NewReader(`{"email":"ana@example.com","password":"a long password"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the new agent's console login: %s", resp.Status)
+	}
+	out, _, err = runCmd(t, "agent", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "ana@example.com") {
+		t.Errorf("agent list while serve runs: %q, %v", out, err)
+	}
+	if _, _, err := runCmd(t, "customer", "show", "nobody@example.com", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "no customer") {
+		t.Errorf("customer show of an unknown customer while serve runs: %v", err)
+	}
+
+	// Stopped, the same commands work on the file.
+	stop()
+	if _, err := os.Stat(filepath.Join(dir, adminSocketName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the admin socket outlives serve: %v", err)
+	}
+	out, _, err = runCmd(t, "agent", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "ana@example.com") {
+		t.Errorf("agent list after serve stopped: %q, %v", out, err)
+	}
+}
+
+// TestASecondServeFailsAtOnce: a second serve (or index) on a data
+// directory in use says so at once instead of waiting on its locks.
+func TestASecondServeFailsAtOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	serveStoppableIn(t, dir)
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir},
+		{"index", "--data-dir", dir},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var out, errb strings.Builder
+		start := time.Now()
+		err := run(ctx, args, &out, &errb)
+		cancel()
+		want := fmt.Sprintf("data directory in use by process %d (frontdesk serve", os.Getpid())
+		if err == nil || !strings.Contains(err.Error(), want) || time.Since(start) > 4*time.Second {
+			t.Errorf("%s on a busy data directory: %v after %v, want %q at once", args[0], err, time.Since(start), want)
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/frontdesk/frontdesk/handoff"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 const agentUsage = `Usage:
@@ -27,60 +25,96 @@ const agentUsage = `Usage:
   frontdesk agent enable ID|EMAIL
 
 add and passwd read the password from standard input (one line; typed
-without echo on a terminal). Every command takes --data-dir DIR. The
-database is locked while "frontdesk serve" runs on the same data directory.
+without echo on a terminal). Every command takes --data-dir DIR (env
+FRONTDESK_DATA_DIR, default ./data). While "frontdesk serve" runs on that
+data directory, the commands go through its admin socket (admin.sock in
+the data directory, open only to the user who runs serve); otherwise they
+work on the database file.
+
+Example (the first admin, while serve runs or not):
+  echo 'a long password' | frontdesk agent add --name Ana --email ana@example.com --role admin
 `
 
 // stdin is where agent commands read passwords; tests replace it.
 var stdin io.Reader = os.Stdin
 
-func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// agentCommand is a parsed "frontdesk agent" command line.
+type agentCommand struct {
+	sub, dataDir, name, email, role, teams string
+	maxChats                               int
+	pos                                    []string
+}
+
+// parseAgent parses and checks an agent command line (args after
+// "agent"); the same line is parsed again where it runs, which may be a
+// running server (see runAdmin).
+func parseAgent(args []string, stderr io.Writer) (agentCommand, error) {
+	var c agentCommand
 	if len(args) == 0 {
-		fmt.Fprint(stderr, agentUsage)
-		return usageError{"agent needs add, list, passwd, disable or enable"}
+		return c, usageError{"agent needs add, list, passwd, disable or enable (see \"frontdesk agent --help\")"}
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("agent "+sub, flag.ContinueOnError)
+	c.sub, args = args[0], args[1:]
+	switch c.sub {
+	case "add", "list", "passwd", "disable", "enable":
+	default:
+		return c, usageError{fmt.Sprintf("unknown agent command %q: want add, list, passwd, disable or enable (see \"frontdesk agent --help\")", c.sub)}
+	}
+	fs := flag.NewFlagSet("agent "+c.sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, agentUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory`")
-	name := fs.String("name", "", "the agent's name, as customers see it")
-	email := fs.String("email", "", "the agent's email, used to log in")
-	role := fs.String("role", "agent", "agent, supervisor or admin")
-	teams := fs.String("teams", "", "comma-separated teams")
-	maxChats := fs.Int("max-chats", handoff.DefaultMaxChats, "conversations at once")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
+	fs.StringVar(&c.name, "name", "", "the agent's name, as customers see it")
+	fs.StringVar(&c.email, "email", "", "the agent's email, used to log in")
+	fs.StringVar(&c.role, "role", "agent", "agent, supervisor or admin")
+	fs.StringVar(&c.teams, "teams", "", "comma-separated teams")
+	fs.IntVar(&c.maxChats, "max-chats", handoff.DefaultMaxChats, "conversations at once")
+	var err error
+	if c.pos, err = parseFlags(fs, args); err != nil {
+		return c, err
 	}
-	switch sub {
+	switch c.sub {
 	case "add", "list":
-		if len(pos) != 0 {
-			return usageError{fmt.Sprintf("agent %s takes no arguments, got %q", sub, pos)}
-		}
-	case "passwd", "disable", "enable":
-		if len(pos) != 1 {
-			return usageError{fmt.Sprintf("agent %s needs one agent id or email", sub)}
+		if len(c.pos) != 0 {
+			return c, usageError{fmt.Sprintf("agent %s takes no arguments, got %q", c.sub, c.pos)}
 		}
 	default:
-		fmt.Fprint(stderr, agentUsage)
-		return usageError{fmt.Sprintf("unknown agent command %q", sub)}
+		if len(c.pos) != 1 {
+			return c, usageError{fmt.Sprintf("agent %s needs one agent id or email", c.sub)}
+		}
 	}
-	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
+	return c, nil
+}
+
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(stdout, agentUsage)
+		return nil
+	}
+	c, err := parseAgent(args, stderr)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	agents := handoff.NewAgents(db, handoff.AgentsOptions{})
-
-	switch sub {
-	case "add":
-		pw, err := readPassword(stderr)
-		if err != nil {
+	req := adminRequest{Args: append([]string{"agent"}, args...)}
+	if c.sub == "add" || c.sub == "passwd" {
+		if req.Password, err = readPassword(stderr); err != nil {
 			return err
 		}
-		a, err := agents.Add(ctx, handoff.NewAgent{Name: *name, Email: *email, Role: handoff.Role(*role),
-			Teams: splitList(*teams), MaxChats: *maxChats, Password: pw})
+	}
+	return runAdmin(ctx, c.dataDir, req, stdout)
+}
+
+// execAgent carries out an agent command line on t, with the password
+// the client read.
+func execAgent(ctx context.Context, t adminTarget, args []string, pw string, stdout io.Writer) error {
+	c, err := parseAgent(args, io.Discard)
+	if err != nil {
+		return err
+	}
+	agents := t.agents
+	switch c.sub {
+	case "add":
+		a, err := agents.Add(ctx, handoff.NewAgent{Name: c.name, Email: c.email, Role: handoff.Role(c.role),
+			Teams: splitList(c.teams), MaxChats: c.maxChats, Password: pw})
 		if errors.Is(err, handoff.ErrInvalid) || errors.Is(err, handoff.ErrEmailTaken) {
 			return usageError{err.Error()}
 		}
@@ -105,16 +139,12 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return tw.Flush()
 	}
-	a, err := findAgent(ctx, agents, pos[0])
+	a, err := findAgent(ctx, agents, c.pos[0])
 	if err != nil {
 		return err
 	}
-	switch sub {
+	switch c.sub {
 	case "passwd":
-		pw, err := readPassword(stderr)
-		if err != nil {
-			return err
-		}
 		if err := agents.SetPassword(ctx, a.ID, pw); err != nil {
 			if errors.Is(err, handoff.ErrInvalid) {
 				return usageError{err.Error()}

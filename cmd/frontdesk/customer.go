@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -34,9 +33,12 @@ conversations and their messages, survey comments, link codes), keeping
 only anonymous per-day counts, and compacts the database file so that
 none of the erased text stays in it.
 
-The database is locked while "frontdesk serve" runs on the same data
-directory; then use the agent API (GET /api/agent/admin/customers/ID/export,
-POST /api/agent/admin/customers/ID/forget) or the console.
+While "frontdesk serve" runs on the data directory, the commands go
+through its admin socket (admin.sock in the data directory, open only to
+the user who runs serve); otherwise they work on the database file. An
+admin agent can also export and forget in the console, or through the
+agent API (GET /api/agent/admin/customers/ID/export,
+POST /api/agent/admin/customers/ID/forget).
 `
 
 // multiFlag collects a repeated flag.
@@ -45,42 +47,87 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, customerUsage)
-		return usageError{"customer needs list, show, set, export or forget"}
-	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("customer "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory`")
-	asJSON := fs.Bool("json", false, "print JSON")
-	name := fs.String("name", "", "set the name")
-	email := fs.String("email", "", "set the email")
-	segment := fs.String("segment", "", "set the segment (e.g. vip; \"-\" clears it)")
-	tags := fs.String("tags", "", "set the tags (comma-separated; \"-\" clears them)")
-	agent := fs.String("dedicated-agent", "", "set the dedicated agent id (\"-\" clears it)")
-	yes := fs.Bool("yes", false, "forget: confirm that the customer is to be erased for good")
-	var attrs multiFlag
-	fs.Var(&attrs, "attr", "set an attribute `key=value` (empty value removes it); repeatable")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if sub == "forget" && !*yes {
-		return usageError{"customer forget erases the customer for good; add --yes to confirm"}
-	}
-	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
-	if errors.Is(err, bolt.ErrLocked) && (sub == "export" || sub == "forget") {
-		return fmt.Errorf("%w\nWhile it runs, an admin can %s a customer through it: the console's customer panel, or %s",
-			err, sub, map[string]string{"export": "GET /api/agent/admin/customers/ID/export", "forget": "POST /api/agent/admin/customers/ID/forget"}[sub])
-	}
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+// customerCommand is a parsed "frontdesk customer" command line.
+type customerCommand struct {
+	sub, dataDir                       string
+	asJSON, yes                        bool
+	name, email, segment, tags, agent  string
+	attrs                              multiFlag
+	pos                                []string
+}
 
-	switch sub {
+// parseCustomer parses and checks a customer command line (args after
+// "customer"); the same line is parsed again where it runs, which may be
+// a running server (see runAdmin).
+func parseCustomer(args []string, stderr io.Writer) (customerCommand, error) {
+	var c customerCommand
+	if len(args) == 0 {
+		return c, usageError{"customer needs list, show, set, export or forget (see \"frontdesk customer --help\")"}
+	}
+	c.sub, args = args[0], args[1:]
+	switch c.sub {
+	case "list", "show", "set", "export", "forget":
+	default:
+		return c, usageError{fmt.Sprintf("unknown customer command %q: want list, show, set, export or forget (see \"frontdesk customer --help\")", c.sub)}
+	}
+	fs := flag.NewFlagSet("customer "+c.sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, customerUsage+"\nFlags:\n"); fs.PrintDefaults() }
+	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
+	fs.BoolVar(&c.asJSON, "json", false, "print JSON")
+	fs.StringVar(&c.name, "name", "", "set the name")
+	fs.StringVar(&c.email, "email", "", "set the email")
+	fs.StringVar(&c.segment, "segment", "", "set the segment (e.g. vip, stored in lower case; \"-\" clears it)")
+	fs.StringVar(&c.tags, "tags", "", "set the tags (comma-separated; \"-\" clears them)")
+	fs.StringVar(&c.agent, "dedicated-agent", "", "set the dedicated agent id (\"-\" clears it)")
+	fs.BoolVar(&c.yes, "yes", false, "forget: confirm that the customer is to be erased for good")
+	fs.Var(&c.attrs, "attr", "set an attribute `key=value` (empty value removes it); repeatable")
+	var err error
+	if c.pos, err = parseFlags(fs, args); err != nil {
+		return c, err
+	}
+	if c.sub == "forget" && !c.yes {
+		return c, usageError{"customer forget erases the customer for good; add --yes to confirm"}
+	}
+	if c.sub == "list" && len(c.pos) != 0 {
+		return c, usageError{fmt.Sprintf("customer list takes no arguments, got %q", c.pos)}
+	}
+	if c.sub != "list" && len(c.pos) != 1 {
+		return c, usageError{fmt.Sprintf("customer %s needs one customer id or email", c.sub)}
+	}
+	if c.segment != "" && c.segment != "-" {
+		if _, err := handoff.Segment(c.segment); err != nil {
+			return c, usageError{"segment: " + bot.ErrorMessage(err)}
+		}
+	}
+	for _, a := range c.attrs {
+		if k, _, ok := strings.Cut(a, "="); !ok || k == "" {
+			return c, usageError{fmt.Sprintf("--attr %q: want key=value", a)}
+		}
+	}
+	return c, nil
+}
+
+func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(stdout, customerUsage)
+		return nil
+	}
+	c, err := parseCustomer(args, stderr)
+	if err != nil {
+		return err
+	}
+	return runAdmin(ctx, c.dataDir, adminRequest{Args: append([]string{"customer"}, args...)}, stdout)
+}
+
+// execCustomer carries out a customer command line on t.
+func execCustomer(ctx context.Context, t adminTarget, args []string, stdout io.Writer) error {
+	cmd, err := parseCustomer(args, io.Discard)
+	if err != nil {
+		return err
+	}
+	db := t.db
+	switch cmd.sub {
 	case "list":
 		cs, err := db.ListCustomers(ctx, 100)
 		if err != nil {
@@ -92,19 +139,12 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", termSafe(c.ID), termSafe(c.Name), termSafe(c.Email), termSafe(c.Segment), c.Visits, c.LastSeen.Format(time.DateTime))
 		}
 		return tw.Flush()
-	case "show", "set", "export", "forget":
-	default:
-		fmt.Fprint(stderr, customerUsage)
-		return usageError{fmt.Sprintf("unknown customer command %q", sub)}
 	}
-	if len(pos) != 1 {
-		return usageError{fmt.Sprintf("customer %s needs one customer id or email", sub)}
-	}
-	c, err := findCustomer(ctx, db, pos[0])
+	c, err := findCustomer(ctx, db, cmd.pos[0])
 	if err != nil {
 		return err
 	}
-	switch sub {
+	switch cmd.sub {
 	case "export":
 		return db.ExportCustomer(ctx, c.ID, stdout)
 	case "forget":
@@ -119,34 +159,34 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			c.ID, erased.Customers, erased.Conversations, erased.Messages)
 		return nil
 	}
-	if sub == "set" {
+	if cmd.sub == "set" {
 		clear := func(v string) string {
 			if v == "-" {
 				return ""
 			}
 			return v
 		}
-		if *name != "" {
-			c.Name = *name
+		if cmd.name != "" {
+			c.Name = cmd.name
 		}
-		if *email != "" {
-			c.Email = *email
+		if cmd.email != "" {
+			c.Email = cmd.email
 		}
-		if *segment != "" {
+		if cmd.segment != "" {
 			// The console's rule: "VIP" is stored as "vip", which counts.
-			seg, err := handoff.Segment(clear(*segment))
+			seg, err := handoff.Segment(clear(cmd.segment))
 			if err != nil {
 				return usageError{"segment: " + bot.ErrorMessage(err)}
 			}
 			c.Segment = seg
 		}
-		if *agent != "" {
-			c.DedicatedAgent = clear(*agent)
+		if cmd.agent != "" {
+			c.DedicatedAgent = clear(cmd.agent)
 		}
-		if *tags != "" {
-			c.Tags = splitList(clear(*tags))
+		if cmd.tags != "" {
+			c.Tags = splitList(clear(cmd.tags))
 		}
-		for _, a := range attrs {
+		for _, a := range cmd.attrs {
 			k, v, ok := strings.Cut(a, "=")
 			if !ok || k == "" {
 				return usageError{fmt.Sprintf("--attr %q: want key=value", a)}
@@ -168,7 +208,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if cmd.asJSON {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")

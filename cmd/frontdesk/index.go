@@ -47,6 +47,11 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	lock, err := lockDataDir(*dataDir, "index")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	dir := filepath.Join(*dataDir, "kb")
 	k, err := kb.Open(ctx, dir, c, kb.Options{Thresholds: t, Progress: progress(stderr)})
 	if err != nil {

@@ -108,6 +108,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("content has no usable articles")
 	}
 	dataDir := cfg.get("data-dir")
+	// The lock comes first: the search index and the database below would
+	// otherwise wait on another serve's locks.
+	lock, err := lockDataDir(dataDir, "serve")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	start := time.Now()
 	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Progress: func(stage string, done, total int) {
 		if total == 0 {
@@ -147,6 +154,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return ""
 		},
 	})
+	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, agents: agents}, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	queue := handoff.NewQueue(db, engine, qopts)
 	engine.SetHandoff(queue)
 	var bg sync.WaitGroup
@@ -201,7 +213,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		metricsURL = base + "/metrics"
 	}
 	log.Info("listening", "addr", ln.Addr().String())
-	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console (add an agent first: frontdesk agent add --help)\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s\nPress Ctrl+C to stop.\n", base, base, base, base, metricsURL)
+	consoleHint := ""
+	if list, err := agents.List(ctx); err == nil && len(list) == 0 {
+		consoleHint = fmt.Sprintf(" (add an agent first, in another terminal: echo 'a long password' | frontdesk agent add --data-dir %s --name Ana --email ana@example.com --role admin)", dataDir)
+	}
+	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console%s\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s\nPress Ctrl+C to stop.\n", base, base, consoleHint, base, base, metricsURL)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

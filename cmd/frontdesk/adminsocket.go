@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/bolt"
+)
+
+// The admin commands (agent ..., customer ...) work on the database file
+// when no server runs on the data directory, and through the running
+// serve otherwise: serve listens on a unix socket in the data directory,
+// admin.sock, which only the user who runs serve may open (the socket is
+// 0600 and created in an owner-only directory, then moved into place).
+// The file permission is the authentication, as for the database file
+// itself. The protocol is HTTP over the socket: POST /run with an
+// adminRequest, answered with an adminResponse.
+const adminSocketName = "admin.sock"
+
+// adminTarget is what an admin command works on: the database and the
+// agents kept in it.
+type adminTarget struct {
+	db     *bolt.DB
+	agents *handoff.Agents
+}
+
+// adminRequest is one admin command line, as typed after "frontdesk",
+// with the password the client read from its standard input.
+type adminRequest struct {
+	Args     []string `json:"args"`
+	Password string   `json:"password,omitempty"`
+}
+
+// adminResponse is what the command printed and how it failed: Usage
+// marks a mistake in the command line (exit code 2).
+type adminResponse struct {
+	Stdout string `json:"stdout"`
+	Error  string `json:"error,omitempty"`
+	Usage  bool   `json:"usage,omitempty"`
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// runAdmin runs req on the data directory dir: on the database file,
+// holding the directory's lock, when no other process holds it; through
+// the admin socket of the serve that holds it otherwise.
+func runAdmin(ctx context.Context, dir string, req adminRequest, stdout io.Writer) error {
+	lock, err := lockDataDir(dir, req.Args[0])
+	var busy busyError
+	if errors.As(err, &busy) {
+		return runRemote(ctx, dir, req, stdout, busy)
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	db, err := bolt.Open(filepath.Join(dir, "frontdesk.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return execAdmin(ctx, adminTarget{db: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{})}, req, stdout)
+}
+
+// execAdmin carries out req on t.
+func execAdmin(ctx context.Context, t adminTarget, req adminRequest, stdout io.Writer) error {
+	if len(req.Args) == 0 {
+		return usageError{"no admin command given"}
+	}
+	switch req.Args[0] {
+	case "agent":
+		return execAgent(ctx, t, req.Args[1:], req.Password, stdout)
+	case "customer":
+		return execCustomer(ctx, t, req.Args[1:], stdout)
+	}
+	return usageError{fmt.Sprintf("%q is not an admin command", req.Args[0])}
+}
+
+// runRemote sends req to the serve that holds dir (busy) and prints its
+// answer.
+func runRemote(ctx context.Context, dir string, req adminRequest, stdout io.Writer, busy busyError) error {
+	path := filepath.Join(dir, adminSocketName)
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+	}}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	var resp *http.Response
+	// A serve that is starting (building its index) opens the socket
+	// once its database is open: wait a little for it.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var hreq *http.Request
+		if hreq, err = http.NewRequestWithContext(ctx, http.MethodPost, "http://frontdesk/run", bytes.NewReader(body)); err != nil {
+			return err
+		}
+		hreq.Header.Set("Content-Type", "application/json")
+		resp, err = client.Do(hreq)
+		if err == nil || busy.command != "serve" || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		if busy.command != "serve" {
+			return busy
+		}
+		return fmt.Errorf("%v; its admin socket %s does not answer: %w", busy, path, err)
+	}
+	defer resp.Body.Close()
+	var out adminResponse
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return fmt.Errorf("admin socket %s: %s, %w", path, resp.Status, err)
+	}
+	io.WriteString(stdout, out.Stdout)
+	switch {
+	case out.Error == "":
+		return nil
+	case out.Usage:
+		return usageError{out.Error}
+	}
+	return errors.New(out.Error)
+}
+
+// serveAdmin listens on the admin socket of dir, whose lock the caller
+// holds, and serves the admin commands on t until stop is called.
+func serveAdmin(dir string, t adminTarget, log *slog.Logger) (stop func(), err error) {
+	path := filepath.Join(dir, adminSocketName)
+	// Whoever made the socket before has gone: this process holds the
+	// data directory's lock.
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	// Created in an owner-only directory and moved into place, so that
+	// nobody else can connect in the moment before the chmod.
+	tmp, err := os.MkdirTemp(dir, ".admin-")
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	ln, err := net.Listen("unix", filepath.Join(tmp, adminSocketName))
+	if err != nil {
+		return nil, fmt.Errorf("admin socket (is the data directory's path longer than about 100 bytes?): %w", err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(filepath.Join(tmp, adminSocketName), 0o600); err == nil {
+		err = os.Rename(filepath.Join(tmp, adminSocketName), path)
+	}
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /run", func(w http.ResponseWriter, r *http.Request) {
+		var req adminRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		var out bytes.Buffer
+		err := execAdmin(r.Context(), t, req, &out)
+		resp := adminResponse{Stdout: out.String()}
+		if err != nil {
+			resp.Error = err.Error()
+			resp.Usage = errors.As(err, new(usageError))
+		}
+		cmd := req.Args
+		if len(cmd) > 2 {
+			cmd = cmd[:2] // the rest may name a customer
+		}
+		log.Info("admin command", "command", cmd, "ok", err == nil)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(resp)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+		os.Remove(path)
+	}, nil
+}
