@@ -49,11 +49,11 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // customerCommand is a parsed "frontdesk customer" command line.
 type customerCommand struct {
-	sub, dataDir                       string
-	asJSON, yes                        bool
-	name, email, segment, tags, agent  string
-	attrs                              multiFlag
-	pos                                []string
+	sub, dataDir                      string
+	asJSON, yes                       bool
+	name, email, segment, tags, agent string
+	attrs                             multiFlag
+	pos                               []string
 }
 
 // parseCustomer parses and checks a customer command line (args after
