@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTheBinaryOnABusyDataDirectory runs the quick start on the real
+// binary: "frontdesk agent add" while serve runs, and a second serve on
+// the same data directory, which must exit non-zero within 5 s naming
+// the process that holds it.
+func TestTheBinaryOnABusyDataDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	bin := buildFrontdesk(t, dir)
+	dataDir := filepath.Join(dir, "data")
+	srv := &serverProc{bin: bin, dataDir: dataDir, addr: freeAddr(t), logPath: filepath.Join(dir, "serve.log")}
+	t.Cleanup(srv.kill)
+	if err := srv.start(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, srv.logTail(30))
+	}
+
+	add := exec.CommandContext(ctx, bin, "agent", "add", "--data-dir", dataDir, "--name", "Ana", "--email", "ana@example.com", "--role", "admin")
+	add.Env, add.Stdin = childEnv(), strings.NewReader("a long password\n")
+	if out, err := add.CombinedOutput(); err != nil || !strings.Contains(string(out), "added agt_") {
+		t.Errorf("agent add while serve runs: %v\n%s", err, out)
+	}
+
+	sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
+	defer scancel()
+	second := exec.CommandContext(sctx, bin, "serve", "--data-dir", dataDir, "--addr", freeAddr(t))
+	second.Env = childEnv()
+	out, err := second.CombinedOutput()
+	var exit *exec.ExitError
+	if sctx.Err() != nil || !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("a second serve: %v (within 5 s: %v), want a non-zero exit at once\n%s", err, sctx.Err() == nil, out)
+	}
+	want := fmt.Sprintf("data directory in use by process %d (frontdesk serve", srv.cmd.Process.Pid)
+	if !strings.Contains(string(out), want) {
+		t.Errorf("a second serve says %q, want %q", out, want)
+	}
+}
