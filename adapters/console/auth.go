@@ -162,6 +162,10 @@ type loginResponse struct {
 	Expires time.Time `json:"expires"`
 }
 
+// noAgentsYet is the login error when no agent account exists: a new
+// install, whose owner has not yet added the first agent.
+const noAgentsYet = `there are no agent accounts yet: on the server, add one with "frontdesk agent add --name NAME --email EMAIL --role admin" (it reads the password from standard input; see "frontdesk agent --help")`
+
 // handleLogin checks an agent's email and password and starts a session:
 // the token is returned in the body (for Authorization: Bearer) and set
 // as an HttpOnly, SameSite=Strict cookie (for the console page).
@@ -185,6 +189,10 @@ func (s *Server) handleLogin() http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "too many logins at once; try again in a moment")
 			return
 		case errors.Is(err, handoff.ErrBadCredentials):
+			if list, err := s.agents.List(r.Context()); err == nil && len(list) == 0 {
+				writeError(w, http.StatusUnauthorized, noAgentsYet)
+				return
+			}
 			writeError(w, http.StatusUnauthorized, "wrong email or password")
 			return
 		case errors.Is(err, handoff.ErrDisabled):

@@ -286,3 +286,21 @@ func TestTheLoginLimitHoldsAgainstSimultaneousAttempts(t *testing.T) {
 		t.Errorf("the right password after the window: %d %v, want 200", status, m)
 	}
 }
+
+// TestLoginWithNoAgentsSaysHowToAddOne: on a new install the login's
+// error tells the owner how to create the first account, and stops
+// saying so once one exists.
+func TestLoginWithNoAgentsSaysHowToAddOne(t *testing.T) {
+	r := newRig(t, manual)
+	anon := r.anon()
+	body := map[string]string{"email": "ann@example.com", "password": password}
+	status, m := anon.call("POST", "/api/agent/login", body)
+	if msg, _ := m["error"].(string); status != http.StatusUnauthorized || !strings.Contains(msg, "frontdesk agent add") {
+		t.Errorf("login with no agents: %d %v, want 401 naming frontdesk agent add", status, m)
+	}
+	r.addAgent("Ben", handoff.RoleAgent)
+	status, m = anon.call("POST", "/api/agent/login", body)
+	if msg, _ := m["error"].(string); status != http.StatusUnauthorized || msg != "wrong email or password" {
+		t.Errorf("login with a wrong email once an agent exists: %d %v", status, m)
+	}
+}
