@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,9 @@ func TestTheBinaryOnABusyDataDirectory(t *testing.T) {
 		t.Fatalf("%v\n%s", err, srv.logTail(30))
 	}
 
+	if log := srv.logTail(30); !strings.Contains(log, "add an agent first") {
+		t.Errorf("the banner of a server without agents does not say to add one:\n%s", log)
+	}
 	add := exec.CommandContext(ctx, bin, "agent", "add", "--data-dir", dataDir, "--name", "Ana", "--email", "ana@example.com", "--role", "admin")
 	add.Env, add.Stdin = childEnv(), strings.NewReader("a long password\n")
 	if out, err := add.CombinedOutput(); err != nil || !strings.Contains(string(out), "added agt_") {
@@ -48,5 +52,16 @@ func TestTheBinaryOnABusyDataDirectory(t *testing.T) {
 	want := fmt.Sprintf("data directory in use by process %d (frontdesk serve", srv.cmd.Process.Pid)
 	if !strings.Contains(string(out), want) {
 		t.Errorf("a second serve says %q, want %q", out, want)
+	}
+
+	// Restarted with an agent, the banner no longer asks for one.
+	srv.kill()
+	if err := srv.start(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, srv.logTail(30))
+	}
+	log, _ := os.ReadFile(srv.logPath)
+	_, restarted, _ := strings.Cut(string(log), "---- start 2 ----")
+	if !strings.Contains(restarted, "Agent console:") || strings.Contains(restarted, "add an agent first") {
+		t.Errorf("the banner with an agent:\n%s", restarted)
 	}
 }

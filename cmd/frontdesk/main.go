@@ -58,7 +58,7 @@ Usage:
                                                show how the bot decides on a question
   frontdesk eval --train FILE [--val FILE] --test FILE [--json]
                                                measure answer quality on labelled sets
-  frontdesk index [--check] [--content DIR] [--data DIR]
+  frontdesk index [--check] [--content DIR] [--data-dir DIR]
                                                validate the content, or build the stored index
   frontdesk bench [--url ws://HOST:PORT/ws] [--conversations N] [--rate R] [--duration 30s]
                  [--questions FILE.jsonl] [--idle] [--json]
@@ -71,7 +71,8 @@ Usage:
                                                manage the people who answer in the console
   frontdesk version                            print the version
 
-Every flag has an environment twin: --data-dir is FRONTDESK_DATA_DIR.
+Every command takes -h or --help. Every flag has an environment twin:
+--data-dir is FRONTDESK_DATA_DIR (default ./data).
 serve also reads a YAML file (--config); flags win over the environment,
 the environment over the file.
 `
@@ -111,21 +112,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	return usageError{fmt.Sprintf("unknown command %q\nrun \"frontdesk help\" for the commands", cmd)}
 }
 
 // parseFlags parses args with fs, allowing flags after positional
 // arguments ("ask 'where is my parcel' --json"), and returns the
-// positional arguments.
+// positional arguments. -h and --help print fs's usage and return
+// flag.ErrHelp (exit 0); a bad flag is a short usage error with a hint
+// to --help, the flag package printing nothing itself.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				usage()
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, usageError{fmt.Sprintf("%v\nrun \"frontdesk %s --help\" for the flags", err, fs.Name())}
 		}
 		if fs.NArg() == 0 {
 			return pos, nil

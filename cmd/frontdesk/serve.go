@@ -96,6 +96,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	qopts, err := queueOptions(cfg)
+	if err != nil {
+		return err
+	}
 	kf := kbFlags{contentDir: cfg.get("content")}
 	c, err := kf.readContent()
 	if err != nil {
@@ -135,11 +139,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 
-	qopts, err := queueOptions(cfg, k)
-	if err != nil {
-		return err
-	}
 	qopts.Log = log
+	qopts.ArticleTags = func(id string) []string {
+		if a, ok := k.Article(id); ok {
+			return a.Tags
+		}
+		return nil
+	}
 	agents := handoff.NewAgents(db, handoff.AgentsOptions{Log: log})
 	bus := bot.NewBus()
 	engine := bot.NewEngine(m.Answerer(k), db, bus, bot.Options{
@@ -278,11 +284,17 @@ func webOptions(cfg *settings) (web.Options, error) {
 
 // queueOptions reads the hand-off settings: business hours, teams, manual
 // assignment and SLAs.
-func queueOptions(cfg *settings, k *kb.KB) (handoff.Options, error) {
+func queueOptions(cfg *settings) (handoff.Options, error) {
 	var o handoff.Options
 	hours, err := handoff.ParseHours(cfg.get("business-hours"), cfg.get("holidays"), cfg.get("timezone"))
 	if err != nil {
-		return o, usageError{fmt.Sprintf("business hours: %v", err)}
+		msg := fmt.Sprintf("business hours: %v", err)
+		if _, tzErr := time.LoadLocation(strings.TrimSpace(cfg.get("timezone"))); tzErr != nil {
+			msg = fmt.Sprintf("timezone: %q is not a time zone; %s", cfg.get("timezone"), timezoneHint(cfg.get("timezone")))
+		} else if hint := hoursHint(cfg.get("business-hours")); hint != "" {
+			msg += "\n" + hint
+		}
+		return o, usageError{msg}
 	}
 	o.Hours = hours
 	for _, pair := range cfg.list("teams") {
@@ -309,12 +321,6 @@ func queueOptions(cfg *settings, k *kb.KB) (handoff.Options, error) {
 			o.SLA = handoff.DefaultSLA()
 		}
 		o.SLA[prio] = wait
-	}
-	o.ArticleTags = func(id string) []string {
-		if a, ok := k.Article(id); ok {
-			return a.Tags
-		}
-		return nil
 	}
 	return o, nil
 }
