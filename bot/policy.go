@@ -17,6 +17,65 @@ func words(text string) []string {
 // normalized is text as words joined by single spaces, for comparisons.
 func normalized(text string) string { return strings.Join(words(text), " ") }
 
+// Rule names a dialogue rule that decides a customer's typed message
+// before the knowledge base is searched.
+type Rule string
+
+// The dialogue rules, in the order the bot tries them (see MatchRule).
+const (
+	RuleHuman       Rule = "human"       // asks for a person: handed off
+	RuleFrustration Rule = "frustration" // sounds frustrated: handed off with high priority
+	RuleName        Rule = "name"        // gives a name ("I'm Ana"): noted and greeted
+	RuleEmail       Rule = "email"       // gives only an email address: noted
+	RuleSmalltalk   Rule = "smalltalk"   // greeting, thanks, bye or a request for help
+)
+
+// Match is the rule that decides a message, with what the rule found:
+// why the customer sounds frustrated, the name, the email address or the
+// kind of small talk. The zero Match means no rule decides: the
+// knowledge base does.
+type Match struct {
+	Rule   Rule
+	Detail string
+}
+
+// Kind is what the bot does on m: DecisionHandoff, DecisionSmalltalk, or
+// "" when the knowledge base decides.
+func (m Match) Kind() DecisionKind {
+	switch m.Rule {
+	case RuleHuman, RuleFrustration:
+		return DecisionHandoff
+	case "":
+		return ""
+	}
+	return DecisionSmalltalk
+}
+
+// MatchRule returns the first dialogue rule that decides a customer's
+// typed message, in the order the bot applies them: a request for a
+// person (one of humanPhrases), frustration (previous holds the
+// customer's recent messages, most recent first, for "the same question
+// again"), a name, an email address alone, small talk. The bot's turns
+// and "frontdesk ask" both decide with it.
+func MatchRule(text string, humanPhrases, previous []string) Match {
+	if wantsHuman(text, humanPhrases) {
+		return Match{Rule: RuleHuman}
+	}
+	if why := frustrated(text, previous); why != "" {
+		return Match{Rule: RuleFrustration, Detail: why}
+	}
+	if name := introducedName(text); name != "" {
+		return Match{Rule: RuleName, Detail: name}
+	}
+	if email := mentionedEmail(text); email != "" && onlyEmail(text) {
+		return Match{Rule: RuleEmail, Detail: email}
+	}
+	if kind := smalltalk(text); kind != "" {
+		return Match{Rule: RuleSmalltalk, Detail: kind}
+	}
+	return Match{}
+}
+
 // smalltalk classifies greetings, thanks, goodbyes and requests for help:
 // messages made only of such words (and a little filler). It returns ""
 // for anything else, so that "hi, where is my parcel" is a question.

@@ -90,3 +90,25 @@ func TestWeak(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchRuleAppliesTheRulesInTheBotsOrder(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		prev []string
+		want Match
+		kind DecisionKind
+	}{
+		{"hi", nil, Match{RuleSmalltalk, "greeting"}, DecisionSmalltalk},
+		{"hi, I want to talk to a human", nil, Match{RuleHuman, ""}, DecisionHandoff},
+		{"this is useless", nil, Match{RuleFrustration, "insult"}, DecisionHandoff},
+		{"where is my parcel", []string{"where is my parcel"}, Match{RuleFrustration, "repeated"}, DecisionHandoff},
+		{"I'm Ana", nil, Match{RuleName, "Ana"}, DecisionSmalltalk},
+		{"my email is ana@example.com", nil, Match{RuleEmail, "ana@example.com"}, DecisionSmalltalk},
+		{"where is my parcel", nil, Match{}, ""},
+	} {
+		got := MatchRule(tc.text, DefaultHumanPhrases, tc.prev)
+		if got != tc.want || got.Kind() != tc.kind {
+			t.Errorf("MatchRule(%q, %q) = %+v (%q), want %+v (%q)", tc.text, tc.prev, got, got.Kind(), tc.want, tc.kind)
+		}
+	}
+}

@@ -187,23 +187,21 @@ func (t *turn) respond(ctx context.Context) error {
 	}
 
 	text := m.Text
-	if wantsHuman(text, t.e.opts.HumanPhrases) {
-		return t.handoff(ctx, "requested", PriorityNormal, "")
-	}
 	previous, lastQuestion := t.recentQuestions()
-	if why := frustrated(text, previous); why != "" {
-		return t.handoff(ctx, "frustration", PriorityHigh, why)
-	}
-	if name := introducedName(text); name != "" {
+	switch r := MatchRule(text, t.e.opts.HumanPhrases, previous); r.Rule {
+	case RuleHuman:
+		return t.handoff(ctx, "requested", PriorityNormal, "")
+	case RuleFrustration:
+		return t.handoff(ctx, "frustration", PriorityHigh, r.Detail)
+	case RuleName:
+		name := r.Detail
 		t.changeCustomer(func(c *Customer) { c.Name = name })
 		return t.reply(Message{Text: fmt.Sprintf("Nice to meet you, %s! How can I help?", EscapeMarkdown(name)), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "name"}})
-	}
-	if email := mentionedEmail(text); email != "" && onlyEmail(text) {
+	case RuleEmail:
 		// newTurn has noted it.
-		return t.reply(Message{Text: fmt.Sprintf("Thanks, I've noted your email address, %s. How can I help?", EscapeMarkdown(email)), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "email"}})
-	}
-	if kind := smalltalk(text); kind != "" {
-		return t.smalltalk(ctx, kind)
+		return t.reply(Message{Text: fmt.Sprintf("Thanks, I've noted your email address, %s. How can I help?", EscapeMarkdown(r.Detail)), Decision: &Decision{Kind: DecisionSmalltalk, Reason: "email"}})
+	case RuleSmalltalk:
+		return t.smalltalk(ctx, r.Detail)
 	}
 
 	d, err := t.e.decide(ctx, text)

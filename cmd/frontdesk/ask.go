@@ -6,19 +6,70 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
-// askOutput is the JSON form of `frontdesk ask --json`.
+// askOutput is the JSON form of `frontdesk ask --json`. Decision is what
+// the bot does with the question as a customer's first message: a
+// dialogue rule's "handoff" or "smalltalk" (Rule names it), or the
+// knowledge base's "answer", "clarify" or "no_answer". KBDecision is the
+// knowledge base's decision either way.
 type askOutput struct {
 	Question   string        `json:"question"`
-	Decision   kb.Kind       `json:"decision"`
+	Decision   string        `json:"decision"`
+	Rule       bot.Rule      `json:"rule,omitempty"`
+	RuleDetail string        `json:"rule_detail,omitempty"`
+	KBDecision kb.Kind       `json:"kb_decision"`
 	Article    *kb.Article   `json:"article,omitempty"`
 	Candidates []kb.Hit      `json:"candidates,omitempty"`
 	Hits       []kb.Hit      `json:"hits"`
 	Thresholds kb.Thresholds `json:"thresholds"`
+}
+
+// ruleEffect says what the bot does when a dialogue rule decides.
+func ruleEffect(m bot.Match) string {
+	switch m.Rule {
+	case bot.RuleHuman:
+		return "the bot hands the conversation to a person"
+	case bot.RuleFrustration:
+		return "the bot hands the conversation to a person, with high priority"
+	case bot.RuleName:
+		return "the bot notes the name and asks how it can help"
+	case bot.RuleEmail:
+		return "the bot notes the email address and asks how it can help"
+	}
+	switch m.Detail {
+	case "greeting":
+		return "the bot greets and asks how it can help"
+	case "thanks":
+		return "the bot says you're welcome"
+	case "bye":
+		return "the bot says goodbye"
+	}
+	return "the bot lists what it can help with"
+}
+
+// confidence prints v with two decimals, or with as many more as it takes
+// to tell it apart from the thresholds it is compared with: 0.298 next
+// to a threshold of 0.30 is "0.298", never "0.30".
+func confidence(v float64, thresholds ...float64) string {
+	for prec := 2; prec < 6; prec++ {
+		s := strconv.FormatFloat(v, 'f', prec, 64)
+		clash := false
+		for _, t := range thresholds {
+			if v != t && s == strconv.FormatFloat(t, 'f', prec, 64) {
+				clash = true
+			}
+		}
+		if !clash {
+			return s
+		}
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,6 +78,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var kf kbFlags
 	kf.register(fs)
 	asJSON := fs.Bool("json", false, "print the decision as one JSON object")
+	phrases := fs.String("human-phrases", envDefault("human-phrases", strings.Join(bot.DefaultHumanPhrases, ",")), "comma-separated phrases that ask for a person, as serve's")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -40,12 +92,19 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer k.Close()
+	// The bot's dialogue rules come first, as in its turns; the knowledge
+	// base's decision is shown either way.
+	rule := bot.MatchRule(q, splitList(*phrases), nil)
 	d, err := k.Decide(ctx, q)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		out := askOutput{Question: q, Decision: d.Kind, Article: d.Article, Candidates: d.Candidates, Hits: d.Hits, Thresholds: k.Thresholds()}
+		out := askOutput{Question: q, Decision: d.Kind.String(), Rule: rule.Rule, RuleDetail: rule.Detail, KBDecision: d.Kind,
+			Article: d.Article, Candidates: d.Candidates, Hits: d.Hits, Thresholds: k.Thresholds()}
+		if rule.Rule != "" {
+			out.Decision = string(rule.Kind())
+		}
 		if out.Hits == nil {
 			out.Hits = []kb.Hit{}
 		}
@@ -58,25 +117,40 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(d.Hits) > 0 {
 		top = d.Hits[0].Confidence
 	}
-	switch d.Kind {
-	case kb.Answer:
-		fmt.Fprintf(stdout, "Decision: ANSWER with %q (confidence %.2f >= answer threshold %.2f)\n", d.Article.ID, top, t.Answer)
-	case kb.Clarify:
-		fmt.Fprintf(stdout, "Decision: CLARIFY (confidence %.2f is between the thresholds %.2f and %.2f); the bot asks \"did you mean...\" with:\n", top, t.Clarify, t.Answer)
-		for _, h := range d.Candidates {
-			fmt.Fprintf(stdout, "  - %s (%s)\n", h.Title, h.ID)
+	if rule.Rule != "" {
+		kind := "SMALL TALK"
+		if rule.Kind() == bot.DecisionHandoff {
+			kind = "HAND-OFF"
 		}
-	default:
-		fmt.Fprintf(stdout, "Decision: NO ANSWER (confidence %.2f < clarify threshold %.2f); the bot says it does not know and offers a person\n", top, t.Clarify)
+		detail := ""
+		if rule.Detail != "" {
+			detail = ": " + termSafe(rule.Detail)
+		}
+		fmt.Fprintf(stdout, "Decision: %s (dialogue rule %q%s); %s.\nThe knowledge base is not asked; it would have said %s.\n",
+			kind, rule.Rule, detail, ruleEffect(rule), strings.ToUpper(strings.ReplaceAll(d.Kind.String(), "_", " ")))
+	} else {
+		switch d.Kind {
+		case kb.Answer:
+			fmt.Fprintf(stdout, "Decision: ANSWER with %q (confidence %s >= answer threshold %s)\n", d.Article.ID, confidence(top, t.Answer), confidence(t.Answer))
+		case kb.Clarify:
+			fmt.Fprintf(stdout, "Decision: CLARIFY (confidence %s is at least the clarify threshold %s and below the answer threshold %s); the bot asks \"did you mean...\" with:\n",
+				confidence(top, t.Clarify, t.Answer), confidence(t.Clarify), confidence(t.Answer))
+			for _, h := range d.Candidates {
+				fmt.Fprintf(stdout, "  - %s (%s)\n", h.Title, h.ID)
+			}
+		default:
+			fmt.Fprintf(stdout, "Decision: NO ANSWER (confidence %s < clarify threshold %s); the bot asks to rephrase, and offers a person at the second miss in a row\n", confidence(top, t.Clarify), confidence(t.Clarify))
+		}
+		fmt.Fprintln(stdout, "(No dialogue rule applies: the knowledge base decides.)")
 	}
 	fmt.Fprintf(stdout, "\nTop hits:\n  %-4s %-10s %-8s %-28s %s\n", "#", "confidence", "bleve", "id", "title")
 	for i, h := range d.Hits {
 		fmt.Fprintf(stdout, "  %-4d %-10.3f %-8.2f %-28s %s\n", i+1, h.Confidence, h.Score, h.ID, h.Title)
 	}
-	if d.Kind == kb.Answer {
+	if rule.Rule == "" && d.Kind == kb.Answer {
 		fmt.Fprintf(stdout, "\nAnswer (%s):\n%s\n", d.Article.File, d.Article.Body)
 		if d.Article.Handoff {
-			fmt.Fprintln(stdout, "\n(This article is marked handoff: the bot also offers a person.)")
+			fmt.Fprintln(stdout, "\n(This article is marked handoff: after it, the bot hands the conversation to a person.)")
 		}
 	}
 	return nil

@@ -205,3 +205,57 @@ func TestAskOnTheDemoContent(t *testing.T) {
 		t.Errorf("human output: %v\n%s", err, out)
 	}
 }
+
+// TestAskRunsTheBotsDialogueRules: ask decides as the bot does, its
+// dialogue rules before the knowledge base, and names the rule.
+func TestAskRunsTheBotsDialogueRules(t *testing.T) {
+	for _, tc := range []struct {
+		q, decision, rule, detail, human string
+	}{
+		{"hi", "smalltalk", "smalltalk", "greeting", `Decision: SMALL TALK (dialogue rule "smalltalk": greeting); the bot greets`},
+		{"I want to talk to a human", "handoff", "human", "", `Decision: HAND-OFF (dialogue rule "human"); the bot hands the conversation to a person`},
+		{"my name is Ana", "smalltalk", "name", "Ana", `dialogue rule "name": Ana`},
+		{"where is my parcel", "answer", "", "", "No dialogue rule applies"},
+	} {
+		t.Run(tc.q, func(t *testing.T) {
+			out, stderr, err := runCmd(t, "ask", "--json", tc.q)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			var r struct {
+				Decision   string `json:"decision"`
+				Rule       string `json:"rule"`
+				RuleDetail string `json:"rule_detail"`
+				KBDecision string `json:"kb_decision"`
+			}
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if r.Decision != tc.decision || r.Rule != tc.rule || r.RuleDetail != tc.detail || r.KBDecision == "" {
+				t.Errorf("got %+v, want decision %q by rule %q (%q)", r, tc.decision, tc.rule, tc.detail)
+			}
+			out, _, err = runCmd(t, "ask", tc.q)
+			if err != nil || !strings.Contains(out, tc.human) {
+				t.Errorf("human output lacks %q (%v):\n%s", tc.human, err, out)
+			}
+		})
+	}
+}
+
+func TestAskPrintsConfidencesThatCompareAsTheyRead(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		th   []float64
+		want string
+	}{
+		{0.298, []float64{0.1, 0.3}, "0.298"},
+		{0.2999, []float64{0.3}, "0.2999"},
+		{0.3, []float64{0.3}, "0.30"},
+		{0.5, []float64{0.3}, "0.50"},
+		{0.104, []float64{0.1, 0.3}, "0.104"},
+	} {
+		if got := confidence(tc.v, tc.th...); got != tc.want {
+			t.Errorf("confidence(%v, %v) = %q, want %q", tc.v, tc.th, got, tc.want)
+		}
+	}
+}
