@@ -111,7 +111,10 @@ func Load(fsys fs.FS) (*Content, error) {
 	c := &Content{}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", buildVersion)
-	byID := map[string]string{} // id -> file that defined it first
+	var parsed []parsedArticle
+	// broken are the ids of articles left out (bad YAML, a missing title,
+	// a duplicate id): a related id naming one is not reported again.
+	broken := map[string]bool{}
 	for _, name := range files {
 		base := path.Base(name)
 		isArticle := strings.HasSuffix(name, ".md") && !strings.EqualFold(base, "README.md")
@@ -133,28 +136,51 @@ func Load(fsys fs.FS) (*Content, error) {
 		case base == NegativesFile:
 			c.Negatives = append(c.Negatives, parseLines(data)...)
 		default:
-			a, probs := parseArticle(name, data)
+			a, at, probs := parseArticle(name, data)
 			c.Problems = append(c.Problems, probs...)
 			if a == nil {
+				broken[declaredID(name, data)] = true
 				continue
 			}
-			if first, dup := byID[a.ID]; dup {
-				c.Problems = append(c.Problems, Problem{File: name, Line: 2,
-					Msg: fmt.Sprintf("duplicate id %q (already used by %s); article skipped", a.ID, first)})
-				continue
-			}
-			byID[a.ID] = name
-			c.Articles = append(c.Articles, *a)
+			parsed = append(parsed, parsedArticle{a, at})
 		}
+	}
+	// Two files with one id: neither is served, so that adding a file
+	// never silently replaces the article customers got before.
+	files4ID := map[string][]string{}
+	for _, p := range parsed {
+		files4ID[p.a.ID] = append(files4ID[p.a.ID], p.a.File)
+	}
+	byID := map[string]bool{}
+	var served []parsedArticle // in the order of c.Articles
+	for _, p := range parsed {
+		if same := files4ID[p.a.ID]; len(same) > 1 {
+			var others []string
+			for _, f := range same {
+				if f != p.a.File {
+					others = append(others, f)
+				}
+			}
+			c.Problems = append(c.Problems, Problem{File: p.a.File, Line: p.at.keys["id"],
+				Msg: fmt.Sprintf("duplicate id %q, also used by %s; neither article is served until one id is changed", p.a.ID, strings.Join(others, ", "))})
+			broken[p.a.ID] = true
+			continue
+		}
+		byID[p.a.ID] = true
+		served = append(served, p)
+		c.Articles = append(c.Articles, *p.a)
 	}
 	// Related ids can only be checked once every article is known.
 	for i := range c.Articles {
 		a := &c.Articles[i]
+		at := served[i].at
 		var kept []string
 		for _, r := range a.Related {
-			if _, ok := byID[r]; !ok || r == a.ID {
-				c.Problems = append(c.Problems, Problem{File: a.File,
-					Msg: fmt.Sprintf("related id %q does not name another article", r)})
+			if !byID[r] || r == a.ID {
+				if !broken[r] || r == a.ID {
+					c.Problems = append(c.Problems, Problem{File: a.File, Line: at.related[r],
+						Msg: fmt.Sprintf("related id %q does not name another article", r)})
+				}
 				continue
 			}
 			kept = append(kept, r)
@@ -165,12 +191,70 @@ func Load(fsys fs.FS) (*Content, error) {
 	return c, nil
 }
 
+// parsedArticle is an article with the lines of its parts.
+type parsedArticle struct {
+	a  *Article
+	at articleLines
+}
+
+// articleLines are where the parts of an article file are, so that every
+// problem names a line: front-matter keys and related ids by the line
+// they are on, the body by the line it starts on.
+type articleLines struct {
+	keys    map[string]int // front-matter key -> line
+	related map[string]int // related id -> line
+	body    int
+}
+
+// key returns the line of a front-matter key, or the first line when the
+// key is missing.
+func (l articleLines) key(k string) int {
+	if n := l.keys[k]; n > 0 {
+		return n
+	}
+	return 1
+}
+
+// declaredIDRe finds the id in front matter that does not parse.
+var declaredIDRe = regexp.MustCompile(`(?m)^id:[ \t]*["']?([^"'\s#]+)`)
+
+// declaredID is the id an article file means to have, read leniently from
+// a file that did not load, or its name without ".md".
+func declaredID(name string, data []byte) string {
+	if m := declaredIDRe.FindSubmatch(data); m != nil {
+		return string(m[1])
+	}
+	return strings.TrimSuffix(path.Base(name), ".md")
+}
+
+// frontMatterLines maps the keys of a front matter that decoded, and its
+// related ids, to their lines in the file (the header starts on line 2).
+func frontMatterLines(header []byte) articleLines {
+	l := articleLines{keys: map[string]int{}, related: map[string]int{}}
+	var doc yaml.Node
+	if yaml.Unmarshal(header, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return l
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		l.keys[k.Value] = k.Line + 1
+		if k.Value == "related" && v.Kind == yaml.SequenceNode {
+			for _, item := range v.Content {
+				l.related[strings.TrimSpace(item.Value)] = item.Line + 1
+			}
+		}
+	}
+	return l
+}
+
 // parseArticle parses one article file. It returns nil when the article
 // cannot be used; problems that leave the article usable are returned
 // alongside it.
-func parseArticle(name string, data []byte) (*Article, []Problem) {
-	bad := func(line int, format string, args ...any) (*Article, []Problem) {
-		return nil, []Problem{{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}}
+func parseArticle(name string, data []byte) (*Article, articleLines, []Problem) {
+	var at articleLines
+	bad := func(line int, format string, args ...any) (*Article, articleLines, []Problem) {
+		return nil, at, []Problem{{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}}
 	}
 	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
@@ -206,9 +290,13 @@ func parseArticle(name string, data []byte) (*Article, []Problem) {
 		line, msg := yamlLine(err)
 		if line > 0 {
 			line++ // the header starts on line 2 of the file
+		} else {
+			line = 1
 		}
 		return bad(line, "bad front matter: %s", msg)
 	}
+	at = frontMatterLines(header)
+	at.body = strings.Count(string(header), "\n") + 3 // "---", the header, "---"
 	a := &Article{
 		ID:        strings.TrimSpace(fm.ID),
 		Title:     strings.TrimSpace(fm.Title),
@@ -224,26 +312,26 @@ func parseArticle(name string, data []byte) (*Article, []Problem) {
 	var probs []Problem
 	switch {
 	case a.ID == "":
-		probs = append(probs, Problem{File: name, Msg: "missing id"})
+		probs = append(probs, Problem{File: name, Line: 1, Msg: "missing id"})
 	case !idPattern.MatchString(a.ID):
-		probs = append(probs, Problem{File: name, Msg: fmt.Sprintf("id %q must be lower-case letters, digits, '-' or '_'", a.ID)})
+		probs = append(probs, Problem{File: name, Line: at.key("id"), Msg: fmt.Sprintf("id %q must be lower-case letters, digits, '-' or '_'", a.ID)})
 	}
 	if a.Title == "" {
-		probs = append(probs, Problem{File: name, Msg: "missing title"})
+		probs = append(probs, Problem{File: name, Line: at.key("title"), Msg: "missing title"})
 	}
 	if a.Body == "" {
-		probs = append(probs, Problem{File: name, Msg: "missing body: the answer text goes below the front matter"})
+		probs = append(probs, Problem{File: name, Line: at.body, Msg: "missing body: the answer text goes below the front matter"})
 	}
 	if len(probs) > 0 {
 		for i := range probs {
 			probs[i].Msg += "; article skipped"
 		}
-		return nil, probs
+		return nil, at, probs
 	}
 	if len(a.Questions) == 0 {
-		probs = append(probs, Problem{File: name, Msg: "no questions: add the phrasings customers use, or only the title will match"})
+		probs = append(probs, Problem{File: name, Line: at.key("questions"), Msg: "no questions: add the phrasings customers use, or only the title will match"})
 	}
-	return a, probs
+	return a, at, probs
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+): `)

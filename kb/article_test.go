@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -25,13 +26,12 @@ func TestLoadReportsEachBrokenArticleAndKeepsTheRest(t *testing.T) {
 		{"bad yaml", "---\nid: x\ntitle: a: b\n---\nbody\n", 3, "mapping values are not allowed"},
 		{"wrong type", "---\nid: x\ntitle: T\nquestions: 5\n---\nbody\n", 4, "cannot unmarshal"},
 		{"unknown key", "---\nid: x\ntitle: T\nquestons: [a]\n---\nbody\n", 4, "questons"},
-		{"missing title", "---\nid: x\nquestions: [a]\n---\nbody\n", 0, "missing title"},
-		{"missing body", "---\nid: x\ntitle: T\n---\n\n", 0, "missing body"},
-		{"missing id", "---\ntitle: T\n---\nbody\n", 0, "missing id"},
-		{"bad id", "---\nid: Not OK\ntitle: T\n---\nbody\n", 0, "must be lower-case"},
+		{"missing title", "---\nid: x\nquestions: [a]\n---\nbody\n", 1, "missing title"},
+		{"missing body", "---\nid: x\ntitle: T\n---\n\n", 5, "missing body"},
+		{"missing id", "---\ntitle: T\n---\nbody\n", 1, "missing id"},
+		{"bad id", "---\ntitle: T\nid: Not OK\n---\nbody\n", 3, "must be lower-case"},
 		{"no front matter", "just text\n", 1, "missing front matter"},
 		{"unclosed front matter", "---\nid: x\ntitle: T\n", 1, "not closed"},
-		{"duplicate id", "---\nid: good\ntitle: T\nquestions: [q]\n---\nbody\n", 2, "duplicate id \"good\""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" is reported with its file and the good article still loads", func(t *testing.T) {
@@ -53,6 +53,66 @@ func TestLoadReportsEachBrokenArticleAndKeepsTheRest(t *testing.T) {
 				t.Errorf("problem = %q (line %d), want b-bad.md line %d containing %q", p.Error(), p.Line, tc.wantLine, tc.wantMsg)
 			}
 		})
+	}
+}
+
+// TestLoadServesNeitherOfTwoArticlesWithOneID: both files are reported,
+// each at its id's line, and neither is kept, so that a new file never
+// silently replaces the article customers got.
+func TestLoadServesNeitherOfTwoArticlesWithOneID(t *testing.T) {
+	c, err := Load(fstest.MapFS{
+		"a-new.md": {Data: []byte("---\ntitle: New\nid: refund\n---\nnew\n")},
+		"z-old.md": {Data: []byte("---\nid: refund\ntitle: Old\n---\nold\n")},
+		"other.md": {Data: []byte("---\nid: other\ntitle: Other\nquestions: [q]\nrelated: [refund]\n---\nbody\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Articles) != 1 || c.Articles[0].ID != "other" || len(c.Articles[0].Related) != 0 {
+		t.Errorf("articles = %+v, want only other, without the related refund", c.Articles)
+	}
+	want := []string{
+		`a-new.md:3: duplicate id "refund", also used by z-old.md; neither article is served until one id is changed`,
+		`a-new.md:1: no questions`,
+		`z-old.md:2: duplicate id "refund", also used by a-new.md`,
+		`z-old.md:1: no questions`,
+	}
+	got := fmt.Sprint(c.Problems)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("problems lack %q:\n%v", w, c.Problems)
+		}
+	}
+	if strings.Contains(got, "related id") {
+		t.Errorf("a related id naming the duplicate is reported too: %v", c.Problems)
+	}
+}
+
+// TestOneYAMLTypoIsOneProblem: an article whose front matter does not
+// parse is reported once, and the related ids that name it are not
+// reported again.
+func TestOneYAMLTypoIsOneProblem(t *testing.T) {
+	fsys := fstest.MapFS{"refund.md": {Data: []byte("---\nid: refund\ntitle: Refunds: how\nquestions: [q]\n---\nbody\n")}}
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		fsys[n+".md"] = &fstest.MapFile{Data: []byte("---\nid: " + n + "\ntitle: T\nquestions: [q]\nrelated:\n  - refund\n  - nope\n---\nbody\n")}
+	}
+	c, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var yamlProbs, related int
+	for _, p := range c.Problems {
+		switch {
+		case p.File == "refund.md" && p.Line == 3 && strings.Contains(p.Msg, "bad front matter"):
+			yamlProbs++
+		case strings.Contains(p.Msg, `related id "nope"`) && p.Line == 7:
+			related++
+		default:
+			t.Errorf("unexpected problem %v", p)
+		}
+	}
+	if yamlProbs != 1 || related != 5 {
+		t.Errorf("problems %v: want the YAML error once and each unknown related id on its line", c.Problems)
 	}
 }
 

@@ -140,17 +140,22 @@ func TestIndexCheckListsEveryProblem(t *testing.T) {
 	write("good.md", "---\nid: good\ntitle: Good\nquestions: [is it good]\n---\nYes.\n")
 	write("notitle.md", "---\nid: notitle\nquestions: [q]\n---\nBody.\n")
 	write("badyaml.md", "---\nid: x\ntitle: a: b\n---\nBody.\n")
+	write("related.md", "---\nid: related\ntitle: Related\nquestions: [q]\nrelated: [x, good]\n---\nYes.\n")
+	write("good-copy.md", "---\nid: good\ntitle: Good again\nquestions: [is it good]\n---\nYes.\n")
 	out, _, err := runCmd(t, "index", "--check", "--content", dir)
 	if !errors.Is(err, errSilent) {
 		t.Fatalf("err = %v, want a non-zero exit", err)
 	}
-	for _, want := range []string{"notitle.md: missing title", "badyaml.md:3:", "1 articles", "2 problems"} {
+	for _, want := range []string{"notitle.md:1: missing title", "badyaml.md:3:",
+		`good-copy.md:2: duplicate id "good", also used by good.md`, `good.md:2: duplicate id "good", also used by good-copy.md`,
+		"1 articles", "4 problems"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	os.Remove(filepath.Join(dir, "notitle.md"))
-	os.Remove(filepath.Join(dir, "badyaml.md"))
+	for _, f := range []string{"notitle.md", "badyaml.md", "related.md", "good-copy.md"} {
+		os.Remove(filepath.Join(dir, f))
+	}
 	if out, _, err := runCmd(t, "index", "--check", "--content", dir); err != nil {
 		t.Errorf("clean content: %v\n%s", err, out)
 	}
