@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/handoff"
@@ -190,7 +191,7 @@ func serveAdmin(dir string, t adminTarget, log *slog.Logger) (stop func(), err e
 		if len(cmd) > 2 {
 			cmd = cmd[:2] // the rest may name a customer
 		}
-		log.Info("admin command", "command", cmd, "ok", err == nil)
+		log.Info("admin command", "command", strings.Join(cmd, " "), "ok", err == nil)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(resp)
 	})

@@ -221,7 +221,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("listening", "addr", ln.Addr().String())
 	consoleHint := ""
 	if list, err := agents.List(ctx); err == nil && len(list) == 0 {
-		consoleHint = fmt.Sprintf(" (add an agent first, in another terminal: echo 'a long password' | frontdesk agent add --data-dir %s --name Ana --email ana@example.com --role admin)", dataDir)
+		dirFlag := ""
+		if dataDir != "data" {
+			dirFlag = " --data-dir " + strconv.Quote(dataDir)
+		}
+		consoleHint = fmt.Sprintf(" (add an agent first, in another terminal: echo 'a long password' | frontdesk agent add%s --name Ana --email ana@example.com --role admin)", dirFlag)
 	}
 	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console%s\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s\nPress Ctrl+C to stop.\n", base, base, consoleHint, base, base, metricsURL)
 
