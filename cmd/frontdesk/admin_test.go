@@ -165,6 +165,12 @@ func TestAdminCommandsWorkWhileServeRuns(t *testing.T) {
 		t.Errorf("customer show of an unknown customer while serve runs: %v", err)
 	}
 
+	file := filepath.Join(t.TempDir(), "copy.db")
+	out, _, err = runCmd(t, "backup", file, "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "1 agents") {
+		t.Errorf("backup while serve runs: %q, %v", out, err)
+	}
+
 	// Stopped, the same commands work on the file.
 	stop()
 	if _, err := os.Stat(filepath.Join(dir, adminSocketName)); !errors.Is(err, os.ErrNotExist) {

@@ -95,45 +95,60 @@ func execAdmin(ctx context.Context, t adminTarget, req adminRequest, stdout io.W
 	return usageError{fmt.Sprintf("%q is not an admin command", req.Args[0])}
 }
 
-// runRemote sends req to the serve that holds dir (busy) and prints its
-// answer.
-func runRemote(ctx context.Context, dir string, req adminRequest, stdout io.Writer, busy busyError) error {
+// adminClient is an HTTP client for the admin socket of dir.
+func adminClient(dir string) *http.Client {
 	path := filepath.Join(dir, adminSocketName)
-	client := &http.Client{Transport: &http.Transport{
+	return &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", path)
 		},
 	}}
+}
+
+// adminCall sends an admin socket request built by newReq, and waits up
+// to 10 s for a serve that is still starting (building its index) to
+// open the socket.
+func adminCall(ctx context.Context, dir string, newReq func() (*http.Request, error)) (*http.Response, error) {
+	client := adminClient(dir)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, err := newReq()
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req.WithContext(ctx))
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return resp, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// runRemote sends req to the process that holds dir (busy) and prints
+// its answer.
+func runRemote(ctx context.Context, dir string, req adminRequest, stdout io.Writer, busy busyError) error {
+	if busy.command != "serve" {
+		return busy
+	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
-	var resp *http.Response
-	// A serve that is starting (building its index) opens the socket
-	// once its database is open: wait a little for it.
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var hreq *http.Request
-		if hreq, err = http.NewRequestWithContext(ctx, http.MethodPost, "http://frontdesk/run", bytes.NewReader(body)); err != nil {
-			return err
+	resp, err := adminCall(ctx, dir, func() (*http.Request, error) {
+		r, err := http.NewRequest(http.MethodPost, "http://frontdesk/run", bytes.NewReader(body))
+		if err == nil {
+			r.Header.Set("Content-Type", "application/json")
 		}
-		hreq.Header.Set("Content-Type", "application/json")
-		resp, err = client.Do(hreq)
-		if err == nil || busy.command != "serve" || time.Now().After(deadline) || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return r, err
+	})
 	if err != nil {
-		if busy.command != "serve" {
-			return busy
-		}
-		return fmt.Errorf("%v; its admin socket %s does not answer: %w", busy, path, err)
+		return fmt.Errorf("%v; its admin socket does not answer: %w", busy, err)
 	}
 	defer resp.Body.Close()
 	var out adminResponse
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return fmt.Errorf("admin socket %s: %s, %w", path, resp.Status, err)
+		return fmt.Errorf("admin socket in %s: %s, %w", dir, resp.Status, err)
 	}
 	io.WriteString(stdout, out.Stdout)
 	switch {
@@ -143,6 +158,26 @@ func runRemote(ctx context.Context, dir string, req adminRequest, stdout io.Writ
 		return usageError{out.Error}
 	}
 	return errors.New(out.Error)
+}
+
+// backupThroughSocket copies the database of the serve that holds dir
+// to w.
+func backupThroughSocket(ctx context.Context, dir string, w io.Writer) (int64, error) {
+	resp, err := adminCall(ctx, dir, func() (*http.Request, error) {
+		return http.NewRequest(http.MethodGet, "http://frontdesk/backup", nil)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("backup through the admin socket in %s: %w", dir, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("backup through the admin socket in %s: %s", dir, resp.Status)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("backup through the admin socket: %w", err)
+	}
+	return n, nil
 }
 
 // serveAdmin listens on the admin socket of dir, whose lock the caller
@@ -194,6 +229,16 @@ func serveAdmin(dir string, t adminTarget, log *slog.Logger) (stop func(), err e
 		log.Info("admin command", "command", strings.Join(cmd, " "), "ok", err == nil)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(resp)
+	})
+	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		n, err := t.db.Backup(r.Context(), w)
+		if err != nil {
+			// The copy is cut short: the client's check of it fails.
+			log.Error("admin backup", "err", err)
+			return
+		}
+		log.Info("admin backup", "bytes", n)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})

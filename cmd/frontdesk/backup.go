@@ -20,10 +20,12 @@ import (
 
 const backupUsage = `Usage:
   frontdesk backup FILE [--data-dir DIR]
-      serve is stopped: copy the database file of DIR
+      copy the database of DIR: from the file, or, while serve runs on
+      DIR, through its admin socket
   frontdesk backup FILE --url http://HOST:PORT --token TOKEN
   frontdesk backup FILE --url http://HOST:PORT --email ADMIN_EMAIL   (password on standard input)
-      serve is running: take the copy through its agent API, as an admin
+      take the copy through a server's agent API, as an admin (from
+      another machine)
 
 Either way the copy is one consistent moment of the database. It is
 written to FILE.tmp, synced to disk, checked, then renamed to FILE.
@@ -72,11 +74,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if base != "" {
 		n, err = backupThrough(ctx, base, token, email, f, stderr)
 	} else {
-		path := filepath.Join(cfg.get("data-dir"), "frontdesk.db")
-		n, err = bolt.BackupFile(ctx, path, f)
-		if errors.Is(err, bolt.ErrLocked) {
-			err = fmt.Errorf("%s is in use by a running frontdesk serve: back up through it instead, with --url http://HOST:PORT and an admin's --token or --email", path)
-		}
+		n, err = backupDataDir(ctx, cfg.get("data-dir"), f)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -103,6 +101,30 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "backed up %s to %s in %.2f s: %d customers, %d conversations, %d messages, %d agents\n",
 		byteSize(n), file, time.Since(start).Seconds(), contents.Customers, contents.Conversations, contents.Messages, contents.Agents)
 	return nil
+}
+
+// backupDataDir writes a copy of the database of the data directory dir
+// to w: from the file, or through the admin socket of the serve that
+// holds the directory.
+func backupDataDir(ctx context.Context, dir string, w io.Writer) (int64, error) {
+	path := filepath.Join(dir, "frontdesk.db")
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	lock, err := lockDataDir(dir, "backup")
+	var busy busyError
+	if errors.As(err, &busy) && busy.command == "serve" {
+		return backupThroughSocket(ctx, dir, w)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer lock.Release()
+	n, err := bolt.BackupFile(ctx, path, w)
+	if errors.Is(err, bolt.ErrLocked) {
+		err = fmt.Errorf("%s is in use by a running frontdesk serve: back up through it instead, with --url http://HOST:PORT and an admin's --token or --email", path)
+	}
+	return n, err
 }
 
 // backupThrough downloads a backup from the running server at base into
