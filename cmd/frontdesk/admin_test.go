@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -153,9 +155,41 @@ func TestAdminCommandsWorkWhileServeRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var login struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&login)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("the new agent's console login: %s", resp.Status)
+	if resp.StatusCode != http.StatusOK || login.Token == "" {
+		t.Fatalf("the new agent's console login: %s", resp.Status)
+	}
+	// A second agent, disabled through the socket while its console is
+	// open: the console is closed at once, as when an admin disables it
+	// in the console.
+	withStdin(t, "a long password\n")
+	if _, _, err := runCmd(t, "agent", "add", "--data-dir", dir, "--name", "Bo", "--email", "bo@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Post(base+"/api/agent/login", "application/json", strings.NewReader(`{"email":"bo@example.com","password":"a long password"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/api/agent/ws", http.Header{"Authorization": {"Bearer " + login.Token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if out, _, err := runCmd(t, "agent", "disable", "bo@example.com", "--data-dir", dir); err != nil || !strings.Contains(out, "disabled") {
+		t.Fatalf("agent disable while serve runs: %q, %v", out, err)
+	}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+				t.Errorf("the disabled agent's console websocket: %v, want closed (policy violation)", err)
+			}
+			break
+		}
 	}
 	out, _, err = runCmd(t, "agent", "list", "--data-dir", dir)
 	if err != nil || !strings.Contains(out, "ana@example.com") {
@@ -167,7 +201,7 @@ func TestAdminCommandsWorkWhileServeRuns(t *testing.T) {
 
 	file := filepath.Join(t.TempDir(), "copy.db")
 	out, _, err = runCmd(t, "backup", file, "--data-dir", dir)
-	if err != nil || !strings.Contains(out, "1 agents") {
+	if err != nil || !strings.Contains(out, "2 agents") {
 		t.Errorf("backup while serve runs: %q, %v", out, err)
 	}
 

@@ -34,6 +34,9 @@ const adminSocketName = "admin.sock"
 type adminTarget struct {
 	db     *bolt.DB
 	agents *handoff.Agents
+	// sessionsEnded, if set, is told of an agent whose sessions a command
+	// ended (disable, passwd), to close its open consoles.
+	sessionsEnded func(agentID string)
 }
 
 // adminRequest is one admin command line, as typed after "frontdesk",

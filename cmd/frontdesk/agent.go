@@ -143,6 +143,11 @@ func execAgent(ctx context.Context, t adminTarget, args []string, pw string, std
 	if err != nil {
 		return err
 	}
+	ended := func() {
+		if t.sessionsEnded != nil {
+			t.sessionsEnded(a.ID)
+		}
+	}
 	switch c.sub {
 	case "passwd":
 		if err := agents.SetPassword(ctx, a.ID, pw); err != nil {
@@ -151,11 +156,13 @@ func execAgent(ctx context.Context, t adminTarget, args []string, pw string, std
 			}
 			return err
 		}
+		ended()
 		fmt.Fprintf(stdout, "password of %s changed; its sessions are logged out\n", termSafe(a.Email))
 	case "disable":
 		if err := agents.Disable(ctx, a.ID); err != nil {
 			return err
 		}
+		ended()
 		fmt.Fprintf(stdout, "%s disabled; its sessions are logged out\n", termSafe(a.Email))
 	case "enable":
 		if err := agents.Enable(ctx, a.ID); err != nil {

@@ -160,11 +160,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return ""
 		},
 	})
-	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, agents: agents}, log)
-	if err != nil {
-		return err
-	}
-	defer stopAdmin()
 	queue := handoff.NewQueue(db, engine, qopts)
 	engine.SetHandoff(queue)
 	var bg sync.WaitGroup
@@ -189,6 +184,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log:            log,
 		Records:        db,
 	})
+	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, agents: agents, sessionsEnded: consoleSrv.CloseAgent}, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
