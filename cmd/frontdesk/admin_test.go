@@ -136,7 +136,8 @@ func TestCustomerCommandsShowAndSetAProfile(t *testing.T) {
 // the customer commands go through the running server's admin socket,
 // and the agent they add can log in to that server's console at once.
 func TestAdminCommandsWorkWhileServeRuns(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
+	// Longer than a unix socket's path may be (108 bytes).
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 60), "data")
 	base, stop := serveStoppableIn(t, dir)
 	st, err := os.Stat(filepath.Join(dir, adminSocketName))
 	if err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {

@@ -98,13 +98,39 @@ func execAdmin(ctx context.Context, t adminTarget, req adminRequest, stdout io.W
 	return usageError{fmt.Sprintf("%q is not an admin command", req.Args[0])}
 }
 
+// socketAddr returns an address by which the unix socket dir/name can be
+// bound or dialled: the path itself or, when it is longer than the
+// kernel allows (about 108 bytes), the same file through
+// /proc/self/fd/N/name of the open directory (Linux), valid until
+// release is called.
+func socketAddr(dir, name string) (addr string, release func(), err error) {
+	p := filepath.Join(dir, name)
+	if len(p) < 100 {
+		return p, func() {}, nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	addr = fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), name)
+	if _, err := os.Stat(filepath.Dir(addr)); err != nil {
+		d.Close()
+		return "", nil, fmt.Errorf("the path %s is too long for a unix socket (about 100 bytes at most): use a shorter --data-dir", p)
+	}
+	return addr, func() { d.Close() }, nil
+}
+
 // adminClient is an HTTP client for the admin socket of dir.
 func adminClient(dir string) *http.Client {
-	path := filepath.Join(dir, adminSocketName)
 	return &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			addr, release, err := socketAddr(dir, adminSocketName)
+			if err != nil {
+				return nil, err
+			}
+			defer release()
 			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
+			return d.DialContext(ctx, "unix", addr)
 		},
 	}}
 }
@@ -199,9 +225,14 @@ func serveAdmin(dir string, t adminTarget, log *slog.Logger) (stop func(), err e
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	ln, err := net.Listen("unix", filepath.Join(tmp, adminSocketName))
+	addr, release, err := socketAddr(tmp, adminSocketName)
 	if err != nil {
-		return nil, fmt.Errorf("admin socket (is the data directory's path longer than about 100 bytes?): %w", err)
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	ln, err := net.Listen("unix", addr)
+	release()
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	if err := os.Chmod(filepath.Join(tmp, adminSocketName), 0o600); err == nil {

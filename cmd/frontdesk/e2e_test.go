@@ -82,6 +82,7 @@ func serveStoppableIn(t *testing.T, dataDir string, extra ...string) (string, fu
 		}
 		select {
 		case err := <-done:
+			stopped = true // nothing left to stop or wait for
 			t.Fatalf("serve exited: %v\n%s", err, errb.String())
 		case <-time.After(50 * time.Millisecond):
 		}
