@@ -241,3 +241,8 @@ func (s *Server) handleMe() http.Handler {
 		writeJSON(w, http.StatusOK, meResponse{Agent: viewAgent(sess.agent), Presence: s.queue.Presence(sess.agent.ID), Expires: sess.exp})
 	})
 }
+
+// CloseAgent closes every websocket of the agent, whose sessions were
+// ended outside the agent API ("frontdesk agent disable" or "passwd"
+// through the running server's admin socket).
+func (s *Server) CloseAgent(agentID string) { s.closeAgent(agentID) }

@@ -164,11 +164,6 @@ func (s *Server) closeAgent(agentID string) {
 	}
 }
 
-// CloseAgent closes every websocket of the agent, whose sessions were
-// ended outside the agent API ("frontdesk agent disable" or "passwd"
-// through the running server's admin socket).
-func (s *Server) CloseAgent(agentID string) { s.closeAgent(agentID) }
-
 // matching returns the open websockets for which ok is true. Close frames
 // are written after, without the lock: no network write under a mutex.
 func (s *Server) matching(ok func(*conn) bool) []*conn {
