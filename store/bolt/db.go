@@ -63,6 +63,9 @@ type DB struct {
 	path string
 	opts Options
 
+	// memos keep the records every turn reads decoded (see memo).
+	memos *memos
+
 	reqs     chan *request
 	closing  chan struct{}
 	loopDone chan struct{}
@@ -100,7 +103,7 @@ func OpenWith(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{bolt: b, path: path, opts: opts,
-		reqs: make(chan *request), closing: make(chan struct{}), loopDone: make(chan struct{})}
+		memos: newMemos(), reqs: make(chan *request), closing: make(chan struct{}), loopDone: make(chan struct{})}
 	db.CustomerStore = CustomerStore{db}
 	db.ConversationStore = ConversationStore{db}
 	db.QueueStore = QueueStore{db}
@@ -161,7 +164,7 @@ func u64(n uint64) []byte {
 // wait for an act (Update or a write method): a compaction of the file
 // waits for open read transactions, and acts wait for the compaction.
 func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
-	return db.view(ctx, func(btx *bbolt.Tx) error { return fn(&Tx{btx: btx}) })
+	return db.view(ctx, func(btx *bbolt.Tx) error { return fn(&Tx{btx: btx, m: db.memos}) })
 }
 
 // Update runs fn as one act in the commit loop (see bot.Store): when it

@@ -44,7 +44,7 @@ func TestAVersionOneFileIsMigrated(t *testing.T) {
 	// Back to schema 1, as an older frontdesk wrote it.
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConversations)
-		c, _ := (&Tx{btx: tx}).Conversation("con_plain")
+		c, _ := (&Tx{btx: tx, m: newMemos()}).Conversation("con_plain")
 		c.Questions = nil
 		if err := putJSON(b, c.ID, c); err != nil {
 			return err
