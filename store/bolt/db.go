@@ -128,10 +128,26 @@ func OpenWith(path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// initialMmapSize is how much of the file bbolt maps at first.
+const initialMmapSize = 1 << 30
+
 // openBolt opens the bbolt file for reading and writing, waiting at most
 // a second for another process's lock.
+//
+// As etcd runs bbolt: the free-page list is not written with each commit
+// (one page less per commit, more as the file fragments; it is rebuilt
+// from the pages when the file is opened), and kept as a map, which stays
+// fast when it is long. The file is mapped with room to grow, so that a
+// growing file at a peak does not remap it often: a remap waits for every
+// open read transaction, and every act waits for the remap. The mapping
+// is address space, not memory.
 func openBolt(path string) (*bbolt.DB, error) {
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:         time.Second,
+		NoFreelistSync:  true,
+		FreelistType:    bbolt.FreelistMapType,
+		InitialMmapSize: initialMmapSize,
+	})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
 	}
