@@ -165,16 +165,7 @@ func retrieve(ctx context.Context, idx bleve.Index, q string, fuzzy []string, k 
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range fuzzy {
-		fz := bleve.NewMatchQuery(w)
-		fz.SetField("questions")
-		fz.SetFuzziness(1)
-		if len(w) >= 8 {
-			fz.SetFuzziness(2)
-		}
-		fz.SetBoost(2)
-		qs = append(qs, fz)
-	}
+	qs = append(qs, fuzzyQueries(fuzzy)...)
 	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false)
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
@@ -185,6 +176,23 @@ func retrieve(ctx context.Context, idx bleve.Index, q string, fuzzy []string, k 
 		out[h.ID] = h.Score
 	}
 	return out, nil
+}
+
+// fuzzyQueries match each word against the questions with up to one edit
+// (two for long words), at a lower boost than the questions' own words.
+func fuzzyQueries(words []string) []query.Query {
+	var qs []query.Query
+	for _, w := range words {
+		fz := bleve.NewMatchQuery(w)
+		fz.SetField("questions")
+		fz.SetFuzziness(1)
+		if len(w) >= 8 {
+			fz.SetFuzziness(2)
+		}
+		fz.SetBoost(2)
+		qs = append(qs, fz)
+	}
+	return qs
 }
 
 // fieldQueries returns one query per field of fieldBoosts for q: the

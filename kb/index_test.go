@@ -19,16 +19,7 @@ func retrieveByMatch(ctx context.Context, idx bleve.Index, q string, fuzzy []str
 		m.SetBoost(f.boost)
 		qs = append(qs, m)
 	}
-	for _, w := range fuzzy {
-		fz := bleve.NewMatchQuery(w)
-		fz.SetField("questions")
-		fz.SetFuzziness(1)
-		if len(w) >= 8 {
-			fz.SetFuzziness(2)
-		}
-		fz.SetBoost(2)
-		qs = append(qs, fz)
-	}
+	qs = append(qs, fuzzyQueries(fuzzy)...)
 	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false))
 	if err != nil {
 		return nil, err
