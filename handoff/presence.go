@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
 )
 
 // Presence is whether an agent is at the console and taking work.
@@ -56,9 +58,44 @@ func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error
 		delete(q.presence, agentID)
 	}
 	q.mu.Unlock()
-	if p == PresenceOnline && before != PresenceOnline {
+	if p != PresenceOnline && before == PresenceOnline {
+		// Offers the agent never looked at go back to the queue.
+		if err := q.withdrawOffers(ctx, agentID); err != nil {
+			return fmt.Errorf("heartbeat of %s: %w", agentID, err)
+		}
+	}
+	if p == PresenceOnline && before != PresenceOnline || p != PresenceOnline && before == PresenceOnline {
 		if err := q.dispatch(ctx); err != nil {
 			return fmt.Errorf("heartbeat of %s: %w", agentID, err)
+		}
+	}
+	return nil
+}
+
+// withdrawOffers puts the tickets offered to the agent and not yet
+// accepted back into the waiting queue, keeping their place (QueuedAt),
+// each in one act; an EventWithdrawn follows each. The customer sees no
+// change: an offered conversation waits in the queue as far as they know.
+func (q *Queue) withdrawOffers(ctx context.Context, agentID string) error {
+	open, err := q.store.OpenTickets(ctx)
+	if err != nil {
+		return fmt.Errorf("withdraw offers of %s: %w", agentID, err)
+	}
+	now := q.now()
+	for _, o := range open {
+		if o.Agent != agentID || !o.Offered {
+			continue
+		}
+		_, _, err := q.change(ctx, o.ConversationID, func(_ *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
+			if t.ID != o.ID || t.Agent != agentID || !t.Offered || t.Status != StatusAssigned {
+				return nil, errNoChange
+			}
+			t.Agent, t.Status, t.AssignedAt, t.Offered = "", StatusQueued, time.Time{}, false
+			ev := *t
+			return []Event{{Kind: EventWithdrawn, Ticket: &ev, Agent: agentID, At: now}}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("withdraw offer of %s: %w", o.ConversationID, err)
 		}
 	}
 	return nil
@@ -88,7 +125,11 @@ func (q *Queue) Presences() map[string]Presence {
 // CheckPresence signs off agents whose console stopped beating, as of
 // now, publishing an EventPresence for each. Run calls it periodically;
 // presence is correct without it, only the events would be missing.
-func (q *Queue) CheckPresence(now time.Time) {
+func (q *Queue) CheckPresence(now time.Time) { q.checkPresence(now) }
+
+// checkPresence is CheckPresence, returning the agents it signed off
+// that were online until then.
+func (q *Queue) checkPresence(now time.Time) (wasOnline []string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for id, p := range q.presence {
@@ -97,8 +138,12 @@ func (q *Queue) CheckPresence(now time.Time) {
 			if p.status != PresenceOffline {
 				q.events.Publish("", Event{Kind: EventPresence, Agent: id, Presence: PresenceOffline, At: now})
 			}
+			if p.status == PresenceOnline {
+				wasOnline = append(wasOnline, id)
+			}
 		}
 	}
+	return wasOnline
 }
 
 // presenceAt is the agent's presence at now. q.mu must be held.

@@ -20,14 +20,16 @@ type Owner interface {
 }
 
 // OwnerOf is who owns a conversation whose latest ticket is t: the agent
-// of an assigned ticket, the queue while it waits, the bot once it is
-// closed. A conversation's owner is only ever written from its ticket by
-// this rule, in the ticket's act, so the two cannot disagree.
+// of an assigned ticket the agent has accepted, the queue while it waits
+// or is only offered to an agent, the bot once it is closed. A
+// conversation's owner is only ever written from its ticket by this rule,
+// in the ticket's act, so the two cannot disagree; and so the customer is
+// told a person joined only once one has accepted the conversation.
 func OwnerOf(t Ticket) (bot.State, string) {
 	switch {
-	case t.Status == StatusAssigned:
+	case t.Status == StatusAssigned && !t.Offered:
 		return bot.StateAgent, t.Agent
-	case t.Status == StatusQueued:
+	case t.Status == StatusQueued, t.Status == StatusAssigned:
 		return bot.StateQueued, ""
 	}
 	return bot.StateBot, ""
@@ -270,7 +272,7 @@ func (q *Queue) open(a *bot.Act, tt TicketTx, cust *bot.Customer, tags []string)
 			return Ticket{}, err
 		}
 		if agent != "" {
-			t.Agent, t.Status, t.AssignedAt = agent, StatusAssigned, now
+			t.Agent, t.Status, t.AssignedAt, t.Offered = agent, StatusAssigned, now, true
 			assigned := t
 			a.OnCommit(func() { q.events.Publish("", Event{Kind: EventAssigned, Ticket: &assigned, Agent: agent, At: now}) })
 			a.After(func(context.Context) { q.assigned(assigned, now) })
@@ -328,7 +330,9 @@ func (q *Queue) assigned(t Ticket, now time.Time) {
 	q.opts.Log.Info("ticket assigned", "conversation", t.ConversationID, "agent", t.Agent)
 }
 
-// Claim gives the conversation to the agent. Exactly one of any number of
+// Claim gives the conversation to the agent. A conversation routing
+// offered to the agent (Ticket.Offered) is accepted: the customer is told
+// the agent joined, and an EventAccepted follows. Exactly one of any number of
 // agents claiming the same waiting conversation at once succeeds; the
 // others get ErrAlreadyClaimed, as does anyone claiming a conversation
 // another agent owns. Claiming one's own conversation again succeeds and
@@ -346,6 +350,11 @@ func (q *Queue) Claim(ctx context.Context, conversationID, agentID string) (Tick
 		switch {
 		case t.ID == "":
 			return nil, ErrNotFound
+		case t.Agent == agentID && t.Offered:
+			// Claiming a conversation offered to one accepts it.
+			t.Offered = false
+			ev := *t
+			return []Event{{Kind: EventAccepted, Ticket: &ev, Agent: agentID, At: now}}, nil
 		case t.Agent == agentID:
 			return nil, errNoChange
 		case t.Agent != "":
@@ -360,7 +369,7 @@ func (q *Queue) Claim(ctx context.Context, conversationID, agentID string) (Tick
 	if err != nil {
 		return Ticket{}, fmt.Errorf("claim %s: %w", conversationID, err)
 	}
-	if changed {
+	if changed && t.AssignedAt.Equal(now) {
 		q.assigned(t, now)
 	}
 	return t, nil

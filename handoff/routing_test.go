@@ -125,15 +125,26 @@ func TestRouting(t *testing.T) {
 			if stored := r.ticket("con_1"); stored != got {
 				t.Errorf("stored ticket %+v differs from returned %+v", stored, got)
 			}
-			wantState, wantStatus := bot.StateAgent, handoff.StatusAssigned
+			wantStatus := handoff.StatusAssigned
 			if tc.want == "" {
-				wantState, wantStatus = bot.StateQueued, handoff.StatusQueued
+				wantStatus = handoff.StatusQueued
 			}
-			if got.Status != wantStatus {
-				t.Errorf("ticket status %s, want %s", got.Status, wantStatus)
+			if got.Status != wantStatus || got.Offered != (tc.want != "") {
+				t.Errorf("ticket status %s offered %v, want %s offered %v", got.Status, got.Offered, wantStatus, tc.want != "")
 			}
-			if state, owner := r.conversationState("con_1"); state != wantState || owner != tc.want {
-				t.Errorf("conversation is %s/%q, want %s/%q", state, owner, wantState, tc.want)
+			// Routing only offers the conversation: until the agent
+			// accepts it, it waits in the queue as the customer sees it.
+			if state, owner := r.conversationState("con_1"); state != bot.StateQueued || owner != "" {
+				t.Errorf("conversation is %s/%q, want queued until accepted", state, owner)
+			}
+			if tc.want == "" {
+				return
+			}
+			if _, err := r.queue.Claim(r.ctx, "con_1", tc.want); err != nil {
+				t.Fatalf("%s accepting the offer: %v", tc.want, err)
+			}
+			if state, owner := r.conversationState("con_1"); state != bot.StateAgent || owner != tc.want {
+				t.Errorf("accepted conversation is %s/%q, want agent/%q", state, owner, tc.want)
 			}
 		})
 	}
@@ -236,5 +247,44 @@ func TestATicketTransferredToATeamWaitsForThatTeam(t *testing.T) {
 	r.online("pat")
 	if tk := r.ticket("con_1"); tk.Agent != "pat" {
 		t.Errorf("once pat of payments is online the ticket is with %q, want pat", tk.Agent)
+	}
+}
+
+func TestAnOfferGoesBackToTheQueueWhenItsAgentLeavesBeforeAccepting(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	if got := r.enqueue("con_1", bot.PriorityNormal, ""); got.Agent != "ann" || !got.Offered {
+		t.Fatalf("ticket %+v, want offered to ann", got)
+	}
+	sub := r.queue.Subscribe(16)
+	defer sub.Close()
+	if err := r.queue.Heartbeat(r.ctx, "ann", handoff.PresenceAway); err != nil {
+		t.Fatal(err)
+	}
+	got := r.ticket("con_1")
+	if got.Status != handoff.StatusQueued || got.Agent != "" || got.Offered {
+		t.Errorf("after ann went away the ticket is %s with %q (offered %v), want waiting again", got.Status, got.Agent, got.Offered)
+	}
+	if !slices.Contains(kinds(drain(sub)), handoff.EventWithdrawn) {
+		t.Error("no withdrawn event")
+	}
+	if state, _ := r.conversationState("con_1"); state != bot.StateQueued {
+		t.Errorf("conversation is %s, want queued", state)
+	}
+	// Back online, ann is offered it again; an accepted conversation
+	// stays hers when she steps away.
+	r.online("ann")
+	if got := r.ticket("con_1"); got.Agent != "ann" || !got.Offered {
+		t.Fatalf("back online: ticket %+v, want offered to ann", got)
+	}
+	if _, err := r.queue.Claim(r.ctx, "con_1", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.queue.Heartbeat(r.ctx, "ann", handoff.PresenceAway); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ticket("con_1"); got.Agent != "ann" || got.Offered || got.Status != handoff.StatusAssigned {
+		t.Errorf("accepted ticket after ann went away: %+v, want still hers", got)
 	}
 }

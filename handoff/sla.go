@@ -77,11 +77,13 @@ func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
 }
 
 // Run checks SLAs and presence every Options.CheckEvery until ctx is
-// done, then returns. The caller owns the goroutine that runs it. Errors
+// done, then returns; it hands out waiting tickets when business hours
+// begin and withdraws the offers of agents whose console went silent. The caller owns the goroutine that runs it. Errors
 // are logged and retried at the next check.
 func (q *Queue) Run(ctx context.Context) {
 	tick := time.NewTicker(q.opts.CheckEvery)
 	defer tick.Stop()
+	wasOpen := q.opts.Hours.Open(q.now())
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,7 +93,21 @@ func (q *Queue) Run(ctx context.Context) {
 			if _, err := q.CheckSLA(ctx, now); err != nil && ctx.Err() == nil {
 				q.opts.Log.Error("check SLA", "err", err)
 			}
-			q.CheckPresence(now)
+			gone := q.checkPresence(now)
+			for _, id := range gone {
+				if err := q.withdrawOffers(ctx, id); err != nil && ctx.Err() == nil {
+					q.opts.Log.Error("withdraw offers", "agent", id, "err", err)
+				}
+			}
+			// Opening time, or an offer back in the queue: hand out what
+			// waits (dispatch does nothing outside business hours).
+			open := q.opts.Hours.Open(now)
+			if open && (!wasOpen || len(gone) > 0) {
+				if err := q.dispatch(ctx); err != nil && ctx.Err() == nil {
+					q.opts.Log.Error("dispatch", "err", err)
+				}
+			}
+			wasOpen = open
 		}
 	}
 }
