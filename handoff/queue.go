@@ -402,6 +402,18 @@ func (q *Queue) Tickets(ctx context.Context, f Filter) ([]Ticket, error) {
 	return out, nil
 }
 
+// Closed returns up to limit closed tickets (resolved or returned to the
+// bot) that closed before before (any time when zero), the most recently
+// closed first. A conversation handed off more than once has one entry
+// per ticket.
+func (q *Queue) Closed(ctx context.Context, before time.Time, limit int) ([]Ticket, error) {
+	out, err := q.store.ClosedTickets(ctx, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list closed tickets: %w", err)
+	}
+	return out, nil
+}
+
 // Place is where a waiting conversation stands, for telling the customer.
 type Place struct {
 	// Position in the waiting queue of its tier, 1 for next; 0 when an
