@@ -17,6 +17,7 @@ import (
 //	GET  /api/agent/me                 who is logged in
 //	POST /api/agent/presence           set presence without a websocket
 //	GET  /api/agent/queue              waiting tickets, and the agent's own
+//	GET  /api/agent/inbox?view=&q=     Mine/Unassigned/All/Resolved, with search (inbox.go)
 //	GET  /api/agent/conversations/{id} transcript, customer, suggestions
 //	POST /api/agent/conversations/{id}/claim
 //	POST /api/agent/conversations/{id}/messages
@@ -48,6 +49,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/me", s.handleMe())
 	mux.Handle("POST /api/agent/presence", s.handlePresence())
 	mux.Handle("GET /api/agent/queue", s.handleQueue())
+	mux.Handle("GET /api/agent/inbox", s.handleInbox())
 	mux.Handle("GET /api/agent/conversations/{id}", s.handleConversation())
 	mux.Handle("POST /api/agent/conversations/{id}/claim", s.handleClaim())
 	mux.Handle("POST /api/agent/conversations/{id}/messages", s.handleMessage())
