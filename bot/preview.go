@@ -7,8 +7,8 @@ import (
 )
 
 // LastMessage is the newest message of a conversation that the customer,
-// the bot or an agent said to the other (agents' notes and system notices
-// do not count), kept on the conversation so that lists (the console's
+// the bot or an agent said to the other (agents' notes, system notices,
+// the bot's hand-off line and the survey's questions do not count), kept on the conversation so that lists (the console's
 // inbox) show a preview and a time without reading the log.
 type LastMessage struct {
 	From Sender    `json:"from"`
@@ -21,7 +21,10 @@ const previewLen = 200
 
 // notePreview keeps c.Last in step with a message appended to c.
 func notePreview(c *Conversation, m Message) {
-	if m.Internal || m.From == FromSystem || strings.TrimSpace(m.Text) == "" {
+	if m.Internal || m.From == FromSystem || strings.TrimSpace(m.Text) == "" ||
+		m.Decision != nil && (m.Decision.Kind == DecisionSurvey || m.Decision.Kind == DecisionHandoff) {
+		// Notes, notices, the bot's hand-off line and the survey's
+		// questions say nothing of what the conversation is about.
 		return
 	}
 	c.Last = &LastMessage{From: m.From, Text: Preview(m.Text, previewLen), Time: m.Time}
