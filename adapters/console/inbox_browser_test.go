@@ -125,8 +125,12 @@ func TestInboxViewsAndSearchInTheBrowser(t *testing.T) {
 
 	resolved := `[data-testid="resolved-conversation"][data-conversation="` + c1.conversation + `"]`
 	waiting := `[data-testid="queue-item"][data-conversation="` + c2.conversation + `"]`
-	visible := func(sel string) string { return `(() => { const e = document.querySelector('` + sel + `'); return !!e && e.offsetParent !== null; })()` }
-	hidden := func(sel string) string { return `(() => { const e = document.querySelector('` + sel + `'); return !e || e.offsetParent === null; })()` }
+	visible := func(sel string) string {
+		return `(() => { const e = document.querySelector('` + sel + `'); return !!e && e.offsetParent !== null; })()`
+	}
+	hidden := func(sel string) string {
+		return `(() => { const e = document.querySelector('` + sel + `'); return !e || e.offsetParent === null; })()`
+	}
 	if err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatal(err)
 	}
