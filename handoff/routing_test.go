@@ -1,6 +1,7 @@
 package handoff_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -286,5 +287,51 @@ func TestAnOfferGoesBackToTheQueueWhenItsAgentLeavesBeforeAccepting(t *testing.T
 	}
 	if got := r.ticket("con_1"); got.Agent != "ann" || got.Offered || got.Status != handoff.StatusAssigned {
 		t.Errorf("accepted ticket after ann went away: %+v, want still hers", got)
+	}
+}
+
+func TestNothingIsOfferedOutsideBusinessHoursUntilTheyBegin(t *testing.T) {
+	hours := handoff.MustParseHours("mon-fri 09:00-17:00", "", "UTC")
+	r := newRig(t, handoff.Options{Hours: hours, PresenceTimeout: 100 * time.Hour, CheckEvery: 5 * time.Millisecond})
+	saturday := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	r.clock.Set(saturday)
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	if got := r.enqueue("con_1", bot.PriorityNormal, ""); got.Agent != "" || got.Status != handoff.StatusQueued {
+		t.Fatalf("on Saturday the ticket went to %q (%s), want it waiting", got.Agent, got.Status)
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	go func() { r.queue.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(30 * time.Millisecond)
+	if got := r.ticket("con_1"); got.Agent != "" {
+		t.Fatalf("still Saturday, the ticket went to %q", got.Agent)
+	}
+	// Monday morning: Run hands out what waited.
+	r.clock.Set(time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC))
+	deadline := time.Now().Add(5 * time.Second)
+	for r.ticket("con_1").Agent != "ann" {
+		if time.Now().After(deadline) {
+			t.Fatal("at opening time the waiting ticket was not offered to ann")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := r.ticket("con_1"); !got.Offered {
+		t.Errorf("ticket %+v, want offered", got)
+	}
+}
+
+func TestAnUnopenedOfferCountsTowardsTheSLA(t *testing.T) {
+	r := newRig(t, handoff.Options{PresenceTimeout: 100 * time.Hour})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	r.enqueue("con_1", bot.PriorityNormal, "")
+	bumped, err := r.queue.CheckSLA(r.ctx, r.clock.Now().Add(6*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bumped) != 1 || !r.ticket("con_1").SLABreached {
+		t.Errorf("an offer left unopened past its SLA: bumped %v", bumped)
 	}
 }

@@ -37,8 +37,9 @@ func SLAFor(sla map[int]time.Duration, priority int) time.Duration {
 	return sla[best]
 }
 
-// CheckSLA finds tickets that, as of now, have waited in the queue longer
-// than their SLA, counting business hours only. Each is marked breached
+// CheckSLA finds tickets that, as of now, have waited in the queue (or
+// offered to an agent who has not opened them) longer than their SLA,
+// counting business hours only. Each is marked breached
 // and bumped one priority up, once, and an EventSLABreach alerts
 // supervisors. It returns the tickets it bumped. Run calls it
 // periodically; tests call it with a fixed time.
@@ -50,11 +51,12 @@ func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
 	var bumped []Ticket
 	for _, o := range open {
 		limit := SLAFor(q.opts.SLA, o.Priority)
-		if !o.Waiting() || o.SLABreached || limit == 0 || q.opts.Hours.Elapsed(o.QueuedAt, now) <= limit {
+		// An offer nobody has opened still keeps its customer waiting.
+		if !o.Waiting() && !o.Offered || o.SLABreached || limit == 0 || q.opts.Hours.Elapsed(o.QueuedAt, now) <= limit {
 			continue
 		}
 		t, err := q.store.UpdateTicket(ctx, o.ConversationID, func(t *Ticket) error {
-			if t.ID != o.ID || !t.Waiting() || t.SLABreached {
+			if t.ID != o.ID || !t.Waiting() && !t.Offered || t.SLABreached {
 				return errNoChange
 			}
 			t.SLABreached, t.Priority = true, t.Priority+1
