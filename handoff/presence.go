@@ -73,20 +73,36 @@ func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error
 }
 
 // withdrawOffers puts the tickets offered to the agent and not yet
-// accepted back into the waiting queue, keeping their place (QueuedAt),
+// accepted back into the waiting queue (see withdraw).
+func (q *Queue) withdrawOffers(ctx context.Context, agentID string) error {
+	_, err := q.withdraw(ctx, func(agent string) bool { return agent == agentID })
+	return err
+}
+
+// withdrawStaleOffers puts back the offers of every agent who is not
+// online now: one whose console went silent, or one offered work before
+// a restart (presence lives in memory). It returns how many it put back.
+func (q *Queue) withdrawStaleOffers(ctx context.Context) (int, error) {
+	online := q.online(q.now())
+	return q.withdraw(ctx, func(agent string) bool { _, ok := online[agent]; return !ok })
+}
+
+// withdraw puts the offered, unaccepted tickets of the agents gone says
+// are gone back into the waiting queue, keeping their place (QueuedAt),
 // each in one act; an EventWithdrawn follows each. The customer sees no
 // change: an offered conversation waits in the queue as far as they know.
-func (q *Queue) withdrawOffers(ctx context.Context, agentID string) error {
+func (q *Queue) withdraw(ctx context.Context, gone func(agentID string) bool) (int, error) {
 	open, err := q.store.OpenTickets(ctx)
 	if err != nil {
-		return fmt.Errorf("withdraw offers of %s: %w", agentID, err)
+		return 0, fmt.Errorf("withdraw offers: %w", err)
 	}
-	now := q.now()
+	now, n := q.now(), 0
 	for _, o := range open {
-		if o.Agent != agentID || !o.Offered {
+		if !o.Offered || !gone(o.Agent) {
 			continue
 		}
-		_, _, err := q.change(ctx, o.ConversationID, func(_ *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
+		agentID := o.Agent
+		_, changed, err := q.change(ctx, o.ConversationID, func(_ *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
 			if t.ID != o.ID || t.Agent != agentID || !t.Offered || t.Status != StatusAssigned {
 				return nil, errNoChange
 			}
@@ -95,10 +111,14 @@ func (q *Queue) withdrawOffers(ctx context.Context, agentID string) error {
 			return []Event{{Kind: EventWithdrawn, Ticket: &ev, Agent: agentID, At: now}}, nil
 		})
 		if err != nil {
-			return fmt.Errorf("withdraw offer of %s: %w", o.ConversationID, err)
+			return n, fmt.Errorf("withdraw offer of %s: %w", o.ConversationID, err)
+		}
+		if changed {
+			n++
+			q.opts.Log.Info("offer withdrawn", "conversation", o.ConversationID, "agent", agentID)
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // Presence returns the agent's presence now.
@@ -125,11 +145,7 @@ func (q *Queue) Presences() map[string]Presence {
 // CheckPresence signs off agents whose console stopped beating, as of
 // now, publishing an EventPresence for each. Run calls it periodically;
 // presence is correct without it, only the events would be missing.
-func (q *Queue) CheckPresence(now time.Time) { q.checkPresence(now) }
-
-// checkPresence is CheckPresence, returning the agents it signed off
-// that were online until then.
-func (q *Queue) checkPresence(now time.Time) (wasOnline []string) {
+func (q *Queue) CheckPresence(now time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for id, p := range q.presence {
@@ -138,12 +154,8 @@ func (q *Queue) checkPresence(now time.Time) (wasOnline []string) {
 			if p.status != PresenceOffline {
 				q.events.Publish("", Event{Kind: EventPresence, Agent: id, Presence: PresenceOffline, At: now})
 			}
-			if p.status == PresenceOnline {
-				wasOnline = append(wasOnline, id)
-			}
 		}
 	}
-	return wasOnline
 }
 
 // presenceAt is the agent's presence at now. q.mu must be held.

@@ -346,13 +346,15 @@ func (q *Queue) Claim(ctx context.Context, conversationID, agentID string) (Tick
 		return Ticket{}, fmt.Errorf("claim %s: %w", conversationID, err)
 	}
 	now := q.now()
+	accepted := false
 	t, changed, err := q.change(ctx, conversationID, func(_ *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
+		accepted = false
 		switch {
 		case t.ID == "":
 			return nil, ErrNotFound
 		case t.Agent == agentID && t.Offered:
 			// Claiming a conversation offered to one accepts it.
-			t.Offered = false
+			t.Offered, accepted = false, true
 			ev := *t
 			return []Event{{Kind: EventAccepted, Ticket: &ev, Agent: agentID, At: now}}, nil
 		case t.Agent == agentID:
@@ -369,7 +371,7 @@ func (q *Queue) Claim(ctx context.Context, conversationID, agentID string) (Tick
 	if err != nil {
 		return Ticket{}, fmt.Errorf("claim %s: %w", conversationID, err)
 	}
-	if changed && t.AssignedAt.Equal(now) {
+	if changed && !accepted {
 		q.assigned(t, now)
 	}
 	return t, nil

@@ -335,3 +335,26 @@ func TestAnUnopenedOfferCountsTowardsTheSLA(t *testing.T) {
 		t.Errorf("an offer left unopened past its SLA: bumped %v", bumped)
 	}
 }
+
+func TestOffersToAnAgentWhoIsNotOnlineGoBackToTheQueue(t *testing.T) {
+	r := newRig(t, handoff.Options{CheckEvery: 5 * time.Millisecond})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	r.enqueue("con_1", bot.PriorityNormal, "")
+	// A restart: presence lives in memory, the offer on disk.
+	r.restart()
+	if got := r.ticket("con_1"); got.Agent != "ann" || !got.Offered {
+		t.Fatalf("after the restart: %+v, want still offered to ann", got)
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	go func() { r.queue.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for got := r.ticket("con_1"); got.Agent != "" || got.Status != handoff.StatusQueued; got = r.ticket("con_1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("ticket %+v: the offer to ann, not online, was not withdrawn", got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

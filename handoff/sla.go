@@ -95,16 +95,15 @@ func (q *Queue) Run(ctx context.Context) {
 			if _, err := q.CheckSLA(ctx, now); err != nil && ctx.Err() == nil {
 				q.opts.Log.Error("check SLA", "err", err)
 			}
-			gone := q.checkPresence(now)
-			for _, id := range gone {
-				if err := q.withdrawOffers(ctx, id); err != nil && ctx.Err() == nil {
-					q.opts.Log.Error("withdraw offers", "agent", id, "err", err)
-				}
+			q.CheckPresence(now)
+			back, err := q.withdrawStaleOffers(ctx)
+			if err != nil && ctx.Err() == nil {
+				q.opts.Log.Error("withdraw offers", "err", err)
 			}
 			// Opening time, or an offer back in the queue: hand out what
 			// waits (dispatch does nothing outside business hours).
 			open := q.opts.Hours.Open(now)
-			if open && (!wasOpen || len(gone) > 0) {
+			if open && (!wasOpen || back > 0) {
 				if err := q.dispatch(ctx); err != nil && ctx.Err() == nil {
 					q.opts.Log.Error("dispatch", "err", err)
 				}
