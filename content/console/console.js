@@ -716,8 +716,8 @@
     return !!(t && t.offered && t.status === 'assigned');
   }
 
-  // previewNode is the last message said, one line: "You: …" for the
-  // agent's own words.
+  // previewNode is the last message said, on one line, "Agent:" or
+  // "Bot:" before words that are not the customer's.
   function previewNode(t) {
     const m = t.last_message;
     if (!m || !m.text) {
@@ -741,7 +741,9 @@
 
   // notePreview keeps the lists' previews current as messages arrive.
   function notePreview(id, m) {
-    if (m.internal || m.from === 'system' || !m.text) {
+    // As the server keeps it (bot.Conversation.Last).
+    const kind = m.decision && m.decision.kind;
+    if (m.internal || m.from === 'system' || !m.text || kind === 'handoff' || kind === 'survey') {
       return;
     }
     let changed = false;
