@@ -835,7 +835,7 @@
       text = 'You have ' + n + (n === 1 ? ' conversation' : ' conversations') + '. Open one from Mine to reply' +
         (state.queue.length ? ', or claim one of the ' + state.queue.length + ' waiting.' : '.');
     } else if (state.queue.length) {
-      text = state.queue.length + (state.queue.length === 1 ? ' customer is' : ' customers are') + ' waiting. Open one from Unassigned to read it, then claim it to reply.';
+      text = state.queue.length + (state.queue.length === 1 ? ' customer is' : ' customers are') + ' waiting in the queue (Unassigned). Open one to read it, then claim it to reply.';
     } else {
       text = 'Nobody is waiting. New conversations show up on the left at once; turn on alerts to hear them.';
     }
