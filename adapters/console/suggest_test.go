@@ -30,6 +30,10 @@ func TestSuggestionsFollowTheLatestQuestionAndSkipWhatIsNotOne(t *testing.T) {
 	}
 	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
 	expect(t, "how long does delivery take", "delivery-times")
+	bob := r.login(r.addAgent("Bob", handoff.RoleAgent))
+	if status, _ := bob.call("GET", path, nil); status != http.StatusForbidden {
+		t.Errorf("another agent reading the suggestions of Ann's conversation: %d, want 403", status)
+	}
 
 	sayAndWait := func(text string) {
 		t.Helper()
