@@ -54,36 +54,40 @@ var (
 	_ console.Agents = fakeAgents{}
 )
 
-func (f fakeEngine) Conversation(_ context.Context, id string) (*bot.Conversation, error) {
+// get returns a copy of m[id], or notFound.
+func get[T any](f *fakeCore, m map[string]*T, id string, notFound error) (*T, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if c, ok := f.convs[id]; ok {
-		cp := *c
+	if v, ok := m[id]; ok {
+		cp := *v
 		return &cp, nil
 	}
-	return nil, bot.ErrNotFound
+	return nil, notFound
+}
+
+// list returns copies of the values of m for which keep holds.
+func list[T any](f *fakeCore, m map[string]*T, keep func(*T) bool) []T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []T
+	for _, v := range m {
+		if keep(v) {
+			out = append(out, *v)
+		}
+	}
+	return out
+}
+
+func (f fakeEngine) Conversation(_ context.Context, id string) (*bot.Conversation, error) {
+	return get(f.fakeCore, f.convs, id, bot.ErrNotFound)
 }
 
 func (f fakeEngine) Conversations(_ context.Context, customerID string) ([]bot.Conversation, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []bot.Conversation
-	for _, c := range f.convs {
-		if c.CustomerID == customerID {
-			out = append(out, *c)
-		}
-	}
-	return out, nil
+	return list(f.fakeCore, f.convs, func(c *bot.Conversation) bool { return c.CustomerID == customerID }), nil
 }
 
 func (f fakeEngine) Customer(_ context.Context, id string) (*bot.Customer, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if c, ok := f.customers[id]; ok {
-		cp := *c
-		return &cp, nil
-	}
-	return nil, bot.ErrNotFound
+	return get(f.fakeCore, f.customers, id, bot.ErrNotFound)
 }
 
 func (f fakeEngine) Transcript(context.Context, string, int64) ([]bot.Message, error) {
@@ -103,25 +107,13 @@ func (f fakeEngine) Typing(conversationID string, from bot.Sender, agent string)
 }
 
 func (f fakeQueue) Ticket(_ context.Context, conversationID string) (*handoff.Ticket, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if t, ok := f.tickets[conversationID]; ok {
-		cp := *t
-		return &cp, nil
-	}
-	return nil, handoff.ErrNotFound
+	return get(f.fakeCore, f.tickets, conversationID, handoff.ErrNotFound)
 }
 
 func (f fakeQueue) Tickets(_ context.Context, filter handoff.Filter) ([]handoff.Ticket, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []handoff.Ticket
-	for _, t := range f.tickets {
-		if (filter.Agent == "" || t.Agent == filter.Agent) && (filter.Status == "" || t.Status == filter.Status) {
-			out = append(out, *t)
-		}
-	}
-	return out, nil
+	return list(f.fakeCore, f.tickets, func(t *handoff.Ticket) bool {
+		return (filter.Agent == "" || t.Agent == filter.Agent) && (filter.Status == "" || t.Status == filter.Status)
+	}), nil
 }
 
 func (f fakeQueue) Claim(_ context.Context, conversationID, agentID string) (handoff.Ticket, error) {
@@ -184,23 +176,11 @@ func (f fakeAgents) Authenticate(_ context.Context, token string) (*handoff.Agen
 func (f fakeAgents) Logout(context.Context, string) error { return errNotFaked }
 
 func (f fakeAgents) Agent(_ context.Context, id string) (*handoff.Agent, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if a, ok := f.agents[id]; ok {
-		cp := *a
-		return &cp, nil
-	}
-	return nil, handoff.ErrNotFound
+	return get(f.fakeCore, f.agents, id, handoff.ErrNotFound)
 }
 
 func (f fakeAgents) List(context.Context) ([]handoff.Agent, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []handoff.Agent
-	for _, a := range f.agents {
-		out = append(out, *a)
-	}
-	return out, nil
+	return list(f.fakeCore, f.agents, func(*handoff.Agent) bool { return true }), nil
 }
 
 func (f fakeAgents) Add(context.Context, handoff.NewAgent) (*handoff.Agent, error) {
