@@ -14,12 +14,13 @@
 // Close codes, the same on both servers (docs/protocol.md and
 // docs/agent-api.md list them for clients):
 //
-//	1000 normal    the server ended the connection (the client's own close, a failed start)
-//	1001 going away the server is shutting down (GoAway, TurnAway)
-//	1008 policy    the adapter's: an agent's session ended
-//	1009 too big   a frame over Options.MaxFrame (written by the websocket library)
-//	1013 try later the client is too slow (its outbox filled, or its event
-//	               stream lagged), or over a limit: reconnect with backoff, resume
+//	1000  the server ended the connection (the reader stopped, a failed start)
+//	1001  the server is shutting down (GoAway, TurnAway)
+//	1008  the adapter's: an agent's session ended
+//	1009  a frame over Options.MaxFrame (written by the websocket library)
+//	1013  try again later: the client is too slow (its outbox filled, or
+//	      its event stream lagged: ReasonTooSlow, ReasonBehind), or over
+//	      an adapter's limit; the client reconnects with backoff and resumes
 package wsconn
 
 import (
@@ -73,12 +74,11 @@ type Conn struct {
 	out  outbox
 	done chan struct{}
 	once sync.Once
-	// Set by the first Close or End (or a failed write), read by the
-	// writer once done is closed.
+	// Set by the first Close or End, read by the writer once done is
+	// closed.
 	code   int
 	reason string
 	flush  bool
-	broken bool
 }
 
 // New wraps an upgraded websocket. The client's silence is counted from
@@ -163,13 +163,9 @@ func (c *Conn) end(code int, reason string, flush bool) {
 	})
 }
 
-// fail ends the connection after a failed write: no close frame.
-func (c *Conn) fail() {
-	c.once.Do(func() {
-		c.broken = true
-		close(c.done)
-	})
-}
+// fail ends the connection after a failed write; the writer returns
+// without a close frame.
+func (c *Conn) fail() { c.once.Do(func() { close(c.done) }) }
 
 // Write is the connection's writer. It writes queued frames and pings
 // until the connection ends, then the close frame, and closes the socket,
@@ -235,9 +231,6 @@ func relay[E any](c *Conn, attach <-chan Stream[E], handle func(E)) {
 
 // goodbye writes what End left to flush, then the close frame.
 func (c *Conn) goodbye() {
-	if c.broken {
-		return
-	}
 	c.ws.SetWriteDeadline(time.Now().Add(WriteWait))
 	if c.flush {
 		for _, f := range c.out.take() {
