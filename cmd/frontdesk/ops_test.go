@@ -50,7 +50,9 @@ func serveInProcess(t *testing.T, dataDir string, extra ...string) *inProcess {
 		}
 	})
 	client := &http.Client{Timeout: time.Second}
-	wait.For(t, 20*time.Second, "serve to answer /healthz", func() bool {
+	// Building the knowledge base under -race on a busy machine has taken
+	// 20 s; serve exiting ends the wait at once.
+	wait.For(t, time.Minute, "serve to answer /healthz", func() bool {
 		select {
 		case err := <-p.done:
 			p.done = nil
