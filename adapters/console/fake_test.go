@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -114,6 +115,14 @@ func (f fakeQueue) Tickets(_ context.Context, filter handoff.Filter) ([]handoff.
 	return list(f.fakeCore, f.tickets, func(t *handoff.Ticket) bool {
 		return (filter.Agent == "" || t.Agent == filter.Agent) && (filter.Status == "" || t.Status == filter.Status)
 	}), nil
+}
+
+func (f fakeQueue) Closed(_ context.Context, before time.Time, limit int) ([]handoff.Ticket, error) {
+	out := list(f.fakeCore, f.tickets, func(t *handoff.Ticket) bool {
+		return !t.Open() && (before.IsZero() || t.ClosedAt.Before(before))
+	})
+	slices.SortFunc(out, func(a, b handoff.Ticket) int { return b.ClosedAt.Compare(a.ClosedAt) })
+	return out[:min(limit, len(out))], nil
 }
 
 func (f fakeQueue) Claim(_ context.Context, conversationID, agentID string) (handoff.Ticket, error) {
