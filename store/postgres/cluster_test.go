@@ -289,3 +289,64 @@ func TestALostListenerLagsSubscribersWhoCatchUpFromTheStore(t *testing.T) {
 		t.Fatalf("after reconnecting: %+v, want seq 2", e)
 	}
 }
+
+// The real queue on two nodes: agents on both claim one waiting
+// conversation at once; exactly one gets it, the others are told it is
+// taken, and ticket and owner agree.
+func TestTheQueueOnTwoNodesGivesAConversationToOneAgent(t *testing.T) {
+	dsn := pgtest.DB(t)
+	a, b := newNode(t, dsn), newNode(t, dsn)
+	qa := handoff.NewQueue(a.db, a.eng, handoff.Options{ManualAssign: true})
+	qb := handoff.NewQueue(b.db, b.eng, handoff.Options{ManualAssign: true})
+	agents := []string{"ann", "bob", "cy", "dee"}
+	for _, id := range agents {
+		if err := a.db.SaveAgent(ctx, &handoff.Agent{ID: id, Name: id, Email: id + "@example.com", Role: handoff.RoleAgent}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cust := &bot.Customer{ID: "cus_1", Name: "Ana"}
+	if err := a.db.SaveCustomer(ctx, cust); err != nil {
+		t.Fatal(err)
+	}
+	conv := storetest.NewConversation(t, a.db, cust.ID)
+	watch := a.bus.Subscribe(conv.ID, 16)
+	if err := qb.Enqueue(ctx, *conv, *cust); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var winners []string
+	var wg sync.WaitGroup
+	for i, id := range agents {
+		q := []*handoff.Queue{qa, qb}[i%2]
+		wg.Go(func() {
+			_, err := q.Claim(ctx, conv.ID, id)
+			switch {
+			case err == nil:
+				mu.Lock()
+				winners = append(winners, id)
+				mu.Unlock()
+			case !errors.Is(err, handoff.ErrAlreadyClaimed):
+				t.Errorf("claim by %s: %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(winners) != 1 {
+		t.Fatalf("winners %v, want exactly one", winners)
+	}
+	c, _ := a.db.Conversation(ctx, conv.ID)
+	tk, _ := b.db.Ticket(ctx, conv.ID)
+	if c.State != bot.StateAgent || c.Agent != winners[0] || tk.Agent != winners[0] {
+		t.Errorf("conversation %s/%s, ticket agent %s; want %s everywhere", c.State, c.Agent, tk.Agent, winners[0])
+	}
+	// Node A's subscriber saw the hand-off made on node B, and the claim.
+	var states []bot.State
+	for len(states) < 2 {
+		if e := next(t, watch); e.Kind == bot.EventState {
+			states = append(states, e.State)
+		}
+	}
+	if states[0] != bot.StateQueued || states[1] != bot.StateAgent {
+		t.Errorf("states seen on node A: %v, want queued then agent", states)
+	}
+}
