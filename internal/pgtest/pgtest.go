@@ -4,11 +4,13 @@
 // fresh database for every test that asks (see DB).
 //
 // The cluster is started on first use and stopped by Main, which a test
-// package using pgtest must call from its TestMain. Without PostgreSQL's
-// binaries the tests that need it are skipped, or fail under CI (CI set),
-// where .ci/run installs them. FRONTDESK_TEST_POSTGRES, when set, names an
+// package using pgtest must call from its TestMain. When no PostgreSQL
+// can be started (no binaries, or a server that will not start) the tests
+// that need it are skipped, or fail under CI (CI set), where .ci/run
+// installs PostgreSQL. FRONTDESK_TEST_POSTGRES, when set, names an
 // existing server to use instead (a DSN of a role that may create
-// databases).
+// databases). A test binary that dies before Main's cleanup (a panic, a
+// kill) leaves its server running; pg_ctl stop -D <its directory> ends it.
 //
 // initdb refuses to run as root: a test binary running as root runs the
 // server's commands as the "postgres" user (runuser), in a directory that
@@ -67,19 +69,20 @@ func Main(m *testing.M) {
 
 // DB creates an empty database for the test on the shared cluster
 // (starting it on first use) and returns its DSN; the database is dropped
-// when the test ends. Without PostgreSQL the test is skipped, or fails
-// under CI.
+// when the test ends. When no PostgreSQL can be started the test is
+// skipped, or fails under CI.
 func DB(t testing.TB) string {
 	t.Helper()
 	once.Do(func() { shared, skipWhy, startErr = start() })
-	if skipWhy != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("pgtest: %s (CI installs PostgreSQL: see .ci/run)", skipWhy)
-		}
-		t.Skipf("pgtest: %s; install Debian's postgresql package or set %s", skipWhy, EnvDSN)
-	}
+	why := skipWhy
 	if startErr != nil {
-		t.Fatalf("pgtest: start PostgreSQL: %v", startErr)
+		why = "cannot start PostgreSQL: " + startErr.Error()
+	}
+	if why != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("pgtest: %s (CI installs PostgreSQL: see .ci/run)", why)
+		}
+		t.Skipf("pgtest: %s; install Debian's postgresql package or set %s", why, EnvDSN)
 	}
 	name := fmt.Sprintf("frontdesk_test_%d_%d", os.Getpid(), dbSeq.Add(1))
 	if err := shared.exec("CREATE DATABASE " + name); err != nil {
