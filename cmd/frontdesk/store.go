@@ -7,13 +7,13 @@ import (
 )
 
 // errPostgresNotYet refuses --store postgres://…: store/postgres keeps
-// customers, conversations, messages, agents, sessions and tickets, and a
-// bus carries conversation events across nodes, but serve needs more of
+// customers, conversations, messages, agents, sessions, tickets and the
+// Telegram channel's state, and a bus carries conversation events across nodes, but serve needs more of
 // its state than that, and half a server on PostgreSQL would lose it.
 var errPostgresNotYet = errors.New("store: PostgreSQL is not yet supported by serve: " +
-	"customers, conversations, messages, agents, sessions and tickets can live in PostgreSQL, " +
-	"but the Telegram channel's state (offset, outbox), links between channels, data rights (export, forget), " +
-	"retention, backups, attachments, the health check and the single-node timers (SLA, queue notices) " +
+	"customers, conversations, messages, agents, sessions, tickets and the Telegram channel's state can live in PostgreSQL, " +
+	"but one Telegram poller per cluster, links between channels, data rights (export, forget), " +
+	"retention, backups, attachments, the health check and the timers (SLA, queue notices) run by one node " +
 	"still need the bbolt file; leave --store empty (FRONTDESK_STORE unset) to use it")
 
 // checkStore validates the store setting: empty (the bbolt file in the

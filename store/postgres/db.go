@@ -42,6 +42,7 @@ type DB struct {
 	CustomerStore
 	ConversationStore
 	QueueStore
+	TelegramStore
 
 	pool   *pgxpool.Pool
 	closed atomic.Bool
@@ -87,6 +88,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	db.CustomerStore = CustomerStore{db}
 	db.ConversationStore = ConversationStore{db}
 	db.QueueStore = QueueStore{db}
+	db.TelegramStore = TelegramStore{db}
 	return db, nil
 }
 

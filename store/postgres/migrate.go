@@ -76,6 +76,24 @@ CREATE UNIQUE INDEX tickets_open ON tickets (conversation_id) WHERE open;
 CREATE INDEX tickets_history ON tickets (conversation_id, history DESC);
 CREATE INDEX tickets_closed ON tickets (closed_at DESC, id DESC) WHERE closed_at IS NOT NULL;
 `,
+	// 2: the Telegram channel's delivery state.
+	`
+CREATE TABLE telegram_state (
+	name  text PRIMARY KEY, -- "offset": the next getUpdates offset
+	value bigint NOT NULL
+);
+CREATE TABLE telegram_updates (update_id bigint PRIMARY KEY); -- handled, the recent ones
+CREATE TABLE telegram_chats (
+	conversation_id text PRIMARY KEY,
+	chat_id         bigint NOT NULL,
+	cursor          bigint NOT NULL -- the last message seq queued for the chat
+);
+CREATE TABLE telegram_outbox (
+	id   bigserial PRIMARY KEY,
+	data bytea NOT NULL
+);
+CREATE TABLE telegram_blocked (chat_id bigint PRIMARY KEY);
+`,
 }
 
 // migrateLock is the key of the advisory lock that migrations run under,
