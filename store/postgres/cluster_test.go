@@ -350,3 +350,33 @@ func TestTheQueueOnTwoNodesGivesAConversationToOneAgent(t *testing.T) {
 		t.Errorf("states seen on node A: %v, want queued then agent", states)
 	}
 }
+
+// Two nodes queueing the same Telegram messages for a chat at once (as
+// two pollers would in the moment a role moves): each is queued once.
+func TestTelegramMessagesAreQueuedOnceAcrossNodes(t *testing.T) {
+	dsn := pgtest.DB(t)
+	a, b := open(t, dsn), open(t, dsn)
+	if _, err := a.TelegramTrack(ctx, "con_1", 42); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	oks := make([]bool, 8)
+	for i := range oks {
+		db := []*postgres.DB{a, b}[i%2]
+		wg.Go(func() {
+			oks[i] = db.TelegramQueue(ctx, "con_1", 5, [][]byte{[]byte(fmt.Sprint("up to 5 by ", i))}) == nil
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, ok := range oks {
+		if ok {
+			n++
+		}
+	}
+	var queued []string
+	b.TelegramOutbox(ctx, func(_ uint64, data []byte) error { queued = append(queued, string(data)); return nil })
+	if n != 1 || len(queued) != 1 {
+		t.Errorf("%d queues succeeded, outbox %q; want one of each", n, queued)
+	}
+}
