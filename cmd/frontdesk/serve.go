@@ -32,6 +32,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("addr", ":8080", "listen address")
 	s.add("metrics-addr", "", "private listen address for /metrics and /debug/pprof/ (default: /metrics on --addr, no profiler)")
 	s.add("data-dir", "data", "data directory (customer database, stored index)")
+	s.add("store", "", "where customers, conversations and the queue are kept: empty for the bbolt file in --data-dir; postgres://… is in progress and refused for now (see README)")
 	s.add("content", "", "content directory (default: the embedded demo knowledge base)")
 	s.add("allowed-origins", "", "comma-separated sites (https://shop.example) that may embed the widget, besides this server's own origin; * allows any")
 	s.addBool("trust-proxy", "take web visitors' addresses, for the per-address limits, from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)")
@@ -65,6 +66,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
+	}
+	if err := checkStore(cfg.get("store")); err != nil {
+		return err
 	}
 	log, err := newLogger(stderr, cfg.get("log-format"), cfg.get("log-level"))
 	if err != nil {
