@@ -93,7 +93,7 @@ type Conversation struct {
 	// satisfaction survey sent when an agent resolved the conversation.
 	Rating        int    `json:"rating,omitempty"`
 	RatingComment string `json:"rating_comment,omitempty"`
-	// SurveyState is where the survey stands: "", "asked", "comment", "done".
+	// SurveyState is where the survey stands: "", "asked", "rated", "comment", "done".
 	SurveyState string `json:"survey_state,omitempty"`
 	// Questions are the customer's latest typed messages in the bot's
 	// current stretch, oldest first (at most maxQuestions; see

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/frontdesk/frontdesk/kb"
 )
 
 // ErrNotOwner is returned when someone who does not own a conversation
@@ -149,9 +152,14 @@ func (a *Act) AskSurvey() error {
 // Where a conversation's survey stands.
 const (
 	surveyAsked   = "asked"
-	surveyComment = "comment" // rated; the next message is a comment
+	surveyRated   = "rated"   // rated and asked for a comment
+	surveyComment = "comment" // chose "Add a comment"; the next message is one
 	surveyDone    = "done"
 )
+
+// commentWindow is how long after the rating a typed message may be the
+// comment the bot asked for; later it is a new question.
+const commentWindow = 30 * time.Minute
 
 // survey handles the customer's answers to the satisfaction survey: a
 // rating, then optionally a comment. It reports whether the message was
@@ -161,7 +169,7 @@ func (t *turn) survey(ctx context.Context) (bool, error) {
 	switch {
 	case strings.HasPrefix(p, payloadSurvey) && len(p) == len(payloadSurvey)+1 && p[len(p)-1] >= '1' && p[len(p)-1] <= '5':
 		t.conv.Rating = int(p[len(p)-1] - '0')
-		t.conv.SurveyState = surveyDone
+		t.conv.SurveyState = surveyRated
 		text := "Thank you for your rating!"
 		if t.conv.Rating <= 3 {
 			text = "Thank you. Sorry it wasn't better; we read every rating."
@@ -176,9 +184,37 @@ func (t *turn) survey(ctx context.Context) (bool, error) {
 		t.conv.SurveyState = surveyDone
 		return true, t.reply(Message{Text: "OK! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "skipped"}})
 	case p == "" && t.conv.SurveyState == surveyComment:
-		t.conv.RatingComment = t.msg.Text
+		return true, t.takeComment()
+	case p == "" && t.conv.SurveyState == surveyRated:
+		// "Would you like to add a comment?" was the last question: a
+		// typed answer is the comment, unless it declines, asks for a
+		// person, is small talk, comes long after, or is a question the
+		// knowledge base answers.
 		t.conv.SurveyState = surveyDone
-		return true, t.reply(Message{Text: "Thank you for your feedback! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "comment"}})
+		text := t.msg.Text
+		switch {
+		case declines(text):
+			return true, t.reply(Message{Text: "OK! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "skipped"}})
+		case t.e.opts.Now().Sub(t.conv.Updated) > commentWindow, wantsHuman(text, t.e.opts.HumanPhrases), smalltalk(text) != "":
+			return false, nil
+		case asksQuestion(text):
+			d, err := t.e.decide(ctx, text)
+			if err != nil {
+				return false, fmt.Errorf("search knowledge base: %w", err)
+			}
+			if d.Kind != kb.NoAnswer {
+				return false, nil
+			}
+		}
+		return true, t.takeComment()
 	}
 	return false, nil
+}
+
+// takeComment stores the customer's message as the survey comment and
+// thanks them.
+func (t *turn) takeComment() error {
+	t.conv.RatingComment = t.msg.Text
+	t.conv.SurveyState = surveyDone
+	return t.reply(Message{Text: "Thank you! I've added your comment to your rating. Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "comment"}})
 }
