@@ -447,6 +447,8 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 			t.reset()
 			t.say(Message{From: FromSystem, Text: "Sorry, something went wrong on our side. Please try again, or ask for a person."})
 		}
+	} else {
+		t.waiting()
 	}
 	var stored Message
 	if first {
