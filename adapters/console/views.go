@@ -173,6 +173,7 @@ type pastConversation struct {
 	MessageCount  int64         `json:"message_count"`
 	HandoffReason string        `json:"handoff_reason,omitempty"`
 	Rating        int           `json:"rating,omitempty"`
+	RatingComment string        `json:"rating_comment,omitempty"`
 	LastMessages  []messageView `json:"last_messages"`
 }
 

@@ -1573,6 +1573,7 @@
             h('span', null, [day(p.created)]),
             h('span', { class: 'muted' }, [p.message_count + ' messages · ' + (STATES[p.state] || p.state) + (p.rating ? ' · rated ' + p.rating + '/5' : '')]),
           ]),
+          p.rating_comment ? h('span', { class: 'past-line', 'data-testid': 'past-rating-comment' }, ['Rating comment: \u201c' + p.rating_comment.slice(0, 200) + '\u201d']) : null,
           ...last.map((m) => h('span', { class: 'past-line' }, [(m.from === 'customer' ? 'Customer: ' : m.from === 'bot' ? 'Bot: ' : m.from === 'agent' ? (m.agent_name || 'Agent') + ': ' : '') + plain(m.text).slice(0, 90)])),
         ]),
       ]));

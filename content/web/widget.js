@@ -402,11 +402,31 @@
   function scrollToBottom() {
     list.scrollTop = list.scrollHeight;
     stuck = true;
+    anchored = null;
+  }
+
+  // anchored is a long message from us shown from its first line: a new
+  // answer taller than the list would otherwise open at its end. Until the
+  // customer writes or scrolls to the end, what follows it (the "Was this
+  // helpful?" question, a typing indicator) leaves the view where it is.
+  let anchored = null;
+
+  function isLong(rec) {
+    return rec.el.offsetHeight > list.clientHeight - 160;
+  }
+
+  function scrollToMessage(rec) {
+    list.scrollTop += rec.el.getBoundingClientRect().top - list.getBoundingClientRect().top - 8;
+    anchored = rec;
+    stuck = false;
   }
 
   list.addEventListener('scroll', () => {
     if (list.clientHeight) {
       stuck = nearBottom();
+      if (stuck) {
+        anchored = null;
+      }
     }
   });
   if (window.ResizeObserver) {
@@ -758,7 +778,11 @@
       markRead();
     }
     refreshQuickReplies();
-    if (stick || rec.from === 'customer') {
+    if (rec.from === 'customer') {
+      scrollToBottom();
+    } else if ((stick || anchored) && isOpen && isLong(rec)) {
+      scrollToMessage(rec);
+    } else if (stick && !anchored) {
       scrollToBottom();
     }
   }
@@ -845,7 +869,7 @@
     if (from !== 'bot' && from !== 'agent') {
       return;
     }
-    const stick = stuck;
+    const stick = stuck && !anchored;
     typingEl.hidden = false;
     typingEl.setAttribute('data-from', from);
     clearTimeout(typingTimer);
@@ -960,7 +984,11 @@
     markRead();
     connect();
     renderNotice();
-    scrollToBottom();
+    if (anchored) {
+      scrollToMessage(anchored);
+    } else {
+      scrollToBottom();
+    }
     input.focus({ preventScroll: true });
   }
 
