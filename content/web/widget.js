@@ -412,7 +412,7 @@
   let anchored = null;
 
   function isLong(rec) {
-    return rec.el.offsetHeight > list.clientHeight - 160;
+    return rec.el.offsetHeight > Math.max(list.clientHeight - 160, list.clientHeight / 2);
   }
 
   function scrollToMessage(rec) {
@@ -780,7 +780,7 @@
     refreshQuickReplies();
     if (rec.from === 'customer') {
       scrollToBottom();
-    } else if ((stick || anchored) && isOpen && isLong(rec)) {
+    } else if (stick && !anchored && isOpen && isLong(rec)) {
       scrollToMessage(rec);
     } else if (stick && !anchored) {
       scrollToBottom();
