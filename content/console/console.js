@@ -113,7 +113,8 @@
       return '';
     }
     const today = new Date();
-    const hm = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    // 24-hour "15:52", as the widget shows it: one time format for both.
+    const hm = String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
     if (d.toDateString() === today.toDateString()) {
       return hm;
     }

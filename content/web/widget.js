@@ -211,18 +211,20 @@
 
   const noticeEl = h('div', { class: 'fd-notice', 'data-testid': 'fd-notice', role: 'status', hidden: true });
 
-  const nameInput = h('input', { class: 'fd-field', id: 'fd-name-' + uid, type: 'text', name: 'name', autocomplete: 'name', maxlength: '100', placeholder: 'Name' });
-  const emailInput = h('input', { class: 'fd-field', id: 'fd-email-' + uid, type: 'email', name: 'email', autocomplete: 'email', maxlength: '200', placeholder: 'Email' });
+  const nameInput = h('input', { class: 'fd-field', id: 'fd-name-' + uid, type: 'text', name: 'name', autocomplete: 'name', maxlength: '100' });
+  const emailInput = h('input', { class: 'fd-field', id: 'fd-email-' + uid, type: 'email', name: 'email', autocomplete: 'email', maxlength: '200' });
   const skipBtn = h('button', { type: 'button', class: 'fd-skip', 'data-testid': 'fd-prechat-skip' }, ['Skip']);
+  // The pre-chat form sits at the top, under the header, until the first
+  // message: both fields are optional, and say so.
   const prechat = h('form', { class: 'fd-prechat', 'data-testid': 'fd-prechat', 'aria-labelledby': 'fd-prechat-title-' + uid, hidden: true }, [
     h('div', { class: 'fd-prechat-head' }, [
-      h('span', { id: 'fd-prechat-title-' + uid }, ['Tell us your name (optional)']),
+      h('span', { id: 'fd-prechat-title-' + uid }, ['Introduce yourself (optional)']),
       skipBtn,
     ]),
     h('div', { class: 'fd-prechat-row' }, [
-      h('label', { class: 'fd-sr', for: nameInput.id }, ['Your name']), nameInput,
-      h('label', { class: 'fd-sr', for: emailInput.id }, ['Your email']), emailInput,
-      h('button', { type: 'submit', class: 'fd-start', 'data-testid': 'fd-prechat-start' }, ['Start']),
+      h('div', null, [h('label', { class: 'fd-prechat-label', for: nameInput.id }, ['Name']), nameInput]),
+      h('div', null, [h('label', { class: 'fd-prechat-label', for: emailInput.id }, ['Email']), emailInput]),
+      h('button', { type: 'submit', class: 'fd-start', 'data-testid': 'fd-prechat-start' }, ['Save']),
     ]),
   ]);
 
@@ -247,7 +249,7 @@
     role: 'dialog',
     'aria-label': title,
     hidden: true,
-  }, [header, statusEl, list, noticeEl, tgLink, prechat, composer]);
+  }, [header, statusEl, prechat, list, noticeEl, tgLink, composer]);
 
   root.appendChild(launcher);
   root.appendChild(unreadText);
@@ -293,7 +295,7 @@
     el.appendChild(bubble);
     const meta = h('div', { class: 'fd-meta' });
     el.appendChild(meta);
-    const rec = { el, meta, from, seq: 0, id: '', minute: '', qr: validReplies(quickReplies) };
+    const rec = { el, meta, from, seq: 0, id: '', minute: '', day: '', dayEl: null, qr: validReplies(quickReplies) };
     setTime(rec, time);
     return rec;
   }
@@ -315,6 +317,8 @@
     }
     if (d && !isNaN(d.getTime()) && d.getFullYear() > 2000) {
       rec.minute = pad(d.getHours()) + ':' + pad(d.getMinutes());
+      rec.day = d.toDateString();
+      rec.date = d;
       rec.meta.appendChild(h('time', { datetime: d.toISOString(), title: d.toLocaleString() }, [rec.minute]));
     }
   }
@@ -348,11 +352,52 @@
       }
     }
     thread.splice(i, 0, rec);
-    const next = i + 1 < thread.length ? thread[i + 1].el : typingEl;
+    const next = i + 1 < thread.length ? (thread[i + 1].dayEl || thread[i + 1].el) : typingEl;
+    if (rec.dayEl) {
+      rec.dayEl.remove();
+      rec.dayEl = null;
+    }
     list.insertBefore(rec.el, next);
     group(i - 1);
     group(i);
     group(i + 1);
+    dayMark(i);
+    dayMark(i + 1);
+  }
+
+  // dayMark puts a date separator before the message at i when it is the
+  // first of its day (the first message of all only when that day is not
+  // today), and takes a separator away that is no longer needed.
+  function dayMark(i) {
+    const r = thread[i];
+    if (!r) {
+      return;
+    }
+    const prev = thread[i - 1];
+    const need = !!r.day && (prev ? !!prev.day && prev.day !== r.day : r.day !== new Date().toDateString());
+    if (need && !r.dayEl) {
+      r.dayEl = h('div', { class: 'fd-divider fd-day', role: 'separator', 'data-testid': 'fd-day' }, [dayLabel(r.date)]);
+      list.insertBefore(r.dayEl, r.el);
+    } else if (!need && r.dayEl) {
+      r.dayEl.remove();
+      r.dayEl = null;
+    }
+  }
+
+  function dayLabel(d) {
+    const today = new Date();
+    const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+    if (d.toDateString() === today.toDateString()) {
+      return 'Today';
+    }
+    if (d.toDateString() === yesterday.toDateString()) {
+      return 'Yesterday';
+    }
+    const opts = { weekday: 'short', day: 'numeric', month: 'short' };
+    if (d.getFullYear() !== today.getFullYear()) {
+      opts.year = 'numeric';
+    }
+    return d.toLocaleDateString(undefined, opts);
   }
 
   // group hides the time of a message when the next one is from the same
@@ -405,14 +450,31 @@
     anchored = null;
   }
 
-  // anchored is a long message from us shown from its first line: a new
-  // answer taller than the list would otherwise open at its end. Until the
-  // customer writes or scrolls to the end, what follows it (the "Was this
-  // helpful?" question, a typing indicator) leaves the view where it is.
+  // anchored is the start of a long reply shown from its first line: a
+  // new answer (with the question and quick replies after it) taller than
+  // the list would otherwise open at its end. Until the customer writes or
+  // scrolls to the end, what follows leaves the view where it is.
   let anchored = null;
 
-  function isLong(rec) {
-    return rec.el.offsetHeight > Math.max(list.clientHeight - 160, list.clientHeight / 2);
+  // replyStart is the first message of ours since the customer last wrote.
+  function replyStart() {
+    let start = null;
+    for (let i = thread.length - 1; i >= 0 && thread[i].from !== 'customer'; i--) {
+      start = thread[i];
+    }
+    return start;
+  }
+
+  // settle shows the latest reply: the end of the list, unless that would
+  // hide the reply's first line, which is then put at the top.
+  function settle() {
+    const start = anchored || replyStart();
+    list.scrollTop = list.scrollHeight;
+    stuck = true;
+    anchored = null;
+    if (start && list.clientHeight && start.el.getBoundingClientRect().top < list.getBoundingClientRect().top) {
+      scrollToMessage(start);
+    }
   }
 
   function scrollToMessage(rec) {
@@ -780,10 +842,8 @@
     refreshQuickReplies();
     if (rec.from === 'customer') {
       scrollToBottom();
-    } else if (stick && !anchored && isOpen && isLong(rec)) {
-      scrollToMessage(rec);
-    } else if (stick && !anchored) {
-      scrollToBottom();
+    } else if (stick || anchored) {
+      settle();
     }
   }
 
@@ -984,11 +1044,7 @@
     markRead();
     connect();
     renderNotice();
-    if (anchored) {
-      scrollToMessage(anchored);
-    } else {
-      scrollToBottom();
-    }
+    settle();
     input.focus({ preventScroll: true });
   }
 
