@@ -192,4 +192,17 @@ type Message struct {
 	AgentName string `json:"agent_name,omitempty"`
 	// Internal marks an agent's private note, never shown to the customer.
 	Internal bool `json:"internal,omitempty"`
+	// Attachment is a file sent with the message (its Text may then be
+	// empty); the file itself is kept outside the store (see Attachment).
+	Attachment *Attachment `json:"attachment,omitempty"`
+}
+
+// Attachment describes a file a customer or an agent sent: an image or a
+// PDF, kept beside the database under ID, its type checked from its
+// content when it was received.
+type Attachment struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Size int64  `json:"size"`
 }

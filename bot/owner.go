@@ -71,6 +71,9 @@ type AgentMessage struct {
 	// AgentName is how the customer sees the agent (AgentSend looks it up
 	// when empty).
 	AgentName string
+	// Attachment is a file the agent sent, already kept; Text may then be
+	// empty.
+	Attachment *Attachment
 }
 
 // AgentSend is AgentSay with the article recorded.
@@ -91,7 +94,7 @@ func (e *Engine) AgentSend(ctx context.Context, am AgentMessage) (Message, error
 // a reply only from the owning agent, ErrNotOwner otherwise.
 func (a *Act) AgentSay(am AgentMessage) (Message, error) {
 	text := cleanText(am.Text)
-	if text == "" {
+	if text == "" && am.Attachment == nil {
 		return Message{}, ErrEmpty
 	}
 	if len(text) > MaxTextLen {
@@ -100,7 +103,7 @@ func (a *Act) AgentSay(am AgentMessage) (Message, error) {
 	if !am.Internal && (a.conv.State != StateAgent || a.conv.Agent != am.AgentID) {
 		return Message{}, ErrNotOwner
 	}
-	m := Message{From: FromAgent, Agent: am.AgentID, AgentName: am.AgentName, Text: text, Internal: am.Internal}
+	m := Message{From: FromAgent, Agent: am.AgentID, AgentName: am.AgentName, Text: text, Internal: am.Internal, Attachment: am.Attachment}
 	if am.ArticleID != "" {
 		m.Decision = &Decision{Kind: DecisionAgentArticle, ArticleID: am.ArticleID, Reason: "sent_by_agent"}
 	}
@@ -183,9 +186,9 @@ func (t *turn) survey(ctx context.Context) (bool, error) {
 	case p == PayloadSurveySkip:
 		t.conv.SurveyState = surveyDone
 		return true, t.reply(Message{Text: "OK! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "skipped"}})
-	case p == "" && t.conv.SurveyState == surveyComment:
+	case p == "" && t.msg.Text != "" && t.conv.SurveyState == surveyComment:
 		return true, t.takeComment()
-	case p == "" && t.conv.SurveyState == surveyRated:
+	case p == "" && t.msg.Text != "" && t.conv.SurveyState == surveyRated:
 		// "Would you like to add a comment?" was the last question: a
 		// typed answer is the comment, unless it declines, asks for a
 		// person, is small talk, comes long after, or is a question the
