@@ -51,6 +51,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/conversations/{id}", s.handleConversation())
 	mux.Handle("POST /api/agent/conversations/{id}/claim", s.handleClaim())
 	mux.Handle("POST /api/agent/conversations/{id}/messages", s.handleMessage())
+	mux.Handle("POST /api/agent/conversations/{id}/attachments", s.handleSendAttachment())
+	mux.Handle("GET /api/agent/conversations/{id}/attachments/{attachment}", s.handleAttachment())
 	mux.Handle("POST /api/agent/conversations/{id}/transfer", s.handleTransfer())
 	mux.Handle("POST /api/agent/conversations/{id}/escalate", s.handleEscalate())
 	mux.Handle("POST /api/agent/conversations/{id}/resolve", s.handleResolve())

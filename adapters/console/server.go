@@ -11,6 +11,7 @@
 package console
 
 import (
+
 	"bytes"
 	"context"
 	"io/fs"
@@ -47,6 +48,8 @@ type Options struct {
 	// customer's export and erasure (admin.go). Without it they answer
 	// 503.
 	Records Records
+	// Attachments keeps the files sent in chats (nil: none).
+	Attachments *attachment.Store
 }
 
 // Limits and timings of the agent websocket.

@@ -77,6 +77,9 @@ type messageFrame struct {
 	ID    string    `json:"id,omitempty"`
 	Agent string    `json:"agent,omitempty"`
 	Time  time.Time `json:"time"`
+	// Attachment is a file sent with the message (GET
+	// /attachments/{conversation_id}/{attachment.id} fetches it).
+	Attachment *bot.Attachment `json:"attachment,omitempty"`
 }
 
 type stateFrame struct {
@@ -111,7 +114,7 @@ const (
 )
 
 func toFrame(m bot.Message) messageFrame {
-	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.AgentName, Time: m.Time}
+	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.AgentName, Time: m.Time, Attachment: m.Attachment}
 	if m.From == bot.FromCustomer {
 		f.ID = m.ClientID
 	}

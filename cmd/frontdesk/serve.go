@@ -1,6 +1,7 @@
 package main
 
 import (
+
 	"context"
 	"errors"
 	"flag"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -127,6 +129,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	// Files sent in chats live beside the database.
+	files, err := attachment.Open(filepath.Join(dataDir, "attachments"), 0)
+	if err != nil {
+		return err
+	}
 
 	qopts, err := queueOptions(cfg, k)
 	if err != nil {
@@ -161,7 +168,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
-	webOpts.Assets, webOpts.Log, webOpts.Observer = content.Web(), log, m
+	webOpts.Assets, webOpts.Log, webOpts.Observer, webOpts.Attachments = content.Web(), log, m, files
 	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
@@ -170,6 +177,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
 		Records:        db,
+		Attachments:    files,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
