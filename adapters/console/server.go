@@ -11,7 +11,6 @@
 package console
 
 import (
-
 	"bytes"
 	"context"
 	"io/fs"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/kb"
 )
