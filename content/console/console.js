@@ -1042,6 +1042,51 @@
     return el;
   }
 
+  // attachmentNode shows a file sent in the open conversation: an image
+  // inline, a PDF as a link that downloads it (the session cookie
+  // authorises both).
+  function attachmentNode(a) {
+    if (!state.open || typeof a.id !== 'string' || !/^att_[0-9a-f]+$/.test(a.id)) {
+      return null;
+    }
+    const url = '/api/agent/conversations/' + encodeURIComponent(state.open.id) + '/attachments/' + encodeURIComponent(a.id);
+    const name = String(a.name || 'file');
+    if (String(a.type).indexOf('image/') === 0) {
+      return h('a', { class: 'attachment', href: url, target: '_blank', rel: 'noopener' },
+        [h('img', { class: 'attachment-img', src: url, alt: name, 'data-testid': 'transcript-attachment', 'data-name': name })]);
+    }
+    const kb = Math.max(1, Math.round((Number(a.size) || 0) / 1024));
+    return h('a', { class: 'attachment attachment-file', href: url, download: name, 'data-testid': 'transcript-attachment', 'data-name': name },
+      [name + ' (PDF, ' + (kb >= 1024 ? (kb / 1024).toFixed(1) + ' MB' : kb + ' KB') + ')']);
+  }
+
+  // sendAttachment sends a file the agent chose to the customer.
+  async function sendAttachment(file) {
+    const o = state.open;
+    if (!o || !file) {
+      return;
+    }
+    if (file.size > 10 * 1048576) {
+      toast('That file is too large: the limit is 10 MB.', 'error');
+      return;
+    }
+    const data = await new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+      r.onerror = () => reject(r.error);
+      r.readAsDataURL(file);
+    });
+    try {
+      const m = await call('POST', 'conversations/' + encodeURIComponent(o.id) + '/attachments', { name: file.name, data });
+      if (state.open === o) {
+        appendMessage(m);
+        scrollTranscript(true);
+      }
+    } catch (e) {
+      toast('The file was not sent: ' + e.message + '.', 'error');
+    }
+  }
+
   function messageItem(m) {
     const cls = 'msg from-' + m.from + (m.internal ? ' internal' : '') + (m.agent && state.me && m.agent === state.me.id ? ' own' : '');
     const head = h('div', { class: 'msg-head' }, [
@@ -1054,6 +1099,9 @@
       renderMarkdown(body, m.text);
     } else {
       body.textContent = m.text;
+    }
+    if (m.attachment) {
+      body.appendChild(attachmentNode(m.attachment));
     }
     const li = h('li', { class: cls, 'data-testid': 'transcript-message', 'data-from': m.from, 'data-seq': String(m.seq) }, [head, body]);
     if (m.internal) {
@@ -1591,6 +1639,11 @@
     $('dashboard-btn').addEventListener('click', closeConversation);
     $('composer').addEventListener('submit', onSubmitReply);
     $('reply').addEventListener('keydown', onReplyKey);
+    $('attach').addEventListener('change', () => {
+      const f = $('attach').files && $('attach').files[0];
+      $('attach').value = '';
+      sendAttachment(f);
+    });
     $('reply').addEventListener('input', onReplyInput);
     $('internal').addEventListener('change', renderComposer);
     $('canned').addEventListener('change', onCanned);

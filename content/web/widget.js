@@ -158,6 +158,8 @@
     close: 'M6 6l12 12M18 6L6 18',
     down: 'M6 9l6 6 6-6',
     send: 'M5 12h14M13 6l6 6-6 6',
+    clip: 'M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4L15.5 7.6',
+    smile: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8.5 14.5a4.5 4.5 0 0 0 7 0M9 9.5h.01M15 9.5h.01',
   };
 
   function icon(name) {
@@ -237,9 +239,22 @@
     autocomplete: 'off',
   });
   const sendBtn = h('button', { type: 'submit', class: 'fd-send', 'data-testid': 'fd-send', 'aria-label': 'Send' }, [icon('send')]);
+  // Attachments: images and PDFs, sent over HTTP (docs/protocol.md).
+  const fileInput = h('input', { type: 'file', class: 'fd-sr', 'data-testid': 'fd-file', tabindex: '-1', 'aria-hidden': 'true',
+    accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf' });
+  const attachBtn = h('button', { type: 'button', class: 'fd-tool', 'data-testid': 'fd-attach', 'aria-label': 'Send a photo or PDF', title: 'Send a photo or PDF' }, [icon('clip')]);
+  const emojiBtn = h('button', { type: 'button', class: 'fd-tool', 'data-testid': 'fd-emoji', 'aria-label': 'Insert an emoji', 'aria-expanded': 'false', title: 'Emoji' }, [icon('smile')]);
+  const EMOJI = ['\u{1F600}', '\u{1F642}', '\u{1F609}', '\u{1F60A}', '\u{1F602}', '\u{1F60D}', '\u{1F914}', '\u{1F615}',
+    '\u{1F622}', '\u{1F620}', '\u{1F44D}', '\u{1F44E}', '\u{1F64F}', '\u{1F44B}', '\u{2764}\u{FE0F}', '\u{1F389}',
+    '\u{1F4A1}', '\u{1F4E6}', '\u{2705}', '\u{274C}'];
+  const emojiBox = h('div', { class: 'fd-emoji-box', 'data-testid': 'fd-emoji-box', role: 'group', 'aria-label': 'Emoji', hidden: true },
+    EMOJI.map((e) => h('button', { type: 'button', class: 'fd-emoji-pick', 'data-testid': 'fd-emoji-pick' }, [e])));
   const composer = h('form', { class: 'fd-composer' }, [
     h('label', { class: 'fd-sr', for: input.id }, ['Your message']),
+    attachBtn,
+    fileInput,
     input,
+    emojiBtn,
     sendBtn,
   ]);
 
@@ -249,7 +264,7 @@
     role: 'dialog',
     'aria-label': title,
     hidden: true,
-  }, [header, statusEl, prechat, list, noticeEl, tgLink, composer]);
+  }, [header, statusEl, prechat, list, noticeEl, tgLink, emojiBox, composer]);
 
   root.appendChild(launcher);
   root.appendChild(unreadText);
@@ -272,12 +287,19 @@
     }
   }
 
+  // initials are up to two letters of a name, for an avatar.
+  function initials(name) {
+    const parts = String(name).trim().split(/\s+/).filter(Boolean);
+    const first = (w) => Array.from(w)[0] || '';
+    return ((parts.length > 1 ? first(parts[0]) + first(parts[parts.length - 1]) : first(parts[0] || '?'))).toUpperCase();
+  }
+
   function pad(n) {
     return n < 10 ? '0' + n : String(n);
   }
 
   // makeRecord builds a message element; rec.el is what the list shows.
-  function makeRecord(from, text, time, quickReplies) {
+  function makeRecord(from, text, time, quickReplies, attachment, localFile) {
     if (SENDERS.indexOf(from) < 0) {
       from = 'system';
     }
@@ -292,12 +314,81 @@
       bubble.classList.add('fd-plain');
       bubble.textContent = text;
     }
+    const att = validAttachment(attachment);
+    if (att) {
+      if (text) {
+        bubble.appendChild(document.createTextNode('\n'));
+      }
+      bubble.appendChild(renderAttachment(att, localFile));
+    }
     el.appendChild(bubble);
     const meta = h('div', { class: 'fd-meta' });
     el.appendChild(meta);
     const rec = { el, meta, from, seq: 0, id: '', minute: '', day: '', dayEl: null, qr: validReplies(quickReplies) };
     setTime(rec, time);
     return rec;
+  }
+
+  function validAttachment(a) {
+    if (!a || typeof a !== 'object' || typeof a.id !== 'string' || !/^att_[0-9a-f]+$/.test(a.id)) {
+      return null;
+    }
+    return { id: a.id, name: typeof a.name === 'string' && a.name ? a.name : 'file',
+      type: typeof a.type === 'string' ? a.type : '', size: Number(a.size) || 0 };
+  }
+
+  function sizeText(n) {
+    return n >= 1048576 ? (n / 1048576).toFixed(1) + ' MB' : Math.max(1, Math.round(n / 1024)) + ' KB';
+  }
+
+  // attachmentURL is where the current conversation's file is served.
+  function attachmentURL(id) {
+    return new URL('attachments/' + encodeURIComponent(convId) + '/' + encodeURIComponent(id), base).href;
+  }
+
+  // fetchAttachment gets a file with the visitor's token: only the
+  // conversation's customer may, so it cannot be a plain link.
+  function fetchAttachment(id) {
+    return fetch(attachmentURL(id), { headers: { Authorization: 'Bearer ' + token }, credentials: 'omit' })
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error('HTTP ' + r.status))));
+  }
+
+  // renderAttachment shows an image inline and a PDF as a file to open;
+  // localFile is the customer's own file while it is being sent.
+  function renderAttachment(att, localFile) {
+    if (att.type.indexOf('image/') === 0) {
+      const img = h('img', { class: 'fd-attachment-img', 'data-testid': 'fd-attachment', alt: att.name, 'data-name': att.name });
+      const show = (blob) => {
+        img.src = URL.createObjectURL(blob);
+        img.addEventListener('load', () => {
+          if (stuck) {
+            scrollToBottom();
+          }
+        }, { once: true });
+      };
+      if (localFile) {
+        show(localFile);
+      } else {
+        fetchAttachment(att.id).then(show, () => img.setAttribute('alt', att.name + ' (could not be loaded)'));
+      }
+      return img;
+    }
+    const btn = h('button', { type: 'button', class: 'fd-attachment-file', 'data-testid': 'fd-attachment', 'data-name': att.name },
+      [att.name + ' (PDF' + (att.size ? ', ' + sizeText(att.size) : '') + ')']);
+    btn.addEventListener('click', () => {
+      const open = (blob) => {
+        const a = h('a', { href: URL.createObjectURL(blob), download: att.name });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      };
+      if (localFile) {
+        open(localFile);
+      } else {
+        fetchAttachment(att.id).then(open, () => flash('That file could not be loaded. Please try again.', 'error'));
+      }
+    });
+    return btn;
   }
 
   function validReplies(qr) {
@@ -313,6 +404,7 @@
     rec.meta.textContent = '';
     rec.minute = '';
     if (rec.from === 'agent') {
+      rec.meta.appendChild(h('span', { class: 'fd-avatar', 'aria-hidden': 'true' }, [initials(agentName || 'Our team')]));
       rec.meta.appendChild(h('span', { class: 'fd-who' }, [agentName || 'Our team']));
     }
     if (d && !isNaN(d.getTime()) && d.getFullYear() > 2000) {
@@ -553,6 +645,93 @@
     pump();
     return true;
   }
+
+  const MAX_FILE = 10 * 1048576; // bytes: the server's default limit
+  const FILE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'];
+
+  // sendFile shows the customer's file at once (pending) and uploads it
+  // with the visitor's token; the server checks its type and size again,
+  // from its content, and sends it as the customer's message.
+  function sendFile(file) {
+    if (!file) {
+      return;
+    }
+    if (FILE_TYPES.indexOf(file.type) < 0) {
+      flash('Only photos (PNG, JPEG, GIF, WebP) and PDF files can be sent.', 'error');
+      return;
+    }
+    if (file.size > MAX_FILE) {
+      flash('That file is too large: please keep it under 10 MB.', 'error');
+      return;
+    }
+    if (!token || !convId || !ready) {
+      flash('Please type a message first; then you can send a file.', 'error');
+      return;
+    }
+    hidePrechat();
+    const id = newId();
+    const rec = makeRecord('customer', '', new Date().toISOString(), null, { id: 'att_0', name: file.name, type: file.type, size: file.size }, file);
+    rec.id = id;
+    rec.el.setAttribute('data-pending', 'true');
+    setPendingMeta(rec, 'Sending\u2026');
+    insertRecord(rec);
+    pendingById.set(id, rec);
+    refreshQuickReplies();
+    scrollToBottom();
+    const form = new FormData();
+    form.append('token', token);
+    form.append('conversation_id', convId);
+    form.append('id', id);
+    form.append('file', file, file.name);
+    fetch(new URL('attachments', base).href, { method: 'POST', body: form, credentials: 'omit' })
+      .then((r) => r.json().then((body) => ({ ok: r.ok, body }), () => ({ ok: false, body: {} })))
+      .then((res) => {
+        if (!res.ok) {
+          return Promise.reject(new Error(res.body && res.body.message ? res.body.message : 'The file could not be sent.'));
+        }
+        const seq = Number(res.body.seq);
+        if (pendingById.get(id) === rec && Number.isInteger(seq) && seq > 0 && !bySeq.has(seq)) {
+          bind(rec, seq);
+          refreshQuickReplies();
+        }
+        return null;
+      })
+      .catch((err) => {
+        pendingById.delete(id);
+        rec.el.removeAttribute('data-pending');
+        rec.el.setAttribute('data-failed', 'true');
+        setPendingMeta(rec, 'Not sent');
+        let msg = err && err.message ? err.message : 'The file could not be sent.';
+        flash(msg.charAt(0).toUpperCase() + msg.slice(1), 'error');
+      });
+  }
+
+  attachBtn.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    const f = fileInput.files && fileInput.files[0];
+    fileInput.value = '';
+    sendFile(f);
+    input.focus();
+  });
+
+  function toggleEmoji(show) {
+    emojiBox.hidden = !show;
+    emojiBtn.setAttribute('aria-expanded', show ? 'true' : 'false');
+  }
+  emojiBtn.addEventListener('click', () => toggleEmoji(emojiBox.hidden));
+  emojiBox.addEventListener('click', (e) => {
+    const b = e.target.closest('.fd-emoji-pick');
+    if (!b) {
+      return;
+    }
+    const at = input.selectionStart != null ? input.selectionStart : input.value.length;
+    const end = input.selectionEnd != null ? input.selectionEnd : at;
+    input.value = input.value.slice(0, at) + b.textContent + input.value.slice(end);
+    input.selectionStart = input.selectionEnd = at + b.textContent.length;
+    toggleEmoji(false);
+    input.focus();
+    autosize();
+  });
 
   function refill(now) {
     tokens = Math.min(BURST, tokens + ((now - tokensAt) / 1000) * PER_SECOND);
@@ -823,7 +1002,7 @@
     if (rec) {
       bind(rec, seq); // our own message's echo
     } else {
-      rec = makeRecord(f.from, f.text, f.time, f.quick_replies);
+      rec = makeRecord(f.from, f.text, f.time, f.quick_replies, f.attachment);
       rec.seq = seq;
       rec.el.setAttribute('data-seq', String(seq));
       bySeq.set(seq, rec);
