@@ -13,10 +13,12 @@ import (
 //	GET /widget.js   the chat widget (one script tag)
 //	GET /widget.css  its styles
 //	GET /{$}         the demo shop page with the widget
+//	GET /home        the widget's first screen (topics, reply time, team)
 //	POST /attachments                      a visitor's file (docs/protocol.md)
 //	GET  /attachments/{conversation}/{id}  a file of the visitor's conversation
 func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /ws", s.handleWS())
+	mux.Handle("GET /home", s.handleHome())
 	mux.Handle("POST /attachments", s.handleUpload())
 	mux.Handle("GET /attachments/{conversation}/{id}", s.handleDownload())
 	mux.Handle("OPTIONS /attachments/{conversation}/{id}", s.handleDownload())

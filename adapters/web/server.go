@@ -75,6 +75,8 @@ type Options struct {
 	Observer Observer
 	// Attachments keeps the files visitors send (nil: none accepted).
 	Attachments *attachment.Store
+	// Home gives the widget's first screen (nil: an empty one).
+	Home HomeSource
 }
 
 // Server serves the web channel.

@@ -168,6 +168,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
 	webOpts.Assets, webOpts.Log, webOpts.Observer, webOpts.Attachments = content.Web(), log, m, files
+	webOpts.Home = &widgetHome{kb: k, db: db, agents: agents, queue: queue, now: time.Now}
 	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),

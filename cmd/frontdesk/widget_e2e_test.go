@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +68,59 @@ func TestALongAnswerIsShownFromItsFirstLine(t *testing.T) {
 	}
 	if view.FromEnd > 5 {
 		t.Errorf("after the customer's message the list is %.0f px from its end", view.FromEnd)
+	}
+}
+
+// TestTheWidgetOpensOnAFirstScreen: before writing, the customer sees who
+// answers, common questions and a search; choosing a question asks it,
+// and the first screen gives way to the conversation.
+func TestTheWidgetOpensOnAFirstScreen(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	withStdin(t, "a long password\n")
+	var out, errb strings.Builder
+	if err := run(context.Background(), []string{"agent", "add", "--data-dir", dataDir, "--name", "Maria Lopez", "--email", "maria@example.com"}, &out, &errb); err != nil {
+		t.Fatalf("agent add: %v\n%s", err, errb.String())
+	}
+	base := startServeIn(t, dataDir)
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		ctx := browsertest.New(t, size.width, size.height)
+		var topics int
+		var team, title string
+		var titleLines float64
+		err := chromedp.Run(ctx,
+			chromedp.EmulateViewport(int64(size.width), int64(size.height)),
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(launcher, chromedp.ByQuery),
+			chromedp.Click(launcher, chromedp.ByQuery),
+			chromedp.WaitVisible(`[data-testid="fd-home-topic"]`, chromedp.ByQuery),
+			chromedp.Evaluate(`document.querySelectorAll('[data-testid="fd-home-topic"]').length`, &topics),
+			chromedp.Text(`.fd-home-title`, &team, chromedp.ByQuery),
+			chromedp.Text(`.fd-home-topic`, &title, chromedp.ByQuery),
+			chromedp.Evaluate(`(() => { const e = document.querySelector('.fd-title'); return e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight); })()`, &titleLines),
+		)
+		if err != nil {
+			screenshot(ctx, t, "home-failed-"+size.name)
+			t.Fatal(err)
+		}
+		screenshot(ctx, t, "home-"+size.name)
+		if topics < 1 || !strings.Contains(team, "Maria") {
+			t.Errorf("%s: %d topics, team %q", size.name, topics, team)
+		}
+		if titleLines > 1.5 {
+			t.Errorf("%s: the title takes %.1f lines beside the buttons", size.name, titleLines)
+		}
+		err = chromedp.Run(ctx,
+			chromedp.Click(`[data-testid="fd-home-topic"]`, chromedp.ByQuery),
+			waitText("customer", title),
+			waitText("bot", "Was this helpful?"),
+			chromedp.WaitNotVisible(`[data-testid="fd-home"]`, chromedp.ByQuery),
+		)
+		if err != nil {
+			screenshot(ctx, t, "home-failed-topic-"+size.name)
+			t.Fatal(err)
+		}
 	}
 }

@@ -213,6 +213,13 @@
 
   const noticeEl = h('div', { class: 'fd-notice', 'data-testid': 'fd-notice', role: 'status', hidden: true });
 
+  // The first screen, at the top of the messages until the customer
+  // writes: who answers and how fast (measured by the server), common
+  // questions and a search of the help articles (GET /home).
+  const homeEl = h('section', { class: 'fd-home', 'data-testid': 'fd-home', 'aria-label': 'Help', hidden: true });
+  let homeLoaded = false;
+  let homeDone = false;
+
   const nameInput = h('input', { class: 'fd-field', id: 'fd-name-' + uid, type: 'text', name: 'name', autocomplete: 'name', maxlength: '100' });
   const emailInput = h('input', { class: 'fd-field', id: 'fd-email-' + uid, type: 'email', name: 'email', autocomplete: 'email', maxlength: '200' });
   const skipBtn = h('button', { type: 'button', class: 'fd-skip', 'data-testid': 'fd-prechat-skip' }, ['Skip']);
@@ -560,7 +567,10 @@
   // settle shows the latest reply: the end of the list, unless that would
   // hide the reply's first line, which is then put at the top.
   function settle() {
-    const start = anchored || replyStart();
+    let start = anchored || replyStart();
+    if (!homeEl.hidden && !homeDone) {
+      start = { el: homeEl }; // the first screen, from its top
+    }
     list.scrollTop = list.scrollHeight;
     stuck = true;
     anchored = null;
@@ -589,6 +599,89 @@
         scrollToBottom();
       }
     }).observe(list);
+  }
+
+  // ---- First screen ------------------------------------------------------------
+
+  function loadHome() {
+    if (homeLoaded || homeDone) {
+      return;
+    }
+    homeLoaded = true;
+    fetch(new URL('home', base).href, { credentials: 'omit' })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status))))
+      .then(renderHome, () => {
+        homeLoaded = false; // try again next time the panel opens
+      });
+  }
+
+  function renderHome(d) {
+    if (homeDone || !d || typeof d !== 'object' || thread.some((r) => r.from === 'customer')) {
+      return;
+    }
+    homeEl.textContent = '';
+    const team = Array.isArray(d.team) ? d.team.filter((m) => m && typeof m.initials === 'string').slice(0, 5) : [];
+    const online = team.some((m) => m.online);
+    const who = h('div', { class: 'fd-home-team' });
+    if (team.length) {
+      const faces = h('div', { class: 'fd-home-faces', 'aria-hidden': 'true' });
+      for (const m of team) {
+        faces.appendChild(h('span', { class: 'fd-avatar fd-home-face' + (m.online ? ' fd-online' : ''), title: String(m.name || '') }, [m.initials.slice(0, 2)]));
+      }
+      who.appendChild(faces);
+    }
+    const lines = h('div', { class: 'fd-home-lines' });
+    const names = team.map((m) => String(m.name || '')).filter(Boolean);
+    lines.appendChild(h('div', { class: 'fd-home-title' }, [names.length ? 'Our team: ' + names.join(', ') : 'Our team is here to help']));
+    let reply = typeof d.reply_text === 'string' ? d.reply_text : '';
+    if (online) {
+      reply = (reply ? reply + ' \u00b7 ' : '') + 'online now';
+    }
+    if (reply) {
+      lines.appendChild(h('div', { class: 'fd-home-reply', 'data-testid': 'fd-home-reply' }, [reply]));
+    }
+    who.appendChild(lines);
+    homeEl.appendChild(who);
+
+    const topics = Array.isArray(d.topics) ? d.topics.filter((t) => t && typeof t.id === 'string' && typeof t.title === 'string') : [];
+    if (topics.length) {
+      homeEl.appendChild(h('div', { class: 'fd-home-head' }, ['Common questions']));
+      const box = h('div', { class: 'fd-home-topics' });
+      for (const t of topics) {
+        const b = h('button', { type: 'button', class: 'fd-qr fd-home-topic', 'data-testid': 'fd-home-topic' }, [t.title]);
+        b.addEventListener('click', () => submit(t.title, 'article:' + t.id));
+        box.appendChild(b);
+      }
+      homeEl.appendChild(box);
+    }
+    const q = h('input', { type: 'search', class: 'fd-field', 'data-testid': 'fd-home-search', id: 'fd-home-q-' + uid, maxlength: '200', placeholder: 'Search our help articles' });
+    const form = h('form', { class: 'fd-home-search', role: 'search' }, [
+      h('label', { class: 'fd-sr', for: q.id }, ['Search our help articles']),
+      q,
+      h('button', { type: 'submit', class: 'fd-start' }, ['Search']),
+    ]);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (q.value.trim()) {
+        submit(q.value, '');
+      }
+    });
+    homeEl.appendChild(form);
+    if (!homeEl.parentNode) {
+      list.insertBefore(homeEl, list.firstChild);
+    }
+    homeEl.hidden = false;
+    if (stuck || anchored) {
+      settle();
+    }
+  }
+
+  function hideHome() {
+    homeDone = true;
+    homeEl.hidden = true;
+    if (anchored && anchored.el === homeEl) {
+      anchored = null;
+    }
   }
 
   // ---- Sending ---------------------------------------------------------------
@@ -632,6 +725,7 @@
       return false;
     }
     hidePrechat();
+    hideHome();
     const rec = makeRecord('customer', text, new Date().toISOString(), null);
     rec.id = id;
     rec.el.setAttribute('data-pending', 'true');
@@ -669,6 +763,7 @@
       return;
     }
     hidePrechat();
+    hideHome();
     const id = newId();
     const rec = makeRecord('customer', '', new Date().toISOString(), null, { id: 'att_0', name: file.name, type: file.type, size: file.size }, file);
     rec.id = id;
@@ -1008,7 +1103,9 @@
       bySeq.set(seq, rec);
       insertRecord(rec);
     }
-    if (rec.from !== 'customer') {
+    if (rec.from === 'customer') {
+      hideHome();
+    } else {
       hideTyping();
       if (!isOpen && (rec.from === 'bot' || rec.from === 'agent') && seq > readSeq) {
         unread++;
@@ -1223,6 +1320,7 @@
     markRead();
     connect();
     renderNotice();
+    loadHome();
     settle();
     input.focus({ preventScroll: true });
   }
