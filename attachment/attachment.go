@@ -254,3 +254,32 @@ func asciiName(name string) string {
 		return r
 	}, name)
 }
+
+// Prune deletes the files of every conversation that gone reports
+// no longer stored (erased on request, or expired by retention), and
+// returns how many conversations' files it deleted. Run it after
+// conversations are erased: the files go with them.
+func (s *Store) Prune(gone func(conversationID string) (bool, error)) (int, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("prune attachments: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() || !validID(e.Name(), "con_") {
+			continue
+		}
+		g, err := gone(e.Name())
+		if err != nil {
+			return n, fmt.Errorf("prune attachments of %s: %w", e.Name(), err)
+		}
+		if !g {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+			return n, fmt.Errorf("prune attachments of %s: %w", e.Name(), err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -94,3 +94,24 @@ func TestFilesThatAreNotImagesOrPDFsOrTooLargeAreRefused(t *testing.T) {
 		t.Errorf("open with a path: %v", err)
 	}
 }
+
+func TestPruneDeletesTheFilesOfErasedConversations(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := attachment.Open(dir, 0)
+	kept, erased := "con_aa", "con_bb"
+	for _, c := range []string{kept, erased} {
+		if _, err := s.Save(c, "a.png", bytes.NewReader(pngBytes(t))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Prune(func(id string) (bool, error) { return id == erased, nil })
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, erased)); !os.IsNotExist(err) {
+		t.Errorf("the erased conversation's files remain: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, kept)); err != nil {
+		t.Errorf("a kept conversation's files were deleted: %v", err)
+	}
+}

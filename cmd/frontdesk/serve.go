@@ -129,7 +129,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	// Files sent in chats live beside the database.
-	files, err := attachment.Open(filepath.Join(dataDir, "attachments"), 0)
+	files, err := attachment.Open(attachmentsDir(dataDir), 0)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
 	if keep > 0 {
-		bg.Go(func() { retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log}.run(bgctx) })
+		bg.Go(func() {
+			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
+				after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run(bgctx)
+		})
 	}
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
@@ -176,7 +179,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
-		Records:        db,
+		Records:        recordsWithFiles{DB: db, files: files, log: log},
 		Attachments:    files,
 	})
 	mux := http.NewServeMux()
