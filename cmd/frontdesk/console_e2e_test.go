@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
@@ -159,5 +160,42 @@ func TestHandOffEndToEnd(t *testing.T) {
 	}
 	if conv.Rating != 5 || conv.RatingComment != comment {
 		t.Errorf("stored rating %d comment %q, want 5 and %q", conv.Rating, conv.RatingComment, comment)
+	}
+}
+
+// TestTheConsoleHeaderIsOneRowOnAPhone logs an admin in on a 390 px wide
+// screen: the header's controls stay on one row.
+func TestTheConsoleHeaderIsOneRowOnAPhone(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	withStdin(t, "a long password\n")
+	var out, errb strings.Builder
+	if err := run(context.Background(), []string{"agent", "add", "--data-dir", dataDir, "--name", "Maria Lopez", "--email", "maria@example.com", "--role", "admin"}, &out, &errb); err != nil {
+		t.Fatalf("agent add: %v\n%s", err, errb.String())
+	}
+	base := startServeIn(t, dataDir)
+	ctx := browsertest.New(t, 390, 844)
+	var fit struct {
+		Height   float64 `json:"height"`
+		Overflow float64 `json:"overflow"`
+	}
+	err := chromedp.Run(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/console"),
+		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
+		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="logout"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="dashboard"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`(() => { const t = document.querySelector('.topbar'), r = t.getBoundingClientRect();
+			const right = Math.max(...[...t.querySelectorAll('.topbar-right > *')].filter(e => e.offsetParent).map(e => e.getBoundingClientRect().right));
+			return {height: r.height, overflow: right - r.right}; })()`, &fit),
+	)
+	screenshot(ctx, t, "console-phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fit.Height > 56 || fit.Overflow > 0 {
+		t.Errorf("the console header at 390 px is %.0f px high (one row is under 56) and its controls overflow by %.0f px", fit.Height, fit.Overflow)
 	}
 }
