@@ -93,6 +93,10 @@ type Conversation struct {
 	// satisfaction survey sent when an agent resolved the conversation.
 	Rating        int    `json:"rating,omitempty"`
 	RatingComment string `json:"rating_comment,omitempty"`
+	// CustomerReadSeq and AgentReadSeq are how far the customer and the
+	// people have seen the conversation (read receipts; see MarkRead).
+	CustomerReadSeq int64 `json:"customer_read_seq,omitempty"`
+	AgentReadSeq    int64 `json:"agent_read_seq,omitempty"`
 	// SurveyState is where the survey stands: "", "asked", "rated", "comment", "done".
 	SurveyState string `json:"survey_state,omitempty"`
 	// Questions are the customer's latest typed messages in the bot's

@@ -52,6 +52,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/agent/conversations/{id}/claim", s.handleClaim())
 	mux.Handle("POST /api/agent/conversations/{id}/messages", s.handleMessage())
 	mux.Handle("POST /api/agent/conversations/{id}/attachments", s.handleSendAttachment())
+	mux.Handle("POST /api/agent/conversations/{id}/read", s.handleRead())
 	mux.Handle("GET /api/agent/conversations/{id}/attachments/{attachment}", s.handleAttachment())
 	mux.Handle("POST /api/agent/conversations/{id}/transfer", s.handleTransfer())
 	mux.Handle("POST /api/agent/conversations/{id}/escalate", s.handleEscalate())

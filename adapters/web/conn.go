@@ -47,6 +47,8 @@ type conn struct {
 	// writer.
 	sent       int64
 	lastTyping time.Time
+	// readSeq is the last read mark the customer sent (see read).
+	readSeq int64
 }
 
 const writeWait = 10 * time.Second
@@ -278,6 +280,8 @@ func (c *conn) readLoop(ctx context.Context) {
 			}
 		case "link":
 			c.link(ctx, f)
+		case "read":
+			c.read(ctx, f)
 		default:
 			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "unknown frame type " + truncate(f.Type, 40)})
 		}
@@ -361,7 +365,8 @@ func (c *conn) welcome(ctx context.Context, token string, lastSeq int64) error {
 	if err != nil {
 		return err
 	}
-	w.State = conv.State
+	w.State, w.AgentReadSeq = conv.State, conv.AgentReadSeq
+	c.readSeq = conv.CustomerReadSeq
 	after := max(lastSeq, 0)
 	if after > conv.LastSeq {
 		// The client saw a conversation that has since been closed and
@@ -483,6 +488,10 @@ func (c *conn) event(e bot.Event) {
 	case bot.EventTyping:
 		if e.From != bot.FromCustomer {
 			c.enqueue(typingFrame{Type: "typing", From: e.From})
+		}
+	case bot.EventRead:
+		if e.From == bot.FromAgent {
+			c.enqueue(readFrame{Type: "read", From: bot.FromAgent, Seq: e.Seq})
 		}
 	}
 }

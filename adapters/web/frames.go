@@ -23,6 +23,8 @@ type inFrame struct {
 	// frame asks to continue on.
 	Link    string `json:"link"`
 	Channel string `json:"channel"`
+	// Seq is how far the customer has read, in a read frame.
+	Seq int64 `json:"seq"`
 }
 
 // decodeFrame decodes a frame the client sent. It fails for anything
@@ -48,6 +50,9 @@ type welcomeFrame struct {
 	// last_seq asked (see Options.MaxBacklog).
 	HistoryTruncated bool  `json:"history_truncated,omitempty"`
 	FirstSeq         int64 `json:"first_seq,omitempty"`
+	// AgentReadSeq is how far the people have seen the conversation
+	// (read receipts).
+	AgentReadSeq int64 `json:"agent_read_seq,omitempty"`
 }
 
 type linkFrame struct {

@@ -481,6 +481,13 @@
       case 'presence':
         onPresence(f);
         break;
+      case 'read':
+        if (state.open && state.open.data && f.conversation_id === state.open.id && f.from === 'customer') {
+          const c = state.open.data.conversation;
+          c.customer_read_seq = Math.max(c.customer_read_seq || 0, Number(f.seq) || 0);
+          renderSeen();
+        }
+        break;
       case 'error':
         if (f.code !== 'forbidden' && f.code !== 'not_found') {
           console.warn('console websocket:', f.code, f.message);
@@ -876,6 +883,8 @@
       list.appendChild(messageItem(m));
       state.open.lastSeq = Math.max(state.open.lastSeq, m.seq);
     }
+    renderSeen();
+    markConversationRead();
     renderConversationHead();
     renderProfile();
     renderSuggestions(d.suggestions, d.suggestions_query, false);
@@ -1132,6 +1141,38 @@
     }
   }
 
+  // renderSeen marks the latest reply the customer has seen ("Seen"),
+  // from the conversation's customer_read_seq (read receipts).
+  function renderSeen() {
+    const o = state.open;
+    const list = $('transcript');
+    for (const e of list.querySelectorAll('.seen')) {
+      e.remove();
+    }
+    const upTo = o && o.data && o.data.conversation ? o.data.conversation.customer_read_seq || 0 : 0;
+    const replies = [...list.querySelectorAll('[data-testid="transcript-message"][data-from="agent"]:not([data-internal])')]
+      .filter((li) => Number(li.getAttribute('data-seq')) <= upTo);
+    const last = replies[replies.length - 1];
+    if (last) {
+      last.appendChild(h('div', { class: 'seen', 'data-testid': 'seen' }, ['Seen']));
+    }
+  }
+
+  // markConversationRead tells the server how far the agent who has the
+  // open conversation has seen it, which the customer sees as "Seen".
+  function markConversationRead() {
+    const o = state.open;
+    if (!o || !owns() || document.visibilityState !== 'visible' || o.lastSeq <= (o.readSent || 0)) {
+      return;
+    }
+    o.readSent = o.lastSeq;
+    call('POST', 'conversations/' + encodeURIComponent(o.id) + '/read', { seq: o.lastSeq }).catch(() => {
+      o.readSent = 0;
+    });
+  }
+
+  document.addEventListener('visibilitychange', markConversationRead);
+
   function appendMessage(m) {
     const o = state.open;
     if (!o || !o.data || m.seq <= o.lastSeq) {
@@ -1148,6 +1189,8 @@
     o.lastSeq = m.seq;
     $('transcript').appendChild(messageItem(m));
     scrollTranscript(stick);
+    renderSeen();
+    markConversationRead();
     if (m.from === 'customer') {
       hideTyping();
       if (!m.payload) {

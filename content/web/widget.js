@@ -1028,8 +1028,42 @@
       case 'link':
         onLink(f);
         break;
+      case 'read':
+        if (f.from === 'agent') {
+          agentReadSeq = Math.max(agentReadSeq, Number(f.seq) || 0);
+          renderSeen();
+        }
+        break;
     }
   }
+
+  // Read receipts: how far the people have seen the conversation (shown
+  // as "Seen" under the customer's latest message they have seen), and
+  // how far the customer has, told to the server while the panel is
+  // open and the page visible.
+  let agentReadSeq = 0;
+  let readSent = 0;
+
+  function renderSeen() {
+    for (const e of list.querySelectorAll('.fd-seen')) {
+      e.remove();
+    }
+    for (let i = thread.length - 1; i >= 0; i--) {
+      const r = thread[i];
+      if (r.from === 'customer' && r.seq && r.seq <= agentReadSeq) {
+        r.meta.appendChild(h('span', { class: 'fd-seen', 'data-testid': 'fd-seen' }, ['Seen']));
+        return;
+      }
+    }
+  }
+
+  function sendRead() {
+    if (ready && isOpen && document.visibilityState === 'visible' && lastSeq > readSent && sendFrame({ type: 'read', seq: lastSeq })) {
+      readSent = lastSeq;
+    }
+  }
+
+  document.addEventListener('visibilitychange', sendRead);
 
   function onWelcome(f) {
     if (typeof f.token === 'string' && f.token) {
@@ -1052,6 +1086,7 @@
     }
     ready = true;
     everReady = true;
+    agentReadSeq = Math.max(agentReadSeq, Number(f.agent_read_seq) || 0);
     tgBtn.hidden = !(Array.isArray(f.channels) && f.channels.indexOf('telegram') >= 0);
     setState(f.state, '');
     if (f.customer && typeof f.customer.name === 'string' && f.customer.name) {
@@ -1061,6 +1096,8 @@
     if (pendingProfile) {
       sendProfile();
     }
+    renderSeen();
+    sendRead();
     pump();
   }
 
@@ -1070,6 +1107,8 @@
     thread = [];
     bySeq = new Map();
     lastSeq = 0;
+    agentReadSeq = 0;
+    readSent = 0;
     convId = conv;
     readSeq = loadRead(conv);
     if (old.length) {
@@ -1115,6 +1154,7 @@
     if (isOpen) {
       markRead();
     }
+    renderSeen();
     refreshQuickReplies();
     if (rec.from === 'customer') {
       scrollToBottom();
@@ -1267,6 +1307,7 @@
   function markRead() {
     unread = 0;
     renderBadge();
+    sendRead();
     if (convId && lastSeq > readSeq) {
       readSeq = lastSeq;
       storage.set(READ_KEY, JSON.stringify({ c: convId, s: readSeq }));
