@@ -194,7 +194,7 @@ func (t *turn) respond(ctx context.Context) error {
 		// The bot cannot read files: it says so and offers a person.
 		qr := []QuickReply{{Label: "Talk to a person", Payload: PayloadHuman}}
 		return t.reply(Message{Text: "Thanks, I've received your file. I can't look at files myself: if you'd like a person from our team to see it, ask for a person. Or type your question.",
-			QuickReplies: qr, Decision: &Decision{Kind: DecisionNoAnswer, Reason: "attachment"}})
+			QuickReplies: qr, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "attachment"}})
 	}
 	if wantsHuman(text, t.e.opts.HumanPhrases) {
 		return t.handoff(ctx, "requested", PriorityNormal, "")
