@@ -52,7 +52,6 @@ func loadedImage(sel, name string) chromedp.Action {
 // token or an agent session cannot fetch the files. (A file that only
 // claims to be an image is refused: see package attachment's tests.)
 func TestAttachmentsAreSentAndShownBothWays(t *testing.T) {
-	ctx := browser(t)
 	dataDir := filepath.Join(t.TempDir(), "data")
 	files := t.TempDir()
 	withStdin(t, "a long password\n")
@@ -61,6 +60,8 @@ func TestAttachmentsAreSentAndShownBothWays(t *testing.T) {
 		t.Fatalf("agent add: %v\n%s", err, errb.String())
 	}
 	base := startServeIn(t, dataDir, "--manual-assign", "true")
+	// The browser's 90 s start once the server is up.
+	ctx := browser(t)
 	photo := writePNG(t, files, "lamp.png")
 	reply := writePNG(t, files, "wiring.png")
 	pdf := filepath.Join(files, "manual.pdf")

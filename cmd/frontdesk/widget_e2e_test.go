@@ -18,8 +18,8 @@ import (
 // helpful?" question follows it; the customer's next message brings the
 // view back to the bottom.
 func TestALongAnswerIsShownFromItsFirstLine(t *testing.T) {
-	ctx := browsertest.New(t, 1280, 560)
 	base := startServe(t)
+	ctx := browsertest.New(t, 1280, 560)
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(launcher, chromedp.ByQuery),
