@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/internal/wsconn"
 	"github.com/frontdesk/frontdesk/kb"
@@ -47,6 +48,8 @@ type Options struct {
 	// customer's export and erasure (admin.go). Without it they answer
 	// 503.
 	Records Records
+	// Attachments keeps the files sent in chats (nil: none).
+	Attachments *attachment.Store
 }
 
 // Limits and timings of the agent websocket.

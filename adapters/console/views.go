@@ -155,11 +155,14 @@ type messageView struct {
 	QuickReplies []bot.QuickReply `json:"quick_replies,omitempty"`
 	// Payload is the quick reply a customer chose.
 	Payload string `json:"payload,omitempty"`
+	// Attachment is a file sent with the message (GET
+	// /api/agent/conversations/{id}/attachments/{attachment.id}).
+	Attachment *bot.Attachment `json:"attachment,omitempty"`
 }
 
 func viewMessage(m *bot.Message) messageView {
 	return messageView{Seq: m.Seq, From: m.From, Text: m.Text, Time: m.Time, Agent: m.Agent, AgentName: m.AgentName,
-		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload}
+		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload, Attachment: m.Attachment}
 }
 
 func viewMessages(ms []bot.Message) []messageView {
@@ -184,6 +187,7 @@ type pastConversation struct {
 	MessageCount  int64         `json:"message_count"`
 	HandoffReason string        `json:"handoff_reason,omitempty"`
 	Rating        int           `json:"rating,omitempty"`
+	RatingComment string        `json:"rating_comment,omitempty"`
 	LastMessages  []messageView `json:"last_messages"`
 }
 

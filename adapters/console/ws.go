@@ -337,6 +337,8 @@ func (c *conn) conversationEvent(e bot.Event) {
 		if e.From == bot.FromCustomer {
 			c.enqueue(typingFrame{Type: "typing", ConversationID: e.ConversationID, From: e.From})
 		}
+	case bot.EventRead:
+		c.enqueue(readFrame{Type: "read", ConversationID: e.ConversationID, From: e.From, Seq: e.Seq})
 	}
 }
 

@@ -39,6 +39,8 @@ type conn struct {
 	// writer.
 	sent       int64
 	lastTyping time.Time
+	// readSeq is the last read mark the customer sent (see read).
+	readSeq int64
 }
 
 // handleWS upgrades the request and starts the connection's reader and
@@ -179,6 +181,8 @@ func (c *conn) readLoop(ctx context.Context) {
 			}
 		case "link":
 			c.link(ctx, f)
+		case "read":
+			c.read(ctx, f)
 		default:
 			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "unknown frame type " + truncate(f.Type, 40)})
 		}
@@ -262,7 +266,8 @@ func (c *conn) welcome(ctx context.Context, token string, lastSeq int64) error {
 	if err != nil {
 		return err
 	}
-	w.State = conv.State
+	w.State, w.AgentReadSeq = conv.State, conv.AgentReadSeq
+	c.readSeq = conv.CustomerReadSeq
 	after := max(lastSeq, 0)
 	if after > conv.LastSeq {
 		// The client saw a conversation that has since been closed and
@@ -384,6 +389,10 @@ func (c *conn) event(e bot.Event) {
 	case bot.EventTyping:
 		if e.From != bot.FromCustomer {
 			c.enqueue(typingFrame{Type: "typing", From: e.From})
+		}
+	case bot.EventRead:
+		if e.From == bot.FromAgent {
+			c.enqueue(readFrame{Type: "read", From: bot.FromAgent, Seq: e.Seq})
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/internal/wsconn"
@@ -73,6 +74,10 @@ type Options struct {
 	// Observer is told of send queues, refusals and error frames
 	// (default: nobody).
 	Observer Observer
+	// Attachments keeps the files visitors send (nil: none accepted).
+	Attachments *attachment.Store
+	// Home gives the widget's first screen (nil: an empty one).
+	Home HomeSource
 }
 
 // Server serves the web channel.

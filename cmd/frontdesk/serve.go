@@ -18,6 +18,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -131,6 +132,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	// Files sent in chats live beside the database.
+	files, err := attachment.Open(attachmentsDir(dataDir), 0)
+	if err != nil {
+		return err
+	}
 
 	qopts, err := queueOptions(cfg, k)
 	if err != nil {
@@ -160,12 +166,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
 	if keep > 0 {
-		bg.Go(func() { retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log}.run(bgctx) })
+		bg.Go(func() {
+			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
+				after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run(bgctx)
+		})
 	}
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
-	webOpts.Assets, webOpts.Log, webOpts.Observer = content.Web(), log, m
+	webOpts.Assets, webOpts.Log, webOpts.Observer, webOpts.Attachments = content.Web(), log, m, files
+	webOpts.Home = &widgetHome{kb: k, db: db, agents: agents, queue: queue, now: time.Now}
 	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
@@ -173,7 +183,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
-		Records:        db,
+		Records:        recordsWithFiles{DB: db, files: files, log: log},
+		Attachments:    files,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
