@@ -248,7 +248,13 @@ func (e *Engine) greeting(cust *Customer) Message {
 	return Message{From: FromBot, Text: text, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}}
 }
 
+// applyProfile stores what a customer told about themselves, unless the
+// shop vouched for the customer: a verified profile changes only through
+// the shop (Identify, PutVerified).
 func applyProfile(c *Customer, p Profile) {
+	if c.ExternalID != "" {
+		return
+	}
 	if n := strings.TrimSpace(p.Name); n != "" {
 		c.Name = n
 	}

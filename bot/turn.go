@@ -42,7 +42,7 @@ type step struct {
 func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
 	t := &turn{e: e, conv: conv, cust: cust, questions: conv.Questions}
 	t.msg = t.say(msg)
-	if email := mentionedEmail(msg.Text); email != "" {
+	if email := mentionedEmail(msg.Text); email != "" && cust.ExternalID == "" {
 		// Kept in any state: a customer waiting outside business hours
 		// leaves one for the reply.
 		t.changeCustomer(func(c *Customer) { c.Email = email })

@@ -61,6 +61,9 @@ type Options struct {
 	// instead of the connection's peer. Off by default: without a proxy
 	// that sets it, a client could name any address.
 	TrustProxy bool
+	// IdentitySecret verifies the identities shops send in hello (the
+	// user_hash, see identity.go). Without it no identity is verified.
+	IdentitySecret []byte
 	// LimitExempt are client addresses exempt from the per-address limits
 	// (not from a visitor's own), e.g. 127.0.0.1/32 to run bench here.
 	LimitExempt []netip.Prefix
