@@ -37,7 +37,9 @@ func TestSignedIdentityOnTwoBrowsersSharesOneCustomerAndHistory(t *testing.T) {
 		t.Fatalf("welcome customer %v, want verified Ana", cust)
 	}
 	a.send(map[string]any{"type": "message", "id": "m1", "text": "where is my parcel"})
-	a.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" && f["seq"].(float64) > 2 })
+	a.until(func(f map[string]any) bool {
+		return f["type"] == "message" && f["from"] == "bot" && f["seq"].(float64) > 2
+	})
 
 	b := s.connect()
 	wb, _ := b.helloAs(hexToken('b'), ana)
@@ -103,7 +105,9 @@ func TestWrongOrMissingHashStaysAnonymousAndLeavesTheVerifiedProfile(t *testing.
 			// The visitor stores a customer of their own with what they typed.
 			c.frame()
 			c.send(map[string]any{"type": "message", "id": "m1", "text": "my email is ana@shop.example"})
-			c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" && f["seq"].(float64) > 2 })
+			c.until(func(f map[string]any) bool {
+				return f["type"] == "message" && f["from"] == "bot" && f["seq"].(float64) > 2
+			})
 		})
 	}
 	cust, err := s.engine.CustomerByExternalID(ctx, "shop-42")
