@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	customerapi "github.com/frontdesk/frontdesk/adapters/api"
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
@@ -50,6 +51,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	httpSettings(s)
+	s.add("identity-secret", "", "secret that verifies the shop's signed customer identities (user_hash; make one with \"frontdesk identity secret\"); without it no identity is verified")
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
 	return s
@@ -174,6 +176,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
+	customerapi.NewServer(engine, db, db, customerapi.Options{Log: log}).Routes(mux)
 	health := newHealth(dataDir, db)
 	mux.Handle("GET /healthz", health.liveness())
 	mux.Handle("GET /readyz", health.readiness())
@@ -243,6 +246,12 @@ func baseURL(a net.Addr) string {
 func webOptions(cfg *settings) (web.Options, error) {
 	o := web.Options{AllowedOrigins: cfg.list("allowed-origins")}
 	var err error
+	if sec := cfg.get("identity-secret"); sec != "" {
+		if len(sec) < 16 {
+			return o, usageError{"identity-secret: use at least 16 characters (frontdesk identity secret makes one)"}
+		}
+		o.IdentitySecret = []byte(sec)
+	}
 	if o.TrustProxy, err = cfg.boolean("trust-proxy"); err != nil {
 		return o, err
 	}
