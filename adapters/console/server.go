@@ -21,6 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// customer's export and erasure (admin.go). Without it they answer
 	// 503.
 	Records Records
+	// APIKeys keeps the customer API's keys, which admins manage
+	// (apikeys.go). Without it those endpoints answer 503.
+	APIKeys bot.APIKeyStore
 }
 
 // Limits and timings of the agent websocket.

@@ -172,6 +172,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
 		Records:        db,
+		APIKeys:        db,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
