@@ -194,7 +194,9 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		s, a = nil, nil
 		now := e.opts.Now().UTC()
 		cust, err := tx.CustomerByIdentity(id)
-		returning := err == nil
+		// A customer the shop told about (Identify, PutVerified) who
+		// never visited is new here.
+		returning := err == nil && cust.Visits > 0
 		switch {
 		case errors.Is(err, ErrNotFound):
 			cust = &Customer{ID: NewID("cus_"), Identities: []Identity{id}, FirstSeen: now}
@@ -219,7 +221,7 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		case conv.LastSeq == 0 && !returning:
 			_, err = a.Say(e.greeting(cust))
 		case conv.LastSeq == 0 || newVisit:
-			_, err = a.Say(welcomeBack(conv, cust))
+			_, err = a.Say(welcomeKnown(welcomeBack(conv, cust), conv, cust, now))
 		}
 		if err != nil {
 			return err
@@ -244,6 +246,9 @@ func (e *Engine) greeting(cust *Customer) Message {
 		// A channel that knows the name (Telegram, a pre-chat form)
 		// greets with it.
 		text = fmt.Sprintf("Hi %s! %s", EscapeMarkdown(cust.Name), strings.TrimPrefix(text, "Hi! "))
+	}
+	if q, _ := aboutKnown(cust, e.opts.Now()); q != "" {
+		text += " " + q
 	}
 	return Message{From: FromBot, Text: text, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}}
 }
