@@ -49,6 +49,9 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Recorder, if set, is told what each act did inside its
+	// transaction (see Recorder).
+	Recorder Recorder
 	// Searches bounds how many knowledge-base searches run at once
 	// (default GOMAXPROCS). Searching is CPU work: more at once than there
 	// are cores only makes each slower and starves the store's commit

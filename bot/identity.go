@@ -284,6 +284,11 @@ func (e *Engine) identify(tx Tx, visitor *Identity, v Verified) (*Customer, erro
 	if err := tx.PutCustomer(target); err != nil {
 		return nil, fmt.Errorf("save customer: %w", err)
 	}
+	if before == nil || !sameProfile(before, target) {
+		if err := e.recordCustomer(tx, target); err != nil {
+			return nil, fmt.Errorf("record customer: %w", err)
+		}
+	}
 	return target, nil
 }
 
@@ -295,4 +300,11 @@ func cloneCustomer(c *Customer) *Customer {
 	d.Identities = slices.Clone(c.Identities)
 	d.Topics = slices.Clone(c.Topics)
 	return &d
+}
+
+// sameProfile reports whether a and b agree on what the shop sees of a
+// customer (not their identities or visits).
+func sameProfile(a, b *Customer) bool {
+	return a.ExternalID == b.ExternalID && a.Name == b.Name && a.Email == b.Email && a.Segment == b.Segment &&
+		slices.Equal(a.Tags, b.Tags) && maps.Equal(a.Attrs, b.Attrs)
 }
