@@ -16,6 +16,7 @@ func (s *Server) apiKeyRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/agent/admin/apikeys", s.handleAddAPIKey())
 	mux.Handle("GET /api/agent/admin/apikeys", s.handleAPIKeys())
 	mux.Handle("DELETE /api/agent/admin/apikeys/{id}", s.handleRevokeAPIKey())
+	mux.Handle("GET /api/agent/admin/webhooks", s.handleWebhooks())
 }
 
 // apiKeyView is a key as admins see it: never its secret or hash.

@@ -37,6 +37,7 @@ import (
 //	POST   /api/agent/admin/apikeys       make a customer API key (admins; apikeys.go)
 //	GET    /api/agent/admin/apikeys       list them (admins)
 //	DELETE /api/agent/admin/apikeys/{id}  revoke one (admins)
+//	GET    /api/agent/admin/webhooks      the outgoing webhooks' state and last failures (admins; webhooks.go)
 //	GET  /api/agent/ws                 the agent websocket
 //
 // docs/agent-api.md is the contract.

@@ -51,6 +51,9 @@ type Options struct {
 	// APIKeys keeps the customer API's keys, which admins manage
 	// (apikeys.go). Without it those endpoints answer 503.
 	APIKeys bot.APIKeyStore
+	// Webhooks, if set, returns how the outgoing webhooks stand, as
+	// JSON (webhooks.go).
+	Webhooks func() any
 }
 
 // Limits and timings of the agent websocket.

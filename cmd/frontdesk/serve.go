@@ -54,6 +54,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("identity-secret", "", "secret that verifies the shop's signed customer identities (user_hash; make one with \"frontdesk identity secret\"); without it no identity is verified")
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
+	webhookSettings(s)
 	return s
 }
 
@@ -154,6 +155,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var bg sync.WaitGroup
 	bgctx, stopBG := context.WithCancel(ctx)
 	defer func() { stopBG(); bg.Wait() }()
+	hooks, err := newWebhooks(cfg, db, m, log)
+	if err != nil {
+		return err
+	}
+	var webhookStatus func() any
+	if hooks != nil {
+		engine.SetRecorder(hooks.Recorder())
+		bg.Go(func() { hooks.Run(bgctx) })
+		webhookStatus = func() any { return hooks.Status() }
+		log.Info("webhooks on", "urls", len(cfg.list("webhook-url")))
+	}
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
@@ -173,6 +185,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log:            log,
 		Records:        db,
 		APIKeys:        db,
+		Webhooks:       webhookStatus,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
