@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,4 +229,54 @@ func countType(ps []webhook.Payload, typ string) int {
 		}
 	}
 	return n
+}
+
+func TestForgettingACustomerDropsTheirWaitingEvents(t *testing.T) {
+	ctx := context.Background()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hooks, err := webhook.New(db, webhook.Options{URLs: []string{"http://127.0.0.1:1/never"}, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := bot.NewEngine(testKB(t), db, bot.NewBus(), bot.Options{Recorder: hooks.Recorder()})
+	count := func() (n int) {
+		db.Outbox(ctx, 0, 0, func(uint64, []byte) { n++ })
+		return n
+	}
+	var forget *bot.Customer
+	for _, ext := range []string{"keep", "forget"} {
+		if _, _, err := e.PutVerified(ctx, bot.Verified{ExternalID: ext, Name: "Someone"}); err != nil {
+			t.Fatal(err)
+		}
+		visitor := bot.Identity{Channel: bot.Web, ID: "v-" + ext}
+		c, err := e.Identify(ctx, visitor, bot.Verified{ExternalID: ext})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.Start(ctx, visitor, bot.Profile{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Handle(ctx, bot.Inbound{ConversationID: s.Conversation.ID, ClientID: "m", Text: "my secret order 4711"}); err != nil {
+			t.Fatal(err)
+		}
+		forget = c
+	}
+	before := count()
+	if _, err := db.ForgetCustomer(ctx, forget.ID); err != nil {
+		t.Fatal(err)
+	}
+	after := count()
+	if after == 0 || after*2 != before {
+		t.Errorf("outbox had %d events, %d after forgetting one of two like customers", before, after)
+	}
+	db.Outbox(ctx, 0, 0, func(_ uint64, data []byte) {
+		if strings.Contains(string(data), forget.ID) {
+			t.Errorf("an event of the forgotten customer stayed: %s", data)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 
@@ -69,4 +70,33 @@ func (db *DB) PutOutbox(ctx context.Context, seq uint64, data []byte) error {
 // is on disk.
 func (db *DB) DeleteOutbox(ctx context.Context, seq uint64) error {
 	return db.update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(bucketOutbox).Delete(u64(seq)) })
+}
+
+// dropOutbox removes the outbox records that name any of ids (customer
+// and conversation ids, quoted as JSON strings): when a customer is
+// forgotten, nothing about them is sent afterwards.
+func dropOutbox(tx *bbolt.Tx, ids []string) error {
+	b := tx.Bucket(bucketOutbox)
+	if b == nil || len(ids) == 0 {
+		return nil
+	}
+	var drop [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		for _, id := range ids {
+			if bytes.Contains(v, []byte(`\"`+id+`\"`)) || bytes.Contains(v, []byte(`"`+id+`"`)) {
+				drop = append(drop, append([]byte(nil), k...))
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range drop {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
