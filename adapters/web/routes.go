@@ -13,11 +13,15 @@ import (
 //	GET /widget.js   the chat widget (one script tag)
 //	GET /widget.css  its styles
 //	GET /{$}         the demo shop page with the widget
+//	GET /demo.js     the demo page's "log in as a demo customer" switch
+//	GET /demo/login  the demo customer's signed identity (Options.DemoLogin; demo.go)
 func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /ws", s.handleWS())
 	mux.Handle("GET /widget.js", s.handleAsset("widget.js"))
 	mux.Handle("GET /widget.css", s.handleAsset("widget.css"))
 	mux.Handle("GET /{$}", s.handleAsset("index.html"))
+	mux.Handle("GET /demo.js", s.handleAsset("demo.js"))
+	mux.Handle("GET /demo/login", s.handleDemoLogin())
 }
 
 // handleAsset serves one embedded file.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +53,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	httpSettings(s)
+	s.addBool("demo-login", "the demo shop page offers \"log in as a demo customer\" (the demo customer's identity, signed by this server): for trying Frontdesk, never on a shop's real site")
 	s.add("identity-secret", "", "secret that verifies the shop's signed customer identities (user_hash; make one with \"frontdesk identity secret\"); without it no identity is verified")
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
@@ -176,6 +179,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
 	webOpts.Assets, webOpts.Log, webOpts.Observer = content.Web(), log, m
+	if webOpts.DemoLogin {
+		log.Warn("demo-login is on: anyone may chat as the demo customer; never use it on a shop's real site")
+	}
 	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
@@ -265,6 +271,15 @@ func webOptions(cfg *settings) (web.Options, error) {
 			return o, usageError{"identity-secret: use at least 16 characters (frontdesk identity secret makes one)"}
 		}
 		o.IdentitySecret = []byte(sec)
+	}
+	if o.DemoLogin, err = cfg.boolean("demo-login"); err != nil {
+		return o, err
+	}
+	if o.DemoLogin && o.IdentitySecret == nil {
+		// The demo alone: a secret for this run, so the switch works.
+		var b [32]byte
+		rand.Read(b[:])
+		o.IdentitySecret = []byte(hex.EncodeToString(b[:]))
 	}
 	if o.TrustProxy, err = cfg.boolean("trust-proxy"); err != nil {
 		return o, err
