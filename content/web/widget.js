@@ -1113,6 +1113,9 @@
     if (!v || typeof v !== 'object' || v.user_id === undefined || v.user_id === null || String(v.user_id) === '') {
       return null;
     }
+    if (String(v.user_id).length > 200) {
+      return null; // the server accepts ids of up to 200 characters
+    }
     const out = { user_id: String(v.user_id) };
     for (const k of ['name', 'email', 'user_hash']) {
       if (typeof v[k] === 'string' && v[k]) {
@@ -1126,6 +1129,20 @@
         if (x !== null && x !== undefined && typeof x !== 'object') {
           out.attributes[k] = String(x);
         }
+      }
+    }
+    // The whole hello must fit in MAX_FRAME: what does not fit is left
+    // out (send more with the customer API) rather than have the server
+    // close every connection.
+    const size = (v) => new TextEncoder().encode(JSON.stringify(v)).length;
+    if (size(out) > MAX_FRAME - 600) {
+      delete out.attributes;
+      if (size(out) > MAX_FRAME - 600) {
+        delete out.name;
+        delete out.email;
+      }
+      if (window.console) {
+        console.warn('Frontdesk.identify: the identity is too large for a hello; attributes left out');
       }
     }
     return out;
