@@ -1100,7 +1100,7 @@
         root.hidden = false;
       }
     });
-    if (token || identity) {
+    if (token) {
       connect(); // a returning visitor sees new replies on the badge
     }
   }
@@ -1157,10 +1157,10 @@
       return;
     }
     identity = next;
+    // A visitor who has not opened the chat is not connected: the
+    // identity goes with the first hello, and nothing is stored before.
     if (ws || wanted) {
       reconnectNow();
-    } else if (identity) {
-      connect();
     }
   }
 
