@@ -22,8 +22,8 @@ type Store interface {
 	Outbox(ctx context.Context, after uint64, limit int, fn func(seq uint64, data []byte)) error
 	// PutOutbox replaces a record's data (its delivery state).
 	PutOutbox(ctx context.Context, seq uint64, data []byte) error
-	// DeleteOutbox removes a delivered record.
-	DeleteOutbox(ctx context.Context, seq uint64) error
+	// DeleteOutbox removes delivered records.
+	DeleteOutbox(ctx context.Context, seqs ...uint64) error
 }
 
 // Observer is told of deliveries, for metrics. Its methods must not
@@ -179,12 +179,28 @@ type record struct {
 	e   entry
 }
 
+// removeBatch is how many delivered records are removed in one
+// transaction (one fsync). A crash before the removal sends them again:
+// delivery is at least once either way.
+const removeBatch = 64
+
 // pass delivers what is due and returns when the earliest waiting
 // record is due again (zero: none waits).
-func (w *Webhooks) pass(ctx context.Context) (time.Time, error) {
-	var next time.Time
+func (w *Webhooks) pass(ctx context.Context) (next time.Time, err error) {
 	blocked := map[string]bool{}
 	after, pending := uint64(0), 0
+	var done []uint64
+	flush := func() error {
+		// Deliveries made are recorded even as Run is being stopped.
+		err := w.store.DeleteOutbox(context.WithoutCancel(ctx), done...)
+		done = done[:0]
+		return err
+	}
+	defer func() {
+		if ferr := flush(); err == nil {
+			err = ferr
+		}
+	}()
 	for {
 		var recs []record
 		var bad error
@@ -220,13 +236,22 @@ func (w *Webhooks) pass(ctx context.Context) (time.Time, error) {
 			if err != nil {
 				return next, err
 			}
-			if !ok {
+			if ok {
+				if done = append(done, r.seq); len(done) == removeBatch {
+					if err := flush(); err != nil {
+						return next, err
+					}
+				}
+			} else {
 				blocked[k] = true
 				pending++
 				if next.IsZero() || r.e.NextAt.Before(next) {
 					next = r.e.NextAt
 				}
 			}
+		}
+		if err := flush(); err != nil {
+			return next, err
 		}
 		if len(recs) < page {
 			break
@@ -241,18 +266,15 @@ func (w *Webhooks) pass(ctx context.Context) (time.Time, error) {
 	return next, nil
 }
 
-// deliver posts one record. On success it removes it; on failure it
-// stores the next attempt's time in r.e and the outbox. ok reports
-// success; err is a store error.
+// deliver posts one record. On success the caller removes it; on
+// failure it stores the next attempt's time in r.e and the outbox. ok
+// reports success; err is a store error.
 func (w *Webhooks) deliver(ctx context.Context, r record) (ok bool, err error) {
 	postErr := w.post(ctx, r.e)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	if postErr == nil {
-		if err := w.store.DeleteOutbox(ctx, r.seq); err != nil {
-			return false, err
-		}
 		w.mu.Lock()
 		w.delivered++
 		w.mu.Unlock()

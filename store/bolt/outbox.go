@@ -66,10 +66,21 @@ func (db *DB) PutOutbox(ctx context.Context, seq uint64, data []byte) error {
 	})
 }
 
-// DeleteOutbox removes the record seq. When it returns nil the removal
-// is on disk.
-func (db *DB) DeleteOutbox(ctx context.Context, seq uint64) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(bucketOutbox).Delete(u64(seq)) })
+// DeleteOutbox removes the records, in one transaction. When it returns
+// nil the removal is on disk.
+func (db *DB) DeleteOutbox(ctx context.Context, seqs ...uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	return db.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		for _, seq := range seqs {
+			if err := b.Delete(u64(seq)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // dropOutbox removes the outbox records that name any of ids (customer
