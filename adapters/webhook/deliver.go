@@ -232,7 +232,7 @@ func (w *Webhooks) pass(ctx context.Context) (next time.Time, err error) {
 				}
 				continue
 			}
-			ok, err := w.deliver(ctx, r)
+			ok, err := w.deliver(ctx, &r)
 			if err != nil {
 				return next, err
 			}
@@ -269,7 +269,7 @@ func (w *Webhooks) pass(ctx context.Context) (next time.Time, err error) {
 // deliver posts one record. On success the caller removes it; on
 // failure it stores the next attempt's time in r.e and the outbox. ok
 // reports success; err is a store error.
-func (w *Webhooks) deliver(ctx context.Context, r record) (ok bool, err error) {
+func (w *Webhooks) deliver(ctx context.Context, r *record) (ok bool, err error) {
 	postErr := w.post(ctx, r.e)
 	if ctx.Err() != nil {
 		return false, ctx.Err()

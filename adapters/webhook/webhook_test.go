@@ -280,3 +280,36 @@ func TestForgettingACustomerDropsTheirWaitingEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestARetryComesAfterTheBackoffWithoutNewEvents(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rc := &receiver{t: t, failFirst: 2}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hooks, err := webhook.New(db, webhook.Options{URLs: []string{srv.URL}, Secret: secret, MinBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { hooks.Run(ctx) })
+	rec := hooks.Recorder()
+	c := &bot.Customer{ID: "cus_1", ExternalID: "x", Name: "Ana"}
+	start := time.Now()
+	if err := db.Update(ctx, func(tx bot.Tx) error { return rec.RecordCustomer(tx, c) }); err != nil {
+		t.Fatal(err)
+	}
+	for len(rc.events()) == 0 {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("not delivered 5 s after two failures with a 50 ms backoff: %+v", hooks.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("delivered after two failures in %v", time.Since(start).Round(time.Millisecond))
+}
