@@ -44,7 +44,7 @@ type step struct {
 func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
 	t := &turn{e: e, conv: conv, cust: cust, questions: conv.Questions}
 	t.msg = t.say(msg)
-	if email := mentionedEmail(msg.Text); email != "" {
+	if email := mentionedEmail(msg.Text); email != "" && cust.ExternalID == "" {
 		// Kept in any state: a customer waiting outside business hours
 		// leaves one for the reply.
 		t.email = email
@@ -180,7 +180,7 @@ func (t *turn) respond(ctx context.Context) error {
 		return t.reply(Message{Text: "Good to hear! What can I do for you today?", Decision: &Decision{Kind: DecisionFeedback, Reason: "followup_sorted"}})
 	case strings.HasPrefix(p, payloadFollowupNo):
 		if a, ok := t.e.kb.Article(strings.TrimPrefix(p, payloadFollowupNo)); ok {
-			return t.offerPerson(ctx, "open_issue", fmt.Sprintf("Sorry it's not sorted yet. Here is what we said about %q:\n\n%s\n\nWould you like a person to look into it?", a.Title, a.Body))
+			return t.offerPerson(ctx, "open_issue", fmt.Sprintf("Sorry it's not sorted yet. Here is what we said about %q:\n\n%s\n\nWould you like a person to look into it?", a.Title, t.e.ArticleText(a, t.cust)))
 		}
 		return t.offerPerson(ctx, "open_issue", "Sorry it's not sorted yet. Would you like a person to look into it?")
 	case strings.HasPrefix(p, payloadArticle):
@@ -289,7 +289,7 @@ func (t *turn) smalltalk(ctx context.Context, kind string) error {
 func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, reason, query string) error {
 	t.conv.Failures = 0
 	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query}
-	t.say(Message{From: FromBot, Text: a.Body, Decision: dec, Time: t.e.opts.Now().UTC()})
+	t.say(Message{From: FromBot, Text: t.e.ArticleText(a, t.cust), Decision: dec, Time: t.e.opts.Now().UTC()})
 	now := t.e.opts.Now().UTC()
 	t.changeCustomer(func(c *Customer) { c.Topics = remember(c.Topics, a, now) })
 	if a.Handoff {
