@@ -40,6 +40,10 @@ type Customer struct {
 	Tags       []string          `json:"tags,omitempty"`
 	Attrs      map[string]string `json:"attrs,omitempty"`
 	Identities []Identity        `json:"identities,omitempty"`
+	// ExternalID is the shop's id of a customer the shop vouched for (a
+	// signed identity, the customer API): a verified customer, whose
+	// profile only the shop changes. "" for an anonymous one.
+	ExternalID string `json:"external_id,omitempty"`
 	// DedicatedAgent is the id of the agent who looks after this customer.
 	DedicatedAgent string    `json:"dedicated_agent,omitempty"`
 	Visits         int       `json:"visits"`
@@ -93,24 +97,33 @@ type Conversation struct {
 	// satisfaction survey sent when an agent resolved the conversation.
 	Rating        int    `json:"rating,omitempty"`
 	RatingComment string `json:"rating_comment,omitempty"`
-	// SurveyState is where the survey stands: "", "asked", "comment", "done".
+	// CustomerReadSeq and AgentReadSeq are how far the customer and the
+	// people have seen the conversation (read receipts; see MarkRead).
+	CustomerReadSeq int64 `json:"customer_read_seq,omitempty"`
+	AgentReadSeq    int64 `json:"agent_read_seq,omitempty"`
+	// SurveyState is where the survey stands: "", "asked", "rated", "comment", "done".
 	SurveyState string `json:"survey_state,omitempty"`
 	// Questions are the customer's latest typed messages in the bot's
 	// current stretch, oldest first (at most maxQuestions; see
 	// NoteMessage): what a turn reads to follow up a question or notice
 	// the customer repeating themselves, without reading the log.
 	Questions []string `json:"questions,omitempty"`
+	// Last is the newest message said between the customer and the bot
+	// or an agent, for previews (see NoteMessage).
+	Last *LastMessage `json:"last,omitempty"`
 }
 
 // maxQuestions is how many recent customer messages a conversation keeps.
 const maxQuestions = 6
 
-// NoteMessage keeps c.Questions in step with a message appended to c: a
+// NoteMessage keeps c.Questions and c.Last in step with a message
+// appended to c. For Questions: a
 // customer's typed message is remembered; a person's or the system's
 // words, a hand-off or the survey start the bot's stretch afresh, so what
 // was asked before a person helped is neither followed up nor counted as
 // repeated.
 func NoteMessage(c *Conversation, m Message) {
+	notePreview(c, m)
 	switch {
 	case sinceBotTookOver(m):
 		c.Questions = nil
@@ -192,4 +205,17 @@ type Message struct {
 	AgentName string `json:"agent_name,omitempty"`
 	// Internal marks an agent's private note, never shown to the customer.
 	Internal bool `json:"internal,omitempty"`
+	// Attachment is a file sent with the message (its Text may then be
+	// empty); the file itself is kept outside the store (see Attachment).
+	Attachment *Attachment `json:"attachment,omitempty"`
+}
+
+// Attachment describes a file a customer or an agent sent: an image or a
+// PDF, kept beside the database under ID, its type checked from its
+// content when it was received.
+type Attachment struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Size int64  `json:"size"`
 }

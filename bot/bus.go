@@ -8,6 +8,7 @@ const (
 	EventMessage EventKind = "message" // a message was appended (and stored)
 	EventState   EventKind = "state"   // the conversation changed owner
 	EventTyping  EventKind = "typing"  // someone is typing (not stored)
+	EventRead    EventKind = "read"    // the customer or the people have seen messages up to Seq
 )
 
 // Event is published on the Bus after what it reports is stored.
@@ -19,11 +20,14 @@ type Event struct {
 	Channel Channel  `json:"channel,omitempty"`
 	Message *Message `json:"message,omitempty"`
 	State   State    `json:"state,omitempty"`
-	// From is who is typing, for EventTyping.
+	// From is who is typing, for EventTyping, or who read, for
+	// EventRead.
 	From Sender `json:"from,omitempty"`
 	// Agent is the owning agent's display name for EventState to
 	// StateAgent, or the typing agent's.
 	Agent string `json:"agent,omitempty"`
+	// Seq is how far From has read, for EventRead.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // Bus carries conversation events from the acts that cause them to the

@@ -49,6 +49,9 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Recorder, if set, is told what each act did inside its
+	// transaction (see Recorder).
+	Recorder Recorder
 	// Searches bounds how many knowledge-base searches run at once
 	// (default GOMAXPROCS). Searching is CPU work: more at once than there
 	// are cores only makes each slower and starves the store's commit
@@ -194,7 +197,9 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		s, a = nil, nil
 		now := e.opts.Now().UTC()
 		cust, err := tx.CustomerByIdentity(id)
-		returning := err == nil
+		// A customer the shop told about (Identify, PutVerified) who
+		// never visited is new here.
+		returning := err == nil && cust.Visits > 0
 		switch {
 		case errors.Is(err, ErrNotFound):
 			cust = &Customer{ID: NewID("cus_"), Identities: []Identity{id}, FirstSeen: now}
@@ -219,7 +224,7 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		case conv.LastSeq == 0 && !returning:
 			_, err = a.Say(e.greeting(cust))
 		case conv.LastSeq == 0 || newVisit:
-			_, err = a.Say(welcomeBack(conv, cust))
+			_, err = a.Say(welcomeKnown(welcomeBack(conv, cust), conv, cust, now))
 		}
 		if err != nil {
 			return err
@@ -245,10 +250,19 @@ func (e *Engine) greeting(cust *Customer) Message {
 		// greets with it.
 		text = fmt.Sprintf("Hi %s! %s", EscapeMarkdown(cust.Name), strings.TrimPrefix(text, "Hi! "))
 	}
+	if q, _ := aboutKnown(cust, e.opts.Now()); q != "" {
+		text += " " + q
+	}
 	return Message{From: FromBot, Text: text, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}}
 }
 
+// applyProfile stores what a customer told about themselves, unless the
+// shop vouched for the customer: a verified profile changes only through
+// the shop (Identify, PutVerified).
 func applyProfile(c *Customer, p Profile) {
+	if c.ExternalID != "" {
+		return
+	}
 	if n := strings.TrimSpace(p.Name); n != "" {
 		c.Name = n
 	}
@@ -318,6 +332,9 @@ type Inbound struct {
 	Text     string
 	// Payload is the chosen quick reply's payload, if any.
 	Payload string
+	// Attachment is a file the customer sent, already kept (see
+	// Attachment); Text may then be empty.
+	Attachment *Attachment
 	// OnStored, if set, is called once the customer's message is on disk
 	// and published; dup says it was a retry, stored before (and so not
 	// published again).
@@ -357,7 +374,7 @@ const maxTurnAttempts = 50
 // snapshot's revision; otherwise it is computed again on the new one.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 	text := cleanText(in.Text)
-	if text == "" && in.Payload == "" {
+	if text == "" && in.Payload == "" && in.Attachment == nil {
 		return Message{}, ErrEmpty
 	}
 	if len(text) > MaxTextLen {
@@ -429,7 +446,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 	}
 	t := newTurn(e, conv, cust, Message{
 		ConversationID: conv.ID, From: FromCustomer, Text: in.Text, Payload: in.Payload,
-		ClientID: in.ClientID, Time: e.opts.Now().UTC(),
+		ClientID: in.ClientID, Time: e.opts.Now().UTC(), Attachment: in.Attachment,
 	})
 	if pending && !first {
 		// Another connection stored the session first: what this one was
@@ -447,6 +464,8 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 			t.reset()
 			t.say(Message{From: FromSystem, Text: "Sorry, something went wrong on our side. Please try again, or ask for a person."})
 		}
+	} else {
+		t.waiting()
 	}
 	var stored Message
 	if first {

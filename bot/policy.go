@@ -121,8 +121,10 @@ var DefaultHumanPhrases = []string{
 }
 
 // containsPhrase reports whether the words of phrase occur in a row in ws.
-func containsPhrase(ws []string, phrase string) bool {
-	ps := words(phrase)
+func containsPhrase(ws []string, phrase string) bool { return containsWords(ws, words(phrase)) }
+
+// containsWords reports whether the words ps occur in a row in ws.
+func containsWords(ws, ps []string) bool {
 	if len(ps) == 0 {
 		return false
 	}
@@ -160,6 +162,14 @@ var frustrationPhrases = []string{
 	"damn", "crap", "annoying", "not listening",
 }
 
+// frustrationWords are frustrationPhrases split into words once.
+var frustrationWords = func() (out [][]string) {
+	for _, p := range frustrationPhrases {
+		out = append(out, words(p))
+	}
+	return out
+}()
+
 var exclaims = regexp.MustCompile(`[!?]{3,}`)
 
 // frustrated reports why text sounds frustrated ("" when it does not):
@@ -179,8 +189,8 @@ func frustrated(text string, previous []string) string {
 		return "shouting"
 	}
 	ws := words(text)
-	for _, p := range frustrationPhrases {
-		if containsPhrase(ws, p) {
+	for _, p := range frustrationWords {
+		if containsWords(ws, p) {
 			return "insult"
 		}
 	}
@@ -247,4 +257,42 @@ func weak(text string) bool {
 		return false
 	}
 	return true
+}
+
+// declines reports whether text is a plain "no" ("no thanks", "nope"),
+// the answer to an offer such as adding a survey comment.
+func declines(text string) bool {
+	ws := words(text)
+	if len(ws) == 0 || len(ws) > 4 {
+		return false
+	}
+	for _, w := range ws {
+		switch w {
+		case "no", "nope", "nah", "thanks", "thank", "you", "i'm", "im", "good", "fine", "not", "really", "nothing", "ok", "okay":
+		default:
+			return false
+		}
+	}
+	switch ws[0] {
+	case "no", "nope", "nah", "nothing", "not", "i'm", "im":
+		return true
+	}
+	return false
+}
+
+// questionWords start a question.
+var questionWords = map[string]bool{
+	"how": true, "what": true, "when": true, "where": true, "why": true, "who": true, "which": true,
+	"can": true, "could": true, "do": true, "does": true, "did": true, "is": true, "are": true,
+	"will": true, "would": true, "should": true, "may": true,
+}
+
+// asksQuestion reports whether text reads as a question: it ends with a
+// question mark or starts with a question word.
+func asksQuestion(text string) bool {
+	if strings.HasSuffix(strings.TrimSpace(text), "?") {
+		return true
+	}
+	ws := words(text)
+	return len(ws) > 0 && questionWords[ws[0]]
 }

@@ -24,6 +24,8 @@ type turn struct {
 	custFns []func(*Customer)
 	// handedOff: the turn moved the conversation to the queue.
 	handedOff bool
+	// email is the address the customer's message gave, if any.
+	email string
 
 	// What reset returns to: the customer's message and what it alone
 	// changes.
@@ -42,9 +44,10 @@ type step struct {
 func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
 	t := &turn{e: e, conv: conv, cust: cust, questions: conv.Questions}
 	t.msg = t.say(msg)
-	if email := mentionedEmail(msg.Text); email != "" {
+	if email := mentionedEmail(msg.Text); email != "" && cust.ExternalID == "" {
 		// Kept in any state: a customer waiting outside business hours
 		// leaves one for the reply.
+		t.email = email
 		t.changeCustomer(func(c *Customer) { c.Email = email })
 	}
 	if t.conv.State == StateClosed {
@@ -177,7 +180,7 @@ func (t *turn) respond(ctx context.Context) error {
 		return t.reply(Message{Text: "Good to hear! What can I do for you today?", Decision: &Decision{Kind: DecisionFeedback, Reason: "followup_sorted"}})
 	case strings.HasPrefix(p, payloadFollowupNo):
 		if a, ok := t.e.kb.Article(strings.TrimPrefix(p, payloadFollowupNo)); ok {
-			return t.offerPerson(ctx, "open_issue", fmt.Sprintf("Sorry it's not sorted yet. Here is what we said about %q:\n\n%s\n\nWould you like a person to look into it?", a.Title, a.Body))
+			return t.offerPerson(ctx, "open_issue", fmt.Sprintf("Sorry it's not sorted yet. Here is what we said about %q:\n\n%s\n\nWould you like a person to look into it?", a.Title, t.e.ArticleText(a, t.cust)))
 		}
 		return t.offerPerson(ctx, "open_issue", "Sorry it's not sorted yet. Would you like a person to look into it?")
 	case strings.HasPrefix(p, payloadArticle):
@@ -187,6 +190,12 @@ func (t *turn) respond(ctx context.Context) error {
 	}
 
 	text := m.Text
+	if m.Attachment != nil && text == "" {
+		// The bot cannot read files: it says so and offers a person.
+		qr := []QuickReply{{Label: "Talk to a person", Payload: PayloadHuman}}
+		return t.reply(Message{Text: "Thanks, I've received your file. I can't look at files myself: if you'd like a person from our team to see it, ask for a person. Or type your question.",
+			QuickReplies: qr, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "attachment"}})
+	}
 	previous, lastQuestion := t.recentQuestions()
 	switch r := MatchRule(text, t.e.opts.HumanPhrases, previous); r.Rule {
 	case RuleHuman:
@@ -278,7 +287,7 @@ func (t *turn) smalltalk(ctx context.Context, kind string) error {
 func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, reason, query string) error {
 	t.conv.Failures = 0
 	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query}
-	t.say(Message{From: FromBot, Text: a.Body, Decision: dec, Time: t.e.opts.Now().UTC()})
+	t.say(Message{From: FromBot, Text: t.e.ArticleText(a, t.cust), Decision: dec, Time: t.e.opts.Now().UTC()})
 	now := t.e.opts.Now().UTC()
 	t.changeCustomer(func(c *Customer) { c.Topics = remember(c.Topics, a, now) })
 	if a.Handoff {
@@ -343,9 +352,12 @@ func (t *turn) handoff(ctx context.Context, reason string, priority int, detail 
 	t.conv.HandoffReason = reason
 	t.conv.Priority = priority
 	t.conv.Failures = 0
-	text := "I'm connecting you with a person from our team. They'll reply right here; feel free to add any details in the meantime."
+	// What happens next (someone joins, a place in the queue, nobody
+	// online, closed) the queue's notice says: this line promises nothing
+	// it might contradict.
+	text := "I'm connecting you with a person from our team. Feel free to add any details in the meantime."
 	if reason == "frustration" {
-		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team right away; they'll reply here."
+		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team right away."
 	}
 	t.reply(Message{Text: text, Decision: &Decision{Kind: DecisionHandoff, Reason: reason, ArticleID: articleOf(reason, detail)}})
 	t.setState(StateQueued)
@@ -359,6 +371,17 @@ func articleOf(reason, detail string) string {
 		return detail
 	}
 	return ""
+}
+
+// waiting handles a message left while the conversation waits for a
+// person: the bot stays silent, but an email address given is confirmed
+// in a system message, so the customer knows it was noted.
+func (t *turn) waiting() {
+	if t.email == "" || t.conv.State != StateQueued {
+		return
+	}
+	t.say(Message{From: FromSystem, Time: t.e.opts.Now().UTC(),
+		Text: fmt.Sprintf("Thanks, we've noted your email address, %s. Our team will see it with your conversation.", EscapeMarkdown(t.email))})
 }
 
 // reply records a bot message.

@@ -25,6 +25,11 @@ type Article struct {
 	Locale    string   `json:"locale,omitempty"`
 	Related   []string `json:"related,omitempty"`
 	Segments  []string `json:"segments,omitempty"`
+	// VariantOf is the id of the article this one stands in for, for
+	// customers of one of its Segments (a VIP's version of the returns
+	// policy). A variant is never searched: the article it varies is
+	// found, then its variant is answered (see KB.Variant).
+	VariantOf string `json:"variant_of,omitempty"`
 	// Handoff marks topics that always need a person (closing an account,
 	// complaints): the bot explains and offers a human instead of resolving.
 	Handoff bool   `json:"handoff,omitempty"`
@@ -42,6 +47,7 @@ type frontMatter struct {
 	Locale    string   `yaml:"locale"`
 	Related   []string `yaml:"related"`
 	Segments  []string `yaml:"segments"`
+	VariantOf string   `yaml:"variant_of"`
 	Handoff   bool     `yaml:"handoff"`
 }
 
@@ -65,6 +71,9 @@ func (p Problem) Error() string {
 // every problem found on the way.
 type Content struct {
 	Articles []Article
+	// Variants are the articles with VariantOf: kept out of the search,
+	// answered instead of the article they vary for their segments.
+	Variants []Article
 	// Synonyms are groups of words or short phrases that mean the same thing.
 	Synonyms [][]string
 	// Negatives are questions the knowledge base must not answer; they teach
@@ -167,9 +176,14 @@ func Load(fsys fs.FS) (*Content, error) {
 			continue
 		}
 		byID[p.a.ID] = true
+		if p.a.VariantOf != "" {
+			c.Variants = append(c.Variants, *p.a)
+			continue
+		}
 		served = append(served, p)
 		c.Articles = append(c.Articles, *p.a)
 	}
+	c.Variants = checkVariants(c.Articles, c.Variants, &c.Problems)
 	// Related ids can only be checked once every article is known.
 	for i := range c.Articles {
 		a := &c.Articles[i]
@@ -305,6 +319,7 @@ func parseArticle(name string, data []byte) (*Article, articleLines, []Problem) 
 		Locale:    strings.TrimSpace(fm.Locale),
 		Related:   cleanList(fm.Related),
 		Segments:  cleanList(fm.Segments),
+		VariantOf: strings.TrimSpace(fm.VariantOf),
 		Handoff:   fm.Handoff,
 		Body:      strings.TrimSpace(string(body)),
 		File:      name,
@@ -328,7 +343,7 @@ func parseArticle(name string, data []byte) (*Article, articleLines, []Problem) 
 		}
 		return nil, at, probs
 	}
-	if len(a.Questions) == 0 {
+	if len(a.Questions) == 0 && a.VariantOf == "" {
 		probs = append(probs, Problem{File: name, Line: at.key("questions"), Msg: "no questions: add the phrasings customers use, or only the title will match"})
 	}
 	return a, at, probs

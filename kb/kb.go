@@ -17,6 +17,8 @@ import (
 type KB struct {
 	articles []Article
 	byID     map[string]int
+	// variants are the segment variants of articles (see Variant).
+	variants map[string]*Article
 	index    bleve.Index
 	feat     *featurizer
 	model    *classifier
@@ -106,6 +108,7 @@ func newKB(c *Content, opts Options) *KB {
 	if k.thresholds == (Thresholds{}) {
 		k.thresholds = DefaultThresholds
 	}
+	k.addVariants(c.Variants)
 	freq := map[string]int{}
 	count := func(texts ...string) {
 		for _, t := range texts {

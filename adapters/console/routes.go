@@ -17,7 +17,9 @@ import (
 //	GET  /api/agent/me                 who is logged in
 //	POST /api/agent/presence           set presence without a websocket
 //	GET  /api/agent/queue              waiting tickets, and the agent's own
+//	GET  /api/agent/inbox?view=&q=     Mine/Unassigned/All/Resolved, with search (inbox.go)
 //	GET  /api/agent/conversations/{id} transcript, customer, suggestions
+//	GET  /api/agent/conversations/{id}/suggestions  articles for the latest question
 //	POST /api/agent/conversations/{id}/claim
 //	POST /api/agent/conversations/{id}/messages
 //	POST /api/agent/conversations/{id}/transfer
@@ -34,6 +36,10 @@ import (
 //	GET  /api/agent/admin/backup       a consistent copy of the database (admins; admin.go)
 //	GET  /api/agent/admin/customers/{id}/export   everything about a customer, as JSON (admins)
 //	POST /api/agent/admin/customers/{id}/forget   erase a customer for good (admins)
+//	POST   /api/agent/admin/apikeys       make a customer API key (admins; apikeys.go)
+//	GET    /api/agent/admin/apikeys       list them (admins)
+//	DELETE /api/agent/admin/apikeys/{id}  revoke one (admins)
+//	GET    /api/agent/admin/webhooks      the outgoing webhooks' state and last failures (admins; webhooks.go)
 //	GET  /api/agent/ws                 the agent websocket
 //
 // docs/agent-api.md is the contract.
@@ -48,9 +54,14 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/me", s.handleMe())
 	mux.Handle("POST /api/agent/presence", s.handlePresence())
 	mux.Handle("GET /api/agent/queue", s.handleQueue())
+	mux.Handle("GET /api/agent/inbox", s.handleInbox())
 	mux.Handle("GET /api/agent/conversations/{id}", s.handleConversation())
+	mux.Handle("GET /api/agent/conversations/{id}/suggestions", s.handleSuggestions())
 	mux.Handle("POST /api/agent/conversations/{id}/claim", s.handleClaim())
 	mux.Handle("POST /api/agent/conversations/{id}/messages", s.handleMessage())
+	mux.Handle("POST /api/agent/conversations/{id}/attachments", s.handleSendAttachment())
+	mux.Handle("POST /api/agent/conversations/{id}/read", s.handleRead())
+	mux.Handle("GET /api/agent/conversations/{id}/attachments/{attachment}", s.handleAttachment())
 	mux.Handle("POST /api/agent/conversations/{id}/transfer", s.handleTransfer())
 	mux.Handle("POST /api/agent/conversations/{id}/escalate", s.handleEscalate())
 	mux.Handle("POST /api/agent/conversations/{id}/resolve", s.handleResolve())
@@ -67,6 +78,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/admin/backup", s.handleBackup())
 	mux.Handle("GET /api/agent/admin/customers/{id}/export", s.handleExportCustomer())
 	mux.Handle("POST /api/agent/admin/customers/{id}/forget", s.handleForgetCustomer())
+	s.apiKeyRoutes(mux)
 	mux.Handle("GET /api/agent/ws", s.handleWS())
 	// Anything else under the API answers in JSON too.
 	mux.Handle("/api/agent/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,7 @@ type agentStatus struct {
 
 type customerView struct {
 	ID                 string            `json:"id"`
+	ExternalID         string            `json:"external_id,omitempty"` // the shop's id of a verified customer
 	Name               string            `json:"name"`
 	Email              string            `json:"email"`
 	Segment            string            `json:"segment"`
@@ -57,7 +58,7 @@ func viewCustomer(c *bot.Customer, names names) *customerView {
 		return nil
 	}
 	v := &customerView{
-		ID: c.ID, Name: c.Name, Email: c.Email, Segment: c.Segment, Tags: nonNil(c.Tags),
+		ID: c.ID, ExternalID: c.ExternalID, Name: c.Name, Email: c.Email, Segment: c.Segment, Tags: nonNil(c.Tags),
 		Attrs: c.Attrs, Topics: nonNil(c.Topics), DedicatedAgent: c.DedicatedAgent,
 		DedicatedAgentName: names[c.DedicatedAgent], Channels: []bot.Channel{},
 		Visits: c.Visits, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen,
@@ -68,7 +69,7 @@ func viewCustomer(c *bot.Customer, names names) *customerView {
 	// The identities' ids are secrets (a hashed visitor token) or private
 	// (a Telegram user id): only their channels are shown.
 	for _, id := range c.Identities {
-		if !slices.Contains(v.Channels, id.Channel) {
+		if id.Channel != bot.External && !slices.Contains(v.Channels, id.Channel) {
 			v.Channels = append(v.Channels, id.Channel)
 		}
 	}
@@ -97,8 +98,18 @@ type ticketView struct {
 	WaitingSeconds int64 `json:"waiting_seconds"`
 	SLABreached    bool  `json:"sla_breached"`
 	Escalated      bool  `json:"escalated"`
-	// CanClaim says whether the requesting agent may claim it now.
+	// CanClaim says whether the requesting agent may claim it now (or,
+	// for a conversation offered to the agent, accept it).
 	CanClaim bool `json:"can_claim"`
+	// Offered: routing reserved the conversation for Agent, who has not
+	// opened it yet; its customer still waits (see handoff.Ticket).
+	Offered bool `json:"offered,omitempty"`
+	// State is the conversation's owner now; LastSeq its newest message;
+	// LastMessage the newest message said between the customer and the
+	// bot or an agent, for the list's preview and time.
+	State       bot.State        `json:"state,omitempty"`
+	LastSeq     int64            `json:"last_seq"`
+	LastMessage *bot.LastMessage `json:"last_message,omitempty"`
 }
 
 // viewTicket describes t to agent a, with its customer and channel.
@@ -111,7 +122,8 @@ func (s *Server) viewTicket(ctx context.Context, t *handoff.Ticket, a *handoff.A
 		QueuedAt: t.QueuedAt, Created: t.Created, AssignedAt: t.AssignedAt, FirstReplyAt: t.FirstReplyAt,
 		ClosedAt: t.ClosedAt, Team: t.Team, Tier: t.Tier, Status: t.Status, Agent: t.Agent,
 		AgentName: names[t.Agent], SLABreached: t.SLABreached, Escalated: t.Escalated,
-		CanClaim: t.Waiting() && handoff.CanActOn(a, t),
+		CanClaim: t.Waiting() && handoff.CanActOn(a, t) || t.Offered && t.Agent == a.ID,
+		Offered:  t.Offered,
 	}
 	switch {
 	case t.Waiting():
@@ -127,7 +139,7 @@ func (s *Server) viewTicket(ctx context.Context, t *handoff.Ticket, a *handoff.A
 		v.Customer = &customerView{ID: t.CustomerID, Tags: []string{}, Attrs: map[string]string{}, Topics: []bot.Topic{}, Channels: []bot.Channel{}}
 	}
 	if c, err := st.Conversation(ctx, t.ConversationID); err == nil {
-		v.Channel = c.Channel
+		v.Channel, v.State, v.LastSeq, v.LastMessage = c.Channel, c.State, c.LastSeq, c.Last
 	}
 	return v
 }
@@ -144,11 +156,14 @@ type messageView struct {
 	QuickReplies []bot.QuickReply `json:"quick_replies,omitempty"`
 	// Payload is the quick reply a customer chose.
 	Payload string `json:"payload,omitempty"`
+	// Attachment is a file sent with the message (GET
+	// /api/agent/conversations/{id}/attachments/{attachment.id}).
+	Attachment *bot.Attachment `json:"attachment,omitempty"`
 }
 
 func viewMessage(m *bot.Message) messageView {
 	return messageView{Seq: m.Seq, From: m.From, Text: m.Text, Time: m.Time, Agent: m.Agent, AgentName: m.AgentName,
-		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload}
+		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload, Attachment: m.Attachment}
 }
 
 func viewMessages(ms []bot.Message) []messageView {
@@ -173,6 +188,7 @@ type pastConversation struct {
 	MessageCount  int64         `json:"message_count"`
 	HandoffReason string        `json:"handoff_reason,omitempty"`
 	Rating        int           `json:"rating,omitempty"`
+	RatingComment string        `json:"rating_comment,omitempty"`
 	LastMessages  []messageView `json:"last_messages"`
 }
 

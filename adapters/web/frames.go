@@ -23,6 +23,11 @@ type inFrame struct {
 	// frame asks to continue on.
 	Link    string `json:"link"`
 	Channel string `json:"channel"`
+	// Seq is how far the customer has read, in a read frame.
+	Seq int64 `json:"seq"`
+	// Identity is who the shop says the visitor is, in hello (see
+	// identity.go).
+	Identity *identityFrame `json:"identity"`
 }
 
 // decodeFrame decodes a frame the client sent. It fails for anything
@@ -48,6 +53,9 @@ type welcomeFrame struct {
 	// last_seq asked (see Options.MaxBacklog).
 	HistoryTruncated bool  `json:"history_truncated,omitempty"`
 	FirstSeq         int64 `json:"first_seq,omitempty"`
+	// AgentReadSeq is how far the people have seen the conversation
+	// (read receipts).
+	AgentReadSeq int64 `json:"agent_read_seq,omitempty"`
 }
 
 type linkFrame struct {
@@ -59,6 +67,8 @@ type linkFrame struct {
 type customerInfo struct {
 	Returning bool   `json:"returning"`
 	Name      string `json:"name,omitempty"`
+	// Verified: the shop vouched for the customer (a signed identity).
+	Verified bool `json:"verified,omitempty"`
 }
 
 type ackFrame struct {
@@ -77,6 +87,9 @@ type messageFrame struct {
 	ID    string    `json:"id,omitempty"`
 	Agent string    `json:"agent,omitempty"`
 	Time  time.Time `json:"time"`
+	// Attachment is a file sent with the message (GET
+	// /attachments/{conversation_id}/{attachment.id} fetches it).
+	Attachment *bot.Attachment `json:"attachment,omitempty"`
 }
 
 type stateFrame struct {
@@ -105,13 +118,14 @@ const (
 	codeRateLimited = "rate_limited"
 	codeNotReady    = "not_ready"
 	codeInternal    = "internal"
-	codeUnavailable = "unavailable"  // a link to a channel not configured
-	codeLinkInvalid = "link_invalid" // hello's link code unknown or used
-	codeLinkExpired = "link_expired" // hello's link code expired
+	codeUnavailable = "unavailable"      // a link to a channel not configured
+	codeLinkInvalid = "link_invalid"     // hello's link code unknown or used
+	codeLinkExpired = "link_expired"     // hello's link code expired
+	codeIdentity    = "identity_invalid" // hello's identity is unsigned or wrongly signed
 )
 
 func toFrame(m bot.Message) messageFrame {
-	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.AgentName, Time: m.Time}
+	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.AgentName, Time: m.Time, Attachment: m.Attachment}
 	if m.From == bot.FromCustomer {
 		f.ID = m.ClientID
 	}

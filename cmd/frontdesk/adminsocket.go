@@ -32,8 +32,10 @@ const adminSocketName = "admin.sock"
 // adminTarget is what an admin command works on: the database and the
 // agents kept in it.
 type adminTarget struct {
-	db     *bolt.DB
-	agents *handoff.Agents
+	db      *bolt.DB
+	agents  *handoff.Agents
+	dataDir string       // where the database is, with the attachments
+	log     *slog.Logger // for what a command does besides its output
 	// sessionsEnded, if set, is told of an agent whose sessions a command
 	// ended (disable, passwd), to close its open consoles.
 	sessionsEnded func(agentID string)
@@ -81,7 +83,7 @@ func runAdmin(ctx context.Context, dir string, req adminRequest, stdout io.Write
 		return err
 	}
 	defer db.Close()
-	return execAdmin(ctx, adminTarget{db: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{})}, req, stdout)
+	return execAdmin(ctx, adminTarget{db: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout)
 }
 
 // execAdmin carries out req on t.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/wait"
 )
 
 // buildFrontdesk builds this command into dir with the go tool, as a
@@ -63,6 +65,8 @@ func freeAddr(t *testing.T) string {
 // test goroutine calls its methods.
 type serverProc struct {
 	bin, dataDir, addr, logPath string
+	// extra are more serve flags.
+	extra []string
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
@@ -79,7 +83,8 @@ func (s *serverProc) start(ctx context.Context) error {
 	fmt.Fprintf(logf, "---- start %d ----\n", s.starts)
 	// The test's customers all come from this machine; a shop's come from
 	// many addresses, so the per-address limits are lifted here.
-	cmd := exec.Command(s.bin, "serve", "--data-dir", s.dataDir, "--addr", s.addr, "--manual-assign", "true", "--limit-exempt", "127.0.0.1")
+	args := []string{"serve", "--data-dir", s.dataDir, "--addr", s.addr, "--manual-assign", "true", "--limit-exempt", "127.0.0.1"}
+	cmd := exec.Command(s.bin, append(args, s.extra...)...)
 	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -94,28 +99,33 @@ func (s *serverProc) start(ctx context.Context) error {
 	}()
 	s.cmd, s.exited = cmd, exited
 	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{}} // no proxy
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := client.Get("http://" + s.addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
+	gone := false
+	healthy := wait.Until(ctx, 20*time.Second, func() bool {
 		select {
 		case <-exited:
-			s.cmd = nil
-			return fmt.Errorf("serve exited before it was healthy (start %d)", s.starts)
-		case <-ctx.Done():
-			s.kill()
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+			gone = true
+			return true
+		default:
 		}
-		if time.Now().After(deadline) {
-			s.kill()
-			return fmt.Errorf("serve not healthy 20 s after start %d", s.starts)
+		resp, err := client.Get("http://" + s.addr + "/healthz")
+		if err != nil {
+			return false
 		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	switch {
+	case gone:
+		s.cmd = nil
+		return fmt.Errorf("serve exited before it was healthy (start %d)", s.starts)
+	case ctx.Err() != nil:
+		s.kill()
+		return ctx.Err()
+	case !healthy:
+		s.kill()
+		return fmt.Errorf("serve not healthy 20 s after start %d", s.starts)
 	}
+	return nil
 }
 
 // kill sends SIGKILL (os.Process.Kill) and waits for the process to be

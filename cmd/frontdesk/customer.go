@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -154,6 +155,9 @@ func execCustomer(ctx context.Context, t adminTarget, args []string, stdout io.W
 		}
 		if err != nil {
 			return err
+		}
+		if files, err := attachment.Open(attachmentsDir(t.dataDir), 0); err == nil && erased.Conversations > 0 {
+			pruneAttachments(ctx, db, files, t.log)
 		}
 		fmt.Fprintf(stdout, "forgot customer %s: %d customer records, %d conversations, %d messages erased; the database file is compacted\n",
 			c.ID, erased.Customers, erased.Conversations, erased.Messages)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,8 +18,10 @@ import (
 	"sync"
 	"time"
 
+	customerapi "github.com/frontdesk/frontdesk/adapters/api"
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -32,6 +36,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("addr", ":8080", "listen address")
 	s.add("metrics-addr", "", "private listen address for /metrics and /debug/pprof/ (default: /metrics on --addr, no profiler)")
 	s.add("data-dir", "data", "data directory (customer database, stored index)")
+	s.add("store", "", "where customers, conversations and the queue are kept: empty for the bbolt file in --data-dir; postgres://… is in progress and refused for now (see README)")
 	s.add("content", "", "content directory (default: the embedded demo knowledge base)")
 	s.add("allowed-origins", "", "comma-separated sites (https://shop.example) that may embed the widget, besides this server's own origin; * allows any")
 	s.addBool("trust-proxy", "take web visitors' addresses, for the per-address limits, from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)")
@@ -50,8 +55,11 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	httpSettings(s)
+	s.addBool("demo-login", "the demo shop page offers \"log in as a demo customer\" (the demo customer's identity, signed by this server): for trying Frontdesk, never on a shop's real site")
+	s.add("identity-secret", "", "secret that verifies the shop's signed customer identities (user_hash; make one with \"frontdesk identity secret\"); without it no identity is verified")
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
+	webhookSettings(s)
 	return s
 }
 
@@ -65,6 +73,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
+	}
+	if err := checkStore(cfg.get("store")); err != nil {
+		return err
 	}
 	log, err := newLogger(stderr, cfg.get("log-format"), cfg.get("log-level"))
 	if err != nil {
@@ -138,6 +149,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	// Files sent in chats live beside the database.
+	files, err := attachment.Open(attachmentsDir(dataDir), 0)
+	if err != nil {
+		return err
+	}
 
 	qopts.Log = log
 	qopts.ArticleTags = func(id string) []string {
@@ -165,16 +181,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var bg sync.WaitGroup
 	bgctx, stopBG := context.WithCancel(ctx)
 	defer func() { stopBG(); bg.Wait() }()
+	hooks, err := newWebhooks(cfg, db, m, log)
+	if err != nil {
+		return err
+	}
+	var webhookStatus func() any
+	if hooks != nil {
+		engine.SetRecorder(hooks.Recorder())
+		bg.Go(func() { hooks.Run(bgctx) })
+		webhookStatus = func() any { return hooks.Status() }
+		log.Info("webhooks on", "urls", len(cfg.list("webhook-url")))
+	}
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
 	if keep > 0 {
-		bg.Go(func() { retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log}.run(bgctx) })
+		bg.Go(func() {
+			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
+				after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run(bgctx)
+		})
 	}
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
-	webOpts.Assets, webOpts.Log, webOpts.Observer = content.Web(), log, m
+	webOpts.Assets, webOpts.Log, webOpts.Observer, webOpts.Attachments = content.Web(), log, m, files
+	webOpts.Home = &widgetHome{kb: k, db: db, agents: agents, queue: queue, now: time.Now}
+	if webOpts.DemoLogin {
+		log.Warn("demo-login is on: anyone may chat as the demo customer; never use it on a shop's real site")
+	}
 	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
@@ -182,9 +216,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
-		Records:        db,
+		Records:        recordsWithFiles{DB: db, files: files, log: log},
+		Attachments:    files,
+		APIKeys:        db,
+		Webhooks:       webhookStatus,
 	})
-	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, agents: agents, sessionsEnded: consoleSrv.CloseAgent}, log)
+	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, agents: agents, dataDir: dataDir, log: log, sessionsEnded: consoleSrv.CloseAgent}, log)
 	if err != nil {
 		return err
 	}
@@ -192,6 +229,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
+	customerapi.NewServer(engine, db, db, customerapi.Options{Log: log}).Routes(mux)
 	health := newHealth(dataDir, db)
 	mux.Handle("GET /healthz", health.liveness())
 	mux.Handle("GET /readyz", health.readiness())
@@ -269,6 +307,21 @@ func baseURL(a net.Addr) string {
 func webOptions(cfg *settings) (web.Options, error) {
 	o := web.Options{AllowedOrigins: cfg.list("allowed-origins")}
 	var err error
+	if sec := cfg.get("identity-secret"); sec != "" {
+		if len(sec) < 16 {
+			return o, usageError{"identity-secret: use at least 16 characters (frontdesk identity secret makes one)"}
+		}
+		o.IdentitySecret = []byte(sec)
+	}
+	if o.DemoLogin, err = cfg.boolean("demo-login"); err != nil {
+		return o, err
+	}
+	if o.DemoLogin && o.IdentitySecret == nil {
+		// The demo alone: a secret for this run, so the switch works.
+		var b [32]byte
+		rand.Read(b[:])
+		o.IdentitySecret = []byte(hex.EncodeToString(b[:]))
+	}
 	if o.TrustProxy, err = cfg.boolean("trust-proxy"); err != nil {
 		return o, err
 	}
