@@ -1,0 +1,445 @@
+package kb
+
+// Quality experiments on the shared labelled sets. They take minutes, so
+// they run only when FRONTDESK_DATA names the directory of the sets
+// (../shared/data):
+//
+//	FRONTDESK_DATA=../../shared/data go test -run TestQuality -v -timeout 30m ./kb/
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+)
+
+func qualityData(t *testing.T) string {
+	dir := os.Getenv("FRONTDESK_DATA")
+	if dir == "" {
+		t.Skip("FRONTDESK_DATA not set")
+	}
+	return dir
+}
+
+func readSet(t *testing.T, name string) []Example {
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := ReadExamples(f, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+// everyNth splits set into lines i%n==r and the rest.
+func everyNth(set []Example, n, r int) (in, out []Example) {
+	for i, e := range set {
+		if i%n == r {
+			in = append(in, e)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return in, out
+}
+
+// probe is what the parts of the KB say about one question.
+type probe struct {
+	want  int // class, or -1 for out of scope
+	clf   []float32
+	bleve []float32 // normalised Bleve score by class
+}
+
+func (k *KB) probe(ctx context.Context, e Example) probe {
+	p := probe{want: -1}
+	if i, ok := k.byID[e.Intent]; ok {
+		p.want = i
+	}
+	n := k.model.nClass
+	p.clf, p.bleve = make([]float32, n), make([]float32, n)
+	fixed, fuzzy := k.correct(e.Text)
+	words := k.feat.words(fixed)
+	if len(words) == 0 {
+		return p
+	}
+	scores, err := retrieve(ctx, k.index, k.bleveQuery(fixed), fuzzy, retrieveK)
+	if err != nil {
+		panic(err)
+	}
+	x := k.feat.vector(rawFeatures(words, nil))
+	k.model.logits(x, p.clf)
+	var top float64
+	for _, s := range scores {
+		top = math.Max(top, s)
+	}
+	for id, s := range scores {
+		p.bleve[k.byID[id]] = float32(s / top)
+	}
+	return p
+}
+
+type fusion struct{ bleve float64 }
+
+// fuse returns the probabilities of the classes under weights f.
+func (p probe) fuse(f fusion) []float32 {
+	z := make([]float32, len(p.clf))
+	for i := range z {
+		z[i] = p.clf[i] + float32(f.bleve)*p.bleve[i]
+	}
+	softmax(z)
+	return z
+}
+
+func argmax(z []float32) int {
+	b := 0
+	for i, v := range z {
+		if v > z[b] {
+			b = i
+		}
+	}
+	return b
+}
+
+// top1 is the in-scope accuracy when every question is answered with
+// the best article.
+func top1(ps []probe, f fusion, nArt int) float64 {
+	ok, n := 0, 0
+	for _, p := range ps {
+		if p.want < 0 {
+			continue
+		}
+		n++
+		z := p.fuse(f)
+		if argmax(z[:nArt]) == p.want {
+			ok++
+		}
+	}
+	return float64(ok) / float64(n)
+}
+
+func buildFrom(t *testing.T, train []Example) *KB {
+	start := time.Now()
+	k, err := Build(context.Background(), ContentFromExamples(train), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built %d articles in %v", len(k.articles), time.Since(start))
+	return k
+}
+
+func probeAll(t *testing.T, k *KB, set []Example) []probe {
+	start := time.Now()
+	ps := make([]probe, len(set))
+	for i, e := range set {
+		ps[i] = k.probe(context.Background(), e)
+	}
+	t.Logf("probed %d in %v", len(set), time.Since(start))
+	return ps
+}
+
+func TestQualityRanking(t *testing.T) {
+	dir := qualityData(t)
+	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
+	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
+	bankVal, bankTrain := everyNth(bank, 5, 4)
+	valA, valB := everyNth(clincVal, 2, 0)
+
+	kc := buildFrom(t, clincTrain)
+	defer kc.Close()
+	pa, pb := probeAll(t, kc, valA), probeAll(t, kc, valB)
+	kbk := buildFrom(t, bankTrain)
+	defer kbk.Close()
+	pk := probeAll(t, kbk, bankVal)
+
+	for _, b := range []float64{0, 0.5, 1, 1.5, 2} {
+		f := fusion{bleve: b}
+		t.Logf("bleve %.1f  clincA %.2f%%  clincB %.2f%%  bank %.2f%%", b,
+			100*top1(pa, f, len(kc.articles)), 100*top1(pb, f, len(kc.articles)), 100*top1(pk, f, len(kbk.articles)))
+	}
+}
+
+// outcome is one question's hits and signals, and whether the top hit is
+// the right answer.
+type outcome struct {
+	want  string
+	hits  []Hit
+	sig   *Signals
+	right bool
+}
+
+func searchSet(t *testing.T, k *KB, set []Example) []outcome {
+	start := time.Now()
+	out := make([]outcome, len(set))
+	for i, e := range set {
+		hits, s, err := k.search(context.Background(), e.Text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = outcome{want: e.Intent, hits: hits, sig: s, right: len(hits) > 0 && hits[0].ID == e.Intent}
+	}
+	t.Logf("searched %d in %v", len(set), time.Since(start))
+	return out
+}
+
+// rescored turns outcomes into scored questions with the confidence
+// computed by conf from the signals (nil: as searched).
+func rescored(os []outcome, conf func(*Signals) float64) []scored {
+	out := make([]scored, len(os))
+	for i, o := range os {
+		hits := append([]Hit(nil), o.hits...)
+		if conf != nil && len(hits) > 0 {
+			rescale(hits, conf(o.sig))
+		}
+		out[i] = scored{want: o.want, hits: hits}
+	}
+	return out
+}
+
+// fitLogistic fits weights (then a bias) of a logistic regression of ys on
+// xs by Newton's method with a small ridge penalty.
+func fitLogistic(xs [][]float64, ys []bool, wt []float64, ridge float64) []float64 {
+	d := len(xs[0]) + 1
+	w := make([]float64, d)
+	row := func(x []float64) []float64 { return append(append([]float64(nil), x...), 1) }
+	for iter := 0; iter < 30; iter++ {
+		g := make([]float64, d)
+		h := make([][]float64, d)
+		for i := range h {
+			h[i] = make([]float64, d+1)
+		}
+		for n, x := range xs {
+			r := row(x)
+			z := 0.0
+			for i := range r {
+				z += w[i] * r[i]
+			}
+			p := 1 / (1 + math.Exp(-z))
+			y := 0.0
+			if ys[n] {
+				y = 1
+			}
+			for i := range r {
+				g[i] += wt[n] * (p - y) * r[i]
+				for j := range r {
+					h[i][j] += wt[n] * p * (1 - p) * r[i] * r[j]
+				}
+			}
+		}
+		for i := 0; i < d-1; i++ {
+			g[i] += ridge * w[i]
+			h[i][i] += ridge
+		}
+		// Solve h * step = g by Gaussian elimination.
+		for i := range h {
+			h[i][d] = g[i]
+		}
+		for c := 0; c < d; c++ {
+			piv := c
+			for r := c + 1; r < d; r++ {
+				if math.Abs(h[r][c]) > math.Abs(h[piv][c]) {
+					piv = r
+				}
+			}
+			h[c], h[piv] = h[piv], h[c]
+			for r := 0; r < d; r++ {
+				if r == c {
+					continue
+				}
+				f := h[r][c] / h[c][c]
+				for j := c; j <= d; j++ {
+					h[r][j] -= f * h[c][j]
+				}
+			}
+		}
+		change := 0.0
+		for i := 0; i < d; i++ {
+			step := h[i][d] / h[i][i]
+			w[i] -= step
+			change = math.Max(change, math.Abs(step))
+		}
+		if change < 1e-6 {
+			break
+		}
+	}
+	return w
+}
+
+func halves(t *testing.T, name string, a, b []scored) {
+	ta, tb := calibrate(a), calibrate(b)
+	ra, rb := score(b, ta), score(a, tb)
+	t.Logf("%-28s A->B: answer %.3f  in %.2f%%  oos %.1f%%  prec %.2f%%  |  B->A: answer %.3f  in %.2f%%  oos %.1f%%  prec %.2f%%", name,
+		ta.Answer, 100*ra.InScopeAccuracy, 100*ra.OOSRecall, 100*ra.AnswerPrecision,
+		tb.Answer, 100*rb.InScopeAccuracy, 100*rb.OOSRecall, 100*rb.AnswerPrecision)
+}
+
+func atDefaults(t *testing.T, name string, set []scored) {
+	r := score(set, DefaultThresholds)
+	t.Logf("%-28s defaults: in %.2f%%  oos %.1f%%  prec %.2f%%  answered %.1f%%  clarify %.1f%% (hit %.1f%%)", name,
+		100*r.InScopeAccuracy, 100*r.OOSRecall, 100*r.AnswerPrecision, 100*r.AnswerRate, 100*r.ClarifyRate, 100*r.ClarifyHitRate)
+}
+
+func logLoss(set []outcome, conf func(*Signals) float64) float64 {
+	var l float64
+	n := 0
+	for _, o := range set {
+		if o.sig == nil {
+			continue
+		}
+		p := math.Min(math.Max(conf(o.sig), 1e-6), 1-1e-6)
+		if o.right {
+			l -= math.Log(p)
+		} else {
+			l -= math.Log(1 - p)
+		}
+		n++
+	}
+	return l / float64(n)
+}
+
+// TestQualityCalibration learns the calibration weights on out-of-fold
+// questions of CLINC150's training split (five folds: each fifth is
+// searched in a knowledge base built from the other four), then measures
+// on CLINC150's validation halves and on BANKING77.
+func TestQualityCalibration(t *testing.T) {
+	dir := qualityData(t)
+	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
+	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
+	bankVal, bankTrain := everyNth(bank, 5, 4)
+	valA, valB := everyNth(clincVal, 2, 0)
+
+	saved := calibWeights
+	calibWeights = nil
+	defer func() { calibWeights = saved }()
+
+	var oof []outcome
+	folds := 5
+	if s := os.Getenv("FRONTDESK_FOLDS"); s != "" {
+		fmt.Sscan(s, &folds)
+	}
+	for f := 0; f < folds; f++ {
+		held, rest := everyNth(clincTrain, 5, f)
+		k := buildFrom(t, rest)
+		oof = append(oof, searchSet(t, k, held)...)
+		k.Close()
+	}
+	describe(t, "oof", oof)
+	kc := buildFrom(t, clincTrain)
+	defer kc.Close()
+	oa, ob := searchSet(t, kc, valA), searchSet(t, kc, valB)
+	kbk := buildFrom(t, bankTrain)
+	defer kbk.Close()
+	ok := searchSet(t, kbk, bankVal)
+	describe(t, "val", append(oa, ob...))
+
+	model := func(s *Signals) float64 { return s.Model }
+	report := func(name string, confA, confB func(*Signals) float64) {
+		// confA is fit without half A (used to score A), confB without B.
+		t.Logf("%s: log loss clinc A %.4f B %.4f  bank %.4f", name, logLoss(oa, confA), logLoss(ob, confB), logLoss(ok, confA))
+		halves(t, "clinc halves "+name, rescored(oa, confA), rescored(ob, confB))
+		atDefaults(t, "clinc A "+name, rescored(oa, confA))
+		atDefaults(t, "clinc B "+name, rescored(ob, confB))
+		atDefaults(t, "bank "+name, rescored(ok, confA))
+	}
+	report("model", model, model)
+	fit := func(set []outcome, cols []int, oosWeight float64) func(*Signals) float64 {
+		var xs [][]float64
+		var ys []bool
+		var wt []float64
+		pick := func(s *Signals) []float64 {
+			f := s.features()
+			x := make([]float64, len(cols))
+			for i, c := range cols {
+				x[i] = f[c]
+			}
+			return x
+		}
+		for _, o := range set {
+			if o.sig == nil {
+				continue
+			}
+			xs = append(xs, pick(o.sig))
+			ys = append(ys, o.right)
+			w := 1.0
+			if o.want == OutOfScope {
+				w = oosWeight
+			}
+			wt = append(wt, w)
+		}
+		w := fitLogistic(xs, ys, wt, 1)
+		return func(s *Signals) float64 {
+			x := pick(s)
+			z := w[len(x)]
+			for i, v := range x {
+				z += w[i] * v
+			}
+			return 1 / (1 + math.Exp(-z))
+		}
+	}
+	all := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	small := []int{0, 3, 4, 5}
+	for _, cols := range [][]int{all, small, {0, 3}, {0, 4}, {0, 5}} {
+		for _, ow := range []float64{1, 10, 30} {
+			oofFit := fit(oof, cols, ow)
+			report(fmt.Sprintf("oof %v oosw %.0f", cols, ow), oofFit, oofFit)
+			report(fmt.Sprintf("val %v oosw %.0f", cols, ow), fit(ob, cols, ow), fit(oa, cols, ow))
+		}
+	}
+}
+
+// auc is the probability that a random positive scores above a random
+// negative.
+func auc(pos, neg []float64) float64 {
+	sort.Float64s(neg)
+	var s float64
+	for _, p := range pos {
+		lo := sort.SearchFloat64s(neg, p)
+		hi := sort.Search(len(neg), func(i int) bool { return neg[i] > p })
+		s += float64(lo) + float64(hi-lo)/2
+	}
+	return s / float64(len(pos)*len(neg))
+}
+
+func describe(t *testing.T, name string, os []outcome) {
+	names := []string{"logit", "margin", "oos", "knownW", "knownWt", "nearest", "agree", "bleve"}
+	var groups [3][][]float64 // right, wrong in scope, oos
+	for _, o := range os {
+		if o.sig == nil {
+			continue
+		}
+		g := 0
+		switch {
+		case o.want == OutOfScope:
+			g = 2
+		case !o.right:
+			g = 1
+		}
+		groups[g] = append(groups[g], o.sig.features())
+	}
+	for j, n := range names {
+		col := func(g int) []float64 {
+			var c []float64
+			for _, x := range groups[g] {
+				c = append(c, x[j])
+			}
+			return c
+		}
+		mean := func(c []float64) float64 {
+			s := 0.0
+			for _, v := range c {
+				s += v
+			}
+			return s / float64(len(c))
+		}
+		t.Logf("%s %-8s right %.3f wrong %.3f oos %.3f  AUC right>wrong %.3f right>oos %.3f", name, n,
+			mean(col(0)), mean(col(1)), mean(col(2)), auc(col(0), col(1)), auc(col(0), col(2)))
+	}
+}
