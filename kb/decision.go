@@ -44,7 +44,7 @@ type Thresholds struct {
 // DefaultThresholds were chosen on the CLINC150 validation split and a
 // validation split carved from BANKING77's training set; the README
 // ("How the knowledge base decides") shows how.
-var DefaultThresholds = Thresholds{Answer: 0.3, Clarify: 0.1}
+var DefaultThresholds = Thresholds{Answer: 0.25, Clarify: 0.1}
 
 // Validate reports thresholds that cannot form a ladder.
 func (t Thresholds) Validate() error {

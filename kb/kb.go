@@ -241,9 +241,11 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 			top, bleveBest = s, id
 		}
 	}
+	bleve := make([]float32, len(z))
 	for id, s := range scores {
-		z[k.byID[id]] += bleveWeight * float32(s/top)
+		bleve[k.byID[id]] = bleveWeight * float32(s/top)
 	}
+	axpy(z, bleve, 1)
 	softmax(z)
 	hits := make([]Hit, 0, maxHits)
 	for i := range k.articles {
@@ -278,6 +280,20 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 		s.OutOfScope = float64(z[k.oos])
 	}
 	k.knownWords(q, s)
+	s.WithoutUnknown = s.Model
+	if len(s.Unknown) > 0 {
+		s.WithoutUnknown = 0
+		// The same question without its unknown words (and so without
+		// their spelling corrections), Bleve's scores unchanged.
+		fixed, _ := k.correct(withoutWords(q, s.Unknown))
+		if words := k.feat.words(fixed); len(words) > 0 {
+			z := make([]float32, k.model.nClass)
+			k.model.logits(k.feat.vector(rawFeatures(words, make([]uint64, 0, 256))), z)
+			axpy(z, bleve, 1)
+			softmax(z)
+			s.WithoutUnknown = float64(z[k.byID[best.ID]])
+		}
+	}
 	rescale(hits, s.confidence())
 	return hits, s, nil
 }
