@@ -98,6 +98,7 @@ func printSignals(w io.Writer, s *kb.Signals) {
 	fmt.Fprintf(w, "  known words        %.2f", s.KnownWords)
 	if len(s.Unknown) > 0 {
 		fmt.Fprintf(w, "  (never in the content: %s)", strings.Join(s.Unknown, ", "))
+		fmt.Fprintf(w, "\n  without them       %.2f  (model probability of the top article without those words)", s.WithoutUnknown)
 	}
 	fmt.Fprintf(w, "\n  known weight       %.2f  (of the question's features, learnt by the classifier)\n", s.KnownWeight)
 	fmt.Fprintf(w, "  nearest phrasing   %.2f  (similarity to the article's closest question)\n", s.Nearest)
