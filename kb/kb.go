@@ -22,7 +22,7 @@ type KB struct {
 	feat     *featurizer
 	model    *classifier
 	// phrasings are the training vectors by class, for Signals.Nearest.
-	phrasings phrasings
+	phrasings *phrasings
 	// oos is the classifier's class for out-of-scope questions, or -1 when
 	// the content had no negative examples. Article i is class i.
 	oos int
@@ -179,7 +179,7 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 		opts.Progress("train", 0, len(texts))
 	}
 	k.model = trainClassifier(xs, ys, nClass, len(k.feat.idf), defaultTrain)
-	k.phrasings = newPhrasings(xs, ys, nClass)
+	k.phrasings = newPhrasings(xs, ys, nClass, len(k.feat.idf))
 	if opts.Progress != nil {
 		opts.Progress("train", len(texts), len(texts))
 	}

@@ -1,44 +1,48 @@
 package kb
 
+import "sync"
+
 // phrasings keeps the tf-idf vector of every stored phrasing, by class, to
 // find how close a question comes to the phrasings of an article.
-type phrasings [][]sparse
+type phrasings struct {
+	byClass [][]sparse
+	dense   sync.Pool // *[]float32 of one weight per feature column, all zero
+}
 
-func newPhrasings(xs []sparse, ys []int, nClass int) phrasings {
-	p := make(phrasings, nClass)
+func newPhrasings(xs []sparse, ys []int, nClass, nFeat int) *phrasings {
+	p := &phrasings{byClass: make([][]sparse, nClass)}
 	for i, x := range xs {
-		p[ys[i]] = append(p[ys[i]], x)
+		p.byClass[ys[i]] = append(p.byClass[ys[i]], x)
+	}
+	p.dense.New = func() any {
+		d := make([]float32, nFeat)
+		return &d
 	}
 	return p
 }
 
 // nearest is the highest cosine similarity of x to a phrasing of class c
-// (the vectors are L2-normalised).
-func (p phrasings) nearest(x sparse, c int) float64 {
+// (the vectors are L2-normalised). x is spread into a dense vector, so
+// each phrasing costs one lookup per feature it has.
+func (p *phrasings) nearest(x sparse, c int) float64 {
+	dp := p.dense.Get().(*[]float32)
+	d := *dp
+	for i, col := range x.idx {
+		d[col] = x.val[i]
+	}
 	var best float32
-	for _, y := range p[c] {
-		if s := dot(x, y); s > best {
+	for _, y := range p.byClass[c] {
+		var s float32
+		for i, col := range y.idx {
+			s += d[col] * y.val[i]
+		}
+		if s > best {
 			best = s
 		}
 	}
-	return float64(best)
-}
-
-// dot is the dot product of two sparse vectors.
-func dot(a, b sparse) float32 {
-	var s float32
-	i, j := 0, 0
-	for i < len(a.idx) && j < len(b.idx) {
-		switch {
-		case a.idx[i] < b.idx[j]:
-			i++
-		case a.idx[i] > b.idx[j]:
-			j++
-		default:
-			s += a.val[i] * b.val[j]
-			i++
-			j++
-		}
+	for _, col := range x.idx {
+		d[col] = 0
 	}
-	return s
+	p.dense.Put(dp)
+	return float64(best)
 }

@@ -619,3 +619,33 @@ func TestQualityEnsemble(t *testing.T) {
 		t.Logf("%s: clincA %.2f%%  clincB %.2f%%  bank %.2f%%", name, 100*top1(a, f, 150), 100*top1(b, f, 150), 100*top1(k, f, 77))
 	}
 }
+
+// TestQualitySpeed times Search against the fused model alone (probe:
+// spelling, Bleve, classifier), interleaved so that the machine's load
+// hits both alike.
+func TestQualitySpeed(t *testing.T) {
+	dir := qualityData(t)
+	k := buildFrom(t, readSet(t, filepath.Join(dir, "clinc150/train.jsonl")))
+	defer k.Close()
+	val := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	ctx := context.Background()
+	var ts, tp []time.Duration
+	for round := 0; round < 2; round++ {
+		for _, e := range val {
+			start := time.Now()
+			k.probe(ctx, e)
+			tp = append(tp, time.Since(start))
+			start = time.Now()
+			if _, err := k.Decide(ctx, e.Text); err != nil {
+				t.Fatal(err)
+			}
+			ts = append(ts, time.Since(start))
+		}
+	}
+	q := func(d []time.Duration, f float64) time.Duration {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[int(f*float64(len(d)-1))]
+	}
+	t.Logf("fused model alone: p50 %v p90 %v p99 %v", q(tp, 0.5), q(tp, 0.9), q(tp, 0.99))
+	t.Logf("search + decision: p50 %v p90 %v p99 %v", q(ts, 0.5), q(ts, 0.9), q(ts, 0.99))
+}

@@ -171,7 +171,7 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 	for i, t := range texts {
 		xs[i] = k.feat.transform(t)
 	}
-	k.phrasings = newPhrasings(xs, ys, sm.NClass)
+	k.phrasings = newPhrasings(xs, ys, sm.NClass, len(sm.Keys))
 	idx, err := bleve.Open(filepath.Join(dir, indexDir))
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
