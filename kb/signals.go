@@ -10,7 +10,7 @@ import (
 )
 
 // Signals are the evidence behind the top hit's confidence. The
-// confidence is a logistic combination of them (see calibrate below),
+// confidence is a logistic combination of them (calibWeights below),
 // learnt on labelled sets; Signals says why it is high or low.
 type Signals struct {
 	// Model is the top article's probability from the classifier and
