@@ -539,19 +539,19 @@ func TestQualityTraining(t *testing.T) {
 	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
 	bankVal, bankTrain := everyNth(bank, 5, 4)
 	valA, valB := everyNth(clincVal, 2, 0)
-	saved, savedWW := defaultTrain, wordWeight
-	defer func() { defaultTrain, wordWeight = saved, savedWW }()
+	saved, savedWW, savedMin, savedMax := defaultTrain, wordWeight, minGram, maxGram
+	defer func() { defaultTrain, wordWeight, minGram, maxGram = saved, savedWW, savedMin, savedMax }()
 	for _, c := range []struct {
-		opt trainOptions
-		ww  float64
+		opt        trainOptions
+		ww         float64
+		minG, maxG int
 	}{
-		// Tried first: 10 epochs at rate 3 (the default), 16 at 3, 10 at
-		// 6; word weight 1, 1.5 (the default) and 2.
-		{trainOptions{epochs: 16, rate: 2, seed: 1}, 1.5},
-		{trainOptions{epochs: 24, rate: 3, seed: 1}, 1.5},
-		{trainOptions{epochs: 16, rate: 3, seed: 2}, 1.5},
+		// Tried first: 10 epochs at rate 3, 16 at 3 (the default), 10 at
+		// 6, 16 at 2, 24 at 3; word weight 1, 1.5 (the default) and 2.
+		{trainOptions{epochs: 16, rate: 3, seed: 1}, 1.5, 2, 6},
+		{trainOptions{epochs: 16, rate: 3, seed: 1}, 1.5, 3, 5},
 	} {
-		defaultTrain, wordWeight = c.opt, c.ww
+		defaultTrain, wordWeight, minGram, maxGram = c.opt, c.ww, c.minG, c.maxG
 		kc := buildFrom(t, clincTrain)
 		pa, pb := probeAll(t, kc, valA), probeAll(t, kc, valB)
 		kc.Close()
@@ -559,7 +559,7 @@ func TestQualityTraining(t *testing.T) {
 		pk := probeAll(t, kbk, bankVal)
 		kbk.Close()
 		f := fusion{bleve: bleveWeight}
-		t.Logf("%+v word %.1f: clincA %.2f%%  clincB %.2f%%  bank %.2f%%", c.opt, c.ww,
+		t.Logf("%+v word %.1f grams %d-%d: clincA %.2f%%  clincB %.2f%%  bank %.2f%%", c.opt, c.ww, c.minG, c.maxG,
 			100*top1(pa, f, 150), 100*top1(pb, f, 150), 100*top1(pk, f, 77))
 	}
 }
