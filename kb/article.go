@@ -92,8 +92,9 @@ const (
 )
 
 // buildVersion changes whenever the index or model format changes, so that
-// stored indexes built by an older binary are rebuilt.
-const buildVersion = "kb-v1"
+// stored indexes built by an older binary are rebuilt. v2: 16 training
+// epochs, which the calibration weights were learnt for.
+const buildVersion = "kb-v2"
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
