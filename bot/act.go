@@ -71,6 +71,19 @@ func (a *Act) finish() error {
 		return fmt.Errorf("record act on %s: %w", a.conv.ID, err)
 	}
 	events, hooks, bus := a.events, a.onCommit, a.e.bus
+	if an, ok := a.tx.(Announcer); ok {
+		var messages []Event
+		for _, ev := range events {
+			if ev.Kind == EventMessage {
+				messages = append(messages, ev)
+				continue
+			}
+			if err := an.Announce(ev); err != nil {
+				return fmt.Errorf("announce %s event on %s: %w", ev.Kind, a.conv.ID, err)
+			}
+		}
+		events = messages
+	}
 	a.tx.OnCommit(func() {
 		for _, ev := range events {
 			bus.Publish(ev)

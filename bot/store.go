@@ -80,6 +80,16 @@ type Tx interface {
 
 // ErrIdentityTaken is returned when a customer's identity already belongs
 // to another customer.
+// Announcer is a Tx whose store carries an act's events with its commit,
+// in commit order: a store shared by several nodes, whose events after
+// commit would otherwise reach other nodes in the order of their
+// notifiers rather than of their acts. An act hands it its events other
+// than messages (which such a store announces from what the act
+// appended) and does not publish them itself.
+type Announcer interface {
+	Announce(e Event) error
+}
+
 var ErrIdentityTaken = NewError(CodeConflict, "identity belongs to another customer")
 
 // UpdateCustomer applies fn to the stored customer and stores the result

@@ -27,10 +27,12 @@ import (
 // on one connection of its own, reads those messages back from the table
 // and publishes them. So a Bus delivers a conversation's messages in seq
 // order, and the message events the Engine publishes after an act are
-// dropped here (they come back through the table). Other events (owner
-// changes, typing) carry no message; Publish sends them to every node,
-// this one included, with a NOTIFY after the act's commit, behind its
-// messages.
+// dropped here (they come back through the table). An act's other
+// events (owner changes) are announced in its transaction too, behind
+// its messages (Tx implements bot.Announcer), so every node delivers
+// them in the order the acts committed. Events of no act (typing)
+// Publish sends to every node, this one included, with a NOTIFY of
+// their own.
 //
 // A node may miss notifications while its listening connection is down:
 // then every subscriber is dropped as lagged, as a slow one is, and

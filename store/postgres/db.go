@@ -195,12 +195,13 @@ func (db *DB) attempt(ctx context.Context, fn func(*Tx) error) (*Tx, error) {
 	if err := fn(tx); err != nil {
 		return nil, err
 	}
-	if len(tx.appended) > 0 {
-		notes := make([]string, 0, len(tx.appended))
+	if len(tx.appended) > 0 || len(tx.events) > 0 {
+		notes := make([]string, 0, len(tx.appended)+len(tx.events))
 		for _, conv := range tx.order {
 			s := tx.appended[conv]
 			notes = append(notes, fmt.Sprintf("m %d %d %s", s[0], s[1], conv))
 		}
+		notes = append(notes, tx.events...)
 		if _, err := ptx.Exec(ctx, "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n", Channel, notes); err != nil {
 			return nil, err
 		}

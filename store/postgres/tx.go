@@ -33,6 +33,26 @@ type Tx struct {
 	// order, announced at commit.
 	appended map[string][2]int64
 	order    []string
+	// events: the act's other events (bot.Announcer), announced at
+	// commit behind its messages.
+	events []string
+}
+
+var _ bot.Announcer = (*Tx)(nil)
+
+// Announce implements bot.Announcer: e is announced with the commit, so
+// every node delivers the acts' events in the order the acts committed.
+// An event too big for a notification is dropped (a Bus may lose
+// events, never a message).
+func (tx *Tx) Announce(e bot.Event) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if len(data)+2 <= maxPayload {
+		tx.events = append(tx.events, "e "+string(data))
+	}
+	return nil
 }
 
 var _ bot.Tx = (*Tx)(nil)
