@@ -81,6 +81,8 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	r.waitForTicket(c.conversation)
 	const evil = `<img src=x onerror="document.title='pwned'">`
 	c.say(evil)
+	// Suggestions follow the latest question; markup matches no article.
+	c.say("and how long does delivery take to austria?")
 
 	item := `[data-testid="queue-item"][data-conversation="` + c.conversation + `"]`
 	err := chromedp.Run(ctx,
@@ -117,6 +119,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		poll(`[...document.querySelectorAll('[data-testid="decision-article"]')].some(e => e.textContent === 'delivery-times')`),
 		transcriptHas("customer", evil),
 		chromedp.WaitVisible(testid("suggestion"), chromedp.ByQuery),
+		poll(`document.querySelector('[data-testid="suggestion"]').getAttribute('data-article') === 'delivery-times'`),
 		poll(`document.querySelector('[data-testid="my-conversations"] [data-conversation="`+c.conversation+`"]') !== null`),
 	)
 	if err != nil {
