@@ -100,6 +100,9 @@ type Conversation struct {
 	// NoteMessage): what a turn reads to follow up a question or notice
 	// the customer repeating themselves, without reading the log.
 	Questions []string `json:"questions,omitempty"`
+	// LLMTokens counts the language-model tokens the conversation's
+	// answers have used, for the per-conversation budget (see Composer).
+	LLMTokens int `json:"llm_tokens,omitempty"`
 }
 
 // maxQuestions is how many recent customer messages a conversation keeps.
@@ -170,6 +173,10 @@ type Decision struct {
 	// Query is the text that was searched (with a follow-up, the previous
 	// question and this one).
 	Query string `json:"query,omitempty"`
+	// Sources are the articles a machine-written answer cites, verified to
+	// be among those it was given (see Composer); ArticleID is the first.
+	// Empty for an article sent as written.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // Message is one entry of a conversation's log.
@@ -192,4 +199,7 @@ type Message struct {
 	AgentName string `json:"agent_name,omitempty"`
 	// Internal marks an agent's private note, never shown to the customer.
 	Internal bool `json:"internal,omitempty"`
+	// Draft is the id of the drafts (EventDraft) this message completes;
+	// it travels on the bus only and is not stored.
+	Draft string `json:"-"`
 }

@@ -8,6 +8,9 @@ const (
 	EventMessage EventKind = "message" // a message was appended (and stored)
 	EventState   EventKind = "state"   // the conversation changed owner
 	EventTyping  EventKind = "typing"  // someone is typing (not stored)
+	// EventDraft: part of a bot answer still being written (not stored;
+	// the message that completes it follows, with Message.Draft set).
+	EventDraft EventKind = "draft"
 )
 
 // Event is published on the Bus after what it reports is stored.
@@ -24,6 +27,8 @@ type Event struct {
 	// Agent is the owning agent's display name for EventState to
 	// StateAgent, or the typing agent's.
 	Agent string `json:"agent,omitempty"`
+	// Draft is the answer so far, for EventDraft.
+	Draft *Draft `json:"draft,omitempty"`
 }
 
 // Bus carries conversation events from the acts that cause them to the

@@ -30,6 +30,8 @@ type turn struct {
 	baseConv  Conversation
 	baseSteps int
 	baseFns   int
+	// memo keeps the Composer's answers across attempts of one Handle.
+	memo map[string]composed
 }
 
 // step is one thing a turn does: say a message, or move the conversation
@@ -220,8 +222,14 @@ func (t *turn) respond(ctx context.Context) error {
 	}
 	switch d.Kind {
 	case kb.Answer:
+		if done, err := t.compose(ctx, d.Hits, query); done || err != nil {
+			return err
+		}
 		return t.answer(ctx, d.Article, d.Hits[0].Confidence, "confident", query)
 	case kb.Clarify:
+		if done, err := t.compose(ctx, d.Candidates, query); done || err != nil {
+			return err
+		}
 		return t.clarify(ctx, d, query)
 	}
 	return t.fail(ctx, "low_confidence", "Sorry, I'm not sure I understood. Could you rephrase your question?")
@@ -278,9 +286,22 @@ func (t *turn) smalltalk(ctx context.Context, kind string) error {
 // answer says the article, then asks whether it helped and offers related
 // articles. Articles marked handoff are answered and then handed off.
 func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, reason, query string) error {
+	return t.answerWith(ctx, a, answerText{text: a.Body}, confidence, reason, query)
+}
+
+// answerText is what an answer says: an article's body, or a Composer's
+// grounded text with the articles it cites and the drafts it completes.
+type answerText struct {
+	text    string
+	sources []string
+	draft   string
+}
+
+// answerWith is answer saying at instead of the article's body.
+func (t *turn) answerWith(ctx context.Context, a *kb.Article, at answerText, confidence float64, reason, query string) error {
 	t.conv.Failures = 0
-	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query}
-	t.say(Message{From: FromBot, Text: a.Body, Decision: dec, Time: t.e.opts.Now().UTC()})
+	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query, Sources: at.sources}
+	t.say(Message{From: FromBot, Text: at.text, Decision: dec, Time: t.e.opts.Now().UTC(), Draft: at.draft})
 	now := t.e.opts.Now().UTC()
 	t.changeCustomer(func(c *Customer) { c.Topics = remember(c.Topics, a, now) })
 	if a.Handoff {
