@@ -77,6 +77,17 @@ type messageFrame struct {
 	ID    string    `json:"id,omitempty"`
 	Agent string    `json:"agent,omitempty"`
 	Time  time.Time `json:"time"`
+	// Draft is the id of the draft frames this message completes, sent
+	// only live, right after them.
+	Draft string `json:"draft,omitempty"`
+}
+
+// draftFrame is a bot answer still being written: the whole text so far
+// (not a delta), replaced by the message frame with the same draft id.
+type draftFrame struct {
+	Type string `json:"type"` // "draft"
+	ID   string `json:"id"`
+	Text string `json:"text"`
 }
 
 type stateFrame struct {
