@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/frontdesk/frontdesk/kb"
@@ -210,6 +211,7 @@ func (t *turn) compose(ctx context.Context, hits []kb.Hit, query string) (bool, 
 		}
 	}
 	t.conv.LLMTokens += r.c.Tokens
+	t.draft = r.draft
 	log := t.e.opts.Log
 	if r.err != nil {
 		log.Warn("llm answer failed; sending the article", "conversation", t.conv.ID, "err", r.err)
@@ -226,27 +228,62 @@ func (t *turn) compose(ctx context.Context, hits []kb.Hit, query string) (bool, 
 		return false, nil
 	}
 	a, _ := t.e.kb.Article(cited[0])
-	return true, t.answerWith(ctx, a, answerText{text: text, sources: cited, draft: r.draft}, conf[a.ID], "composed", query)
+	return true, t.answerWith(ctx, a, answerText{text: text, sources: cited}, conf[a.ID], "composed", query)
 }
 
 // composeNow calls the Composer, publishing what the customer may see of
-// a streamed answer as drafts at most every draftInterval.
+// a streamed answer as drafts: at most every draftInterval, and the
+// latest text draftInterval after the last publication, so that a model
+// that pauses is shown up to where it paused. No draft is published
+// once composeNow returns, so none follows the message that ends them.
 func (e *Engine) composeNow(ctx context.Context, conv *Conversation, req ComposeRequest) composed {
 	var r composed
 	var draft func(string)
+	var (
+		mu      sync.Mutex
+		ended   bool
+		last    time.Time
+		shown   string
+		pending string
+		timer   *time.Timer
+	)
+	publish := func() { // mu is held
+		if ended || pending == "" || pending == shown {
+			return
+		}
+		last, shown = time.Now(), pending
+		e.bus.Publish(Event{Kind: EventDraft, ConversationID: conv.ID, Channel: conv.Channel, Draft: &Draft{ID: r.draft, Text: shown}})
+	}
 	if req.Stream {
 		r.draft = NewID("d_")
-		var last time.Time
-		shown := ""
 		draft = func(raw string) {
 			v := draftText(raw)
-			if v == "" || v == shown || time.Since(last) < draftInterval {
+			mu.Lock()
+			defer mu.Unlock()
+			if v == "" {
 				return
 			}
-			last, shown = time.Now(), v
-			e.bus.Publish(Event{Kind: EventDraft, ConversationID: conv.ID, Channel: conv.Channel, Draft: &Draft{ID: r.draft, Text: v}})
+			pending = v
+			wait := draftInterval - time.Since(last)
+			switch {
+			case wait <= 0:
+				publish()
+			case timer == nil:
+				timer = time.AfterFunc(wait, func() {
+					mu.Lock()
+					defer mu.Unlock()
+					timer = nil
+					publish()
+				})
+			}
 		}
 	}
 	r.c, r.err = e.opts.Composer.Compose(ctx, req, draft)
+	mu.Lock()
+	ended = true
+	if timer != nil {
+		timer.Stop()
+	}
+	mu.Unlock()
 	return r
 }

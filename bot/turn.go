@@ -32,6 +32,10 @@ type turn struct {
 	baseFns   int
 	// memo keeps the Composer's answers across attempts of one Handle.
 	memo map[string]composed
+	// draft is the id of the drafts published while the turn was
+	// computed: the turn's next message from us ends them, whatever it
+	// says.
+	draft string
 }
 
 // step is one thing a turn does: say a message, or move the conversation
@@ -58,6 +62,9 @@ func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
 
 // say records a message; its seq is the one it will get.
 func (t *turn) say(m Message) Message {
+	if m.From != FromCustomer && t.draft != "" {
+		m.Draft, t.draft = t.draft, ""
+	}
 	m.ConversationID = t.conv.ID
 	m.Seq = t.conv.LastSeq + 1
 	t.conv.LastSeq = m.Seq
@@ -79,6 +86,11 @@ func (t *turn) changeCustomer(fn func(*Customer)) {
 
 // reset forgets what the bot decided, keeping the customer's message.
 func (t *turn) reset() {
+	for _, s := range t.steps[t.baseSteps:] {
+		if s.msg != nil && s.msg.Draft != "" {
+			t.draft = s.msg.Draft // the message that replaces them ends them
+		}
+	}
 	*t.conv = t.baseConv
 	t.steps, t.custFns, t.handedOff = t.steps[:t.baseSteps], t.custFns[:t.baseFns], false
 }
@@ -290,18 +302,17 @@ func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, re
 }
 
 // answerText is what an answer says: an article's body, or a Composer's
-// grounded text with the articles it cites and the drafts it completes.
+// grounded text with the articles it cites.
 type answerText struct {
 	text    string
 	sources []string
-	draft   string
 }
 
 // answerWith is answer saying at instead of the article's body.
 func (t *turn) answerWith(ctx context.Context, a *kb.Article, at answerText, confidence float64, reason, query string) error {
 	t.conv.Failures = 0
 	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query, Sources: at.sources}
-	t.say(Message{From: FromBot, Text: at.text, Decision: dec, Time: t.e.opts.Now().UTC(), Draft: at.draft})
+	t.say(Message{From: FromBot, Text: at.text, Decision: dec, Time: t.e.opts.Now().UTC()})
 	now := t.e.opts.Now().UTC()
 	t.changeCustomer(func(c *Customer) { c.Topics = remember(c.Topics, a, now) })
 	if a.Handoff {
