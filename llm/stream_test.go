@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 	"github.com/frontdesk/frontdesk/internal/openaitest"
 	"github.com/frontdesk/frontdesk/llm"
 )
@@ -168,5 +170,50 @@ func TestARejectedStreamIsReplacedByTheArticle(t *testing.T) {
 		if f["type"] == "draft" && answer["draft"] != f["id"] {
 			t.Errorf("the message does not end draft %v", f)
 		}
+	}
+}
+
+func TestTheWidgetShowsTheDraftThenTheAnswer(t *testing.T) {
+	ctx := browsertest.New(t, 1280, 900)
+	hold := make(chan struct{})
+	r := newRig(t, llm.Options{Timeout: 10 * time.Second}, func(openaitest.Request) openaitest.Reply {
+		return openaitest.Reply{Text: streamed, Hold: hold, HoldAfter: 8}
+	})
+	base := r.serveWeb()
+	poll := func(js string) chromedp.Action {
+		return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`[data-testid="fd-launcher"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="fd-launcher"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="fd-input"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="fd-input"]`, "how do I return a lamp", chromedp.ByQuery),
+		chromedp.Click(`[data-testid="fd-send"]`, chromedp.ByQuery),
+		poll(`[...document.querySelectorAll('[data-testid="fd-draft"]')].some(e => e.textContent.includes("You can return any item within 30 days") && !e.textContent.includes("[["))`),
+	)
+	if err != nil {
+		browsertest.Screenshot(ctx, t, "llm-draft-failed")
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(ctx, t, "llm-draft")
+	close(hold)
+	var drafts int
+	var answer string
+	err = chromedp.Run(ctx,
+		poll(`[...document.querySelectorAll('[data-testid="fd-message"][data-from="bot"]')].some(e => e.textContent.includes("Print the label from your account."))`),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid="fd-draft"]').length`, &drafts),
+		chromedp.Evaluate(`[...document.querySelectorAll('[data-testid="fd-message"][data-from="bot"]')].map(e => e.textContent).join("\n")`, &answer),
+	)
+	if err != nil {
+		browsertest.Screenshot(ctx, t, "llm-answer-failed")
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(ctx, t, "llm-answer")
+	if drafts != 0 {
+		t.Errorf("%d drafts left beside the answer", drafts)
+	}
+	if strings.Contains(answer, "[[") || strings.Count(answer, "You can return any item within 30 days") != 1 {
+		t.Errorf("bot messages:\n%s", answer)
 	}
 }
