@@ -52,6 +52,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	httpSettings(s)
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
+	llmSettings(s)
 	return s
 }
 
@@ -128,6 +129,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 
+	composer, err := openLLM(cfg, m, log)
+	if err != nil {
+		return err
+	}
+	var botComposer bot.Composer
+	if composer != nil {
+		botComposer = composer
+	}
+
 	qopts, err := queueOptions(cfg, k)
 	if err != nil {
 		return err
@@ -140,6 +150,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		HumanPhrases: cfg.list("human-phrases"),
 		VisitGap:     visitGap,
 		Log:          log,
+		Composer:     botComposer,
 		AgentName: func(id string) string {
 			if a, err := agents.Agent(context.Background(), id); err == nil {
 				return a.Name
