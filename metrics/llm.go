@@ -20,7 +20,7 @@ var llmBuckets = []float64{.1, .25, .5, 1, 2, 4, 8, 15, 30}
 // dashboards rely on at zero.
 func (m *Metrics) registerLLM() {
 	m.llm.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "frontdesk_llm_request_duration_seconds",
-		Help: "Requests to the language model, by call (chat, embeddings) and outcome (ok, error, timeout, budget: refused before sending).",
+		Help:    "Requests to the language model, by call (chat, embeddings) and outcome (ok, error, timeout, budget: refused before sending).",
 		Buckets: llmBuckets}, []string{"call", "outcome"})
 	m.llm.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "frontdesk_llm_tokens_total",
 		Help: "Language-model tokens used, by call and kind (prompt, completion)."}, []string{"call", "kind"})
