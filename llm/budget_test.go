@@ -46,7 +46,7 @@ type dayClock struct {
 	now time.Time
 }
 
-func (c *dayClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *dayClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *dayClock) set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 func TestTheDailyTokenBudgetStopsModelAnswersUntilMidnightUTC(t *testing.T) {
