@@ -155,11 +155,12 @@ const (
 	DecisionFeedback     DecisionKind = "feedback"      // reply to helpful / keep trying / follow-up
 	DecisionSurvey       DecisionKind = "survey"        // the satisfaction survey and its answers
 	DecisionAgentArticle DecisionKind = "agent_article" // an article an agent sent
+	DecisionAssist       DecisionKind = "assist"        // a machine-written brief for agents (a private note)
 )
 
 // DecisionKinds lists the kinds, for documentation and metrics.
 var DecisionKinds = []DecisionKind{DecisionAnswer, DecisionClarify, DecisionNoAnswer, DecisionHandoff,
-	DecisionSmalltalk, DecisionFeedback, DecisionSurvey, DecisionAgentArticle}
+	DecisionSmalltalk, DecisionFeedback, DecisionSurvey, DecisionAgentArticle, DecisionAssist}
 
 // Decision records why the bot said what it said.
 type Decision struct {
@@ -199,6 +200,9 @@ type Message struct {
 	AgentName string `json:"agent_name,omitempty"`
 	// Internal marks an agent's private note, never shown to the customer.
 	Internal bool `json:"internal,omitempty"`
+	// Assist is the machine-written brief of a private note from the bot
+	// (see Assistant).
+	Assist *Assist `json:"assist,omitempty"`
 	// Draft is the id of the drafts (EventDraft) this message completes;
 	// it travels on the bus only and is not stored.
 	Draft string `json:"-"`

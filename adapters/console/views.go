@@ -144,11 +144,13 @@ type messageView struct {
 	QuickReplies []bot.QuickReply `json:"quick_replies,omitempty"`
 	// Payload is the quick reply a customer chose.
 	Payload string `json:"payload,omitempty"`
+	// Assist is the machine-written brief of a private note from the bot.
+	Assist *bot.Assist `json:"assist,omitempty"`
 }
 
 func viewMessage(m *bot.Message) messageView {
 	return messageView{Seq: m.Seq, From: m.From, Text: m.Text, Time: m.Time, Agent: m.Agent, AgentName: m.AgentName,
-		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload}
+		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload, Assist: m.Assist}
 }
 
 func viewMessages(ms []bot.Message) []messageView {

@@ -20,6 +20,7 @@ func llmSettings(s *settings) {
 	s.add("llm-timeout", llm.DefaultTimeout.String(), "longest wait for the model before the article is sent as written")
 	s.add("llm-conversation-tokens", "20000", "tokens one conversation may use; then its articles are sent as written (0: no limit)")
 	s.add("llm-daily-tokens", "2000000", "tokens this server may use a day (UTC); then articles are sent as written (0: no limit)")
+	s.add("llm-assist", "true", "at hand-off, write a summary and a suggested reply for the agent (a private note marked machine-written)")
 	s.add("llm-mask", "true", "mask e-mail addresses, phone numbers and card-like numbers in customers' text before it is sent to the model")
 }
 

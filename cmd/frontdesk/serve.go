@@ -166,6 +166,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
+	if composer != nil {
+		assist, err := strconv.ParseBool(cfg.get("llm-assist"))
+		if err != nil {
+			return usageError{fmt.Sprintf("llm-assist: %q is not true or false", cfg.get("llm-assist"))}
+		}
+		if assist {
+			bg.Go(func() { bot.NewAssistant(engine, composer).Run(bgctx) })
+		}
+	}
 	if keep > 0 {
 		bg.Go(func() { retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log}.run(bgctx) })
 	}
