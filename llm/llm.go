@@ -2,15 +2,17 @@
 // OpenAI-compatible HTTP API (OpenAI, Azure OpenAI, Ollama, vLLM,
 // llama.cpp): it implements bot.Composer, wording answers from
 // knowledge-base articles, and Embed for semantic search. It is the only
-// importer of go-openai. Without a Client, Frontdesk answers with the
+// importer of go-openai. It also implements bot.Briefer, for agent
+// assist. Without a Client, Frontdesk answers with the
 // articles as written.
 //
 // What leaves the machine: the instructions, the offered articles (id,
-// title, body), the customer's question and up to three of their earlier
-// questions, with e-mail addresses, phone numbers and card-like numbers
-// masked (Options.Mask). Never: names, e-mail addresses or other profile
-// fields, conversation or customer ids, agents' notes, the API key in a
-// log.
+// title, body), and the customer's words: for an answer their question
+// and up to three earlier ones, for an agent brief (Brief) the
+// conversation's latest messages; e-mail addresses, phone numbers and
+// card-like numbers in them masked (Options.Mask). Never: the customer's
+// profile as such, conversation or customer ids, agents' private notes,
+// the API key in a log.
 package llm
 
 import (
