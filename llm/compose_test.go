@@ -237,3 +237,36 @@ func TestTheModelIsNotAskedInsideTheStoreTransaction(t *testing.T) {
 		t.Errorf("slow answer %q", got[0].Text)
 	}
 }
+
+func TestATurnComputedAgainAfterAConflictDoesNotAskTheModelAgain(t *testing.T) {
+	hold := make(chan struct{})
+	r := newRig(t, llm.Options{Timeout: 5 * time.Second}, func(openaitest.Request) openaitest.Reply {
+		return openaitest.Reply{Text: "Within 30 days [[return-item]].", Hold: hold, HoldAfter: 1}
+	})
+	conv := r.start(bot.Web, "ana")
+	done := make(chan []bot.Message)
+	go func() { done <- r.say(conv, "how do I return a lamp") }()
+	for len(r.model.Requests()) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Another act on the conversation while the model writes: the turn's
+	// snapshot is stale when it is done.
+	if err := r.engine.Act(context.Background(), conv, func(*bot.Act) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	replies := <-done
+	if replies[0].Text != "Within 30 days." {
+		t.Errorf("answer %q", replies[0].Text)
+	}
+	if n := len(r.model.Requests()); n != 1 {
+		t.Errorf("model asked %d times", n)
+	}
+	c, err := r.db.Conversation(context.Background(), conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LLMTokens != 40 {
+		t.Errorf("tokens %d, want 40 (counted once)", c.LLMTokens)
+	}
+}

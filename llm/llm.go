@@ -1,10 +1,9 @@
 // Package llm connects Frontdesk to a language model behind any
 // OpenAI-compatible HTTP API (OpenAI, Azure OpenAI, Ollama, vLLM,
 // llama.cpp): it implements bot.Composer, wording answers from
-// knowledge-base articles, and Embed for semantic search. It is the only
-// importer of go-openai. It also implements bot.Briefer, for agent
-// assist. Without a Client, Frontdesk answers with the
-// articles as written.
+// knowledge-base articles, and bot.Briefer, briefing the agent who takes
+// over a conversation. It is the only importer of go-openai. Without a
+// Client, Frontdesk answers with the articles as written.
 //
 // What leaves the machine: the instructions, the offered articles (id,
 // title, body), and the customer's words: for an answer their question
