@@ -79,12 +79,18 @@ const (
 	verdictEmpty      = "empty"
 	verdictUncited    = "uncited"
 	verdictUnknown    = "unknown_citation"
+	verdictLink       = "unknown_link"
 )
+
+// link matches a web or mail address in an answer.
+var link = regexp.MustCompile(`(?i)\b(?:https?://|mailto:|www\.)[^\s<>()\[\]"']+`)
 
 // ground checks a Composer's text against the articles it was given: it
 // returns the text without markers, the ids cited (in order, once each)
 // and a verdict. Only verdictGrounded text may be sent: it cites at least
-// one article and none it was not given.
+// one article and none it was not given, and every web or mail address in
+// it is in one of the articles (a model talked into it cannot send
+// customers to a site of its choosing).
 func ground(raw string, given []Source) (text string, cited []string, verdict string) {
 	trimmed := strings.TrimSpace(raw)
 	switch {
@@ -108,6 +114,12 @@ func ground(raw string, given []Source) (text string, cited []string, verdict st
 	text = tidy(citation.ReplaceAllString(trimmed, ""))
 	if text == "" {
 		return "", nil, verdictEmpty
+	}
+	for _, l := range link.FindAllString(text, -1) {
+		l = strings.TrimRight(l, ".,;:!?*_")
+		if !slices.ContainsFunc(given, func(s Source) bool { return strings.Contains(s.Body, l) }) {
+			return "", nil, verdictLink
+		}
 	}
 	return text, cited, verdictGrounded
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestGround(t *testing.T) {
-	given := []Source{{ID: "return-item"}, {ID: "refund-timing"}}
+	given := []Source{{ID: "return-item", Body: "Print the label at [our portal](https://shop.example/returns)."}, {ID: "refund-timing"}}
 	for _, tc := range []struct {
 		name, raw, text, verdict string
 		cited                    []string
@@ -20,6 +20,10 @@ func TestGround(t *testing.T) {
 		{"single brackets are no citation", "A [return-item].", "", verdictUncited, nil},
 		{"empty", " \n ", "", verdictEmpty, nil},
 		{"markers only", "[[return-item]]", "", verdictEmpty, nil},
+		{"a link from an article", "Use [the portal](https://shop.example/returns) [[return-item]].", "Use [the portal](https://shop.example/returns).", verdictGrounded, []string{"return-item"}},
+		{"a link of its own", "Use [the portal](https://evil.example/returns) [[return-item]].", "", verdictLink, nil},
+		{"a bare address of its own", "Go to https://evil.example. [[return-item]]", "", verdictLink, nil},
+		{"a mail address link of its own", "Write to [us](mailto:x@evil.example) [[return-item]]", "", verdictLink, nil},
 		{"not covered", "NOT_COVERED", "", verdictNotCovered, nil},
 		{"not covered with words", "Sorry: NOT_COVERED.", "", verdictNotCovered, nil},
 		{"not covered with a citation", "NOT_COVERED [[return-item]]", "", verdictNotCovered, nil},

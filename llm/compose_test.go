@@ -66,6 +66,7 @@ func TestAnAnswerThatIsNotGroundedFallsBackToTheArticle(t *testing.T) {
 		{"an unknown article id", openaitest.Reply{Text: "Returns are free forever [[free-returns]]."}},
 		{"a known and an unknown id", openaitest.Reply{Text: "Within 30 days [[return-item]], and free [[free-returns]]."}},
 		{"no citation", openaitest.Reply{Text: "You can return it within 30 days."}},
+		{"a link the articles do not have", openaitest.Reply{Text: "Return it at [our portal](https://evil.example/r) [[return-item]]."}},
 		{"an empty answer", openaitest.Reply{Text: "  "}},
 		{"only markers", openaitest.Reply{Text: "[[return-item]]"}},
 		{"a server error", openaitest.Reply{Status: http.StatusInternalServerError}},
