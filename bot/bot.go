@@ -176,7 +176,8 @@ type Decision struct {
 	Query string `json:"query,omitempty"`
 	// Sources are the articles a machine-written answer cites, verified to
 	// be among those it was given (see Composer); ArticleID is the first.
-	// Empty for an article sent as written.
+	// The "Was this helpful?" after it, and an agent brief's note, carry
+	// them too. Empty for an article sent as written.
 	Sources []string `json:"sources,omitempty"`
 }
 

@@ -327,7 +327,7 @@ func (t *turn) answerWith(ctx context.Context, a *kb.Article, at answerText, con
 			qr = append(qr, QuickReply{Label: r.Title, Payload: payloadArticle + r.ID})
 		}
 	}
-	return t.reply(Message{Text: "Was this helpful?", QuickReplies: qr, Decision: &Decision{Kind: DecisionFeedback, ArticleID: a.ID, Reason: "ask_helpful"}})
+	return t.reply(Message{Text: "Was this helpful?", QuickReplies: qr, Decision: &Decision{Kind: DecisionFeedback, ArticleID: a.ID, Reason: "ask_helpful", Sources: at.sources}})
 }
 
 // remember returns the topics with the article first, as the customer's

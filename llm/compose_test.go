@@ -31,8 +31,9 @@ func TestAGroundedAnswerIsSentWithoutMarkersAndRecordsItsSources(t *testing.T) {
 				!slices.Equal(a.Decision.Sources, []string{"return-item"}) {
 				t.Errorf("decision = %+v", a.Decision)
 			}
-			if replies[1].Text != "Was this helpful?" {
-				t.Errorf("then %q", replies[1].Text)
+			// The question about it names its sources, for the feedback.
+			if replies[1].Text != "Was this helpful?" || !slices.Equal(replies[1].Decision.Sources, []string{"return-item"}) {
+				t.Errorf("then %q %+v", replies[1].Text, replies[1].Decision)
 			}
 			reqs := r.model.Requests()
 			if len(reqs) != 1 {
