@@ -16,7 +16,7 @@ import (
 func llmSettings(s *settings) {
 	s.add("llm-base-url", "", "OpenAI-compatible API base (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama); enables model-written answers (key: env FRONTDESK_LLM_API_KEY)")
 	s.add("llm-model", "", "model that writes answers, e.g. gpt-4o-mini or qwen2.5:3b")
-	s.add("llm-embedding-model", "", "embedding model, e.g. text-embedding-3-small or nomic-embed-text (optional)")
+	s.add("llm-embedding-model", "", "embedding model, e.g. text-embedding-3-small or nomic-embed-text (accepted; semantic re-ranking is not built yet)")
 	s.add("llm-timeout", llm.DefaultTimeout.String(), "longest wait for the model before the article is sent as written")
 	s.add("llm-conversation-tokens", "20000", "tokens one conversation may use; then its articles are sent as written (0: no limit)")
 	s.add("llm-daily-tokens", "2000000", "tokens this server may use a day (UTC); then articles are sent as written (0: no limit)")
