@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/frontdesk/frontdesk/llm"
 )
@@ -60,6 +61,11 @@ func openLLM(cfg *settings, obs llm.Observer, log *slog.Logger) (*llm.Client, er
 	}
 	if o.Timeout <= 0 {
 		return nil, usageError{fmt.Sprintf("llm-timeout: %q is not a positive duration such as 8s", cfg.get("llm-timeout"))}
+	}
+	if o.Timeout > 12*time.Second {
+		// The customer's message is acknowledged with the answer, and the
+		// widget sends a message again after 15 s without an ack.
+		log.Warn("llm-timeout above 12s: web customers may send their message again while the model writes", "timeout", o.Timeout.String())
 	}
 	if o.ConversationTokens, err = cfg.integer("llm-conversation-tokens"); err != nil {
 		return nil, err
