@@ -174,6 +174,7 @@ type composed struct {
 	draft string
 }
 
+// composeKey identifies a request within one Handle.
 func composeKey(req ComposeRequest) string {
 	var b strings.Builder
 	b.WriteString(req.Question)
