@@ -45,16 +45,23 @@ func TestServeAnswersThroughTheConfiguredModel(t *testing.T) {
 			"--log-level", "debug", "--llm-model", "small-model", "--llm-timeout", "3s"}, &out, &errb)
 	}()
 	base := "http://" + addr
-	for i := 0; ; i++ {
+	// As serveStoppableIn, but keeping the logs; a loaded machine may
+	// take a while to start a race-instrumented server.
+	for start := time.Now(); ; {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
 			resp.Body.Close()
 			break
 		}
-		if i > 200 {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited: %v\n%s", err, errb.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Since(start) > time.Minute {
 			cancel()
 			t.Fatalf("serve did not start: %v\n%s", <-done, errb.String())
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	c := dialCustomer(t, base)
 	c.say("how long does delivery take? call me on +49 170 1234567", "")
