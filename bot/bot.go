@@ -93,7 +93,11 @@ type Conversation struct {
 	// satisfaction survey sent when an agent resolved the conversation.
 	Rating        int    `json:"rating,omitempty"`
 	RatingComment string `json:"rating_comment,omitempty"`
-	// SurveyState is where the survey stands: "", "asked", "comment", "done".
+	// CustomerReadSeq and AgentReadSeq are how far the customer and the
+	// people have seen the conversation (read receipts; see MarkRead).
+	CustomerReadSeq int64 `json:"customer_read_seq,omitempty"`
+	AgentReadSeq    int64 `json:"agent_read_seq,omitempty"`
+	// SurveyState is where the survey stands: "", "asked", "rated", "comment", "done".
 	SurveyState string `json:"survey_state,omitempty"`
 	// Questions are the customer's latest typed messages in the bot's
 	// current stretch, oldest first (at most maxQuestions; see
@@ -212,4 +216,17 @@ type Message struct {
 	// Draft is the id of the drafts (EventDraft) this message completes;
 	// it travels on the bus only and is not stored.
 	Draft string `json:"-"`
+	// Attachment is a file sent with the message (its Text may then be
+	// empty); the file itself is kept outside the store (see Attachment).
+	Attachment *Attachment `json:"attachment,omitempty"`
+}
+
+// Attachment describes a file a customer or an agent sent: an image or a
+// PDF, kept beside the database under ID, its type checked from its
+// content when it was received.
+type Attachment struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Size int64  `json:"size"`
 }

@@ -11,6 +11,7 @@ const (
 	// EventDraft: part of a bot answer still being written (not stored;
 	// the message that completes it follows, with Message.Draft set).
 	EventDraft EventKind = "draft"
+	EventRead  EventKind = "read" // the customer or the people have seen messages up to Seq
 )
 
 // Event is published on the Bus after what it reports is stored.
@@ -22,13 +23,16 @@ type Event struct {
 	Channel Channel  `json:"channel,omitempty"`
 	Message *Message `json:"message,omitempty"`
 	State   State    `json:"state,omitempty"`
-	// From is who is typing, for EventTyping.
+	// From is who is typing, for EventTyping, or who read, for
+	// EventRead.
 	From Sender `json:"from,omitempty"`
 	// Agent is the owning agent's display name for EventState to
 	// StateAgent, or the typing agent's.
 	Agent string `json:"agent,omitempty"`
 	// Draft is the answer so far, for EventDraft.
 	Draft *Draft `json:"draft,omitempty"`
+	// Seq is how far From has read, for EventRead.
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // Bus carries conversation events from the acts that cause them to the

@@ -322,6 +322,9 @@ type Inbound struct {
 	Text     string
 	// Payload is the chosen quick reply's payload, if any.
 	Payload string
+	// Attachment is a file the customer sent, already kept (see
+	// Attachment); Text may then be empty.
+	Attachment *Attachment
 	// OnStored, if set, is called once the customer's message is on disk
 	// and published; dup says it was a retry, stored before (and so not
 	// published again).
@@ -361,7 +364,7 @@ const maxTurnAttempts = 50
 // snapshot's revision; otherwise it is computed again on the new one.
 func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 	text := cleanText(in.Text)
-	if text == "" && in.Payload == "" {
+	if text == "" && in.Payload == "" && in.Attachment == nil {
 		return Message{}, ErrEmpty
 	}
 	if len(text) > MaxTextLen {
@@ -435,7 +438,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound, memo map[string]compose
 	}
 	t := newTurn(e, conv, cust, Message{
 		ConversationID: conv.ID, From: FromCustomer, Text: in.Text, Payload: in.Payload,
-		ClientID: in.ClientID, Time: e.opts.Now().UTC(),
+		ClientID: in.ClientID, Time: e.opts.Now().UTC(), Attachment: in.Attachment,
 	})
 	t.memo = memo
 	if pending && !first {
@@ -454,6 +457,8 @@ func (e *Engine) handle(ctx context.Context, in Inbound, memo map[string]compose
 			t.reset()
 			t.say(Message{From: FromSystem, Text: "Sorry, something went wrong on our side. Please try again, or ask for a person."})
 		}
+	} else {
+		t.waiting()
 	}
 	var stored Message
 	if first {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/frontdesk/frontdesk/kb"
 )
 
 // ErrNotOwner is returned when someone who does not own a conversation
@@ -68,6 +71,9 @@ type AgentMessage struct {
 	// AgentName is how the customer sees the agent (AgentSend looks it up
 	// when empty).
 	AgentName string
+	// Attachment is a file the agent sent, already kept; Text may then be
+	// empty.
+	Attachment *Attachment
 }
 
 // AgentSend is AgentSay with the article recorded.
@@ -88,7 +94,7 @@ func (e *Engine) AgentSend(ctx context.Context, am AgentMessage) (Message, error
 // a reply only from the owning agent, ErrNotOwner otherwise.
 func (a *Act) AgentSay(am AgentMessage) (Message, error) {
 	text := cleanText(am.Text)
-	if text == "" {
+	if text == "" && am.Attachment == nil {
 		return Message{}, ErrEmpty
 	}
 	if len(text) > MaxTextLen {
@@ -97,7 +103,7 @@ func (a *Act) AgentSay(am AgentMessage) (Message, error) {
 	if !am.Internal && (a.conv.State != StateAgent || a.conv.Agent != am.AgentID) {
 		return Message{}, ErrNotOwner
 	}
-	m := Message{From: FromAgent, Agent: am.AgentID, AgentName: am.AgentName, Text: text, Internal: am.Internal}
+	m := Message{From: FromAgent, Agent: am.AgentID, AgentName: am.AgentName, Text: text, Internal: am.Internal, Attachment: am.Attachment}
 	if am.ArticleID != "" {
 		m.Decision = &Decision{Kind: DecisionAgentArticle, ArticleID: am.ArticleID, Reason: "sent_by_agent"}
 	}
@@ -149,9 +155,14 @@ func (a *Act) AskSurvey() error {
 // Where a conversation's survey stands.
 const (
 	surveyAsked   = "asked"
-	surveyComment = "comment" // rated; the next message is a comment
+	surveyRated   = "rated"   // rated and asked for a comment
+	surveyComment = "comment" // chose "Add a comment"; the next message is one
 	surveyDone    = "done"
 )
+
+// commentWindow is how long after the rating a typed message may be the
+// comment the bot asked for; later it is a new question.
+const commentWindow = 30 * time.Minute
 
 // survey handles the customer's answers to the satisfaction survey: a
 // rating, then optionally a comment. It reports whether the message was
@@ -161,7 +172,7 @@ func (t *turn) survey(ctx context.Context) (bool, error) {
 	switch {
 	case strings.HasPrefix(p, payloadSurvey) && len(p) == len(payloadSurvey)+1 && p[len(p)-1] >= '1' && p[len(p)-1] <= '5':
 		t.conv.Rating = int(p[len(p)-1] - '0')
-		t.conv.SurveyState = surveyDone
+		t.conv.SurveyState = surveyRated
 		text := "Thank you for your rating!"
 		if t.conv.Rating <= 3 {
 			text = "Thank you. Sorry it wasn't better; we read every rating."
@@ -175,10 +186,38 @@ func (t *turn) survey(ctx context.Context) (bool, error) {
 	case p == PayloadSurveySkip:
 		t.conv.SurveyState = surveyDone
 		return true, t.reply(Message{Text: "OK! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "skipped"}})
-	case p == "" && t.conv.SurveyState == surveyComment:
-		t.conv.RatingComment = t.msg.Text
+	case p == "" && t.msg.Text != "" && t.conv.SurveyState == surveyComment:
+		return true, t.takeComment()
+	case p == "" && t.msg.Text != "" && t.conv.SurveyState == surveyRated:
+		// "Would you like to add a comment?" was the last question: a
+		// typed answer is the comment, unless it declines, asks for a
+		// person, is small talk, comes long after, or is a question the
+		// knowledge base answers.
 		t.conv.SurveyState = surveyDone
-		return true, t.reply(Message{Text: "Thank you for your feedback! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "comment"}})
+		text := t.msg.Text
+		switch {
+		case declines(text):
+			return true, t.reply(Message{Text: "OK! Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "skipped"}})
+		case t.e.opts.Now().Sub(t.conv.Updated) > commentWindow, wantsHuman(text, t.e.opts.HumanPhrases), smalltalk(text) != "":
+			return false, nil
+		case asksQuestion(text):
+			d, err := t.e.decide(ctx, text)
+			if err != nil {
+				return false, fmt.Errorf("search knowledge base: %w", err)
+			}
+			if d.Kind != kb.NoAnswer {
+				return false, nil
+			}
+		}
+		return true, t.takeComment()
 	}
 	return false, nil
+}
+
+// takeComment stores the customer's message as the survey comment and
+// thanks them.
+func (t *turn) takeComment() error {
+	t.conv.RatingComment = t.msg.Text
+	t.conv.SurveyState = surveyDone
+	return t.reply(Message{Text: "Thank you! I've added your comment to your rating. Is there anything else I can help with?", Decision: &Decision{Kind: DecisionSurvey, Reason: "comment"}})
 }

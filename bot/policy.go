@@ -199,3 +199,41 @@ func weak(text string) bool {
 	}
 	return true
 }
+
+// declines reports whether text is a plain "no" ("no thanks", "nope"),
+// the answer to an offer such as adding a survey comment.
+func declines(text string) bool {
+	ws := words(text)
+	if len(ws) == 0 || len(ws) > 4 {
+		return false
+	}
+	for _, w := range ws {
+		switch w {
+		case "no", "nope", "nah", "thanks", "thank", "you", "i'm", "im", "good", "fine", "not", "really", "nothing", "ok", "okay":
+		default:
+			return false
+		}
+	}
+	switch ws[0] {
+	case "no", "nope", "nah", "nothing", "not", "i'm", "im":
+		return true
+	}
+	return false
+}
+
+// questionWords start a question.
+var questionWords = map[string]bool{
+	"how": true, "what": true, "when": true, "where": true, "why": true, "who": true, "which": true,
+	"can": true, "could": true, "do": true, "does": true, "did": true, "is": true, "are": true,
+	"will": true, "would": true, "should": true, "may": true,
+}
+
+// asksQuestion reports whether text reads as a question: it ends with a
+// question mark or starts with a question word.
+func asksQuestion(text string) bool {
+	if strings.HasSuffix(strings.TrimSpace(text), "?") {
+		return true
+	}
+	ws := words(text)
+	return len(ws) > 0 && questionWords[ws[0]]
+}

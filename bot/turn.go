@@ -24,6 +24,8 @@ type turn struct {
 	custFns []func(*Customer)
 	// handedOff: the turn moved the conversation to the queue.
 	handedOff bool
+	// email is the address the customer's message gave, if any.
+	email string
 
 	// What reset returns to: the customer's message and what it alone
 	// changes.
@@ -51,6 +53,7 @@ func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
 	if email := mentionedEmail(msg.Text); email != "" {
 		// Kept in any state: a customer waiting outside business hours
 		// leaves one for the reply.
+		t.email = email
 		t.changeCustomer(func(c *Customer) { c.Email = email })
 	}
 	if t.conv.State == StateClosed {
@@ -201,6 +204,12 @@ func (t *turn) respond(ctx context.Context) error {
 	}
 
 	text := m.Text
+	if m.Attachment != nil && text == "" {
+		// The bot cannot read files: it says so and offers a person.
+		qr := []QuickReply{{Label: "Talk to a person", Payload: PayloadHuman}}
+		return t.reply(Message{Text: "Thanks, I've received your file. I can't look at files myself: if you'd like a person from our team to see it, ask for a person. Or type your question.",
+			QuickReplies: qr, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "attachment"}})
+	}
 	if wantsHuman(text, t.e.opts.HumanPhrases) {
 		return t.handoff(ctx, "requested", PriorityNormal, "")
 	}
@@ -377,9 +386,12 @@ func (t *turn) handoff(ctx context.Context, reason string, priority int, detail 
 	t.conv.HandoffReason = reason
 	t.conv.Priority = priority
 	t.conv.Failures = 0
-	text := "I'm connecting you with a person from our team. They'll reply right here; feel free to add any details in the meantime."
+	// What happens next (someone joins, a place in the queue, nobody
+	// online, closed) the queue's notice says: this line promises nothing
+	// it might contradict.
+	text := "I'm connecting you with a person from our team. Feel free to add any details in the meantime."
 	if reason == "frustration" {
-		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team right away; they'll reply here."
+		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team right away."
 	}
 	t.reply(Message{Text: text, Decision: &Decision{Kind: DecisionHandoff, Reason: reason, ArticleID: articleOf(reason, detail)}})
 	t.setState(StateQueued)
@@ -393,6 +405,17 @@ func articleOf(reason, detail string) string {
 		return detail
 	}
 	return ""
+}
+
+// waiting handles a message left while the conversation waits for a
+// person: the bot stays silent, but an email address given is confirmed
+// in a system message, so the customer knows it was noted.
+func (t *turn) waiting() {
+	if t.email == "" || t.conv.State != StateQueued {
+		return
+	}
+	t.say(Message{From: FromSystem, Time: t.e.opts.Now().UTC(),
+		Text: fmt.Sprintf("Thanks, we've noted your email address, %s. Our team will see it with your conversation.", EscapeMarkdown(t.email))})
 }
 
 // reply records a bot message.

@@ -82,7 +82,7 @@ func (n *Notices) update(ctx context.Context, joined string) {
 			continue
 		}
 		n.told[id] = p.Position
-		if _, err := n.out.Notice(ctx, id, n.text(p, first, online)); err != nil {
+		if _, err := n.out.Notice(ctx, id, n.text(p, first, online, n.hasEmail(ctx, id))); err != nil {
 			n.q.opts.Log.Error("queue notice", "conversation", id, "err", err)
 		}
 	}
@@ -93,23 +93,55 @@ func (n *Notices) update(ctx context.Context, joined string) {
 	}
 }
 
-// text says a place in words. first is the notice on joining the queue.
-func (n *Notices) text(p Place, first, online bool) string {
+// text says a place in words. first is the notice on joining the queue;
+// hasEmail says the customer has given an email address already (in the
+// pre-chat form, their profile or the conversation), so it is not asked
+// for again. Frontdesk sends no email: the texts promise only what
+// happens, a reply in the conversation, kept for when the customer
+// comes back.
+func (n *Notices) text(p Place, first, online, hasEmail bool) string {
+	askEmail := ""
+	if !hasEmail {
+		askEmail = " If you like, leave your email address too, so our team can contact you if needed."
+	}
 	if !p.Open {
-		return fmt.Sprintf("Our team is away right now; we're back %s. Leave your question here, and your email address if you'd like a reply by email: nothing gets lost, and a person will pick it up as soon as we're back.",
-			when(p.OpensAt.In(n.q.opts.Hours.Location()), n.q.now().In(n.q.opts.Hours.Location())))
+		return fmt.Sprintf("Our team is away right now; we're back %s. Leave your question here: a person will reply in this chat when we're back, and you'll find the reply here when you return.%s",
+			when(p.OpensAt.In(n.q.opts.Hours.Location()), n.q.now().In(n.q.opts.Hours.Location())), askEmail)
 	}
 	if !online {
-		return "Nobody from our team is online at this moment. Your conversation is in the queue and a person will reply here as soon as someone is available; you can leave your details and email address in the meantime."
+		return "Nobody from our team is online at this moment. Your conversation stays in the queue, and a person will reply in this chat as soon as someone is available; if you leave, you'll find the reply here when you return." + askEmail
 	}
 	wait := roundWait(p.Wait)
 	if first {
-		return fmt.Sprintf("You're number %d in the queue. Expected wait: %s.", p.Position, wait)
+		return fmt.Sprintf("You're number %d in the queue. Expected wait: %s. A person will reply right here.", p.Position, wait)
 	}
 	if p.Position == 1 {
 		return fmt.Sprintf("You're next in the queue. Expected wait: %s.", wait)
 	}
 	return fmt.Sprintf("You're now number %d in the queue. Expected wait: %s.", p.Position, wait)
+}
+
+// profiles is what Notices needs, beyond posting, to know whether a
+// waiting customer has left an email address; the bot engine has it.
+type profiles interface {
+	Conversation(ctx context.Context, id string) (*bot.Conversation, error)
+	Customer(ctx context.Context, id string) (*bot.Customer, error)
+}
+
+// hasEmail reports whether the customer of the conversation has given an
+// email address. When that cannot be known it reports false: asking once
+// too often is better than never.
+func (n *Notices) hasEmail(ctx context.Context, conversationID string) bool {
+	ps, ok := n.out.(profiles)
+	if !ok {
+		return false
+	}
+	conv, err := ps.Conversation(ctx, conversationID)
+	if err != nil {
+		return false
+	}
+	c, err := ps.Customer(ctx, conv.CustomerID)
+	return err == nil && c.Email != ""
 }
 
 func (n *Notices) anyoneOnline() bool {

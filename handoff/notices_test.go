@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -72,22 +73,22 @@ func (r *engineRig) handOff(visitor string) string {
 // text.
 func (r *engineRig) waitSystem(conv, text string) {
 	r.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var sys []string
+	found := wait.Until(context.Background(), 5*time.Second, func() bool {
 		ms, _ := r.db.Messages(context.Background(), conv, 0)
-		var sys []string
+		sys = sys[:0]
 		for _, m := range ms {
 			if m.From == bot.FromSystem {
 				sys = append(sys, m.Text)
 				if strings.Contains(m.Text, text) {
-					return
+					return true
 				}
 			}
 		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("no system message %q in %s; system messages:\n%s", text, conv, strings.Join(sys, "\n"))
-		}
-		time.Sleep(10 * time.Millisecond)
+		return false
+	})
+	if !found {
+		r.t.Fatalf("no system message %q in %s; system messages:\n%s", text, conv, strings.Join(sys, "\n"))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/internal/promtest"
+	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
@@ -102,15 +103,14 @@ func TestFollowCountsAConversationFromItsEvents(t *testing.T) {
 	})
 
 	published := 0
-	// say publishes a message after the clock moved on by wait, and waits
-	// until the follower has counted it.
-	say := func(wait time.Duration, from bot.Sender, payload string, d *bot.Decision) {
+	// say publishes a message after the clock moved on by after, and
+	// waits until the follower has counted it.
+	say := func(after time.Duration, from bot.Sender, payload string, d *bot.Decision) {
 		t.Helper()
-		clk.add(wait)
+		clk.add(after)
 		bus.Publish(bot.Event{Kind: bot.EventMessage, ConversationID: id, Message: &bot.Message{ConversationID: id, From: from, Payload: payload, Decision: d}})
 		published++
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		wait.For(t, 5*time.Second, fmt.Sprintf("the follower to count %d messages", published), func() bool {
 			fams, _ := scrape(t, m)
 			n := 0.0
 			for _, s := range []string{"customer", "bot", "agent", "system"} {
@@ -118,14 +118,8 @@ func TestFollowCountsAConversationFromItsEvents(t *testing.T) {
 					n += v
 				}
 			}
-			if int(n) == published {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the follower counted %v of %d messages", n, published)
-			}
-			time.Sleep(time.Millisecond)
-		}
+			return int(n) == published
+		})
 	}
 	state := func(s bot.State) {
 		bus.Publish(bot.Event{Kind: bot.EventState, ConversationID: id, State: s})
@@ -213,20 +207,13 @@ func TestFollowSubscribesAgainAfterLagging(t *testing.T) {
 		}
 		return bus.Subscribe(id, n)
 	})})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.For(t, 5*time.Second, "a message counted after subscribing again", func() bool {
 		// Published until the follower is back: events before that are
 		// lost, as for any lagging subscriber.
 		bus.Publish(bot.Event{Kind: bot.EventMessage, ConversationID: "con_y", Message: &bot.Message{From: bot.FromCustomer}})
 		fams, _ := scrape(t, m)
-		if value(fams, "frontdesk_messages_total", "from", "customer") >= 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no message counted after subscribing again")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return value(fams, "frontdesk_messages_total", "from", "customer") >= 1
+	})
 }
 
 func TestRememberedConversationsAreBoundedAndPruned(t *testing.T) {
@@ -359,17 +346,10 @@ func TestHTTPCountsWebsocketsAndAPIErrors(t *testing.T) {
 		t.Errorf("web connections while one is open = %v, want 1", got)
 	}
 	ws.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	wait.For(t, 5*time.Second, "the closed connection to be uncounted", func() bool {
 		fams, _ = scrape(t, m)
-		if value(fams, "frontdesk_connections", "channel", "web") == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the closed connection is still counted")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return value(fams, "frontdesk_connections", "channel", "web") == 0
+	})
 	for _, c := range []struct {
 		name   string
 		labels []string

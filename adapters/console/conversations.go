@@ -136,7 +136,7 @@ func (s *Server) past(ctx context.Context, conv *bot.Conversation) ([]pastConver
 			return nil, err
 		}
 		out = append(out, pastConversation{ID: c.ID, Channel: c.Channel, State: c.State, Created: c.Created, Updated: c.Updated,
-			MessageCount: c.LastSeq, HandoffReason: c.HandoffReason, Rating: c.Rating, LastMessages: viewMessages(ms)})
+			MessageCount: c.LastSeq, HandoffReason: c.HandoffReason, Rating: c.Rating, RatingComment: c.RatingComment, LastMessages: viewMessages(ms)})
 	}
 	return out, nil
 }

@@ -16,12 +16,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/internal/origin"
+	"github.com/frontdesk/frontdesk/internal/wsconn"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	// customer's export and erasure (admin.go). Without it they answer
 	// 503.
 	Records Records
+	// Attachments keeps the files sent in chats (nil: none).
+	Attachments *attachment.Store
 }
 
 // Limits and timings of the agent websocket.
@@ -55,8 +58,8 @@ const (
 	sendQueue    = 256              // frames waiting for a slow console
 	pingInterval = 30 * time.Second // server pings this often
 	readTimeout  = 60 * time.Second // a console silent for longer is dropped
-	writeWait    = 10 * time.Second
-	maxWatched   = 20 // conversations one connection may watch at once
+	signOffWait  = 10 * time.Second // to sign off an agent whose last console closed
+	maxWatched   = 20               // conversations one connection may watch at once
 )
 
 // Server serves the agent console and its API.
@@ -68,11 +71,7 @@ type Server struct {
 	opts   Options
 
 	upgrader websocket.Upgrader
-
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	shutting bool
-	wg       sync.WaitGroup
+	conns    wsconn.Registry[*conn]
 }
 
 // NewServer returns the console for the engine, queue and agents, with
@@ -82,7 +81,7 @@ func NewServer(e Engine, q Queue, a Agents, k Suggester, opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{engine: e, queue: q, agents: a, kb: k, opts: opts, conns: map[*conn]struct{}{}}
+	s := &Server{engine: e, queue: q, agents: a, kb: k, opts: opts}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
@@ -112,76 +111,21 @@ func (s *Server) originAllowed(r *http.Request) bool {
 // console reconnects when the server is back) and waits for them to
 // finish, or for ctx. Websockets opened afterwards are refused.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.shutting = true
-	s.mu.Unlock()
-	for _, c := range s.matching(func(*conn) bool { return true }) {
-		c.goAway(websocket.CloseGoingAway, "server shutting down")
-	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// track registers a websocket; false once shutting down.
-func (s *Server) track(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.shutting {
-		return false
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	return true
-}
-
-// untrack forgets a closed websocket. It reports whether it was the
-// agent's last one, so that the agent can be signed off at once rather
-// than when its heartbeat times out. The caller calls s.wg.Done when it
-// has finished with the connection.
-func (s *Server) untrack(c *conn) (last bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-	for o := range s.conns {
-		if o.agent.ID == c.agent.ID {
-			return false
-		}
-	}
-	return true
+	return s.conns.Shutdown(ctx, func(c *conn) { c.ws.GoAway() })
 }
 
 // closeAgent closes every websocket of the agent: its sessions ended
 // (disabled, new password).
 func (s *Server) closeAgent(agentID string) {
-	for _, c := range s.matching(func(c *conn) bool { return c.agent.ID == agentID }) {
-		c.goAway(websocket.ClosePolicyViolation, "session ended")
+	for _, c := range s.conns.Matching(func(c *conn) bool { return c.agent.ID == agentID }) {
+		c.ws.Close(websocket.ClosePolicyViolation, "session ended")
 	}
-}
-
-// matching returns the open websockets for which ok is true. Close frames
-// are written after, without the lock: no network write under a mutex.
-func (s *Server) matching(ok func(*conn) bool) []*conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []*conn
-	for c := range s.conns {
-		if ok(c) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // endSession closes the websockets opened with the session whose token
 // hash is given: a logged-out console stops receiving at once.
 func (s *Server) endSession(tokenHash []byte) {
-	for _, c := range s.matching(func(c *conn) bool { return bytes.Equal(c.tokenHash, tokenHash) }) {
-		c.goAway(websocket.ClosePolicyViolation, "logged out")
+	for _, c := range s.conns.Matching(func(c *conn) bool { return bytes.Equal(c.tokenHash, tokenHash) }) {
+		c.ws.Close(websocket.ClosePolicyViolation, "logged out")
 	}
 }

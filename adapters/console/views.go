@@ -155,13 +155,17 @@ type messageView struct {
 	QuickReplies []bot.QuickReply `json:"quick_replies,omitempty"`
 	// Payload is the quick reply a customer chose.
 	Payload string `json:"payload,omitempty"`
+	// Attachment is a file sent with the message (GET
+	// /api/agent/conversations/{id}/attachments/{attachment.id}).
+	Attachment *bot.Attachment `json:"attachment,omitempty"`
 	// Assist is the machine-written brief of a private note from the bot.
 	Assist *bot.Assist `json:"assist,omitempty"`
 }
 
 func viewMessage(m *bot.Message) messageView {
 	return messageView{Seq: m.Seq, From: m.From, Text: m.Text, Time: m.Time, Agent: m.Agent, AgentName: m.AgentName,
-		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload, Assist: m.Assist}
+		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload, Attachment: m.Attachment,
+		Assist: m.Assist}
 }
 
 func viewMessages(ms []bot.Message) []messageView {
@@ -186,6 +190,7 @@ type pastConversation struct {
 	MessageCount  int64         `json:"message_count"`
 	HandoffReason string        `json:"handoff_reason,omitempty"`
 	Rating        int           `json:"rating,omitempty"`
+	RatingComment string        `json:"rating_comment,omitempty"`
 	LastMessages  []messageView `json:"last_messages"`
 }
 

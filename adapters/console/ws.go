@@ -12,23 +12,23 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/wsconn"
 )
 
 // conn is one agent websocket. Three goroutines serve it, all owned by
 // the request's handler, which waits for them: the reader (the handler's
 // own) handles what the console sends; the forwarder turns queue and
-// conversation events into frames; the writer owns the socket's writes.
-// Frames reach the writer through a bounded queue; a console too slow to
-// drain it is disconnected, reconnects and reloads what it shows.
+// conversation events into frames (it looks up agents and customers, so
+// it is not the writer); the writer (wsconn.Conn.Write) owns the socket's
+// writes. Frames reach the writer through a bounded queue; a console too
+// slow to drain it is disconnected (1013), reconnects and reloads what it
+// shows.
 type conn struct {
 	s         *Server
-	ws        *websocket.Conn
+	ws        *wsconn.Conn
 	agent     *handoff.Agent
 	token     string
 	tokenHash []byte
-	send      chan any
-	done      chan struct{} // closed when the connection ends
-	once      sync.Once
 
 	mu sync.Mutex
 	// owned are the conversations the agent has (from the queue); watched
@@ -111,16 +111,15 @@ func (s *Server) handleWS() http.Handler {
 			return // the upgrader has replied
 		}
 		c := &conn{
-			s: s, ws: ws, agent: sess.agent, token: sess.token, tokenHash: sess.hash,
-			send: make(chan any, sendQueue), done: make(chan struct{}),
+			s: s, agent: sess.agent, token: sess.token, tokenHash: sess.hash,
+			ws:    wsconn.New(ws, wsconn.Options{MaxFrame: maxFrame, SendQueue: sendQueue, PingInterval: pingInterval, ReadTimeout: readTimeout}),
 			owned: map[string]bool{}, watched: map[string]bool{}, lastTyping: map[string]time.Time{},
 		}
-		if !s.track(c) {
-			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
-			ws.Close()
+		if !s.conns.Add(c) {
+			wsconn.TurnAway(ws)
 			return
 		}
-		defer s.wg.Done()
+		defer s.conns.Done()
 		ctx := r.Context()
 		// Subscribe before reading what the agent owns, so that no change
 		// falls in between.
@@ -130,21 +129,19 @@ func (s *Server) handleWS() http.Handler {
 			s.opts.Log.Error("agent websocket: load owned conversations", "agent", c.agent.ID, "err", err)
 		}
 		c.enqueue(readyFrame{Type: "ready", Agent: viewAgent(c.agent), Presence: s.queue.Presence(c.agent.ID)})
-		ws.SetReadLimit(maxFrame)
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); c.writeLoop() }()
+		go func() { defer wg.Done(); c.ws.Write() }()
 		go func() { defer wg.Done(); c.forward(ctx, events, queue) }()
 		c.readLoop(ctx)
-		c.close()
+		c.ws.Close(websocket.CloseNormalClosure, "")
 		events.Close()
 		queue.Close()
 		wg.Wait()
-		ws.Close()
-		if s.untrack(c) {
+		if s.conns.Remove(c, func(o *conn) bool { return o.agent.ID == c.agent.ID }) {
 			// The agent's last console closed: sign it off now rather than
 			// routing work to it until its heartbeat times out.
-			hctx, cancel := context.WithTimeout(context.Background(), writeWait)
+			hctx, cancel := context.WithTimeout(context.Background(), signOffWait)
 			if err := s.queue.Heartbeat(hctx, c.agent.ID, handoff.PresenceOffline); err != nil && !errors.Is(err, handoff.ErrDisabled) && !errors.Is(err, handoff.ErrNotFound) {
 				s.opts.Log.Warn("sign off agent", "agent", c.agent.ID, "err", err)
 			}
@@ -167,73 +164,25 @@ func (c *conn) loadOwned(ctx context.Context) error {
 	return nil
 }
 
-// close ends the connection; safe to call more than once.
-func (c *conn) close() { c.once.Do(func() { close(c.done) }) }
-
-// goAway closes the connection with the code and reason. It may be called
-// from any goroutine. Ending done as well as the read makes the writer
-// close the socket, so the reader stops even if it was about to set a
-// new read deadline.
-func (c *conn) goAway(code int, reason string) {
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
-	c.ws.SetReadDeadline(time.Now())
-	c.close()
-}
-
 // enqueue hands a frame to the writer. A full queue means the console is
-// not keeping up: it is disconnected rather than slowing anyone else.
+// not keeping up: it is disconnected (1013) rather than slowing anyone
+// else.
 func (c *conn) enqueue(f any) {
-	select {
-	case c.send <- f:
-	case <-c.done:
-	default:
+	if _, err := c.ws.Send(f); errors.Is(err, wsconn.ErrTooSlow) {
 		c.s.opts.Log.Warn("agent websocket too slow; disconnecting", "agent", c.agent.ID)
-		c.goAway(websocket.CloseTryAgainLater, "too slow; reconnect")
 	}
 }
 
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(pingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case f := <-c.send:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteJSON(f); err != nil {
-				c.close()
-				c.ws.Close() // unblock the reader
-				return
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.close()
-				c.ws.Close()
-				return
-			}
-		case <-c.done:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
-			c.ws.Close() // unblock the reader
-			return
-		}
-	}
-}
-
+// readLoop handles the console's frames until the connection ends.
 func (c *conn) readLoop(ctx context.Context) {
-	c.ws.SetReadDeadline(time.Now().Add(readTimeout))
-	c.ws.SetPongHandler(func(string) error {
-		c.ws.SetReadDeadline(time.Now().Add(readTimeout))
-		return nil
-	})
 	for {
-		_, data, err := c.ws.ReadMessage()
+		data, err := c.ws.Read()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.s.opts.Log.Info("agent websocket frame too large; closed with 1009", "agent", c.agent.ID)
 			}
 			return
 		}
-		c.ws.SetReadDeadline(time.Now().Add(readTimeout))
 		var f inFrame
 		if err := json.Unmarshal(data, &f); err != nil {
 			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "frame is not a JSON object"})
@@ -268,7 +217,7 @@ func (c *conn) readLoop(ctx context.Context) {
 func (c *conn) heartbeat(ctx context.Context, p handoff.Presence) bool {
 	if _, _, err := c.s.agents.Authenticate(ctx, c.token); err != nil {
 		if errors.Is(err, handoff.ErrNoSession) || errors.Is(err, handoff.ErrDisabled) {
-			c.goAway(websocket.ClosePolicyViolation, "session ended; log in again")
+			c.ws.Close(websocket.ClosePolicyViolation, "session ended; log in again")
 			return false
 		}
 		c.s.opts.Log.Error("agent websocket: check session", "agent", c.agent.ID, "err", err)
@@ -356,7 +305,7 @@ func (c *conn) forward(ctx context.Context, events bot.Subscription, queue *hand
 		case e, ok := <-events.C():
 			if !ok {
 				if events.Lagged() {
-					c.goAway(websocket.CloseTryAgainLater, "fell behind; reconnect")
+					c.ws.Close(websocket.CloseTryAgainLater, wsconn.ReasonBehind)
 				}
 				return
 			}
@@ -364,12 +313,12 @@ func (c *conn) forward(ctx context.Context, events bot.Subscription, queue *hand
 		case e, ok := <-queue.C():
 			if !ok {
 				if queue.Lagged() {
-					c.goAway(websocket.CloseTryAgainLater, "fell behind; reconnect")
+					c.ws.Close(websocket.CloseTryAgainLater, wsconn.ReasonBehind)
 				}
 				return
 			}
 			c.queueEvent(ctx, e)
-		case <-c.done:
+		case <-c.ws.Done():
 			return
 		}
 	}
@@ -388,6 +337,8 @@ func (c *conn) conversationEvent(e bot.Event) {
 		if e.From == bot.FromCustomer {
 			c.enqueue(typingFrame{Type: "typing", ConversationID: e.ConversationID, From: e.From})
 		}
+	case bot.EventRead:
+		c.enqueue(readFrame{Type: "read", ConversationID: e.ConversationID, From: e.From, Seq: e.Seq})
 	}
 }
 

@@ -69,6 +69,10 @@ func TestAgentWebsocketWatchesOnlyWhatTheAgentMayRead(t *testing.T) {
 
 	// A waiting conversation may be watched by anyone.
 	bws.send(map[string]any{"type": "watch", "conversation_id": c.conversation})
+	// The console reads its frames in order: once the heartbeat's change
+	// of presence comes back, the watch is in place.
+	bws.send(map[string]any{"type": "heartbeat", "presence": "away"})
+	bws.until(func(f map[string]any) bool { return f["type"] == "presence" && f["presence"] == "away" })
 	c.say("hello? anyone?")
 	bws.until(func(f map[string]any) bool { return f["type"] == "message" && f["conversation_id"] == c.conversation })
 

@@ -7,34 +7,26 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/wsconn"
 )
 
 // conn is one customer websocket, served by two goroutines: the reader
-// (the handler's) owns the session; the writer owns the socket's writes
+// owns the session; the writer (wsconn.Relay) owns the socket's writes
 // and, once hello has subscribed, the conversation's events. Frames reach
 // the writer through a bounded queue; a client too slow to drain it is
-// disconnected and catches up from the store when it reconnects.
+// disconnected (1013) and catches up from the store when it reconnects.
 type conn struct {
-	s    *Server
-	ws   *websocket.Conn
-	send *outbox
+	s  *Server
+	ws *wsconn.Conn
 	// subscribed hands the writer the conversation's subscription, after
 	// hello has queued the backlog, so events follow it.
-	subscribed chan bot.Subscription
-	done       chan struct{} // closed when the connection ends
-	once       sync.Once
-	// closeCode is the close frame's code (0: 1000); flush asks the
-	// writer to write the frames still queued before it.
-	closeCode atomic.Int32
-	flush     atomic.Bool
+	subscribed chan wsconn.Stream[bot.Event]
 
 	// addr holds the limits of the client's address, visitor those of
 	// the visitor once hello has found them; both outlive the connection
@@ -47,9 +39,9 @@ type conn struct {
 	// writer.
 	sent       int64
 	lastTyping time.Time
+	// readSeq is the last read mark the customer sent (see read).
+	readSeq int64
 }
-
-const writeWait = 10 * time.Second
 
 // handleWS upgrades the request and starts the connection's reader and
 // writer, then returns: the HTTP server's per-request state (its buffers,
@@ -61,16 +53,16 @@ func (s *Server) handleWS() http.Handler {
 		if err != nil {
 			return // the upgrader has replied
 		}
-		c := &conn{s: s, ws: ws, send: newOutbox(s.opts.SendQueue), subscribed: make(chan bot.Subscription, 1), done: make(chan struct{})}
+		c := &conn{s: s, subscribed: make(chan wsconn.Stream[bot.Event], 1)}
+		c.ws = wsconn.New(ws, wsconn.Options{MaxFrame: s.opts.MaxFrame, SendQueue: s.opts.SendQueue,
+			PingInterval: s.opts.PingInterval, ReadTimeout: s.opts.ReadTimeout})
 		if !s.track(c) {
-			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(writeWait))
-			ws.Close()
+			wsconn.TurnAway(ws)
 			return
 		}
-		ws.SetReadLimit(s.opts.MaxFrame)
 		c.addr = s.limits.address(s.clientAddr(r))
 		writer := make(chan struct{})
-		go func() { defer close(writer); c.writeLoop() }()
+		go func() { defer close(writer); wsconn.Relay(c.ws, c.subscribed, c.event) }()
 		go func() {
 			defer s.untrack(c)
 			defer func() {
@@ -82,43 +74,23 @@ func (s *Server) handleWS() http.Handler {
 			// The request's context ends when this handler returns; the
 			// connection's acts are bounded by the store, not by it.
 			c.readLoop(context.Background())
-			c.close()
+			c.ws.Close(websocket.CloseNormalClosure, "")
 			<-writer
-			ws.Close()
 		}()
 	})
 }
 
-// close ends the connection; safe to call more than once.
-func (c *conn) close() { c.once.Do(func() { close(c.done) }) }
-
-// goAway tells the client the server is shutting down (close code
-// 1001) and ends the connection: the writer sends the close frame and
-// closes the socket, which unblocks the reader whatever its deadline.
-func (c *conn) goAway() {
-	c.closeCode.CompareAndSwap(0, websocket.CloseGoingAway)
-	c.close()
-}
-
-// end ends the connection once the frames queued so far are written
-// (an error frame saying why), with the close code.
-func (c *conn) end(code int) {
-	c.closeCode.CompareAndSwap(0, int32(code))
-	c.flush.Store(true)
-	c.close()
-}
-
 // enqueue hands a frame to the writer. A full queue means the client is
-// not keeping up: it is disconnected rather than slowing anyone else.
+// not keeping up: it is disconnected (1013) rather than slowing anyone
+// else, and catches up from the store when it reconnects.
 func (c *conn) enqueue(f any) {
 	if e, ok := f.(errorFrame); ok {
 		c.s.opts.Observer.Error(string(bot.Web), e.Code)
 	}
-	depth, ok := c.send.push(f)
+	depth, err := c.ws.Send(f)
 	c.s.opts.Observer.ObserveSendQueue(depth)
-	if !ok {
+	if errors.Is(err, wsconn.ErrTooSlow) {
 		c.s.opts.Log.Warn("websocket client too slow; disconnecting", "conversation", c.conversationID())
-		c.close()
 	}
 }
 
@@ -129,73 +101,10 @@ func (c *conn) conversationID() string {
 	return c.session.Conversation.ID
 }
 
-// writeLoop writes queued frames, relays the conversation's events once
-// subscribed (see event), and pings. If the subscription lags, the
-// connection is closed: the client reconnects and resumes from the store.
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.s.opts.PingInterval)
-	defer ping.Stop()
-	var sub bot.Subscription
-	var events <-chan bot.Event
-	for {
-		select {
-		case sub = <-c.subscribed:
-			events = sub.C()
-		case e, ok := <-events:
-			if !ok {
-				events = nil
-				if sub.Lagged() {
-					c.close()
-				}
-				continue
-			}
-			c.event(e)
-		case <-c.send.ready:
-			for _, f := range c.send.take() {
-				c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-				if err := c.ws.WriteJSON(f); err != nil {
-					c.close()
-					c.ws.Close() // unblock the reader
-					return
-				}
-			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.close()
-				c.ws.Close()
-				return
-			}
-		case <-c.done:
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if c.flush.Load() {
-				for _, f := range c.send.take() {
-					if c.ws.WriteJSON(f) != nil {
-						break
-					}
-				}
-			}
-			code, reason := int(c.closeCode.Load()), ""
-			switch code {
-			case 0:
-				code = websocket.CloseNormalClosure
-			case websocket.CloseGoingAway:
-				reason = "server shutting down"
-			case websocket.CloseTryAgainLater:
-				reason = "rate limited"
-			}
-			c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
-			c.ws.Close() // unblock the reader
-			return
-		}
-	}
-}
-
+// readLoop handles the client's frames until the connection ends. The
+// writer relays the conversation's events (see event), once hello has
+// subscribed to them.
 func (c *conn) readLoop(ctx context.Context) {
-	c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
-	c.ws.SetPongHandler(func(string) error {
-		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
-		return nil
-	})
 	var sub bot.Subscription
 	defer func() {
 		if sub != nil {
@@ -203,7 +112,7 @@ func (c *conn) readLoop(ctx context.Context) {
 		}
 	}()
 	for {
-		_, data, err := c.ws.ReadMessage()
+		data, err := c.ws.Read()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.s.opts.Observer.Refused(string(bot.Web), "too_large")
@@ -211,12 +120,6 @@ func (c *conn) readLoop(ctx context.Context) {
 			}
 			return
 		}
-		select {
-		case <-c.done:
-			return // ended (see end): frames still arriving are not acted on
-		default:
-		}
-		c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
 		f, err := decodeFrame(data)
 		if err != nil {
 			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "frame is not a JSON object"})
@@ -245,14 +148,14 @@ func (c *conn) readLoop(ctx context.Context) {
 			case err != nil:
 				c.s.opts.Log.Error("websocket hello failed", "err", err)
 				c.enqueue(errorFrame{Type: "error", Code: codeInternal, Message: "could not start the conversation; please retry"})
-				c.end(websocket.CloseNormalClosure)
+				c.ws.End(websocket.CloseNormalClosure, "")
 				return
 			}
 			sub = s
 			c.subscribed <- sub
 			// The history may have taken a while: count the silence from
 			// now (pongs are read only from here on).
-			c.ws.SetReadDeadline(time.Now().Add(c.s.opts.ReadTimeout))
+			c.ws.Touch()
 		case "message":
 			c.message(ctx, f)
 		case "typing":
@@ -278,6 +181,8 @@ func (c *conn) readLoop(ctx context.Context) {
 			}
 		case "link":
 			c.link(ctx, f)
+		case "read":
+			c.read(ctx, f)
 		default:
 			c.enqueue(errorFrame{Type: "error", Code: codeBadFrame, Message: "unknown frame type " + truncate(f.Type, 40)})
 		}
@@ -361,7 +266,8 @@ func (c *conn) welcome(ctx context.Context, token string, lastSeq int64) error {
 	if err != nil {
 		return err
 	}
-	w.State = conv.State
+	w.State, w.AgentReadSeq = conv.State, conv.AgentReadSeq
+	c.readSeq = conv.CustomerReadSeq
 	after := max(lastSeq, 0)
 	if after > conv.LastSeq {
 		// The client saw a conversation that has since been closed and
@@ -378,9 +284,9 @@ func (c *conn) welcome(ctx context.Context, token string, lastSeq int64) error {
 		return nil
 	}
 	// Refused before the welcome: the client has not started anything.
-	if !c.s.limits.startResume(c.addr, c.done) {
+	if !c.s.limits.startResume(c.addr, c.ws.Done()) {
 		select {
-		case <-c.done:
+		case <-c.ws.Done():
 			return errConnClosed
 		default:
 			return errTooManyResumes
@@ -404,7 +310,7 @@ func (c *conn) history(ctx context.Context, convID string, after int64) (int64, 
 			return after, err
 		}
 		for _, m := range ms {
-			if !c.send.pushWait(toFrame(m), c.done) {
+			if !c.ws.SendWait(toFrame(m)) {
 				return after, errConnClosed
 			}
 		}
@@ -417,7 +323,7 @@ func (c *conn) history(ctx context.Context, convID string, after int64) (int64, 
 func (c *conn) refuseHello(why string) {
 	c.s.opts.Observer.Refused(string(bot.Web), "rate_limited")
 	c.enqueue(errorFrame{Type: "error", Code: codeRateLimited, Message: why})
-	c.end(websocket.CloseTryAgainLater)
+	c.ws.End(websocket.CloseTryAgainLater, "rate limited")
 }
 
 // visitorIdentity is the identity of a web visitor. Only a hash of the
@@ -490,6 +396,10 @@ func (c *conn) event(e bot.Event) {
 		if e.From != bot.FromCustomer {
 			c.enqueue(typingFrame{Type: "typing", From: e.From})
 		}
+	case bot.EventRead:
+		if e.From == bot.FromAgent {
+			c.enqueue(readFrame{Type: "read", From: bot.FromAgent, Seq: e.Seq})
+		}
 	}
 }
 
@@ -548,7 +458,7 @@ func (c *conn) message(ctx context.Context, f inFrame) {
 // conversation it now has, and sends its unacknowledged messages again.
 func (c *conn) stale() {
 	c.s.opts.Log.Info("web visitor's chat was started on another connection; closing this one", "conversation", c.conversationID())
-	c.end(websocket.CloseNormalClosure)
+	c.ws.End(websocket.CloseNormalClosure, "")
 }
 
 // allow takes a token from the visitor's bucket (RateBurst messages at

@@ -23,6 +23,8 @@ type inFrame struct {
 	// frame asks to continue on.
 	Link    string `json:"link"`
 	Channel string `json:"channel"`
+	// Seq is how far the customer has read, in a read frame.
+	Seq int64 `json:"seq"`
 }
 
 // decodeFrame decodes a frame the client sent. It fails for anything
@@ -48,6 +50,9 @@ type welcomeFrame struct {
 	// last_seq asked (see Options.MaxBacklog).
 	HistoryTruncated bool  `json:"history_truncated,omitempty"`
 	FirstSeq         int64 `json:"first_seq,omitempty"`
+	// AgentReadSeq is how far the people have seen the conversation
+	// (read receipts).
+	AgentReadSeq int64 `json:"agent_read_seq,omitempty"`
 }
 
 type linkFrame struct {
@@ -77,6 +82,9 @@ type messageFrame struct {
 	ID    string    `json:"id,omitempty"`
 	Agent string    `json:"agent,omitempty"`
 	Time  time.Time `json:"time"`
+	// Attachment is a file sent with the message (GET
+	// /attachments/{conversation_id}/{attachment.id} fetches it).
+	Attachment *bot.Attachment `json:"attachment,omitempty"`
 	// Draft is the id of the draft frames this message completes, sent
 	// only live, right after them.
 	Draft string `json:"draft,omitempty"`
@@ -122,7 +130,7 @@ const (
 )
 
 func toFrame(m bot.Message) messageFrame {
-	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.AgentName, Time: m.Time}
+	f := messageFrame{Type: "message", Seq: m.Seq, From: m.From, Text: m.Text, QuickReplies: m.QuickReplies, Agent: m.AgentName, Time: m.Time, Attachment: m.Attachment}
 	if m.From == bot.FromCustomer {
 		f.ID = m.ClientID
 	}

@@ -13,8 +13,15 @@ import (
 //	GET /widget.js   the chat widget (one script tag)
 //	GET /widget.css  its styles
 //	GET /{$}         the demo shop page with the widget
+//	GET /home        the widget's first screen (topics, reply time, team)
+//	POST /attachments                      a visitor's file (docs/protocol.md)
+//	GET  /attachments/{conversation}/{id}  a file of the visitor's conversation
 func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /ws", s.handleWS())
+	mux.Handle("GET /home", s.handleHome())
+	mux.Handle("POST /attachments", s.handleUpload())
+	mux.Handle("GET /attachments/{conversation}/{id}", s.handleDownload())
+	mux.Handle("OPTIONS /attachments/{conversation}/{id}", s.handleDownload())
 	mux.Handle("GET /widget.js", s.handleAsset("widget.js"))
 	mux.Handle("GET /widget.css", s.handleAsset("widget.css"))
 	mux.Handle("GET /{$}", s.handleAsset("index.html"))
@@ -37,7 +44,7 @@ func (s *Server) handleAsset(name string) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "public, max-age=300")
 		if name == "index.html" {
-			h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'")
+			h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'")
 			h.Set("Content-Type", "text/html; charset=utf-8")
 			h.Set("Cache-Control", "no-cache")
 		} else {

@@ -14,8 +14,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/internal/origin"
+	"github.com/frontdesk/frontdesk/internal/wsconn"
 )
 
 // Options configure the web channel. Zero values take the defaults.
@@ -72,6 +74,10 @@ type Options struct {
 	// Observer is told of send queues, refusals and error frames
 	// (default: nobody).
 	Observer Observer
+	// Attachments keeps the files visitors send (nil: none accepted).
+	Attachments *attachment.Store
+	// Home gives the widget's first screen (nil: an empty one).
+	Home HomeSource
 }
 
 // Server serves the web channel.
@@ -80,11 +86,7 @@ type Server struct {
 	opts     Options
 	upgrader websocket.Upgrader
 	limits   *limits
-
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	shutting bool
-	wg       sync.WaitGroup
+	conns    wsconn.Registry[*conn]
 }
 
 // NewServer returns the web channel for the engine.
@@ -137,7 +139,7 @@ func NewServer(e Engine, opts Options) *Server {
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	s := &Server{engine: e, opts: opts, conns: map[*conn]struct{}{}}
+	s := &Server{engine: e, opts: opts}
 	s.limits = newLimits(&s.opts)
 	s.upgrader = websocket.Upgrader{
 		// Frames are small (MaxFrame); write buffers are lent from a pool
@@ -166,38 +168,21 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 // (close code 1001; the widget reconnects and resumes) and waits for the
 // connections to finish, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.shutting = true
-	for c := range s.conns {
-		c.goAway()
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.conns.Shutdown(ctx, func(c *conn) { c.ws.GoAway() })
 }
 
+// track registers a connection; false once shutting down.
 func (s *Server) track(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.shutting {
+	if !s.conns.Add(c) {
 		return false
 	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
 	s.opts.Observer.ConnOpened(string(bot.Web))
 	return true
 }
 
+// untrack forgets a connection whose goroutines have finished.
 func (s *Server) untrack(c *conn) {
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
+	s.conns.Remove(c, nil)
 	s.opts.Observer.ConnClosed(string(bot.Web))
-	s.wg.Done()
+	s.conns.Done()
 }

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/frontdesk/frontdesk/internal/browsertest"
+	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // agentText waits until the console's transcript has a message from the
@@ -33,7 +36,7 @@ func TestHandOffEndToEnd(t *testing.T) {
 	if err := run(context.Background(), []string{"agent", "add", "--data-dir", dataDir, "--name", "Maria", "--email", "maria@example.com"}, &out, &errb); err != nil {
 		t.Fatalf("agent add: %v\n%s", err, errb.String())
 	}
-	base := startServeIn(t, dataDir, "--manual-assign", "true")
+	base, stop := serveStoppableIn(t, dataDir, "--manual-assign", "true")
 
 	// The customer asks a question, then for a person.
 	customer := ctx
@@ -56,6 +59,7 @@ func TestHandOffEndToEnd(t *testing.T) {
 	agent, cancel := chromedp.NewContext(ctx)
 	defer cancel()
 	const reply = "Hello, this is Maria. I can help you with the return."
+	var convID string
 	err = chromedp.Run(agent,
 		chromedp.Navigate(base+"/console"),
 		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
@@ -63,6 +67,7 @@ func TestHandOffEndToEnd(t *testing.T) {
 		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
 		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`[data-testid="queue-item"]`, "data-conversation", &convID, nil, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
 		// The whole transcript, the bot's part too.
 		agentText("customer", "how do I return a lamp?"),
@@ -104,14 +109,25 @@ func TestHandOffEndToEnd(t *testing.T) {
 		t.Errorf("the bot spoke while an agent owned the conversation (%d bot messages, was %d)", botCount, before)
 	}
 
-	// The agent resolves; the customer rates; the bot is back.
+	// The agent resolves; the customer rates and types a comment, which
+	// is stored with the rating and acknowledged, not answered as a
+	// question; the bot is back.
 	if err := chromedp.Run(agent, chromedp.Click(`[data-testid="resolve"]`, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
+	const comment = "Maria was quick and kind"
 	err = chromedp.Run(customer,
 		waitText("bot", "How would you rate"),
 		chromedp.Click(`//button[@data-testid="fd-quick-reply"][contains(., "5")]`, chromedp.BySearch),
-		waitText("bot", "Thank you for your rating"),
+		waitText("bot", "Would you like to add a comment?"),
+		sendText(comment),
+		waitText("bot", "added your comment to your rating"),
+	)
+	if err != nil {
+		screenshot(customer, t, "handoff-failed-comment")
+		t.Fatal(err)
+	}
+	err = chromedp.Run(customer,
 		sendText("how long does delivery take?"),
 		waitText("bot", "working days"),
 	)
@@ -129,5 +145,57 @@ func TestHandOffEndToEnd(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), `frontdesk_handoffs_total{reason="requested"} 1`) {
 		t.Errorf("metrics do not count the hand-off:\n%s", body)
+	}
+
+	// The comment is stored with the rating.
+	stop()
+	db, err := bolt.Open(filepath.Join(dataDir, "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conv, err := db.Conversation(context.Background(), convID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Rating != 5 || conv.RatingComment != comment {
+		t.Errorf("stored rating %d comment %q, want 5 and %q", conv.Rating, conv.RatingComment, comment)
+	}
+}
+
+// TestTheConsoleHeaderIsOneRowOnAPhone logs an admin in on a 390 px wide
+// screen: the header's controls stay on one row.
+func TestTheConsoleHeaderIsOneRowOnAPhone(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	withStdin(t, "a long password\n")
+	var out, errb strings.Builder
+	if err := run(context.Background(), []string{"agent", "add", "--data-dir", dataDir, "--name", "Maria Lopez", "--email", "maria@example.com", "--role", "admin"}, &out, &errb); err != nil {
+		t.Fatalf("agent add: %v\n%s", err, errb.String())
+	}
+	base := startServeIn(t, dataDir)
+	ctx := browsertest.New(t, 390, 844)
+	var fit struct {
+		Height   float64 `json:"height"`
+		Overflow float64 `json:"overflow"`
+	}
+	err := chromedp.Run(ctx,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/console"),
+		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
+		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="logout"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="dashboard"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`(() => { const t = document.querySelector('.topbar'), r = t.getBoundingClientRect();
+			const right = Math.max(...[...t.querySelectorAll('.topbar-right > *')].filter(e => e.offsetParent).map(e => e.getBoundingClientRect().right));
+			return {height: r.height, overflow: right - r.right}; })()`, &fit),
+	)
+	screenshot(ctx, t, "console-phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fit.Height > 56 || fit.Overflow > 0 {
+		t.Errorf("the console header at 390 px is %.0f px high (one row is under 56) and its controls overflow by %.0f px", fit.Height, fit.Overflow)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/wait"
 )
 
 // buildFrontdesk builds this command into dir with the go tool, as a
@@ -94,28 +96,33 @@ func (s *serverProc) start(ctx context.Context) error {
 	}()
 	s.cmd, s.exited = cmd, exited
 	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{}} // no proxy
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := client.Get("http://" + s.addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
+	gone := false
+	healthy := wait.Until(ctx, 20*time.Second, func() bool {
 		select {
 		case <-exited:
-			s.cmd = nil
-			return fmt.Errorf("serve exited before it was healthy (start %d)", s.starts)
-		case <-ctx.Done():
-			s.kill()
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+			gone = true
+			return true
+		default:
 		}
-		if time.Now().After(deadline) {
-			s.kill()
-			return fmt.Errorf("serve not healthy 20 s after start %d", s.starts)
+		resp, err := client.Get("http://" + s.addr + "/healthz")
+		if err != nil {
+			return false
 		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	switch {
+	case gone:
+		s.cmd = nil
+		return fmt.Errorf("serve exited before it was healthy (start %d)", s.starts)
+	case ctx.Err() != nil:
+		s.kill()
+		return ctx.Err()
+	case !healthy:
+		s.kill()
+		return fmt.Errorf("serve not healthy 20 s after start %d", s.starts)
 	}
+	return nil
 }
 
 // kill sends SIGKILL (os.Process.Kill) and waits for the process to be

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/wait"
 )
 
 const (
@@ -118,9 +120,6 @@ func TestCrashKeepsAcknowledgedWork(t *testing.T) {
 // count of welcomes before the restart), or for at most d, and returns
 // how many did.
 func waitWelcomes(ctx context.Context, reg *registry, mark int64, n int, d time.Duration) int {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) && ctx.Err() == nil && reg.welcomes.Load()-mark < int64(n) {
-		sleep(ctx, 10*time.Millisecond)
-	}
+	wait.Until(ctx, d, func() bool { return reg.welcomes.Load()-mark >= int64(n) })
 	return int(reg.welcomes.Load() - mark)
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -114,6 +116,9 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		if err != nil {
 			return err
+		}
+		if files, err := attachment.Open(attachmentsDir(*dataDir), 0); err == nil && erased.Conversations > 0 {
+			pruneAttachments(ctx, db, files, slog.New(slog.NewTextHandler(stderr, nil)))
 		}
 		fmt.Fprintf(stdout, "forgot customer %s: %d customer records, %d conversations, %d messages erased; the database file is compacted\n",
 			c.ID, erased.Customers, erased.Conversations, erased.Messages)

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -47,48 +45,12 @@ func startServeIn(t *testing.T, dataDir string, extra ...string) string {
 }
 
 // serveStoppableIn runs "frontdesk serve" in this process on dataDir,
-// with extra flags, and returns its base URL once it is ready and a stop
+// with extra flags, and returns its base URL once it answers and a stop
 // that shuts it down and waits (also done when the test ends).
 func serveStoppableIn(t *testing.T, dataDir string, extra ...string) (string, func()) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
-	done := make(chan error, 1)
-	args := append([]string{"serve", "--addr", addr, "--data-dir", dataDir}, extra...)
-	go func() { done <- run(ctx, args, &out, &errb) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, errb.String())
-		}
-	}
-	t.Cleanup(stop)
-	base := "http://" + addr
-	for i := 0; ; i++ {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			return base, stop
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited: %v\n%s", err, errb.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if i > 400 {
-			t.Fatalf("serve not ready after 20 s\n%s", errb.String())
-		}
-	}
+	p := serveInProcess(t, dataDir, extra...)
+	return p.base, func() { p.shutdown(t) }
 }
 
 // browser starts headless Chromium at 1280x900, or skips when it is not

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/internal/promtest"
+	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
@@ -201,27 +202,18 @@ func TestMetricsAfterAScriptedConversation(t *testing.T) {
 	c.until(func(f map[string]any) bool { return f["type"] == "error" && f["code"] == "rate_limited" })
 
 	// Telegram greets its own customer beside the web one.
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(api.messages(), "42: ") {
-		if time.Now().After(deadline) {
-			t.Fatal("no greeting was sent to the Telegram chat")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.For(t, 20*time.Second, "a greeting sent to the Telegram chat", func() bool {
+		return strings.Contains(api.messages(), "42: ")
+	})
 
 	// The follower counts asynchronously: wait for the last turn.
+	// If it does not come, the checks below say what is missing.
 	var fams map[string]*dto.MetricFamily
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	wait.Until(context.Background(), 10*time.Second, func() bool {
 		fams = families(t, metricsURL)
-		if sample(fams, "frontdesk_survey_ratings_total", "score", "5") == 1 && sample(fams, "frontdesk_turn_duration_seconds") == 5 &&
-			sample(fams, "frontdesk_messages_total", "channel", "telegram", "from", "bot") >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			break // the checks below say what is missing
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return sample(fams, "frontdesk_survey_ratings_total", "score", "5") == 1 && sample(fams, "frontdesk_turn_duration_seconds") == 5 &&
+			sample(fams, "frontdesk_messages_total", "channel", "telegram", "from", "bot") >= 1
+	})
 
 	exact := []struct {
 		name   string

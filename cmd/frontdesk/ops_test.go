@@ -17,11 +17,13 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
-// inProcess is "frontdesk serve" run in this process on a free port, as
-// startServeIn runs it, for tests that read its log or watch it stop.
+// inProcess is "frontdesk serve" run in this process on a free port: what
+// startServe and serveStoppableIn run, and what tests that read its log
+// or watch it stop use directly.
 type inProcess struct {
 	base   string
 	addr   string
@@ -42,28 +44,38 @@ func serveInProcess(t *testing.T, dataDir string, extra ...string) *inProcess {
 	args := append([]string{"serve", "--addr", p.addr, "--data-dir", dataDir}, extra...)
 	go func() { p.done <- run(ctx, args, &syncBuffer{}, p.stderr) }()
 	t.Cleanup(func() {
-		if p.done != nil {
-			if err, _ := p.stop(); err != nil {
-				t.Errorf("serve: %v\n%s", err, p.stderr.String())
-			}
+		p.shutdown(t)
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", p.stderr.String())
 		}
 	})
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if resp, err := client.Get(p.base + "/healthz"); err == nil {
-			resp.Body.Close()
-			return p
-		}
+	// Building the knowledge base under -race on a busy machine has taken
+	// 20 s; serve exiting ends the wait at once.
+	wait.For(t, time.Minute, "serve to answer /healthz", func() bool {
 		select {
 		case err := <-p.done:
 			p.done = nil
-			t.Fatalf("serve exited: %v\n%s", err, p.stderr.String())
-		case <-time.After(20 * time.Millisecond):
+			t.Fatalf("serve exited: %v", err)
+		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve not up after 20 s\n%s", p.stderr.String())
+		resp, err := client.Get(p.base + "/healthz")
+		if err != nil {
+			return false
 		}
+		resp.Body.Close()
+		return true
+	})
+	return p
+}
+
+// shutdown stops serve if it runs, and fails t if run returned an error.
+func (p *inProcess) shutdown(t *testing.T) {
+	if p.done == nil {
+		return
+	}
+	if err, _ := p.stop(); err != nil {
+		t.Errorf("serve: %v", err)
 	}
 }
 

@@ -50,6 +50,9 @@ type retention struct {
 	interval time.Duration
 	now      func() time.Time
 	log      *slog.Logger
+	// after, if set, runs after a sweep that deleted conversations (to
+	// delete their attachments).
+	after func(ctx context.Context)
 }
 
 // run sweeps at once and then every interval until ctx is done. Its
@@ -75,6 +78,9 @@ func (r retention) sweep(ctx context.Context) bot.Erased {
 	erased, err := r.store.Expire(ctx, before)
 	if err != nil && ctx.Err() == nil {
 		r.log.Error("retention sweep", "before", before.Format(time.RFC3339), "err", err)
+	}
+	if erased.Conversations > 0 && r.after != nil {
+		r.after(ctx)
 	}
 	if erased != (bot.Erased{}) {
 		r.log.Info("retention sweep", "before", before.Format(time.RFC3339), "customers", erased.Customers,

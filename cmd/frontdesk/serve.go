@@ -18,6 +18,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
+	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -32,6 +33,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("addr", ":8080", "listen address")
 	s.add("metrics-addr", "", "private listen address for /metrics and /debug/pprof/ (default: /metrics on --addr, no profiler)")
 	s.add("data-dir", "data", "data directory (customer database, stored index)")
+	s.add("store", "", "where customers, conversations and the queue are kept: empty for the bbolt file in --data-dir; postgres://… is in progress and refused for now (see README)")
 	s.add("content", "", "content directory (default: the embedded demo knowledge base)")
 	s.add("allowed-origins", "", "comma-separated sites (https://shop.example) that may embed the widget, besides this server's own origin; * allows any")
 	s.addBool("trust-proxy", "take web visitors' addresses, for the per-address limits, from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)")
@@ -66,6 +68,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
+	}
+	if err := checkStore(cfg.get("store")); err != nil {
+		return err
 	}
 	log, err := newLogger(stderr, cfg.get("log-format"), cfg.get("log-level"))
 	if err != nil {
@@ -128,6 +133,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	// Files sent in chats live beside the database.
+	files, err := attachment.Open(attachmentsDir(dataDir), 0)
+	if err != nil {
+		return err
+	}
 
 	composer, err := openLLM(cfg, m, log)
 	if err != nil {
@@ -176,12 +186,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if keep > 0 {
-		bg.Go(func() { retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log}.run(bgctx) })
+		bg.Go(func() {
+			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
+				after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run(bgctx)
+		})
 	}
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
-	webOpts.Assets, webOpts.Log, webOpts.Observer = content.Web(), log, m
+	webOpts.Assets, webOpts.Log, webOpts.Observer, webOpts.Attachments = content.Web(), log, m, files
+	webOpts.Home = &widgetHome{kb: k, db: db, agents: agents, queue: queue, now: time.Now}
 	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
@@ -189,7 +203,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
-		Records:        db,
+		Records:        recordsWithFiles{DB: db, files: files, log: log},
+		Attachments:    files,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)

@@ -119,7 +119,8 @@
       return '';
     }
     const today = new Date();
-    const hm = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    // 24-hour "15:52", as the widget shows it: one time format for both.
+    const hm = String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
     if (d.toDateString() === today.toDateString()) {
       return hm;
     }
@@ -485,6 +486,13 @@
         break;
       case 'presence':
         onPresence(f);
+        break;
+      case 'read':
+        if (state.open && state.open.data && f.conversation_id === state.open.id && f.from === 'customer') {
+          const c = state.open.data.conversation;
+          c.customer_read_seq = Math.max(c.customer_read_seq || 0, Number(f.seq) || 0);
+          renderSeen();
+        }
         break;
       case 'error':
         if (f.code !== 'forbidden' && f.code !== 'not_found') {
@@ -1129,6 +1137,8 @@
       list.appendChild(messageItem(m));
       state.open.lastSeq = Math.max(state.open.lastSeq, m.seq);
     }
+    renderSeen();
+    markConversationRead();
     renderConversationHead();
     renderProfile();
     renderSuggestions(d.suggestions, d.suggestions_query, false);
@@ -1298,6 +1308,51 @@
     return el;
   }
 
+  // attachmentNode shows a file sent in the open conversation: an image
+  // inline, a PDF as a link that downloads it (the session cookie
+  // authorises both).
+  function attachmentNode(a) {
+    if (!state.open || typeof a.id !== 'string' || !/^att_[0-9a-f]+$/.test(a.id)) {
+      return null;
+    }
+    const url = '/api/agent/conversations/' + encodeURIComponent(state.open.id) + '/attachments/' + encodeURIComponent(a.id);
+    const name = String(a.name || 'file');
+    if (String(a.type).indexOf('image/') === 0) {
+      return h('a', { class: 'attachment', href: url, target: '_blank', rel: 'noopener' },
+        [h('img', { class: 'attachment-img', src: url, alt: name, 'data-testid': 'transcript-attachment', 'data-name': name })]);
+    }
+    const kb = Math.max(1, Math.round((Number(a.size) || 0) / 1024));
+    return h('a', { class: 'attachment attachment-file', href: url, download: name, 'data-testid': 'transcript-attachment', 'data-name': name },
+      [name + ' (PDF, ' + (kb >= 1024 ? (kb / 1024).toFixed(1) + ' MB' : kb + ' KB') + ')']);
+  }
+
+  // sendAttachment sends a file the agent chose to the customer.
+  async function sendAttachment(file) {
+    const o = state.open;
+    if (!o || !file) {
+      return;
+    }
+    if (file.size > 10 * 1048576) {
+      toast('That file is too large: the limit is 10 MB.', 'error');
+      return;
+    }
+    const data = await new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(String(r.result).replace(/^data:[^,]*,/, ''));
+      r.onerror = () => reject(r.error);
+      r.readAsDataURL(file);
+    });
+    try {
+      const m = await call('POST', 'conversations/' + encodeURIComponent(o.id) + '/attachments', { name: file.name, data });
+      if (state.open === o) {
+        appendMessage(m);
+        scrollTranscript(true);
+      }
+    } catch (e) {
+      toast('The file was not sent: ' + e.message + '.', 'error');
+    }
+  }
+
   function messageItem(m) {
     const cls = 'msg from-' + m.from + (m.internal ? ' internal' : '') + (m.agent && state.me && m.agent === state.me.id ? ' own' : '');
     const head = h('div', { class: 'msg-head' }, [
@@ -1310,6 +1365,9 @@
       renderMarkdown(body, m.text);
     } else {
       body.textContent = m.text;
+    }
+    if (m.attachment) {
+      body.appendChild(attachmentNode(m.attachment));
     }
     const li = h('li', { class: cls, 'data-testid': 'transcript-message', 'data-from': m.from, 'data-seq': String(m.seq) }, [head, body]);
     if (m.internal) {
@@ -1367,6 +1425,38 @@
     }
   }
 
+  // renderSeen marks the latest reply the customer has seen ("Seen"),
+  // from the conversation's customer_read_seq (read receipts).
+  function renderSeen() {
+    const o = state.open;
+    const list = $('transcript');
+    for (const e of list.querySelectorAll('.seen')) {
+      e.remove();
+    }
+    const upTo = o && o.data && o.data.conversation ? o.data.conversation.customer_read_seq || 0 : 0;
+    const replies = [...list.querySelectorAll('[data-testid="transcript-message"][data-from="agent"]:not([data-internal])')]
+      .filter((li) => Number(li.getAttribute('data-seq')) <= upTo);
+    const last = replies[replies.length - 1];
+    if (last) {
+      last.appendChild(h('div', { class: 'seen', 'data-testid': 'seen' }, ['Seen']));
+    }
+  }
+
+  // markConversationRead tells the server how far the agent who has the
+  // open conversation has seen it, which the customer sees as "Seen".
+  function markConversationRead() {
+    const o = state.open;
+    if (!o || !owns() || document.visibilityState !== 'visible' || o.lastSeq <= (o.readSent || 0)) {
+      return;
+    }
+    o.readSent = o.lastSeq;
+    call('POST', 'conversations/' + encodeURIComponent(o.id) + '/read', { seq: o.lastSeq }).catch(() => {
+      o.readSent = 0;
+    });
+  }
+
+  document.addEventListener('visibilitychange', markConversationRead);
+
   function appendMessage(m) {
     const o = state.open;
     if (!o || !o.data || m.seq <= o.lastSeq) {
@@ -1383,6 +1473,8 @@
     o.lastSeq = m.seq;
     $('transcript').appendChild(messageItem(m));
     scrollTranscript(stick);
+    renderSeen();
+    markConversationRead();
     if (m.from === 'customer') {
       hideTyping();
       if (!m.payload) {
@@ -1844,6 +1936,7 @@
             h('span', null, [day(p.created)]),
             h('span', { class: 'muted' }, [p.message_count + ' messages · ' + (STATES[p.state] || p.state) + (p.rating ? ' · rated ' + p.rating + '/5' : '')]),
           ]),
+          p.rating_comment ? h('span', { class: 'past-line', 'data-testid': 'past-rating-comment' }, ['Rating comment: \u201c' + p.rating_comment.slice(0, 200) + '\u201d']) : null,
           ...last.map((m) => h('span', { class: 'past-line' }, [(m.from === 'customer' ? 'Customer: ' : m.from === 'bot' ? 'Bot: ' : m.from === 'agent' ? (m.agent_name || 'Agent') + ': ' : '') + plain(m.text).slice(0, 90)])),
         ]),
       ]));
@@ -1860,6 +1953,11 @@
     $('dashboard-btn').addEventListener('click', closeConversation);
     $('composer').addEventListener('submit', onSubmitReply);
     $('reply').addEventListener('keydown', onReplyKey);
+    $('attach').addEventListener('change', () => {
+      const f = $('attach').files && $('attach').files[0];
+      $('attach').value = '';
+      sendAttachment(f);
+    });
     $('reply').addEventListener('input', onReplyInput);
     $('internal').addEventListener('change', renderComposer);
     $('canned').addEventListener('change', onCanned);

@@ -158,6 +158,8 @@
     close: 'M6 6l12 12M18 6L6 18',
     down: 'M6 9l6 6 6-6',
     send: 'M5 12h14M13 6l6 6-6 6',
+    clip: 'M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4L15.5 7.6',
+    smile: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8.5 14.5a4.5 4.5 0 0 0 7 0M9 9.5h.01M15 9.5h.01',
   };
 
   function icon(name) {
@@ -211,18 +213,27 @@
 
   const noticeEl = h('div', { class: 'fd-notice', 'data-testid': 'fd-notice', role: 'status', hidden: true });
 
-  const nameInput = h('input', { class: 'fd-field', id: 'fd-name-' + uid, type: 'text', name: 'name', autocomplete: 'name', maxlength: '100', placeholder: 'Name' });
-  const emailInput = h('input', { class: 'fd-field', id: 'fd-email-' + uid, type: 'email', name: 'email', autocomplete: 'email', maxlength: '200', placeholder: 'Email' });
+  // The first screen, at the top of the messages until the customer
+  // writes: who answers and how fast (measured by the server), common
+  // questions and a search of the help articles (GET /home).
+  const homeEl = h('section', { class: 'fd-home', 'data-testid': 'fd-home', 'aria-label': 'Help', hidden: true });
+  let homeLoaded = false;
+  let homeDone = false;
+
+  const nameInput = h('input', { class: 'fd-field', id: 'fd-name-' + uid, type: 'text', name: 'name', autocomplete: 'name', maxlength: '100' });
+  const emailInput = h('input', { class: 'fd-field', id: 'fd-email-' + uid, type: 'email', name: 'email', autocomplete: 'email', maxlength: '200' });
   const skipBtn = h('button', { type: 'button', class: 'fd-skip', 'data-testid': 'fd-prechat-skip' }, ['Skip']);
+  // The pre-chat form sits at the top, under the header, until the first
+  // message: both fields are optional, and say so.
   const prechat = h('form', { class: 'fd-prechat', 'data-testid': 'fd-prechat', 'aria-labelledby': 'fd-prechat-title-' + uid, hidden: true }, [
     h('div', { class: 'fd-prechat-head' }, [
-      h('span', { id: 'fd-prechat-title-' + uid }, ['Tell us your name (optional)']),
+      h('span', { id: 'fd-prechat-title-' + uid }, ['Introduce yourself (optional)']),
       skipBtn,
     ]),
     h('div', { class: 'fd-prechat-row' }, [
-      h('label', { class: 'fd-sr', for: nameInput.id }, ['Your name']), nameInput,
-      h('label', { class: 'fd-sr', for: emailInput.id }, ['Your email']), emailInput,
-      h('button', { type: 'submit', class: 'fd-start', 'data-testid': 'fd-prechat-start' }, ['Start']),
+      h('div', null, [h('label', { class: 'fd-prechat-label', for: nameInput.id }, ['Name']), nameInput]),
+      h('div', null, [h('label', { class: 'fd-prechat-label', for: emailInput.id }, ['Email']), emailInput]),
+      h('button', { type: 'submit', class: 'fd-start', 'data-testid': 'fd-prechat-start' }, ['Save']),
     ]),
   ]);
 
@@ -235,9 +246,22 @@
     autocomplete: 'off',
   });
   const sendBtn = h('button', { type: 'submit', class: 'fd-send', 'data-testid': 'fd-send', 'aria-label': 'Send' }, [icon('send')]);
+  // Attachments: images and PDFs, sent over HTTP (docs/protocol.md).
+  const fileInput = h('input', { type: 'file', class: 'fd-sr', 'data-testid': 'fd-file', tabindex: '-1', 'aria-hidden': 'true',
+    accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf' });
+  const attachBtn = h('button', { type: 'button', class: 'fd-tool', 'data-testid': 'fd-attach', 'aria-label': 'Send a photo or PDF', title: 'Send a photo or PDF' }, [icon('clip')]);
+  const emojiBtn = h('button', { type: 'button', class: 'fd-tool', 'data-testid': 'fd-emoji', 'aria-label': 'Insert an emoji', 'aria-expanded': 'false', title: 'Emoji' }, [icon('smile')]);
+  const EMOJI = ['\u{1F600}', '\u{1F642}', '\u{1F609}', '\u{1F60A}', '\u{1F602}', '\u{1F60D}', '\u{1F914}', '\u{1F615}',
+    '\u{1F622}', '\u{1F620}', '\u{1F44D}', '\u{1F44E}', '\u{1F64F}', '\u{1F44B}', '\u{2764}\u{FE0F}', '\u{1F389}',
+    '\u{1F4A1}', '\u{1F4E6}', '\u{2705}', '\u{274C}'];
+  const emojiBox = h('div', { class: 'fd-emoji-box', 'data-testid': 'fd-emoji-box', role: 'group', 'aria-label': 'Emoji', hidden: true },
+    EMOJI.map((e) => h('button', { type: 'button', class: 'fd-emoji-pick', 'data-testid': 'fd-emoji-pick' }, [e])));
   const composer = h('form', { class: 'fd-composer' }, [
     h('label', { class: 'fd-sr', for: input.id }, ['Your message']),
+    attachBtn,
+    fileInput,
     input,
+    emojiBtn,
     sendBtn,
   ]);
 
@@ -247,7 +271,7 @@
     role: 'dialog',
     'aria-label': title,
     hidden: true,
-  }, [header, statusEl, list, noticeEl, tgLink, prechat, composer]);
+  }, [header, statusEl, prechat, list, noticeEl, tgLink, emojiBox, composer]);
 
   root.appendChild(launcher);
   root.appendChild(unreadText);
@@ -270,12 +294,19 @@
     }
   }
 
+  // initials are up to two letters of a name, for an avatar.
+  function initials(name) {
+    const parts = String(name).trim().split(/\s+/).filter(Boolean);
+    const first = (w) => Array.from(w)[0] || '';
+    return ((parts.length > 1 ? first(parts[0]) + first(parts[parts.length - 1]) : first(parts[0] || '?'))).toUpperCase();
+  }
+
   function pad(n) {
     return n < 10 ? '0' + n : String(n);
   }
 
   // makeRecord builds a message element; rec.el is what the list shows.
-  function makeRecord(from, text, time, quickReplies) {
+  function makeRecord(from, text, time, quickReplies, attachment, localFile) {
     if (SENDERS.indexOf(from) < 0) {
       from = 'system';
     }
@@ -290,12 +321,81 @@
       bubble.classList.add('fd-plain');
       bubble.textContent = text;
     }
+    const att = validAttachment(attachment);
+    if (att) {
+      if (text) {
+        bubble.appendChild(document.createTextNode('\n'));
+      }
+      bubble.appendChild(renderAttachment(att, localFile));
+    }
     el.appendChild(bubble);
     const meta = h('div', { class: 'fd-meta' });
     el.appendChild(meta);
-    const rec = { el, meta, from, seq: 0, id: '', minute: '', qr: validReplies(quickReplies) };
+    const rec = { el, meta, from, seq: 0, id: '', minute: '', day: '', dayEl: null, qr: validReplies(quickReplies) };
     setTime(rec, time);
     return rec;
+  }
+
+  function validAttachment(a) {
+    if (!a || typeof a !== 'object' || typeof a.id !== 'string' || !/^att_[0-9a-f]+$/.test(a.id)) {
+      return null;
+    }
+    return { id: a.id, name: typeof a.name === 'string' && a.name ? a.name : 'file',
+      type: typeof a.type === 'string' ? a.type : '', size: Number(a.size) || 0 };
+  }
+
+  function sizeText(n) {
+    return n >= 1048576 ? (n / 1048576).toFixed(1) + ' MB' : Math.max(1, Math.round(n / 1024)) + ' KB';
+  }
+
+  // attachmentURL is where the current conversation's file is served.
+  function attachmentURL(id) {
+    return new URL('attachments/' + encodeURIComponent(convId) + '/' + encodeURIComponent(id), base).href;
+  }
+
+  // fetchAttachment gets a file with the visitor's token: only the
+  // conversation's customer may, so it cannot be a plain link.
+  function fetchAttachment(id) {
+    return fetch(attachmentURL(id), { headers: { Authorization: 'Bearer ' + token }, credentials: 'omit' })
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error('HTTP ' + r.status))));
+  }
+
+  // renderAttachment shows an image inline and a PDF as a file to open;
+  // localFile is the customer's own file while it is being sent.
+  function renderAttachment(att, localFile) {
+    if (att.type.indexOf('image/') === 0) {
+      const img = h('img', { class: 'fd-attachment-img', 'data-testid': 'fd-attachment', alt: att.name, 'data-name': att.name });
+      const show = (blob) => {
+        img.src = URL.createObjectURL(blob);
+        img.addEventListener('load', () => {
+          if (stuck) {
+            scrollToBottom();
+          }
+        }, { once: true });
+      };
+      if (localFile) {
+        show(localFile);
+      } else {
+        fetchAttachment(att.id).then(show, () => img.setAttribute('alt', att.name + ' (could not be loaded)'));
+      }
+      return img;
+    }
+    const btn = h('button', { type: 'button', class: 'fd-attachment-file', 'data-testid': 'fd-attachment', 'data-name': att.name },
+      [att.name + ' (PDF' + (att.size ? ', ' + sizeText(att.size) : '') + ')']);
+    btn.addEventListener('click', () => {
+      const open = (blob) => {
+        const a = h('a', { href: URL.createObjectURL(blob), download: att.name });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      };
+      if (localFile) {
+        open(localFile);
+      } else {
+        fetchAttachment(att.id).then(open, () => flash('That file could not be loaded. Please try again.', 'error'));
+      }
+    });
+    return btn;
   }
 
   function validReplies(qr) {
@@ -311,10 +411,13 @@
     rec.meta.textContent = '';
     rec.minute = '';
     if (rec.from === 'agent') {
+      rec.meta.appendChild(h('span', { class: 'fd-avatar', 'aria-hidden': 'true' }, [initials(agentName || 'Our team')]));
       rec.meta.appendChild(h('span', { class: 'fd-who' }, [agentName || 'Our team']));
     }
     if (d && !isNaN(d.getTime()) && d.getFullYear() > 2000) {
       rec.minute = pad(d.getHours()) + ':' + pad(d.getMinutes());
+      rec.day = d.toDateString();
+      rec.date = d;
       rec.meta.appendChild(h('time', { datetime: d.toISOString(), title: d.toLocaleString() }, [rec.minute]));
     }
   }
@@ -348,11 +451,52 @@
       }
     }
     thread.splice(i, 0, rec);
-    const next = i + 1 < thread.length ? thread[i + 1].el : typingEl;
+    const next = i + 1 < thread.length ? (thread[i + 1].dayEl || thread[i + 1].el) : typingEl;
+    if (rec.dayEl) {
+      rec.dayEl.remove();
+      rec.dayEl = null;
+    }
     list.insertBefore(rec.el, next);
     group(i - 1);
     group(i);
     group(i + 1);
+    dayMark(i);
+    dayMark(i + 1);
+  }
+
+  // dayMark puts a date separator before the message at i when it is the
+  // first of its day (the first message of all only when that day is not
+  // today), and takes a separator away that is no longer needed.
+  function dayMark(i) {
+    const r = thread[i];
+    if (!r) {
+      return;
+    }
+    const prev = thread[i - 1];
+    const need = !!r.day && (prev ? !!prev.day && prev.day !== r.day : r.day !== new Date().toDateString());
+    if (need && !r.dayEl) {
+      r.dayEl = h('div', { class: 'fd-divider fd-day', role: 'separator', 'data-testid': 'fd-day' }, [dayLabel(r.date)]);
+      list.insertBefore(r.dayEl, r.el);
+    } else if (!need && r.dayEl) {
+      r.dayEl.remove();
+      r.dayEl = null;
+    }
+  }
+
+  function dayLabel(d) {
+    const today = new Date();
+    const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+    if (d.toDateString() === today.toDateString()) {
+      return 'Today';
+    }
+    if (d.toDateString() === yesterday.toDateString()) {
+      return 'Yesterday';
+    }
+    const opts = { weekday: 'short', day: 'numeric', month: 'short' };
+    if (d.getFullYear() !== today.getFullYear()) {
+      opts.year = 'numeric';
+    }
+    return d.toLocaleDateString(undefined, opts);
   }
 
   // group hides the time of a message when the next one is from the same
@@ -402,11 +546,51 @@
   function scrollToBottom() {
     list.scrollTop = list.scrollHeight;
     stuck = true;
+    anchored = null;
+  }
+
+  // anchored is the start of a long reply shown from its first line: a
+  // new answer (with the question and quick replies after it) taller than
+  // the list would otherwise open at its end. Until the customer writes or
+  // scrolls to the end, what follows leaves the view where it is.
+  let anchored = null;
+
+  // replyStart is the first message of ours since the customer last wrote.
+  function replyStart() {
+    let start = null;
+    for (let i = thread.length - 1; i >= 0 && thread[i].from !== 'customer'; i--) {
+      start = thread[i];
+    }
+    return start;
+  }
+
+  // settle shows the latest reply: the end of the list, unless that would
+  // hide the reply's first line, which is then put at the top.
+  function settle() {
+    let start = anchored || replyStart();
+    if (!homeEl.hidden && !homeDone) {
+      start = { el: homeEl }; // the first screen, from its top
+    }
+    list.scrollTop = list.scrollHeight;
+    stuck = true;
+    anchored = null;
+    if (start && list.clientHeight && start.el.getBoundingClientRect().top < list.getBoundingClientRect().top) {
+      scrollToMessage(start);
+    }
+  }
+
+  function scrollToMessage(rec) {
+    list.scrollTop += rec.el.getBoundingClientRect().top - list.getBoundingClientRect().top - 8;
+    anchored = rec;
+    stuck = false;
   }
 
   list.addEventListener('scroll', () => {
     if (list.clientHeight) {
       stuck = nearBottom();
+      if (stuck) {
+        anchored = null;
+      }
     }
   });
   if (window.ResizeObserver) {
@@ -415,6 +599,89 @@
         scrollToBottom();
       }
     }).observe(list);
+  }
+
+  // ---- First screen ------------------------------------------------------------
+
+  function loadHome() {
+    if (homeLoaded || homeDone) {
+      return;
+    }
+    homeLoaded = true;
+    fetch(new URL('home', base).href, { credentials: 'omit' })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status))))
+      .then(renderHome, () => {
+        homeLoaded = false; // try again next time the panel opens
+      });
+  }
+
+  function renderHome(d) {
+    if (homeDone || !d || typeof d !== 'object' || thread.some((r) => r.from === 'customer')) {
+      return;
+    }
+    homeEl.textContent = '';
+    const team = Array.isArray(d.team) ? d.team.filter((m) => m && typeof m.initials === 'string').slice(0, 5) : [];
+    const online = team.some((m) => m.online);
+    const who = h('div', { class: 'fd-home-team' });
+    if (team.length) {
+      const faces = h('div', { class: 'fd-home-faces', 'aria-hidden': 'true' });
+      for (const m of team) {
+        faces.appendChild(h('span', { class: 'fd-avatar fd-home-face' + (m.online ? ' fd-online' : ''), title: String(m.name || '') }, [m.initials.slice(0, 2)]));
+      }
+      who.appendChild(faces);
+    }
+    const lines = h('div', { class: 'fd-home-lines' });
+    const names = team.map((m) => String(m.name || '')).filter(Boolean);
+    lines.appendChild(h('div', { class: 'fd-home-title' }, [names.length ? 'Our team: ' + names.join(', ') : 'Our team is here to help']));
+    let reply = typeof d.reply_text === 'string' ? d.reply_text : '';
+    if (online) {
+      reply = (reply ? reply + ' \u00b7 ' : '') + 'online now';
+    }
+    if (reply) {
+      lines.appendChild(h('div', { class: 'fd-home-reply', 'data-testid': 'fd-home-reply' }, [reply]));
+    }
+    who.appendChild(lines);
+    homeEl.appendChild(who);
+
+    const topics = Array.isArray(d.topics) ? d.topics.filter((t) => t && typeof t.id === 'string' && typeof t.title === 'string') : [];
+    if (topics.length) {
+      homeEl.appendChild(h('div', { class: 'fd-home-head' }, ['Common questions']));
+      const box = h('div', { class: 'fd-home-topics' });
+      for (const t of topics) {
+        const b = h('button', { type: 'button', class: 'fd-qr fd-home-topic', 'data-testid': 'fd-home-topic' }, [t.title]);
+        b.addEventListener('click', () => submit(t.title, 'article:' + t.id));
+        box.appendChild(b);
+      }
+      homeEl.appendChild(box);
+    }
+    const q = h('input', { type: 'search', class: 'fd-field', 'data-testid': 'fd-home-search', id: 'fd-home-q-' + uid, maxlength: '200', placeholder: 'Search our help articles' });
+    const form = h('form', { class: 'fd-home-search', role: 'search' }, [
+      h('label', { class: 'fd-sr', for: q.id }, ['Search our help articles']),
+      q,
+      h('button', { type: 'submit', class: 'fd-start' }, ['Search']),
+    ]);
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (q.value.trim()) {
+        submit(q.value, '');
+      }
+    });
+    homeEl.appendChild(form);
+    if (!homeEl.parentNode) {
+      list.insertBefore(homeEl, list.firstChild);
+    }
+    homeEl.hidden = false;
+    if (stuck || anchored) {
+      settle();
+    }
+  }
+
+  function hideHome() {
+    homeDone = true;
+    homeEl.hidden = true;
+    if (anchored && anchored.el === homeEl) {
+      anchored = null;
+    }
   }
 
   // ---- Sending ---------------------------------------------------------------
@@ -458,6 +725,7 @@
       return false;
     }
     hidePrechat();
+    hideHome();
     const rec = makeRecord('customer', text, new Date().toISOString(), null);
     rec.id = id;
     rec.el.setAttribute('data-pending', 'true');
@@ -471,6 +739,94 @@
     pump();
     return true;
   }
+
+  const MAX_FILE = 10 * 1048576; // bytes: the server's default limit
+  const FILE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf'];
+
+  // sendFile shows the customer's file at once (pending) and uploads it
+  // with the visitor's token; the server checks its type and size again,
+  // from its content, and sends it as the customer's message.
+  function sendFile(file) {
+    if (!file) {
+      return;
+    }
+    if (FILE_TYPES.indexOf(file.type) < 0) {
+      flash('Only photos (PNG, JPEG, GIF, WebP) and PDF files can be sent.', 'error');
+      return;
+    }
+    if (file.size > MAX_FILE) {
+      flash('That file is too large: please keep it under 10 MB.', 'error');
+      return;
+    }
+    if (!token || !convId || !ready) {
+      flash('Please type a message first; then you can send a file.', 'error');
+      return;
+    }
+    hidePrechat();
+    hideHome();
+    const id = newId();
+    const rec = makeRecord('customer', '', new Date().toISOString(), null, { id: 'att_0', name: file.name, type: file.type, size: file.size }, file);
+    rec.id = id;
+    rec.el.setAttribute('data-pending', 'true');
+    setPendingMeta(rec, 'Sending\u2026');
+    insertRecord(rec);
+    pendingById.set(id, rec);
+    refreshQuickReplies();
+    scrollToBottom();
+    const form = new FormData();
+    form.append('token', token);
+    form.append('conversation_id', convId);
+    form.append('id', id);
+    form.append('file', file, file.name);
+    fetch(new URL('attachments', base).href, { method: 'POST', body: form, credentials: 'omit' })
+      .then((r) => r.json().then((body) => ({ ok: r.ok, body }), () => ({ ok: false, body: {} })))
+      .then((res) => {
+        if (!res.ok) {
+          return Promise.reject(new Error(res.body && res.body.message ? res.body.message : 'The file could not be sent.'));
+        }
+        const seq = Number(res.body.seq);
+        if (pendingById.get(id) === rec && Number.isInteger(seq) && seq > 0 && !bySeq.has(seq)) {
+          bind(rec, seq);
+          refreshQuickReplies();
+        }
+        return null;
+      })
+      .catch((err) => {
+        pendingById.delete(id);
+        rec.el.removeAttribute('data-pending');
+        rec.el.setAttribute('data-failed', 'true');
+        setPendingMeta(rec, 'Not sent');
+        let msg = err && err.message ? err.message : 'The file could not be sent.';
+        flash(msg.charAt(0).toUpperCase() + msg.slice(1), 'error');
+      });
+  }
+
+  attachBtn.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    const f = fileInput.files && fileInput.files[0];
+    fileInput.value = '';
+    sendFile(f);
+    input.focus();
+  });
+
+  function toggleEmoji(show) {
+    emojiBox.hidden = !show;
+    emojiBtn.setAttribute('aria-expanded', show ? 'true' : 'false');
+  }
+  emojiBtn.addEventListener('click', () => toggleEmoji(emojiBox.hidden));
+  emojiBox.addEventListener('click', (e) => {
+    const b = e.target.closest('.fd-emoji-pick');
+    if (!b) {
+      return;
+    }
+    const at = input.selectionStart != null ? input.selectionStart : input.value.length;
+    const end = input.selectionEnd != null ? input.selectionEnd : at;
+    input.value = input.value.slice(0, at) + b.textContent + input.value.slice(end);
+    input.selectionStart = input.selectionEnd = at + b.textContent.length;
+    toggleEmoji(false);
+    input.focus();
+    autosize();
+  });
 
   function refill(now) {
     tokens = Math.min(BURST, tokens + ((now - tokensAt) / 1000) * PER_SECOND);
@@ -676,8 +1032,42 @@
       case 'link':
         onLink(f);
         break;
+      case 'read':
+        if (f.from === 'agent') {
+          agentReadSeq = Math.max(agentReadSeq, Number(f.seq) || 0);
+          renderSeen();
+        }
+        break;
     }
   }
+
+  // Read receipts: how far the people have seen the conversation (shown
+  // as "Seen" under the customer's latest message they have seen), and
+  // how far the customer has, told to the server while the panel is
+  // open and the page visible.
+  let agentReadSeq = 0;
+  let readSent = 0;
+
+  function renderSeen() {
+    for (const e of list.querySelectorAll('.fd-seen')) {
+      e.remove();
+    }
+    for (let i = thread.length - 1; i >= 0; i--) {
+      const r = thread[i];
+      if (r.from === 'customer' && r.seq && r.seq <= agentReadSeq) {
+        r.meta.appendChild(h('span', { class: 'fd-seen', 'data-testid': 'fd-seen' }, ['Seen']));
+        return;
+      }
+    }
+  }
+
+  function sendRead() {
+    if (ready && isOpen && document.visibilityState === 'visible' && lastSeq > readSent && sendFrame({ type: 'read', seq: lastSeq })) {
+      readSent = lastSeq;
+    }
+  }
+
+  document.addEventListener('visibilitychange', sendRead);
 
   function onWelcome(f) {
     if (typeof f.token === 'string' && f.token) {
@@ -700,6 +1090,7 @@
     }
     ready = true;
     everReady = true;
+    agentReadSeq = Math.max(agentReadSeq, Number(f.agent_read_seq) || 0);
     tgBtn.hidden = !(Array.isArray(f.channels) && f.channels.indexOf('telegram') >= 0);
     setState(f.state, '');
     if (f.customer && typeof f.customer.name === 'string' && f.customer.name) {
@@ -709,6 +1100,8 @@
     if (pendingProfile) {
       sendProfile();
     }
+    renderSeen();
+    sendRead();
     pump();
   }
 
@@ -718,6 +1111,8 @@
     thread = [];
     bySeq = new Map();
     lastSeq = 0;
+    agentReadSeq = 0;
+    readSent = 0;
     convId = conv;
     readSeq = loadRead(conv);
     if (old.length) {
@@ -748,13 +1143,15 @@
     if (rec) {
       bind(rec, seq); // our own message's echo
     } else {
-      rec = makeRecord(f.from, f.text, f.time, f.quick_replies);
+      rec = makeRecord(f.from, f.text, f.time, f.quick_replies, f.attachment);
       rec.seq = seq;
       rec.el.setAttribute('data-seq', String(seq));
       bySeq.set(seq, rec);
       insertRecord(rec);
     }
-    if (rec.from !== 'customer') {
+    if (rec.from === 'customer') {
+      hideHome();
+    } else {
       hideTyping();
       if (!isOpen && (rec.from === 'bot' || rec.from === 'agent') && seq > readSeq) {
         unread++;
@@ -764,9 +1161,12 @@
     if (isOpen) {
       markRead();
     }
+    renderSeen();
     refreshQuickReplies();
-    if (stick || rec.from === 'customer') {
+    if (rec.from === 'customer') {
       scrollToBottom();
+    } else if (stick || anchored) {
+      settle();
     }
   }
 
@@ -889,7 +1289,7 @@
     if (from !== 'bot' && from !== 'agent') {
       return;
     }
-    const stick = stuck;
+    const stick = stuck && !anchored;
     typingEl.hidden = false;
     typingEl.setAttribute('data-from', from);
     clearTimeout(typingTimer);
@@ -951,6 +1351,7 @@
   function markRead() {
     unread = 0;
     renderBadge();
+    sendRead();
     if (convId && lastSeq > readSeq) {
       readSeq = lastSeq;
       storage.set(READ_KEY, JSON.stringify({ c: convId, s: readSeq }));
@@ -1004,7 +1405,8 @@
     markRead();
     connect();
     renderNotice();
-    scrollToBottom();
+    loadHome();
+    settle();
     input.focus({ preventScroll: true });
   }
 

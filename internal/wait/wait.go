@@ -5,19 +5,37 @@
 package wait
 
 import (
+	"context"
 	"testing"
 	"time"
 )
+
+// interval is how long For and Until sleep between polls.
+const interval = 5 * time.Millisecond
 
 // For polls cond every few milliseconds until it holds, and fails the
 // test, naming what it waited for, when it has not within timeout.
 func For(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !Until(context.Background(), timeout, cond) {
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	}
+}
+
+// Until polls cond every few milliseconds until it holds (true), or until
+// timeout has passed or ctx ended (false), for code that reports rather
+// than fails: a harness that returns an error, a wait whose outcome the
+// checks after it judge.
+func Until(ctx context.Context, timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-time.After(interval):
+		case <-ctx.Done():
+		}
 	}
+	return true
 }

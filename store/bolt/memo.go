@@ -126,5 +126,9 @@ func cloneCustomer(c *bot.Customer) *bot.Customer {
 func cloneConversation(c *bot.Conversation) *bot.Conversation {
 	d := *c
 	d.Questions = slices.Clone(c.Questions)
+	if c.Last != nil {
+		last := *c.Last
+		d.Last = &last
+	}
 	return &d
 }

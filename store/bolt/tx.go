@@ -23,6 +23,15 @@ type Tx struct {
 
 var _ bot.Tx = (*Tx)(nil)
 
+// memos returns the DB's memos, or fresh ones for a Tx made without them
+// (a test's, or a migration's): correct, only without the memo's saving.
+func (tx *Tx) memos() *memos {
+	if tx.m == nil {
+		tx.m = newMemos()
+	}
+	return tx.m
+}
+
 // written marks the act as having written, before it writes.
 func (tx *Tx) written() error {
 	if !tx.btx.Writable() {
@@ -37,7 +46,7 @@ func (tx *Tx) OnCommit(f func()) { tx.hooks = append(tx.hooks, f) }
 
 // Customer implements bot.Tx.
 func (tx *Tx) Customer(id string) (*bot.Customer, error) {
-	return tx.m.customers.get(tx.btx.Bucket(bucketCustomers), id)
+	return tx.memos().customers.get(tx.btx.Bucket(bucketCustomers), id)
 }
 
 // CustomerByIdentity implements bot.Tx.
@@ -67,12 +76,12 @@ func (tx *Tx) PutCustomer(c *bot.Customer) error {
 	if err := tx.written(); err != nil {
 		return err
 	}
-	return saveCustomer(tx.btx, tx.m, c)
+	return saveCustomer(tx.btx, tx.memos(), c)
 }
 
 // Conversation implements bot.Tx.
 func (tx *Tx) Conversation(id string) (*bot.Conversation, error) {
-	return tx.m.conversations.get(tx.btx.Bucket(bucketConversations), id)
+	return tx.memos().conversations.get(tx.btx.Bucket(bucketConversations), id)
 }
 
 // Conversations implements bot.Tx.
@@ -89,7 +98,7 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 		return err
 	}
 	convs := tx.btx.Bucket(bucketConversations)
-	switch old, err := tx.m.conversations.get(convs, c.ID); {
+	switch old, err := tx.memos().conversations.get(convs, c.ID); {
 	case errors.Is(err, bot.ErrNotFound):
 		if err := tx.btx.Bucket(bucketByCustomer).Put(byCustomerKey(c.CustomerID, c.ID), nil); err != nil {
 			return err
@@ -99,7 +108,7 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 	case old.CustomerID != c.CustomerID:
 		return fmt.Errorf("save conversation %s: it belongs to customer %s, not %s", c.ID, old.CustomerID, c.CustomerID)
 	}
-	return tx.m.conversations.put(convs, c.ID, c)
+	return tx.memos().conversations.put(convs, c.ID, c)
 }
 
 // Messages implements bot.Tx.

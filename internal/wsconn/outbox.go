@@ -1,11 +1,11 @@
-package web
+package wsconn
 
 import "sync"
 
 // outbox is a connection's queue of frames for its writer. It holds
 // memory only for the frames waiting, up to a limit: an idle connection
 // costs one empty slice, a burst grows it, and a client that lets the
-// limit fill is too slow and is disconnected.
+// limit fill is too slow and is disconnected (see Conn.Send).
 type outbox struct {
 	mu     sync.Mutex
 	frames []any
@@ -16,8 +16,8 @@ type outbox struct {
 	room  chan struct{}
 }
 
-func newOutbox(limit int) *outbox {
-	return &outbox{limit: limit, ready: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+func (o *outbox) init(limit int) {
+	o.limit, o.ready, o.room = limit, make(chan struct{}, 1), make(chan struct{}, 1)
 }
 
 func signal(c chan struct{}) {

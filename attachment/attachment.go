@@ -1,0 +1,285 @@
+// Package attachment keeps the files customers and agents send in a chat
+// (images and PDFs) in a directory beside the database: one file per
+// attachment, in a directory per conversation. A file is written and
+// synced before the message that names it is stored, so a stored message
+// never names a missing file (a crash in between leaves an orphan file,
+// never a dangling message).
+package attachment
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// DefaultMaxSize is the largest file accepted unless Open is told
+// otherwise: 10 MiB.
+const DefaultMaxSize = 10 << 20
+
+// Types are the content types accepted, as sniffed from a file's first
+// bytes (never as the sender names them), with the extension a file of
+// that type gets when it comes without a usable name.
+var Types = map[string]string{
+	"image/png":       ".png",
+	"image/jpeg":      ".jpg",
+	"image/gif":       ".gif",
+	"image/webp":      ".webp",
+	"application/pdf": ".pdf",
+}
+
+// ErrType refuses a file that is not an image or a PDF.
+var ErrType error = bot.NewError(bot.CodeInvalid, "only images (PNG, JPEG, GIF, WebP) and PDF files can be sent")
+
+// ErrEmpty refuses an empty file.
+var ErrEmpty error = bot.NewError(bot.CodeInvalid, "the file is empty")
+
+// Store keeps attachments under one directory. It is safe for concurrent
+// use: every file has its own random name and is written once.
+type Store struct {
+	dir string
+	max int64
+}
+
+// Open returns the store in dir, creating it (owner-only) if needed.
+// maxSize bounds a file in bytes (DefaultMaxSize when 0 or less).
+func Open(dir string, maxSize int64) (*Store, error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open attachments %s: %w", dir, err)
+	}
+	return &Store{dir: dir, max: maxSize}, nil
+}
+
+// MaxSize is the largest file the store accepts, in bytes.
+func (s *Store) MaxSize() int64 { return s.max }
+
+// TooLarge is the error for a file over the limit.
+func (s *Store) TooLarge() error {
+	return bot.NewError(bot.CodeInvalid, fmt.Sprintf("the file is larger than %d MB", s.max>>20))
+}
+
+// Save reads a file of the conversation from r (at most MaxSize bytes:
+// a longer one is refused with TooLarge), checks its type from its
+// content (ErrType) and keeps it. When Save returns, the file is on disk
+// (synced) and the Attachment describes it, ready for a message.
+func (s *Store) Save(conversationID, name string, r io.Reader) (bot.Attachment, error) {
+	if !validID(conversationID, "con_") {
+		return bot.Attachment{}, bot.NewError(bot.CodeInvalid, "unknown conversation")
+	}
+	data, err := io.ReadAll(io.LimitReader(r, s.max+1))
+	if err != nil {
+		return bot.Attachment{}, fmt.Errorf("read attachment: %w", err)
+	}
+	switch {
+	case int64(len(data)) > s.max:
+		return bot.Attachment{}, s.TooLarge()
+	case len(data) == 0:
+		return bot.Attachment{}, ErrEmpty
+	}
+	typ := Sniff(data)
+	ext, ok := Types[typ]
+	if !ok {
+		return bot.Attachment{}, ErrType
+	}
+	a := bot.Attachment{ID: bot.NewID("att_"), Name: cleanName(name, ext), Type: typ, Size: int64(len(data))}
+	dir := filepath.Join(s.dir, conversationID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return bot.Attachment{}, fmt.Errorf("save attachment: %w", err)
+	}
+	if err := writeSynced(dir, a.ID, data); err != nil {
+		return bot.Attachment{}, fmt.Errorf("save attachment %s: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+// writeSynced writes data to dir/name through a temporary file, syncing
+// the file and the directory, so the file is whole or absent.
+func writeSynced(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// ErrNotFound: no such attachment in the conversation.
+var ErrNotFound error = bot.NewError(bot.CodeNotFound, "no such attachment")
+
+// Open opens an attachment of the conversation for reading, with its
+// content type sniffed again from its bytes. The caller closes the file.
+func (s *Store) Open(conversationID, id string) (*os.File, string, error) {
+	if !validID(conversationID, "con_") || !validID(id, "att_") {
+		return nil, "", ErrNotFound
+	}
+	f, err := os.Open(filepath.Join(s.dir, conversationID, id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", ErrNotFound
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("open attachment %s: %w", id, err)
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, "", fmt.Errorf("open attachment %s: %w", id, err)
+	}
+	return f, Sniff(head[:n]), nil
+}
+
+// Serve writes the attachment as the response: its sniffed type, never
+// executed or re-interpreted by the browser (nosniff, a sandboxing CSP),
+// images inline and PDFs as downloads.
+func (s *Store) Serve(w http.ResponseWriter, r *http.Request, conversationID, id, name string) {
+	f, typ, err := s.Open(conversationID, id)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, ErrNotFound) {
+			status = http.StatusNotFound
+		}
+		http.Error(w, bot.ErrorMessage(err), status)
+		return
+	}
+	defer f.Close()
+	if _, ok := Types[typ]; !ok {
+		http.Error(w, "no such attachment", http.StatusNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", typ)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=3600")
+	disposition := "inline"
+	if !strings.HasPrefix(typ, "image/") {
+		disposition = "attachment"
+	}
+	if name == "" {
+		name = id + Types[typ]
+	}
+	h.Set("Content-Disposition", fmt.Sprintf("%s; filename=%q", disposition, asciiName(name)))
+	fi, err := f.Stat()
+	if err != nil {
+		http.Error(w, "read attachment", http.StatusInternalServerError)
+		return
+	}
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// Sniff returns the content type of data from its first bytes, without
+// parameters.
+func Sniff(data []byte) string {
+	typ := http.DetectContentType(data)
+	if i := strings.IndexByte(typ, ';'); i >= 0 {
+		typ = typ[:i]
+	}
+	return typ
+}
+
+// validID reports whether id is prefix followed by lower-case hex (as
+// bot.NewID makes them): nothing that could name another path.
+func validID(id, prefix string) bool {
+	rest, ok := strings.CutPrefix(id, prefix)
+	if !ok || rest == "" || len(rest) > 64 {
+		return false
+	}
+	for _, r := range rest {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanName keeps a file name for showing: its last path element,
+// without control characters, at most 100 characters; "file" plus ext
+// when nothing usable is left.
+func cleanName(name, ext string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '"' {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[len(r)-100:])
+	}
+	if name == "" || name == "." || name == ".." {
+		name = "file" + ext
+	}
+	return name
+}
+
+// asciiName is name with anything but printable ASCII replaced, for a
+// Content-Disposition header.
+func asciiName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+}
+
+// Prune deletes the files of every conversation that gone reports
+// no longer stored (erased on request, or expired by retention), and
+// returns how many conversations' files it deleted. Run it after
+// conversations are erased: the files go with them.
+func (s *Store) Prune(gone func(conversationID string) (bool, error)) (int, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("prune attachments: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() || !validID(e.Name(), "con_") {
+			continue
+		}
+		g, err := gone(e.Name())
+		if err != nil {
+			return n, fmt.Errorf("prune attachments of %s: %w", e.Name(), err)
+		}
+		if !g {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+			return n, fmt.Errorf("prune attachments of %s: %w", e.Name(), err)
+		}
+		n++
+	}
+	return n, nil
+}

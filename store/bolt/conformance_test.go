@@ -1,0 +1,21 @@
+package bolt_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/frontdesk/frontdesk/store/bolt"
+	"github.com/frontdesk/frontdesk/store/storetest"
+)
+
+// The store contract, as every backend keeps it (see store/storetest).
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}

@@ -1,0 +1,88 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/frontdesk/frontdesk/bot"
+)
+
+// ConversationStore serves conversations and their message logs.
+type ConversationStore struct{ db *DB }
+
+// Conversation returns the conversation with the id, or bot.ErrNotFound.
+func (s ConversationStore) Conversation(ctx context.Context, id string) (c *bot.Conversation, err error) {
+	err = s.db.read(ctx, func(tx *Tx) error { c, err = tx.Conversation(id); return err })
+	return c, err
+}
+
+// Conversations lists a customer's conversations, newest first.
+func (s ConversationStore) Conversations(ctx context.Context, customerID string) (out []bot.Conversation, err error) {
+	err = s.db.read(ctx, func(tx *Tx) error { out, err = tx.Conversations(customerID); return err })
+	return out, err
+}
+
+// SaveConversation creates or replaces c, in one act. It never lowers
+// LastSeq, which only appending moves: a caller holding an older copy
+// cannot hide messages.
+func (s ConversationStore) SaveConversation(ctx context.Context, c *bot.Conversation) error {
+	return s.db.update(ctx, func(tx *Tx) error {
+		old, err := tx.Conversation(c.ID)
+		switch {
+		case err == nil:
+			c.LastSeq = max(c.LastSeq, old.LastSeq)
+			c.Rev = old.Rev + 1
+		case !errors.Is(err, bot.ErrNotFound):
+			return err
+		}
+		return tx.PutConversation(c)
+	})
+}
+
+// Append stores m as the next message of its conversation, in one act,
+// setting m.Seq and moving the conversation's LastSeq and Updated with it.
+// If m.ClientID is set and a message with that ClientID is already stored
+// in the conversation (by any node), Append stores nothing and returns
+// the stored message with dup = true.
+func (s ConversationStore) Append(ctx context.Context, m bot.Message) (bot.Message, bool, error) {
+	dup := false
+	in := m
+	err := s.db.update(ctx, func(tx *Tx) error {
+		dup, m = false, in
+		c, err := tx.Conversation(m.ConversationID)
+		if err != nil {
+			return fmt.Errorf("conversation %s: %w", m.ConversationID, err)
+		}
+		if m.ClientID != "" {
+			switch old, err := tx.MessageByClientID(c.ID, m.ClientID); {
+			case err == nil:
+				dup, m = true, *old
+				return nil
+			case !errors.Is(err, bot.ErrNotFound):
+				return err
+			}
+		}
+		m.Seq = c.LastSeq + 1
+		if err := tx.PutMessage(m); err != nil {
+			return err
+		}
+		c.LastSeq, c.Rev = m.Seq, c.Rev+1
+		bot.NoteMessage(c, m)
+		if m.Time.After(c.Updated) {
+			c.Updated = m.Time
+		}
+		return tx.PutConversation(c)
+	})
+	if err != nil {
+		return bot.Message{}, false, err
+	}
+	return m, dup, nil
+}
+
+// Messages returns the messages of a conversation with Seq > after, in
+// order. An unknown conversation has no messages.
+func (s ConversationStore) Messages(ctx context.Context, conversationID string, after int64) (out []bot.Message, err error) {
+	err = s.db.read(ctx, func(tx *Tx) error { out, err = tx.Messages(conversationID, after, 0); return err })
+	return out, err
+}
