@@ -22,6 +22,8 @@ type Act struct {
 	events   []Event
 	onCommit []func()
 	after    []func(context.Context)
+	// rating0 is the conversation's survey rating before the act.
+	rating0 int
 }
 
 // Act runs fn as one act on the conversation: fn reads and changes the
@@ -55,7 +57,7 @@ func (e *Engine) Act(ctx context.Context, conversationID string, fn func(a *Act)
 }
 
 func (e *Engine) newAct(tx Tx, conv *Conversation) *Act {
-	return &Act{e: e, tx: tx, conv: conv}
+	return &Act{e: e, tx: tx, conv: conv, rating0: conv.Rating}
 }
 
 // finish stores the conversation, one revision on, and registers the
@@ -64,6 +66,9 @@ func (a *Act) finish() error {
 	a.conv.Rev++
 	if err := a.tx.PutConversation(a.conv); err != nil {
 		return fmt.Errorf("save conversation %s: %w", a.conv.ID, err)
+	}
+	if err := a.record(); err != nil {
+		return fmt.Errorf("record act on %s: %w", a.conv.ID, err)
 	}
 	events, hooks, bus := a.events, a.onCommit, a.e.bus
 	a.tx.OnCommit(func() {

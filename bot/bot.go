@@ -40,6 +40,10 @@ type Customer struct {
 	Tags       []string          `json:"tags,omitempty"`
 	Attrs      map[string]string `json:"attrs,omitempty"`
 	Identities []Identity        `json:"identities,omitempty"`
+	// ExternalID is the shop's id of a customer the shop vouched for (a
+	// signed identity, the customer API): a verified customer, whose
+	// profile only the shop changes. "" for an anonymous one.
+	ExternalID string `json:"external_id,omitempty"`
 	// DedicatedAgent is the id of the agent who looks after this customer.
 	DedicatedAgent string    `json:"dedicated_agent,omitempty"`
 	Visits         int       `json:"visits"`

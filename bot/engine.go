@@ -49,6 +49,9 @@ type Options struct {
 	Log       *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Recorder, if set, is told what each act did inside its
+	// transaction (see Recorder).
+	Recorder Recorder
 	// Searches bounds how many knowledge-base searches run at once
 	// (default GOMAXPROCS). Searching is CPU work: more at once than there
 	// are cores only makes each slower and starves the store's commit
@@ -198,7 +201,9 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		s, a = nil, nil
 		now := e.opts.Now().UTC()
 		cust, err := tx.CustomerByIdentity(id)
-		returning := err == nil
+		// A customer the shop told about (Identify, PutVerified) who
+		// never visited is new here.
+		returning := err == nil && cust.Visits > 0
 		switch {
 		case errors.Is(err, ErrNotFound):
 			cust = &Customer{ID: NewID("cus_"), Identities: []Identity{id}, FirstSeen: now}
@@ -223,7 +228,7 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		case conv.LastSeq == 0 && !returning:
 			_, err = a.Say(e.greeting(cust))
 		case conv.LastSeq == 0 || newVisit:
-			_, err = a.Say(welcomeBack(conv, cust))
+			_, err = a.Say(welcomeKnown(welcomeBack(conv, cust), conv, cust, now))
 		}
 		if err != nil {
 			return err
@@ -249,10 +254,19 @@ func (e *Engine) greeting(cust *Customer) Message {
 		// greets with it.
 		text = fmt.Sprintf("Hi %s! %s", EscapeMarkdown(cust.Name), strings.TrimPrefix(text, "Hi! "))
 	}
+	if q, _ := aboutKnown(cust, e.opts.Now()); q != "" {
+		text += " " + q
+	}
 	return Message{From: FromBot, Text: text, Decision: &Decision{Kind: DecisionSmalltalk, Reason: "greeting"}}
 }
 
+// applyProfile stores what a customer told about themselves, unless the
+// shop vouched for the customer: a verified profile changes only through
+// the shop (Identify, PutVerified).
 func applyProfile(c *Customer, p Profile) {
+	if c.ExternalID != "" {
+		return
+	}
 	if n := strings.TrimSpace(p.Name); n != "" {
 		c.Name = n
 	}

@@ -50,7 +50,7 @@ type step struct {
 func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
 	t := &turn{e: e, conv: conv, cust: cust, questions: conv.Questions}
 	t.msg = t.say(msg)
-	if email := mentionedEmail(msg.Text); email != "" {
+	if email := mentionedEmail(msg.Text); email != "" && cust.ExternalID == "" {
 		// Kept in any state: a customer waiting outside business hours
 		// leaves one for the reply.
 		t.email = email
@@ -194,7 +194,7 @@ func (t *turn) respond(ctx context.Context) error {
 		return t.reply(Message{Text: "Good to hear! What can I do for you today?", Decision: &Decision{Kind: DecisionFeedback, Reason: "followup_sorted"}})
 	case strings.HasPrefix(p, payloadFollowupNo):
 		if a, ok := t.e.kb.Article(strings.TrimPrefix(p, payloadFollowupNo)); ok {
-			return t.offerPerson(ctx, "open_issue", fmt.Sprintf("Sorry it's not sorted yet. Here is what we said about %q:\n\n%s\n\nWould you like a person to look into it?", a.Title, a.Body))
+			return t.offerPerson(ctx, "open_issue", fmt.Sprintf("Sorry it's not sorted yet. Here is what we said about %q:\n\n%s\n\nWould you like a person to look into it?", a.Title, t.e.ArticleText(a, t.cust)))
 		}
 		return t.offerPerson(ctx, "open_issue", "Sorry it's not sorted yet. Would you like a person to look into it?")
 	case strings.HasPrefix(p, payloadArticle):
@@ -307,7 +307,7 @@ func (t *turn) smalltalk(ctx context.Context, kind string) error {
 // answer says the article, then asks whether it helped and offers related
 // articles. Articles marked handoff are answered and then handed off.
 func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, reason, query string) error {
-	return t.answerWith(ctx, a, answerText{text: a.Body}, confidence, reason, query)
+	return t.answerWith(ctx, a, answerText{text: t.e.ArticleText(a, t.cust)}, confidence, reason, query)
 }
 
 // answerText is what an answer says: an article's body, or a Composer's

@@ -44,7 +44,7 @@ type Thresholds struct {
 // DefaultThresholds were chosen on the CLINC150 validation split and a
 // validation split carved from BANKING77's training set; the README
 // ("How the knowledge base decides") shows how.
-var DefaultThresholds = Thresholds{Answer: 0.3, Clarify: 0.1}
+var DefaultThresholds = Thresholds{Answer: 0.25, Clarify: 0.1}
 
 // Validate reports thresholds that cannot form a ladder.
 func (t Thresholds) Validate() error {
@@ -66,6 +66,9 @@ type Decision struct {
 	Candidates []Hit `json:"candidates,omitempty"`
 	// Hits are all the hits Search returned, for display and logging.
 	Hits []Hit `json:"hits"`
+	// Signals are the evidence behind the top hit's confidence (nil when
+	// there are no hits).
+	Signals *Signals `json:"signals,omitempty"`
 }
 
 // maxCandidates is how many articles a Clarify offers at most.
@@ -74,11 +77,13 @@ const maxCandidates = 3
 // Decide searches for q and applies the decision ladder with the KB's
 // thresholds. The bot and `frontdesk eval` both decide through here.
 func (k *KB) Decide(ctx context.Context, q string) (Decision, error) {
-	hits, err := k.Search(ctx, q)
+	hits, s, err := k.search(ctx, q)
 	if err != nil {
 		return Decision{}, err
 	}
-	return decide(hits, k.thresholds), nil
+	d := decide(hits, k.thresholds)
+	d.Signals = s
+	return d, nil
 }
 
 // decide applies thresholds t to hits (best first).

@@ -185,9 +185,16 @@ type sparse struct {
 
 // vector weighs raw feature hashes with the learnt vocabulary and idf.
 func (f *featurizer) vector(raw []uint64) sparse {
+	v, _ := f.vectorKnown(raw)
+	return v
+}
+
+// vectorKnown is vector, and the share of the vector's squared norm that
+// falls on learnt features (1 when every feature is known).
+func (f *featurizer) vectorKnown(raw []uint64) (sparse, float64) {
 	sort.Slice(raw, func(i, j int) bool { return raw[i] < raw[j] })
 	var v sparse
-	var norm float64
+	var norm, known float64
 	for i := 0; i < len(raw); {
 		j := i
 		for j < len(raw) && raw[j] == raw[i] {
@@ -203,6 +210,7 @@ func (f *featurizer) vector(raw []uint64) sparse {
 			v.idx = append(v.idx, col)
 			v.val = append(v.val, float32(w))
 			norm += w * w
+			known += w * w
 		} else {
 			w := tf * float64(f.unknownIDF)
 			norm += w * w
@@ -214,8 +222,9 @@ func (f *featurizer) vector(raw []uint64) sparse {
 		for i := range v.val {
 			v.val[i] *= inv
 		}
+		known /= norm
 	}
-	return v
+	return v, known
 }
 
 // fit learns the vocabulary and idf from the training texts. Features seen

@@ -3,7 +3,6 @@ package kb
 import (
 	"context"
 	"errors"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -17,9 +16,13 @@ import (
 type KB struct {
 	articles []Article
 	byID     map[string]int
+	// variants are the segment variants of articles (see Variant).
+	variants map[string]*Article
 	index    bleve.Index
 	feat     *featurizer
 	model    *classifier
+	// phrasings are the training vectors by class, for Signals.Nearest.
+	phrasings *phrasings
 	// oos is the classifier's class for out-of-scope questions, or -1 when
 	// the content had no negative examples. Article i is class i.
 	oos int
@@ -106,6 +109,7 @@ func newKB(c *Content, opts Options) *KB {
 	if k.thresholds == (Thresholds{}) {
 		k.thresholds = DefaultThresholds
 	}
+	k.addVariants(c.Variants)
 	freq := map[string]int{}
 	count := func(texts ...string) {
 		for _, t := range texts {
@@ -175,6 +179,7 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 		opts.Progress("train", 0, len(texts))
 	}
 	k.model = trainClassifier(xs, ys, nClass, len(k.feat.idf), defaultTrain)
+	k.phrasings = newPhrasings(xs, ys, nClass, len(k.feat.idf))
 	if opts.Progress != nil {
 		opts.Progress("train", len(texts), len(texts))
 	}
@@ -206,27 +211,41 @@ func (k *KB) SetThresholds(t Thresholds) { k.thresholds = t }
 // Search returns up to five articles for the question q, best first, each
 // with its Bleve score and a confidence. Bleve retrieves candidates with
 // field boosts, synonyms and typo tolerance; the classifier trained on the
-// question phrasings re-ranks them and estimates the confidence.
-// Confidences of all articles (and of "none of them") sum to 1.
+// question phrasings re-ranks them; the confidence of the top article
+// combines their probability with the other Signals. Confidences of all
+// articles (and of "none of them") sum to at most 1.
 func (k *KB) Search(ctx context.Context, q string) ([]Hit, error) {
+	hits, _, err := k.search(ctx, q)
+	return hits, err
+}
+
+// search is Search, with the signals behind the top confidence (nil when
+// there are no hits).
+func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	fixed, fuzzy := k.correct(q)
 	words := k.feat.words(fixed)
 	if len(words) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	scores, err := retrieve(ctx, k.index, k.bleveQuery(fixed), fuzzy, retrieveK)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	z := make([]float32, k.model.nClass)
-	k.model.logits(k.feat.vector(rawFeatures(words, make([]uint64, 0, 256))), z)
+	x, known := k.feat.vectorKnown(rawFeatures(words, make([]uint64, 0, 256)))
+	k.model.logits(x, z)
 	var top float64
-	for _, s := range scores {
-		top = math.Max(top, s)
-	}
+	bleveBest := ""
 	for id, s := range scores {
-		z[k.byID[id]] += bleveWeight * float32(s/top)
+		if s > top || (s == top && id < bleveBest) {
+			top, bleveBest = s, id
+		}
 	}
+	bleve := make([]float32, len(z))
+	for id, s := range scores {
+		bleve[k.byID[id]] = bleveWeight * float32(s/top)
+	}
+	axpy(z, bleve, 1)
 	softmax(z)
 	hits := make([]Hit, 0, maxHits)
 	for i := range k.articles {
@@ -243,7 +262,55 @@ func (k *KB) Search(ctx context.Context, q string) ([]Hit, error) {
 		}
 		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Confidence > hits[j].Confidence })
 	}
-	return hits, nil
+	best, second := hits[0], 0.0
+	if len(hits) > 1 {
+		second = hits[1].Confidence
+	}
+	s := &Signals{
+		Model:       best.Confidence,
+		Margin:      best.Confidence - second,
+		KnownWeight: known,
+		Nearest:     k.phrasings.nearest(x, k.byID[best.ID]),
+		BleveAgrees: best.ID == bleveBest,
+	}
+	if top > 0 {
+		s.Bleve = best.Score / top
+	}
+	if k.oos >= 0 {
+		s.OutOfScope = float64(z[k.oos])
+	}
+	k.knownWords(q, s)
+	s.WithoutUnknown = s.Model
+	if len(s.Unknown) > 0 {
+		s.WithoutUnknown = 0
+		// The same question without its unknown words (and so without
+		// their spelling corrections), Bleve's scores unchanged.
+		fixed, _ := k.correct(withoutWords(q, s.Unknown))
+		if words := k.feat.words(fixed); len(words) > 0 {
+			z := make([]float32, k.model.nClass)
+			k.model.logits(k.feat.vector(rawFeatures(words, make([]uint64, 0, 256))), z)
+			axpy(z, bleve, 1)
+			softmax(z)
+			s.WithoutUnknown = float64(z[k.byID[best.ID]])
+		}
+	}
+	rescale(hits, s.confidence())
+	return hits, s, nil
+}
+
+// rescale gives the top hit confidence c and keeps the others in order
+// and the sum at most 1: when c is below the model's probability all
+// shrink by the same factor; when above, the others share what is left.
+func rescale(hits []Hit, c float64) {
+	p := hits[0].Confidence
+	f := c / p
+	if c > p {
+		f = (1 - c) / (1 - p)
+	}
+	hits[0].Confidence = c
+	for i := 1; i < len(hits); i++ {
+		hits[i].Confidence *= f
+	}
 }
 
 // bleveQuery expands multi-word synonyms, which Bleve's synonym support

@@ -354,3 +354,85 @@ func names(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// demo loads the demo shop's content (../content), as `frontdesk serve`
+// embeds it.
+func demo(t testing.TB) *Content {
+	t.Helper()
+	c, err := Load(os.DirFS("../content"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Problems) > 0 {
+		t.Fatalf("demo content problems: %v", c.Problems)
+	}
+	return c
+}
+
+func TestDecideDoesNotAnswerQuestionsWhoseKeyWordsAreUnknown(t *testing.T) {
+	k := buildShop(t, demo(t))
+	// "car" and "engine" appear nowhere in the demo content; "fix" does
+	// (the repair article).
+	q := "how do i fix my car engine"
+	d, err := k.Decide(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind == Answer {
+		t.Errorf("%q answered with %s (confidence %.2f, signals %+v)", q, d.Article.ID, d.Hits[0].Confidence, *d.Signals)
+	}
+	if d.Signals == nil || !slices.Equal(d.Signals.Unknown, []string{"car", "engine"}) || d.Signals.KnownWords >= 0.5 {
+		t.Errorf("%q: signals %+v should name the unknown words", q, d.Signals)
+	}
+	// "charger" shares most of its character n-grams with "charge" (the
+	// VAT article). It is not a typo of it, so it counts as unknown, the
+	// confidence falls below the model's probability, and without it
+	// the VAT article has next to no support.
+	q = "i need a new charger for my device"
+	d, err = k.Decide(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Signals
+	if s == nil || !slices.Equal(s.Unknown, []string{"charger"}) || d.Hits[0].Confidence >= s.Model || s.WithoutUnknown > 0.1 {
+		t.Errorf("%q: confidence %.2f, signals %+v", q, d.Hits[0].Confidence, s)
+	}
+	// Typos inside a word are not unknown words.
+	d, err = k.Decide(context.Background(), "how long does delivry take")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != Answer || len(d.Signals.Unknown) != 0 {
+		t.Errorf("typo: decision %v, signals %+v", d.Kind, d.Signals)
+	}
+}
+
+func TestDecideAnswersEveryArticlesOwnPhrasings(t *testing.T) {
+	for name, c := range map[string]*Content{"demo": demo(t), "shop": shop(t)} {
+		k := buildShop(t, c)
+		for _, a := range c.Articles {
+			for _, q := range a.Questions {
+				d, err := k.Decide(context.Background(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Kind != Answer || d.Article.ID != a.ID {
+					t.Errorf("%s: %q (a phrasing of %s) decided %v %+v", name, q, a.ID, d.Kind, d.Hits)
+				}
+			}
+		}
+	}
+}
+
+func TestCalibrationWeightsFitTheSignals(t *testing.T) {
+	var s Signals
+	if len(calibWeights) != len(s.features())+1 {
+		t.Fatalf("%d calibration weights for %d features and a bias", len(calibWeights), len(s.features()))
+	}
+	for _, p := range []float64{0.05, 0.5, 0.95} {
+		lo, hi := Signals{Model: p, KnownWords: 0.5, KnownWeight: 0.5}, Signals{Model: p, KnownWords: 1, KnownWeight: 1}
+		if c := lo.confidence(); c < 0 || c > 1 || c >= hi.confidence() {
+			t.Errorf("model %.2f: confidence %.3f with half the words unknown, %.3f with all known", p, c, hi.confidence())
+		}
+	}
+}

@@ -28,7 +28,7 @@ type trainOptions struct {
 // model: the average generalises better than the last step's weights.
 const avgEpochs = 3
 
-var defaultTrain = trainOptions{epochs: 10, rate: 3, seed: 1}
+var defaultTrain = trainOptions{epochs: 16, rate: 3, seed: 1}
 
 // miniBatch is how many examples share one set of weights when computing
 // their gradients; the forward passes of a batch run on two goroutines.

@@ -166,6 +166,12 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 	}
 	k.feat.idf, k.feat.unknownIDF = sm.IDF, sm.UnknownIDF
 	k.model = &classifier{nClass: sm.NClass, w: sm.W, b: sm.B}
+	texts, ys := k.examples(c)
+	xs := make([]sparse, len(texts))
+	for i, t := range texts {
+		xs[i] = k.feat.transform(t)
+	}
+	k.phrasings = newPhrasings(xs, ys, sm.NClass, len(sm.Keys))
 	idx, err := bleve.Open(filepath.Join(dir, indexDir))
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)

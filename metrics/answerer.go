@@ -36,3 +36,14 @@ func (a Answerer) Decide(ctx context.Context, q string) (kb.Decision, error) {
 	}
 	return d, err
 }
+
+// Variant returns the wrapped Decider's segment variant of an article,
+// if it keeps variants (as *kb.KB does).
+func (a Answerer) Variant(id, segment string) (*kb.Article, bool) {
+	if v, ok := a.Decider.(interface {
+		Variant(id, segment string) (*kb.Article, bool)
+	}); ok {
+		return v.Variant(id, segment)
+	}
+	return nil, false
+}

@@ -91,6 +91,7 @@ func newRigWithAgents(t *testing.T, opts handoff.Options, aopts handoff.AgentsOp
 		Canned:  []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
 		Teams:   []string{"billing", "delivery"},
 		Records: db,
+		APIKeys: db,
 	})
 	r.web = web.NewServer(r.engine, web.Options{})
 	mux := http.NewServeMux()

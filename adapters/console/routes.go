@@ -36,6 +36,10 @@ import (
 //	GET  /api/agent/admin/backup       a consistent copy of the database (admins; admin.go)
 //	GET  /api/agent/admin/customers/{id}/export   everything about a customer, as JSON (admins)
 //	POST /api/agent/admin/customers/{id}/forget   erase a customer for good (admins)
+//	POST   /api/agent/admin/apikeys       make a customer API key (admins; apikeys.go)
+//	GET    /api/agent/admin/apikeys       list them (admins)
+//	DELETE /api/agent/admin/apikeys/{id}  revoke one (admins)
+//	GET    /api/agent/admin/webhooks      the outgoing webhooks' state and last failures (admins; webhooks.go)
 //	GET  /api/agent/ws                 the agent websocket
 //
 // docs/agent-api.md is the contract.
@@ -74,6 +78,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/admin/backup", s.handleBackup())
 	mux.Handle("GET /api/agent/admin/customers/{id}/export", s.handleExportCustomer())
 	mux.Handle("POST /api/agent/admin/customers/{id}/forget", s.handleForgetCustomer())
+	s.apiKeyRoutes(mux)
 	mux.Handle("GET /api/agent/ws", s.handleWS())
 	// Anything else under the API answers in JSON too.
 	mux.Handle("/api/agent/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/frontdesk/frontdesk/attachment"
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/internal/origin"
 	"github.com/frontdesk/frontdesk/internal/wsconn"
 	"github.com/frontdesk/frontdesk/kb"
@@ -50,6 +51,12 @@ type Options struct {
 	Records Records
 	// Attachments keeps the files sent in chats (nil: none).
 	Attachments *attachment.Store
+	// APIKeys keeps the customer API's keys, which admins manage
+	// (apikeys.go). Without it those endpoints answer 503.
+	APIKeys bot.APIKeyStore
+	// Webhooks, if set, returns how the outgoing webhooks stand, as
+	// JSON (webhooks.go).
+	Webhooks func() any
 }
 
 // Limits and timings of the agent websocket.

@@ -38,6 +38,7 @@ type agentStatus struct {
 
 type customerView struct {
 	ID                 string            `json:"id"`
+	ExternalID         string            `json:"external_id,omitempty"` // the shop's id of a verified customer
 	Name               string            `json:"name"`
 	Email              string            `json:"email"`
 	Segment            string            `json:"segment"`
@@ -57,7 +58,7 @@ func viewCustomer(c *bot.Customer, names names) *customerView {
 		return nil
 	}
 	v := &customerView{
-		ID: c.ID, Name: c.Name, Email: c.Email, Segment: c.Segment, Tags: nonNil(c.Tags),
+		ID: c.ID, ExternalID: c.ExternalID, Name: c.Name, Email: c.Email, Segment: c.Segment, Tags: nonNil(c.Tags),
 		Attrs: c.Attrs, Topics: nonNil(c.Topics), DedicatedAgent: c.DedicatedAgent,
 		DedicatedAgentName: names[c.DedicatedAgent], Channels: []bot.Channel{},
 		Visits: c.Visits, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen,
@@ -68,7 +69,7 @@ func viewCustomer(c *bot.Customer, names names) *customerView {
 	// The identities' ids are secrets (a hashed visitor token) or private
 	// (a Telegram user id): only their channels are shown.
 	for _, id := range c.Identities {
-		if !slices.Contains(v.Channels, id.Channel) {
+		if id.Channel != bot.External && !slices.Contains(v.Channels, id.Channel) {
 			v.Channels = append(v.Channels, id.Channel)
 		}
 	}

@@ -226,6 +226,9 @@ func (c *conn) hello(ctx context.Context, f inFrame) (bot.Subscription, error) {
 	if f.Link != "" {
 		c.redeem(ctx, f.Link, token)
 	}
+	if f.Identity != nil {
+		c.identify(ctx, &f, token)
+	}
 	s, err := c.s.engine.Open(ctx, visitorIdentity(token), bot.Profile{Name: f.Name, Email: f.Email})
 	if err != nil {
 		return nil, err
@@ -252,7 +255,7 @@ func (c *conn) welcome(ctx context.Context, token string, lastSeq int64) error {
 		c.s.opts.Log.Error("list link channels", "err", err)
 	}
 	w := welcomeFrame{Type: "welcome", Token: token, ConversationID: s.Conversation.ID, State: s.Conversation.State,
-		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name}, Channels: channels}
+		Customer: customerInfo{Returning: s.Returning, Name: s.Customer.Name, Verified: s.Customer.ExternalID != ""}, Channels: channels}
 	if s.Pending {
 		c.enqueue(w)
 		if lastSeq != s.Greeting.Seq {

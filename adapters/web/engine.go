@@ -12,6 +12,7 @@ import (
 type Engine interface {
 	Conversations
 	Links
+	Identities
 }
 
 // Conversations are the web visitors' sessions and turns.

@@ -48,6 +48,10 @@ func (f *fakeEngine) Open(context.Context, bot.Identity, bot.Profile) (*bot.Sess
 
 func (f *fakeEngine) Persist(context.Context, *bot.Session) error { return nil }
 
+func (f *fakeEngine) Identify(context.Context, bot.Identity, bot.Verified) (*bot.Customer, error) {
+	return nil, errNotFaked
+}
+
 func (f *fakeEngine) Handle(_ context.Context, in bot.Inbound) (bot.Message, error) {
 	f.mu.Lock()
 	handle := f.handle

@@ -25,6 +25,9 @@ type inFrame struct {
 	Channel string `json:"channel"`
 	// Seq is how far the customer has read, in a read frame.
 	Seq int64 `json:"seq"`
+	// Identity is who the shop says the visitor is, in hello (see
+	// identity.go).
+	Identity *identityFrame `json:"identity"`
 }
 
 // decodeFrame decodes a frame the client sent. It fails for anything
@@ -64,6 +67,8 @@ type linkFrame struct {
 type customerInfo struct {
 	Returning bool   `json:"returning"`
 	Name      string `json:"name,omitempty"`
+	// Verified: the shop vouched for the customer (a signed identity).
+	Verified bool `json:"verified,omitempty"`
 }
 
 type ackFrame struct {
@@ -124,9 +129,10 @@ const (
 	codeRateLimited = "rate_limited"
 	codeNotReady    = "not_ready"
 	codeInternal    = "internal"
-	codeUnavailable = "unavailable"  // a link to a channel not configured
-	codeLinkInvalid = "link_invalid" // hello's link code unknown or used
-	codeLinkExpired = "link_expired" // hello's link code expired
+	codeUnavailable = "unavailable"      // a link to a channel not configured
+	codeLinkInvalid = "link_invalid"     // hello's link code unknown or used
+	codeLinkExpired = "link_expired"     // hello's link code expired
+	codeIdentity    = "identity_invalid" // hello's identity is unsigned or wrongly signed
 )
 
 func toFrame(m bot.Message) messageFrame {

@@ -16,6 +16,8 @@ import (
 //	GET /home        the widget's first screen (topics, reply time, team)
 //	POST /attachments                      a visitor's file (docs/protocol.md)
 //	GET  /attachments/{conversation}/{id}  a file of the visitor's conversation
+//	GET /demo.js     the demo page's "log in as a demo customer" switch
+//	GET /demo/login  the demo customer's signed identity (Options.DemoLogin; demo.go)
 func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /ws", s.handleWS())
 	mux.Handle("GET /home", s.handleHome())
@@ -25,6 +27,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /widget.js", s.handleAsset("widget.js"))
 	mux.Handle("GET /widget.css", s.handleAsset("widget.css"))
 	mux.Handle("GET /{$}", s.handleAsset("index.html"))
+	mux.Handle("GET /demo.js", s.handleAsset("demo.js"))
+	mux.Handle("GET /demo/login", s.handleDemoLogin())
 }
 
 // handleAsset serves one embedded file.

@@ -63,6 +63,12 @@ type Options struct {
 	// instead of the connection's peer. Off by default: without a proxy
 	// that sets it, a client could name any address.
 	TrustProxy bool
+	// IdentitySecret verifies the identities shops send in hello (the
+	// user_hash, see identity.go). Without it no identity is verified.
+	IdentitySecret []byte
+	// DemoLogin lets the demo shop page log in as the demo customer
+	// (demo.go): anyone may then be that one customer. Off by default.
+	DemoLogin bool
 	// LimitExempt are client addresses exempt from the per-address limits
 	// (not from a visitor's own), e.g. 127.0.0.1/32 to run bench here.
 	LimitExempt []netip.Prefix

@@ -19,6 +19,7 @@ type askOutput struct {
 	Candidates []kb.Hit      `json:"candidates,omitempty"`
 	Hits       []kb.Hit      `json:"hits"`
 	Thresholds kb.Thresholds `json:"thresholds"`
+	Signals    *kb.Signals   `json:"signals,omitempty"`
 }
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -45,7 +46,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *asJSON {
-		out := askOutput{Question: q, Decision: d.Kind, Article: d.Article, Candidates: d.Candidates, Hits: d.Hits, Thresholds: k.Thresholds()}
+		out := askOutput{Question: q, Decision: d.Kind, Article: d.Article, Candidates: d.Candidates, Hits: d.Hits, Thresholds: k.Thresholds(), Signals: d.Signals}
 		if out.Hits == nil {
 			out.Hits = []kb.Hit{}
 		}
@@ -73,6 +74,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for i, h := range d.Hits {
 		fmt.Fprintf(stdout, "  %-4d %-10.3f %-8.2f %-28s %s\n", i+1, h.Confidence, h.Score, h.ID, h.Title)
 	}
+	printSignals(stdout, d.Signals)
 	if d.Kind == kb.Answer {
 		fmt.Fprintf(stdout, "\nAnswer (%s):\n%s\n", d.Article.File, d.Article.Body)
 		if d.Article.Handoff {
@@ -80,4 +82,25 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	return nil
+}
+
+// printSignals shows the evidence the top confidence was computed from,
+// so a content author sees why the bot was sure or unsure.
+func printSignals(w io.Writer, s *kb.Signals) {
+	if s == nil {
+		return
+	}
+	yes := map[bool]string{true: "yes", false: "no"}
+	fmt.Fprintf(w, "\nSignals behind the top confidence:\n")
+	fmt.Fprintf(w, "  model probability  %.2f  (classifier and Bleve, before calibration)\n", s.Model)
+	fmt.Fprintf(w, "  margin             %.2f  (over the second article)\n", s.Margin)
+	fmt.Fprintf(w, "  out of scope       %.2f  (like the negatives)\n", s.OutOfScope)
+	fmt.Fprintf(w, "  known words        %.2f", s.KnownWords)
+	if len(s.Unknown) > 0 {
+		fmt.Fprintf(w, "  (never in the content: %s)", strings.Join(s.Unknown, ", "))
+		fmt.Fprintf(w, "\n  without them       %.2f  (model probability of the top article without those words)", s.WithoutUnknown)
+	}
+	fmt.Fprintf(w, "\n  known weight       %.2f  (of the question's features, learnt by the classifier)\n", s.KnownWeight)
+	fmt.Fprintf(w, "  nearest phrasing   %.2f  (similarity to the article's closest question)\n", s.Nearest)
+	fmt.Fprintf(w, "  Bleve agrees       %-4s  (its score %.2f of its best)\n", yes[s.BleveAgrees], s.Bleve)
 }

@@ -65,6 +65,8 @@ func freeAddr(t *testing.T) string {
 // test goroutine calls its methods.
 type serverProc struct {
 	bin, dataDir, addr, logPath string
+	// extra are more serve flags.
+	extra []string
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
@@ -81,7 +83,8 @@ func (s *serverProc) start(ctx context.Context) error {
 	fmt.Fprintf(logf, "---- start %d ----\n", s.starts)
 	// The test's customers all come from this machine; a shop's come from
 	// many addresses, so the per-address limits are lifted here.
-	cmd := exec.Command(s.bin, "serve", "--data-dir", s.dataDir, "--addr", s.addr, "--manual-assign", "true", "--limit-exempt", "127.0.0.1")
+	args := []string{"serve", "--data-dir", s.dataDir, "--addr", s.addr, "--manual-assign", "true", "--limit-exempt", "127.0.0.1"}
+	cmd := exec.Command(s.bin, append(args, s.extra...)...)
 	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -69,6 +69,8 @@ Usage:
                                                a consistent copy of the database, from the file or a running server
   frontdesk agent add|list|passwd|disable|enable ...
                                                manage the people who answer in the console
+  frontdesk identity secret                    print a new secret for signed customer identities
+  frontdesk apikey add|list|revoke ...         manage keys of the customer API (/api/v1/)
   frontdesk version                            print the version
 
 Every flag has an environment twin: --data-dir is FRONTDESK_DATA_DIR.
@@ -104,6 +106,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAgent(ctx, rest, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, stdout, stderr)
+	case "identity":
+		return runIdentity(ctx, rest, stdout, stderr)
+	case "apikey":
+		return runAPIKey(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "frontdesk", version)
 		return nil

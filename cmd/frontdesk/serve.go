@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	customerapi "github.com/frontdesk/frontdesk/adapters/api"
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/attachment"
@@ -52,8 +55,11 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	httpSettings(s)
+	s.addBool("demo-login", "the demo shop page offers \"log in as a demo customer\" (the demo customer's identity, signed by this server): for trying Frontdesk, never on a shop's real site")
+	s.add("identity-secret", "", "secret that verifies the shop's signed customer identities (user_hash; make one with \"frontdesk identity secret\"); without it no identity is verified")
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
+	webhookSettings(s)
 	llmSettings(s)
 	return s
 }
@@ -173,6 +179,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var bg sync.WaitGroup
 	bgctx, stopBG := context.WithCancel(ctx)
 	defer func() { stopBG(); bg.Wait() }()
+	hooks, err := newWebhooks(cfg, db, m, log)
+	if err != nil {
+		return err
+	}
+	var webhookStatus func() any
+	if hooks != nil {
+		engine.SetRecorder(hooks.Recorder())
+		bg.Go(func() { hooks.Run(bgctx) })
+		webhookStatus = func() any { return hooks.Status() }
+		log.Info("webhooks on", "urls", len(cfg.list("webhook-url")))
+	}
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
@@ -196,6 +213,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	webOpts.Assets, webOpts.Log, webOpts.Observer, webOpts.Attachments = content.Web(), log, m, files
 	webOpts.Home = &widgetHome{kb: k, db: db, agents: agents, queue: queue, now: time.Now}
+	if webOpts.DemoLogin {
+		log.Warn("demo-login is on: anyone may chat as the demo customer; never use it on a shop's real site")
+	}
 	webSrv := web.NewServer(engine, webOpts)
 	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
 		Assets:         content.Console(),
@@ -205,10 +225,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log:            log,
 		Records:        recordsWithFiles{DB: db, files: files, log: log},
 		Attachments:    files,
+		APIKeys:        db,
+		Webhooks:       webhookStatus,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
+	customerapi.NewServer(engine, db, db, customerapi.Options{Log: log}).Routes(mux)
 	health := newHealth(dataDir, db)
 	mux.Handle("GET /healthz", health.liveness())
 	mux.Handle("GET /readyz", health.readiness())
@@ -278,6 +301,21 @@ func baseURL(a net.Addr) string {
 func webOptions(cfg *settings) (web.Options, error) {
 	o := web.Options{AllowedOrigins: cfg.list("allowed-origins")}
 	var err error
+	if sec := cfg.get("identity-secret"); sec != "" {
+		if len(sec) < 16 {
+			return o, usageError{"identity-secret: use at least 16 characters (frontdesk identity secret makes one)"}
+		}
+		o.IdentitySecret = []byte(sec)
+	}
+	if o.DemoLogin, err = cfg.boolean("demo-login"); err != nil {
+		return o, err
+	}
+	if o.DemoLogin && o.IdentitySecret == nil {
+		// The demo alone: a secret for this run, so the switch works.
+		var b [32]byte
+		rand.Read(b[:])
+		o.IdentitySecret = []byte(hex.EncodeToString(b[:]))
+	}
 	if o.TrustProxy, err = cfg.boolean("trust-proxy"); err != nil {
 		return o, err
 	}

@@ -1718,6 +1718,9 @@
     const dl = h('dl', { class: 'kvs' });
     dl.appendChild(row('Name', c.name || '—'));
     dl.appendChild(row('Email', c.email || '—'));
+    if (c.external_id) {
+      dl.appendChild(row('Shop id', c.external_id + ' (verified)')); // the shop vouched for this customer
+    }
     dl.appendChild(row('Channels', c.channels.length ? c.channels.join(', ') : '—'));
     dl.appendChild(row('Visits', String(c.visits) + (c.first_seen ? ' since ' + day(c.first_seen) : '')));
     if (c.tags.length) {

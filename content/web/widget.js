@@ -6,7 +6,12 @@
  *
  * It loads widget.css from the same place, talks to ws(s)://<same place>/ws
  * (docs/protocol.md), and adds nothing to the page but one element with the
- * class "fd-root" and window.Frontdesk = {open, close, toggle}.
+ * class "fd-root" and window.Frontdesk = {open, close, toggle, identify,
+ * reset}. A shop whose customer is logged in tells who they are with
+ * Frontdesk.identify({user_id, name, email, attributes, user_hash}), or by
+ * setting window.FrontdeskIdentity to that object before this script loads;
+ * user_hash is the HMAC its server signs user_id with (docs/protocol.md).
+ * Frontdesk.reset() on logout starts a fresh anonymous visitor.
  *
  * Safety: no text from the network or the customer ever goes through
  * innerHTML. Customer, agent and system text is set with textContent; bot
@@ -85,6 +90,9 @@
   // ---- Connection and conversation state --------------------------------
 
   let token = storage.get(TOKEN_KEY) || '';
+  // identity is who the shop says the visitor is (see identify), sent
+  // with every hello; null for an anonymous visitor.
+  let identity = cleanIdentity(window.FrontdeskIdentity);
   const firstVisit = !token;
 
   let ws = null; // the current socket, or null
@@ -928,10 +936,10 @@
       helloSeq = lastSeq;
       if (linkCode) {
         helloSeq = 0;
-        sendFrame({ type: 'hello', token: '', last_seq: 0, link: linkCode });
+        sendFrame({ type: 'hello', token: '', last_seq: 0, link: linkCode, identity: identity || undefined });
         linkCode = '';
       } else {
-        sendFrame({ type: 'hello', token, last_seq: lastSeq });
+        sendFrame({ type: 'hello', token, last_seq: lastSeq, identity: identity || undefined });
       }
     };
     sock.onmessage = (ev) => {
@@ -1543,10 +1551,99 @@
     }
   }
 
+  // ---- Known customers (docs/protocol.md, "Signed identity") -------------
+
+  // cleanIdentity keeps the fields of an identity the server reads, as
+  // strings; anything without a user_id is no identity.
+  function cleanIdentity(v) {
+    if (!v || typeof v !== 'object' || v.user_id === undefined || v.user_id === null || String(v.user_id) === '') {
+      return null;
+    }
+    if (String(v.user_id).length > 200) {
+      return null; // the server accepts ids of up to 200 characters
+    }
+    const out = { user_id: String(v.user_id) };
+    for (const k of ['name', 'email', 'user_hash']) {
+      if (typeof v[k] === 'string' && v[k]) {
+        out[k] = v[k];
+      }
+    }
+    if (v.attributes && typeof v.attributes === 'object') {
+      out.attributes = {};
+      for (const k of Object.keys(v.attributes)) {
+        const x = v.attributes[k];
+        if (x !== null && x !== undefined && typeof x !== 'object') {
+          out.attributes[k] = String(x);
+        }
+      }
+    }
+    // The whole hello must fit in MAX_FRAME: what does not fit is left
+    // out (send more with the customer API) rather than have the server
+    // close every connection.
+    const size = (v) => new TextEncoder().encode(JSON.stringify(v)).length;
+    if (size(out) > MAX_FRAME - 600) {
+      delete out.attributes;
+      if (size(out) > MAX_FRAME - 600) {
+        delete out.name;
+        delete out.email;
+      }
+      if (window.console) {
+        console.warn('Frontdesk.identify: the identity is too large for a hello; attributes left out');
+      }
+    }
+    return out;
+  }
+
+  // identify tells the server who the visitor is and says hello again
+  // with it: a correctly signed identity continues that customer's
+  // conversation, from any browser.
+  function identify(v) {
+    const next = cleanIdentity(v);
+    if (JSON.stringify(next) === JSON.stringify(identity)) {
+      return;
+    }
+    identity = next;
+    // A visitor who has not opened the chat is not connected: the
+    // identity goes with the first hello, and nothing is stored before.
+    if (ws || wanted) {
+      reconnectNow();
+    }
+  }
+
+  // resetVisitor forgets the visitor (the shop's customer logged out):
+  // the next hello is a new anonymous visitor with an empty conversation.
+  function resetVisitor() {
+    identity = null;
+    token = '';
+    try {
+      window.localStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      // storage disabled: nothing kept
+    }
+    outbox = [];
+    inflight = [];
+    pendingById.clear();
+    thread = [];
+    bySeq = new Map();
+    lastSeq = 0;
+    convId = '';
+    unread = 0;
+    renderBadge();
+    while (list.firstChild && list.firstChild !== typingEl) {
+      list.removeChild(list.firstChild);
+    }
+    refreshQuickReplies();
+    if (ws || wanted) {
+      reconnectNow();
+    }
+  }
+
   window.Frontdesk = Object.freeze({
     open: openPanel,
     close: () => closePanel(false),
     toggle: () => (isOpen ? closePanel(false) : openPanel()),
+    identify,
+    reset: resetVisitor,
   });
 
   if (document.body) {

@@ -93,9 +93,17 @@ func saveCustomer(tx *bbolt.Tx, m *memos, c *bot.Customer) error {
 		}
 	}
 	if c.Email != "" {
-		// The newest customer to give an address is found by it.
-		if err := emails.Put(emailKey(c.Email), []byte(c.ID)); err != nil {
+		// The newest customer to give an address is found by it, except
+		// that an address a shop vouched for (a verified customer's) is
+		// never taken over by a customer who merely typed it.
+		ok, err := mayIndexEmail(customers, emails.Get(emailKey(c.Email)), c)
+		if err != nil {
 			return err
+		}
+		if ok {
+			if err := emails.Put(emailKey(c.Email), []byte(c.ID)); err != nil {
+				return err
+			}
 		}
 	}
 	return m.customers.put(customers, c.ID, c)
@@ -122,4 +130,20 @@ func (s CustomerStore) ListCustomers(ctx context.Context, limit int) ([]bot.Cust
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// mayIndexEmail reports whether c may take its email's index entry from
+// owner (the customer id the entry holds, or nil).
+func mayIndexEmail(customers *bbolt.Bucket, owner []byte, c *bot.Customer) (bool, error) {
+	if owner == nil || string(owner) == c.ID || c.ExternalID != "" {
+		return true, nil
+	}
+	var o bot.Customer
+	switch err := getJSON(customers, string(owner), &o); {
+	case errors.Is(err, bot.ErrNotFound):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return o.ExternalID == "" || !strings.EqualFold(strings.TrimSpace(o.Email), strings.TrimSpace(c.Email)), nil
 }

@@ -29,6 +29,7 @@ var migrations = []migration{
 	{3, "each conversation keeps its customer's recent questions", keepQuestions},
 	{4, "a bucket for the anonymous tallies of deleted conversations", createTallies},
 	{6, "an index of closed tickets by closing time, and each conversation's last message for the inbox", indexInbox},
+	{8, "buckets for the customer API's keys and the webhooks' outbox", createKnownCustomerBuckets},
 }
 
 // schemaVersion is the layout this code reads and writes: the last
@@ -41,6 +42,15 @@ var v1Buckets = [][]byte{bucketMeta, bucketCustomers, bucketIdentities, bucketEm
 
 func createBuckets(tx *bbolt.Tx) error {
 	for _, name := range v1Buckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createKnownCustomerBuckets(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketAPIKeys, bucketOutbox} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}

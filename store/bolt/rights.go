@@ -204,6 +204,16 @@ func (db *DB) ForgetCustomer(ctx context.Context, id string) (bot.Erased, error)
 				return err
 			}
 		}
+		var erasedIDs []string
+		for _, p := range people {
+			erasedIDs = append(erasedIDs, p.ID)
+		}
+		for _, c := range convs {
+			erasedIDs = append(erasedIDs, c.ID)
+		}
+		if err := dropOutbox(tx, erasedIDs); err != nil {
+			return err
+		}
 		if blocked := tx.Bucket(bucketTelegram).Bucket(tgBlocked); blocked != nil {
 			for _, chat := range chats {
 				if err := blocked.Delete(u64(uint64(chat))); err != nil {

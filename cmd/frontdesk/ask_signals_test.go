@@ -1,0 +1,43 @@
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestAskShowsTheSignalsBehindTheConfidence(t *testing.T) {
+	q := "how do i fix my car engine"
+	out, stderr, err := runCmd(t, "ask", "--json", q)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var r struct {
+		Decision string `json:"decision"`
+		Signals  *struct {
+			Model      float64  `json:"model"`
+			KnownWords float64  `json:"known_words"`
+			Unknown    []string `json:"unknown_words"`
+		} `json:"signals"`
+		Hits []struct {
+			Confidence float64 `json:"confidence"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if r.Decision == "answer" {
+		t.Errorf("%q answered: %s", q, out)
+	}
+	if r.Signals == nil || !slices.Contains(r.Signals.Unknown, "engine") || r.Signals.KnownWords >= 1 {
+		t.Fatalf("signals should name the unknown words: %s", out)
+	}
+	if len(r.Hits) == 0 || r.Hits[0].Confidence >= r.Signals.Model {
+		t.Errorf("unknown words should lower the confidence below the model's probability: %s", out)
+	}
+	text, _, err := runCmd(t, "ask", q)
+	if err != nil || !strings.Contains(text, "Signals behind the top confidence") || !strings.Contains(text, "never in the content: car, engine") {
+		t.Errorf("human output without the signals: %v\n%s", err, text)
+	}
+}

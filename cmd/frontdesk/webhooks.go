@@ -1,0 +1,52 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+
+	"github.com/frontdesk/frontdesk/adapters/webhook"
+	"github.com/frontdesk/frontdesk/metrics"
+	"github.com/frontdesk/frontdesk/store/bolt"
+)
+
+// listFlag is a flag that may be repeated; its value is the values
+// given, comma-separated, as settings reads every flag.
+type listFlag struct{ vs []string }
+
+func (l *listFlag) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.vs, ",")
+}
+func (l *listFlag) Set(v string) error { l.vs = append(l.vs, v); return nil }
+
+// addRepeated declares a setting that may be given more than once (or
+// comma-separated, in the environment and the config file).
+func (s *settings) addRepeated(name, usage string) {
+	s.defaults[name] = ""
+	s.fs.Var(&listFlag{}, name, usage+" (repeatable; env "+envName(name)+", comma-separated)")
+}
+
+func webhookSettings(s *settings) {
+	s.addRepeated("webhook-url", "`URL` that receives every event (conversation.created, message.created, ...) as a signed JSON POST")
+	s.add("webhook-secret", "", "secret that signs webhook bodies (X-Frontdesk-Signature); required with webhook-url")
+}
+
+// newWebhooks returns the configured webhooks, or nil when no URL is
+// set. The caller sets its Recorder on the engine and runs it.
+func newWebhooks(cfg *settings, db *bolt.DB, m *metrics.Metrics, log *slog.Logger) (*webhook.Webhooks, error) {
+	urls := cfg.list("webhook-url")
+	if len(urls) == 0 {
+		return nil, nil
+	}
+	secret := cfg.get("webhook-secret")
+	if len(secret) < 16 {
+		return nil, usageError{"webhook-url needs webhook-secret, at least 16 characters (frontdesk identity secret makes a good one)"}
+	}
+	h, err := webhook.New(db, webhook.Options{URLs: urls, Secret: []byte(secret), Observer: m.Webhooks(webhook.Types), Log: log})
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return h, nil
+}

@@ -1,0 +1,184 @@
+package kb
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+)
+
+// Signals are the evidence behind the top hit's confidence. The
+// confidence is a logistic combination of them (calibWeights below),
+// learnt on labelled sets; Signals says why it is high or low.
+type Signals struct {
+	// Model is the top article's probability from the classifier and
+	// Bleve together (the fused softmax), before calibration.
+	Model float64 `json:"model"`
+	// Margin is Model minus the second article's probability.
+	Margin float64 `json:"margin"`
+	// OutOfScope is the fused probability of the "none of them" class
+	// learnt from the negatives (0 without negatives).
+	OutOfScope float64 `json:"out_of_scope"`
+	// KnownWords is the share of the question's content words (not stop
+	// words), each weighed by its idf (an unseen word weighs the most),
+	// that the content uses somewhere, or that are a typo of such a word
+	// (one edit away, but not at the end: "charger" is not a typo of
+	// "charge" or "charged").
+	KnownWords float64 `json:"known_words"`
+	// KnownWeight is the share of the question's feature weight (tf-idf,
+	// words and character n-grams) that the classifier has learnt.
+	KnownWeight float64 `json:"known_weight"`
+	// Nearest is the cosine similarity of the question to the closest
+	// stored phrasing of the top article (1 for one of its own phrasings).
+	Nearest float64 `json:"nearest"`
+	// BleveAgrees says whether Bleve's best article is the top one.
+	BleveAgrees bool `json:"bleve_agrees"`
+	// Bleve is the top article's Bleve score relative to Bleve's best.
+	Bleve float64 `json:"bleve"`
+	// WithoutUnknown is Model with the unknown words left out of the
+	// question: low when the top article rests on a word the content
+	// never uses ("charger" matching "charge"). Equal to Model when all
+	// words are known. Shown to authors; not part of the calibration,
+	// where it did not help (README).
+	WithoutUnknown float64 `json:"without_unknown"`
+	// Unknown lists the content words the content never uses (typos
+	// aside).
+	Unknown []string `json:"unknown_words,omitempty"`
+}
+
+// stopWords are Bleve's English stop words (Snowball's list), tokenized
+// as questions are.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, line := range strings.Split(string(en.EnglishStopWords), "\n") {
+		if i := strings.IndexByte(line, '|'); i >= 0 {
+			line = line[:i]
+		}
+		for _, w := range tokenize(line) {
+			m[w] = true
+		}
+	}
+	return m
+}()
+
+// contentWords returns the words of q that carry meaning: not stop words,
+// not numbers, at least two letters.
+func contentWords(q string) []string {
+	var out []string
+	for _, w := range tokenize(q) {
+		if len(w) < 2 || stopWords[w] || strings.IndexFunc(w, unicode.IsLetter) < 0 {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// knownWords fills s.KnownWords and s.Unknown for question q.
+func (k *KB) knownWords(q string, s *Signals) {
+	words := contentWords(q)
+	if len(words) == 0 {
+		s.KnownWords = 1
+		return
+	}
+	var known, total float64
+	for _, w := range words {
+		weight := float64(k.feat.unknownIDF)
+		c := w
+		if cw, ok := k.feat.canon[w]; ok {
+			c = cw
+		}
+		if col, ok := k.feat.vocab[hashAdd(hashByte(fnvOffset, 'w'), c)|wordBit]; ok {
+			weight = float64(k.feat.idf[col])
+		}
+		total += weight
+		if k.knowsWord(w) {
+			known += weight
+		} else {
+			s.Unknown = append(s.Unknown, w)
+		}
+	}
+	s.KnownWords = known / total
+}
+
+// knowsWord says whether the content uses w or w is a typo of a word it
+// uses.
+func (k *KB) knowsWord(w string) bool {
+	if _, ok := k.spell.freq[w]; ok {
+		return true
+	}
+	for _, c := range k.spell.candidates(w) {
+		if !endEdit(w, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// endEdit says whether the one edit between a and b is at the end: a
+// letter added, removed or changed there ("charger", "charge", "charged").
+// Such pairs are more often two words than a typo.
+func endEdit(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	return strings.HasPrefix(a, b) || (len(a) == len(b) && a[:len(a)-1] == b[:len(b)-1])
+}
+
+// logit is the inverse of the logistic function, clamped away from ±∞.
+func logit(p float64) float64 {
+	p = math.Min(math.Max(p, 1e-4), 1-1e-4)
+	return math.Log(p / (1 - p))
+}
+
+// features are the inputs of the calibration.
+func (s *Signals) features() []float64 {
+	agree := 0.0
+	if s.BleveAgrees {
+		agree = 1
+	}
+	return []float64{logit(s.Model), s.Margin, s.OutOfScope, s.KnownWords, s.KnownWeight, s.Nearest, agree, s.Bleve}
+}
+
+// calibWeights is the logistic combination of the signals' features into
+// the confidence: weights in the order of features, then the bias.
+// Learnt by TestQualityCalibration on CLINC150's validation split, each
+// out-of-scope question counting 10 times (see the README, "How the
+// knowledge base decides"). Nil means the model's probability as it is.
+var calibWeights = []float64{
+	0.836,  // logit of the model's probability
+	0.598,  // margin
+	-3.410, // out of scope
+	1.103,  // known words
+	0.596,  // known weight
+	0.090,  // nearest phrasing
+	-0.205, // Bleve agrees
+	0.433,  // Bleve's relative score
+	-2.242, // bias
+}
+
+// confidence is the calibrated probability that the top article is right.
+func (s *Signals) confidence() float64 {
+	if calibWeights == nil {
+		return s.Model
+	}
+	x := s.features()
+	z := calibWeights[len(x)]
+	for i, v := range x {
+		z += calibWeights[i] * v
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// withoutWords returns q without the given words.
+func withoutWords(q string, drop []string) string {
+	var keep []string
+	for _, w := range tokenize(q) {
+		if !slices.Contains(drop, w) {
+			keep = append(keep, w)
+		}
+	}
+	return strings.Join(keep, " ")
+}
