@@ -111,6 +111,9 @@ type Conversation struct {
 	// Last is the newest message said between the customer and the bot
 	// or an agent, for previews (see NoteMessage).
 	Last *LastMessage `json:"last,omitempty"`
+	// LLMTokens counts the language-model tokens the conversation's
+	// answers have used, for the per-conversation budget (see Composer).
+	LLMTokens int `json:"llm_tokens,omitempty"`
 }
 
 // maxQuestions is how many recent customer messages a conversation keeps.
@@ -165,11 +168,12 @@ const (
 	DecisionFeedback     DecisionKind = "feedback"      // reply to helpful / keep trying / follow-up
 	DecisionSurvey       DecisionKind = "survey"        // the satisfaction survey and its answers
 	DecisionAgentArticle DecisionKind = "agent_article" // an article an agent sent
+	DecisionAssist       DecisionKind = "assist"        // a machine-written brief for agents (a private note)
 )
 
 // DecisionKinds lists the kinds, for documentation and metrics.
 var DecisionKinds = []DecisionKind{DecisionAnswer, DecisionClarify, DecisionNoAnswer, DecisionHandoff,
-	DecisionSmalltalk, DecisionFeedback, DecisionSurvey, DecisionAgentArticle}
+	DecisionSmalltalk, DecisionFeedback, DecisionSurvey, DecisionAgentArticle, DecisionAssist}
 
 // Decision records why the bot said what it said.
 type Decision struct {
@@ -183,6 +187,11 @@ type Decision struct {
 	// Query is the text that was searched (with a follow-up, the previous
 	// question and this one).
 	Query string `json:"query,omitempty"`
+	// Sources are the articles a machine-written answer cites, verified to
+	// be among those it was given (see Composer); ArticleID is the first.
+	// The "Was this helpful?" after it, and an agent brief's note, carry
+	// them too. Empty for an article sent as written.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // Message is one entry of a conversation's log.
@@ -205,6 +214,12 @@ type Message struct {
 	AgentName string `json:"agent_name,omitempty"`
 	// Internal marks an agent's private note, never shown to the customer.
 	Internal bool `json:"internal,omitempty"`
+	// Assist is the machine-written brief of a private note from the bot
+	// (see Assistant).
+	Assist *Assist `json:"assist,omitempty"`
+	// Draft is the id of the drafts (EventDraft) this message completes;
+	// it travels on the bus only and is not stored.
+	Draft string `json:"-"`
 	// Attachment is a file sent with the message (its Text may then be
 	// empty); the file itself is kept outside the store (see Attachment).
 	Attachment *Attachment `json:"attachment,omitempty"`

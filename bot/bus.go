@@ -8,7 +8,10 @@ const (
 	EventMessage EventKind = "message" // a message was appended (and stored)
 	EventState   EventKind = "state"   // the conversation changed owner
 	EventTyping  EventKind = "typing"  // someone is typing (not stored)
-	EventRead    EventKind = "read"    // the customer or the people have seen messages up to Seq
+	// EventDraft: part of a bot answer still being written (not stored;
+	// the message that completes it follows, with Message.Draft set).
+	EventDraft EventKind = "draft"
+	EventRead  EventKind = "read" // the customer or the people have seen messages up to Seq
 )
 
 // Event is published on the Bus after what it reports is stored.
@@ -26,6 +29,8 @@ type Event struct {
 	// Agent is the owning agent's display name for EventState to
 	// StateAgent, or the typing agent's.
 	Agent string `json:"agent,omitempty"`
+	// Draft is the answer so far, for EventDraft.
+	Draft *Draft `json:"draft,omitempty"`
 	// Seq is how far From has read, for EventRead.
 	Seq int64 `json:"seq,omitempty"`
 }

@@ -57,6 +57,10 @@ type Options struct {
 	// are cores only makes each slower and starves the store's commit
 	// loop, which every turn then waits for.
 	Searches int
+	// Composer, if set, words answers from the articles the knowledge
+	// base found (see Composer); without one, articles are sent as
+	// written.
+	Composer Composer
 }
 
 // Engine runs conversations: it stores every message before anything else
@@ -381,8 +385,10 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 		return Message{}, fmt.Errorf("message longer than %d bytes", MaxTextLen)
 	}
 	in.Text = text
+	// A turn computed again after a conflict reuses the model's answer.
+	memo := map[string]composed{}
 	for range maxTurnAttempts {
-		stored, err := e.handle(ctx, in)
+		stored, err := e.handle(ctx, in, memo)
 		if !errors.Is(err, errConflict) {
 			return stored, err
 		}
@@ -390,7 +396,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 	return Message{}, fmt.Errorf("store customer message in %s: %w after %d attempts", in.ConversationID, errConflict, maxTurnAttempts)
 }
 
-func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
+func (e *Engine) handle(ctx context.Context, in Inbound, memo map[string]composed) (Message, error) {
 	var (
 		conv *Conversation
 		cust *Customer
@@ -448,6 +454,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound) (Message, error) {
 		ConversationID: conv.ID, From: FromCustomer, Text: in.Text, Payload: in.Payload,
 		ClientID: in.ClientID, Time: e.opts.Now().UTC(), Attachment: in.Attachment,
 	})
+	t.memo = memo
 	if pending && !first {
 		// Another connection stored the session first: what this one was
 		// told is kept, whatever the bot decides.

@@ -32,6 +32,12 @@ type turn struct {
 	baseConv  Conversation
 	baseSteps int
 	baseFns   int
+	// memo keeps the Composer's answers across attempts of one Handle.
+	memo map[string]composed
+	// draft is the id of the drafts published while the turn was
+	// computed: the turn's next message from us ends them, whatever it
+	// says.
+	draft string
 }
 
 // step is one thing a turn does: say a message, or move the conversation
@@ -59,6 +65,9 @@ func newTurn(e *Engine, conv *Conversation, cust *Customer, msg Message) *turn {
 
 // say records a message; its seq is the one it will get.
 func (t *turn) say(m Message) Message {
+	if m.From != FromCustomer && t.draft != "" {
+		m.Draft, t.draft = t.draft, ""
+	}
 	m.ConversationID = t.conv.ID
 	m.Seq = t.conv.LastSeq + 1
 	t.conv.LastSeq = m.Seq
@@ -80,6 +89,11 @@ func (t *turn) changeCustomer(fn func(*Customer)) {
 
 // reset forgets what the bot decided, keeping the customer's message.
 func (t *turn) reset() {
+	for _, s := range t.steps[t.baseSteps:] {
+		if s.msg != nil && s.msg.Draft != "" {
+			t.draft = s.msg.Draft // the message that replaces them ends them
+		}
+	}
 	*t.conv = t.baseConv
 	t.steps, t.custFns, t.handedOff = t.steps[:t.baseSteps], t.custFns[:t.baseFns], false
 }
@@ -227,8 +241,14 @@ func (t *turn) respond(ctx context.Context) error {
 	}
 	switch d.Kind {
 	case kb.Answer:
+		if done, err := t.compose(ctx, d.Hits, query); done || err != nil {
+			return err
+		}
 		return t.answer(ctx, d.Article, d.Hits[0].Confidence, "confident", query)
 	case kb.Clarify:
+		if done, err := t.compose(ctx, d.Candidates, query); done || err != nil {
+			return err
+		}
 		return t.clarify(ctx, d, query)
 	}
 	return t.fail(ctx, "low_confidence", "Sorry, I'm not sure I understood. Could you rephrase your question?")
@@ -285,9 +305,21 @@ func (t *turn) smalltalk(ctx context.Context, kind string) error {
 // answer says the article, then asks whether it helped and offers related
 // articles. Articles marked handoff are answered and then handed off.
 func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, reason, query string) error {
+	return t.answerWith(ctx, a, answerText{text: t.e.ArticleText(a, t.cust)}, confidence, reason, query)
+}
+
+// answerText is what an answer says: an article's body, or a Composer's
+// grounded text with the articles it cites.
+type answerText struct {
+	text    string
+	sources []string
+}
+
+// answerWith is answer saying at instead of the article's body.
+func (t *turn) answerWith(ctx context.Context, a *kb.Article, at answerText, confidence float64, reason, query string) error {
 	t.conv.Failures = 0
-	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query}
-	t.say(Message{From: FromBot, Text: t.e.ArticleText(a, t.cust), Decision: dec, Time: t.e.opts.Now().UTC()})
+	dec := &Decision{Kind: DecisionAnswer, ArticleID: a.ID, Confidence: confidence, Reason: reason, Query: query, Sources: at.sources}
+	t.say(Message{From: FromBot, Text: at.text, Decision: dec, Time: t.e.opts.Now().UTC()})
 	now := t.e.opts.Now().UTC()
 	t.changeCustomer(func(c *Customer) { c.Topics = remember(c.Topics, a, now) })
 	if a.Handoff {
@@ -302,7 +334,7 @@ func (t *turn) answer(ctx context.Context, a *kb.Article, confidence float64, re
 			qr = append(qr, QuickReply{Label: r.Title, Payload: payloadArticle + r.ID})
 		}
 	}
-	return t.reply(Message{Text: "Was this helpful?", QuickReplies: qr, Decision: &Decision{Kind: DecisionFeedback, ArticleID: a.ID, Reason: "ask_helpful"}})
+	return t.reply(Message{Text: "Was this helpful?", QuickReplies: qr, Decision: &Decision{Kind: DecisionFeedback, ArticleID: a.ID, Reason: "ask_helpful", Sources: at.sources}})
 }
 
 // remember returns the topics with the article first, as the customer's

@@ -190,6 +190,9 @@ func (f *follower) run(ctx context.Context) {
 // conversationEvent counts one conversation event. Only the follow
 // goroutine calls it.
 func (m *Metrics) conversationEvent(ctx context.Context, convs Conversations, e bot.Event) {
+	if e.Kind == bot.EventDraft {
+		return // an answer being written: counted when it is stored
+	}
 	now := m.opts.Now()
 	m.mu.Lock()
 	c := m.convs[e.ConversationID]

@@ -65,6 +65,7 @@ type Metrics struct {
 	telegramFailures *prometheus.CounterVec
 
 	connections *prometheus.GaugeVec
+	llm         llmMetrics
 
 	// mu guards convs, lastPrune and queue. Only the follow goroutine
 	// changes convs; scrapes read it.
@@ -150,6 +151,7 @@ func New(opts Options) *Metrics {
 	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "frontdesk_connections",
 		Help: "Open websocket connections, by channel (web: customers, console: agents)."}, []string{"channel"})
 	m.reg.MustRegister(m.connections)
+	m.registerLLM()
 
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), scraper{m})
 

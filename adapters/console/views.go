@@ -159,11 +159,14 @@ type messageView struct {
 	// Attachment is a file sent with the message (GET
 	// /api/agent/conversations/{id}/attachments/{attachment.id}).
 	Attachment *bot.Attachment `json:"attachment,omitempty"`
+	// Assist is the machine-written brief of a private note from the bot.
+	Assist *bot.Assist `json:"assist,omitempty"`
 }
 
 func viewMessage(m *bot.Message) messageView {
 	return messageView{Seq: m.Seq, From: m.From, Text: m.Text, Time: m.Time, Agent: m.Agent, AgentName: m.AgentName,
-		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload, Attachment: m.Attachment}
+		Internal: m.Internal, Decision: m.Decision, QuickReplies: m.QuickReplies, Payload: m.Payload, Attachment: m.Attachment,
+		Assist: m.Assist}
 }
 
 func viewMessages(ms []bot.Message) []messageView {

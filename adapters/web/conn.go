@@ -386,7 +386,13 @@ func (c *conn) event(e bot.Event) {
 			// overtakes an earlier message: its seq is safe as last_seq.
 			c.enqueue(ackFrame{Type: "ack", ID: m.ClientID, Seq: m.Seq})
 		}
-		c.enqueue(toFrame(*m))
+		f := toFrame(*m)
+		f.Draft = m.Draft
+		c.enqueue(f)
+	case bot.EventDraft:
+		if e.Draft != nil {
+			c.enqueue(draftFrame{Type: "draft", ID: e.Draft.ID, Text: e.Draft.Text})
+		}
 	case bot.EventState:
 		c.enqueue(stateFrame{Type: "state", State: e.State, Agent: e.Agent})
 	case bot.EventTyping:

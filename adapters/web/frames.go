@@ -90,6 +90,17 @@ type messageFrame struct {
 	// Attachment is a file sent with the message (GET
 	// /attachments/{conversation_id}/{attachment.id} fetches it).
 	Attachment *bot.Attachment `json:"attachment,omitempty"`
+	// Draft is the id of the draft frames this message completes, sent
+	// only live, right after them.
+	Draft string `json:"draft,omitempty"`
+}
+
+// draftFrame is a bot answer still being written: the whole text so far
+// (not a delta), replaced by the message frame with the same draft id.
+type draftFrame struct {
+	Type string `json:"type"` // "draft"
+	ID   string `json:"id"`
+	Text string `json:"text"`
 }
 
 type stateFrame struct {

@@ -60,6 +60,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
 	telegramSettings(s)
 	webhookSettings(s)
+	llmSettings(s)
 	return s
 }
 
@@ -155,6 +156,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	composer, err := openLLM(cfg, m, log)
+	if err != nil {
+		return err
+	}
+	var botComposer bot.Composer
+	if composer != nil {
+		botComposer = composer
+	}
+
 	qopts.Log = log
 	qopts.ArticleTags = func(id string) []string {
 		if a, ok := k.Article(id); ok {
@@ -169,6 +179,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		HumanPhrases: cfg.list("human-phrases"),
 		VisitGap:     visitGap,
 		Log:          log,
+		Composer:     botComposer,
 		AgentName: func(id string) string {
 			if a, err := agents.Agent(context.Background(), id); err == nil {
 				return a.Name
@@ -195,6 +206,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
+	if composer != nil {
+		assist, err := strconv.ParseBool(cfg.get("llm-assist"))
+		if err != nil {
+			return usageError{fmt.Sprintf("llm-assist: %q is not true or false", cfg.get("llm-assist"))}
+		}
+		if assist {
+			bg.Go(func() { bot.NewAssistant(engine, composer).Run(bgctx) })
+		}
+	}
 	if keep > 0 {
 		bg.Go(func() {
 			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,

@@ -1262,6 +1262,9 @@
         if (d.reason === 'chosen') {
           add('customer chose it');
         }
+        if (d.sources && d.sources.length) {
+          add('machine-written from ' + d.sources.join(', '), 'machine');
+        }
         break;
       case 'clarify':
         add('Asked to clarify');
@@ -1373,7 +1376,9 @@
     if (m.payload) {
       body.appendChild(h('span', { class: 'chose' }, ['(tapped a button)']));
     }
-    if (m.decision && m.from === 'bot') {
+    if (m.assist) {
+      li.appendChild(assistNode(m.assist));
+    } else if (m.decision && m.from === 'bot') {
       li.appendChild(decisionNode(m.decision));
     }
     if (m.quick_replies && m.quick_replies.length) {
@@ -1381,6 +1386,31 @@
         m.quick_replies.map((q) => h('span', { class: 'chip' }, [q.label])))));
     }
     return li;
+  }
+
+  // assistNode shows a machine-written brief (a private note from the
+  // bot at hand-off): marked as such, with a button that puts the
+  // suggested reply in the composer for the agent to edit before sending.
+  function assistNode(a) {
+    const el = h('div', { class: 'assist', 'data-testid': 'assist' }, [
+      h('span', { class: 'badge machine-badge', 'data-testid': 'machine-written' }, ['Machine-written']),
+      h('span', { class: 'muted' }, [' Check it before you rely on it.']),
+    ]);
+    if (typeof a.reply === 'string' && a.reply) {
+      const use = h('button', { type: 'button', class: 'btn small', 'data-testid': 'use-suggestion' }, ['Use suggested reply']);
+      use.addEventListener('click', () => {
+        if (!owns()) {
+          toast('Take the conversation first.', 'error');
+          return;
+        }
+        $('internal').checked = false;
+        $('reply').value = a.reply;
+        renderComposer();
+        $('reply').focus();
+      });
+      el.appendChild(use);
+    }
+    return el;
   }
 
   function nearBottom() {

@@ -1016,7 +1016,11 @@
   function onFrame(f) {
     switch (f.type) {
       case 'welcome':
+        endDrafts();
         onWelcome(f);
+        break;
+      case 'draft':
+        onDraft(f);
         break;
       case 'message':
         onMessage(f);
@@ -1139,6 +1143,9 @@
     if (bySeq.has(seq)) {
       return; // seen already: never twice
     }
+    if (f.from !== 'customer') {
+      endDrafts(); // the turn's message replaces the answer being written
+    }
     const stick = stuck;
     let rec = f.from === 'customer' && f.id ? pendingById.get(f.id) : null;
     if (rec) {
@@ -1169,6 +1176,43 @@
     } else if (stick || anchored) {
       settle();
     }
+  }
+
+  // ---- Drafts: a bot answer still being written -----------------------------
+
+  // drafts maps a draft id to its element. A draft is shown below the
+  // thread, hidden from screen readers (the finished message is read
+  // out), and removed when the turn's next message arrives.
+  const drafts = new Map();
+
+  function onDraft(f) {
+    if (typeof f.id !== 'string' || !f.id || typeof f.text !== 'string') {
+      return;
+    }
+    const stick = stuck;
+    let el = drafts.get(f.id);
+    if (!el) {
+      el = makeRecord('bot', '', null, []).el;
+      el.setAttribute('data-testid', 'fd-draft');
+      el.setAttribute('aria-hidden', 'true');
+      el.classList.add('fd-draft');
+      drafts.set(f.id, el);
+      list.insertBefore(el, typingEl);
+    }
+    const bubble = el.querySelector('.fd-bubble');
+    bubble.textContent = '';
+    renderMarkdown(bubble, f.text);
+    hideTyping();
+    if (stick) {
+      scrollToBottom();
+    }
+  }
+
+  function endDrafts() {
+    for (const el of drafts.values()) {
+      el.remove();
+    }
+    drafts.clear();
   }
 
   // onAck binds a pending message to its seq. The ack does not move

@@ -1,0 +1,215 @@
+// Package openaitest is a stand-in for an OpenAI-compatible model
+// server, for tests, the way net/http/httptest starts servers: it speaks
+// the chat-completions wire format (a JSON response, or server-sent
+// events "data: {chunk}" ending with "data: [DONE]") and /embeddings,
+// answers as the test scripts it, and keeps every request it received.
+// Only tests import it.
+package openaitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is the stand-in model server.
+type Server struct {
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	script func(req Request) Reply
+	reqs   []Request
+	bodies []string
+	auth   []string
+}
+
+// Request is the part of a chat-completions request the tests read.
+type Request struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	Stream        bool            `json:"stream"`
+	StreamOptions json.RawMessage `json:"stream_options"`
+	MaxTokens     int             `json:"max_tokens"`
+}
+
+// Text is all the request's message contents.
+func (r Request) Text() string {
+	var b strings.Builder
+	for _, m := range r.Messages {
+		b.WriteString(m.Content)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// Reply is what the model answers to one request.
+type Reply struct {
+	Status int    // an HTTP error status instead of an answer
+	Text   string // the answer; streamed in chunks of a few characters
+	// Delay is how long the server waits before answering.
+	Delay time.Duration
+	// Hold, if set, is waited for after the first HoldAfter chunks of a
+	// streamed answer.
+	Hold      chan struct{}
+	HoldAfter int
+	// Prompt and Completion tokens reported (unless NoUsage) (default 30 and 10).
+	Prompt, Completion int
+	NoUsage            bool
+}
+
+// New starts a server answering each chat request with script(request),
+// closed when the test ends.
+func New(t *testing.T, script func(Request) Reply) *Server {
+	t.Helper()
+	m := &Server{script: script}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/chat/completions", m.chat)
+	mux.HandleFunc("POST /v1/embeddings", m.embeddings)
+	m.srv = httptest.NewServer(mux)
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+// URL is the API's base URL, to use as llm.Options.BaseURL.
+func (m *Server) URL() string { return m.srv.URL + "/v1" }
+
+// Requests returns the chat requests received so far.
+func (m *Server) Requests() []Request {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Request(nil), m.reqs...)
+}
+
+// Bodies returns the raw bodies of the chat requests, joined.
+func (m *Server) Bodies() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return strings.Join(m.bodies, "\n")
+}
+
+func (m *Server) chat(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var req Request
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, `{"error":{"message":"bad json","type":"invalid_request_error"}}`, http.StatusBadRequest)
+		return
+	}
+	m.mu.Lock()
+	m.reqs = append(m.reqs, req)
+	m.bodies = append(m.bodies, string(body))
+	m.auth = append(m.auth, r.Header.Get("Authorization"))
+	script := m.script
+	m.mu.Unlock()
+	rep := script(req)
+	if rep.Delay > 0 {
+		select {
+		case <-time.After(rep.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if rep.Status != 0 && rep.Status != http.StatusOK {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rep.Status)
+		fmt.Fprint(w, `{"error":{"message":"the model is overloaded","type":"server_error","code":null}}`)
+		return
+	}
+	if rep.Prompt == 0 {
+		rep.Prompt, rep.Completion = 30, 10
+	}
+	usage := map[string]int{"prompt_tokens": rep.Prompt, "completion_tokens": rep.Completion, "total_tokens": rep.Prompt + rep.Completion}
+	if !req.Stream {
+		resp := map[string]any{
+			"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": rep.Text}, "finish_reason": "stop"}},
+		}
+		if !rep.NoUsage {
+			resp["usage"] = usage
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(resp)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	flusher := w.(http.Flusher)
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		flusher.Flush()
+	}
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		return map[string]any{"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish}}}
+	}
+	send(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+	for i, part := range chunks(rep.Text, 6) {
+		if rep.Hold != nil && i == rep.HoldAfter {
+			select {
+			case <-rep.Hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		send(chunk(map[string]any{"content": part}, nil))
+	}
+	send(chunk(map[string]any{}, "stop"))
+	if !rep.NoUsage {
+		send(map[string]any{"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": req.Model, "choices": []any{}, "usage": usage})
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	flusher.Flush()
+}
+
+// chunks cuts s into pieces of n bytes (the test texts are ASCII).
+func chunks(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// embeddings answers with a vector per input: counts of a few letters,
+// so that similar texts get similar vectors.
+func (m *Server) embeddings(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Input []string `json:"input"`
+		Model string   `json:"model"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, `{"error":{"message":"bad json"}}`, http.StatusBadRequest)
+		return
+	}
+	var data []any
+	for i, in := range req.Input {
+		v := make([]float32, 8)
+		for _, c := range strings.ToLower(in) {
+			v[int(c)%8]++
+		}
+		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": v})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,
+		"usage": map[string]int{"prompt_tokens": len(req.Input), "total_tokens": len(req.Input)}})
+}
+
+// Auth returns the Authorization headers of the chat requests.
+func (m *Server) Auth() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.auth...)
+}
