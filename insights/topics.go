@@ -240,3 +240,18 @@ func Gaps(ctx context.Context, src Source, m Matcher, since time.Time) (Report, 
 	}
 	return Report{Since: since, Questions: len(gaps), Topics: topics}, nil
 }
+
+// Service answers insight queries from a store and the knowledge base.
+type Service struct {
+	src Source
+	m   Matcher
+}
+
+// NewService returns insights over the conversations of src, matched with
+// m.
+func NewService(src Source, m Matcher) *Service { return &Service{src: src, m: m} }
+
+// Gaps returns the knowledge gaps since the time (see Gaps).
+func (s *Service) Gaps(ctx context.Context, since time.Time) (Report, error) {
+	return Gaps(ctx, s.src, s.m, since)
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/insights"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -90,7 +91,8 @@ func newRigWithAgents(t *testing.T, opts handoff.Options, aopts handoff.AgentsOp
 		Assets:  content.Console(),
 		Canned:  []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
 		Teams:   []string{"billing", "delivery"},
-		Records: db,
+		Records:  db,
+		Insights: insights.NewService(db, sharedKB),
 	})
 	r.web = web.NewServer(r.engine, web.Options{})
 	mux := http.NewServeMux()

@@ -31,6 +31,7 @@ import (
 //	GET  /api/agent/canned             canned replies
 //	GET  /api/agent/articles?q=        knowledge base search
 //	GET  /api/agent/dashboard          supervisors' overview
+//	GET  /api/agent/insights/gaps?since=7d   knowledge gaps (supervisors; insights.go)
 //	GET  /api/agent/admin/backup       a consistent copy of the database (admins; admin.go)
 //	GET  /api/agent/admin/customers/{id}/export   everything about a customer, as JSON (admins)
 //	POST /api/agent/admin/customers/{id}/forget   erase a customer for good (admins)
@@ -42,6 +43,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /console/{$}", http.RedirectHandler("/console", http.StatusMovedPermanently))
 	mux.Handle("GET /console/console.js", s.handleAsset("console.js"))
 	mux.Handle("GET /console/console.css", s.handleAsset("console.css"))
+	mux.Handle("GET /console/insights.js", s.handleAsset("insights.js"))
 
 	mux.Handle("POST /api/agent/login", s.handleLogin())
 	mux.Handle("POST /api/agent/logout", s.handleLogout())
@@ -64,6 +66,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/canned", s.handleCanned())
 	mux.Handle("GET /api/agent/articles", s.handleArticles())
 	mux.Handle("GET /api/agent/dashboard", s.handleDashboard())
+	mux.Handle("GET /api/agent/insights/gaps", s.handleGaps())
 	mux.Handle("GET /api/agent/admin/backup", s.handleBackup())
 	mux.Handle("GET /api/agent/admin/customers/{id}/export", s.handleExportCustomer())
 	mux.Handle("POST /api/agent/admin/customers/{id}/forget", s.handleForgetCustomer())

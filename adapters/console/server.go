@@ -47,6 +47,9 @@ type Options struct {
 	// customer's export and erasure (admin.go). Without it they answer
 	// 503.
 	Records Records
+	// Insights serves the insight pages (insights.go); without it they
+	// answer 503.
+	Insights Insights
 }
 
 // Limits and timings of the agent websocket.

@@ -21,6 +21,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/insights"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/metrics"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -170,6 +171,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
 		Records:        db,
+		Insights:       insights.NewService(db, k),
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
