@@ -88,9 +88,9 @@ func newRigWithAgents(t *testing.T, opts handoff.Options, aopts handoff.AgentsOp
 	r.queue = handoff.NewQueue(db, r.engine, opts)
 	r.engine.SetHandoff(r.queue)
 	r.console = console.NewServer(r.engine, r.queue, r.agents, sharedKB, console.Options{
-		Assets:  content.Console(),
-		Canned:  []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
-		Teams:   []string{"billing", "delivery"},
+		Assets:   content.Console(),
+		Canned:   []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
+		Teams:    []string{"billing", "delivery"},
 		Records:  db,
 		Insights: insights.NewService(db, sharedKB),
 	})
