@@ -118,7 +118,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("open knowledge base: %w", err)
 	}
-	defer k.Close()
+	// live serves the knowledge base and, with --content, follows the
+	// directory (live.go); it owns k.
+	live := kb.NewLive(k, c, kb.Options{Thresholds: th})
+	defer live.Close()
 	log.Info("knowledge base ready", "articles", len(k.Articles()), "reused", k.Reused, "seconds", time.Since(start).Seconds())
 
 	m := metrics.New(metrics.Options{Articles: len(k.Articles()), Log: log})
@@ -129,14 +132,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 
-	qopts, err := queueOptions(cfg, k)
+	qopts, err := queueOptions(cfg, live)
 	if err != nil {
 		return err
 	}
 	qopts.Log = log
 	agents := handoff.NewAgents(db, handoff.AgentsOptions{Log: log})
 	bus := bot.NewBus()
-	engine := bot.NewEngine(m.Answerer(k), db, bus, bot.Options{
+	engine := bot.NewEngine(m.Answerer(live), db, bus, bot.Options{
 		Greeting:     cfg.get("greeting"),
 		HumanPhrases: cfg.list("human-phrases"),
 		VisitGap:     visitGap,
@@ -156,6 +159,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
+	if dir := cfg.get("content"); dir != "" {
+		bg.Go(func() { watchContent(bgctx, dir, live, log) })
+	}
 	if keep > 0 {
 		bg.Go(func() { retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log}.run(bgctx) })
 	}
@@ -164,19 +170,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	webOpts.Assets, webOpts.Log, webOpts.Observer = content.Web(), log, m
 	webSrv := web.NewServer(engine, webOpts)
-	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
+	consoleSrv := console.NewServer(engine, queue, agents, live, console.Options{
 		Assets:         content.Console(),
 		AllowedOrigins: cfg.list("allowed-origins"),
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
 		Records:        db,
-		Insights:       insights.NewService(db, k),
+		Insights:       insights.NewService(db, live),
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
 	consoleSrv.Routes(mux)
 	health := newHealth(dataDir, db)
+	health.content = contentProblems(live)
 	mux.Handle("GET /healthz", health.liveness())
 	mux.Handle("GET /readyz", health.readiness())
 	metricsURL, stopMonitoring, err := serveMonitoring(cfg.get("metrics-addr"), m, mux, log)
@@ -264,7 +271,7 @@ func webOptions(cfg *settings) (web.Options, error) {
 
 // queueOptions reads the hand-off settings: business hours, teams, manual
 // assignment and SLAs.
-func queueOptions(cfg *settings, k *kb.KB) (handoff.Options, error) {
+func queueOptions(cfg *settings, k articles) (handoff.Options, error) {
 	var o handoff.Options
 	hours, err := handoff.ParseHours(cfg.get("business-hours"), cfg.get("holidays"), cfg.get("timezone"))
 	if err != nil {
@@ -303,6 +310,11 @@ func queueOptions(cfg *settings, k *kb.KB) (handoff.Options, error) {
 		return nil
 	}
 	return o, nil
+}
+
+// articles looks articles up by id.
+type articles interface {
+	Article(id string) (*kb.Article, bool)
 }
 
 // defaultCanned are the canned replies the console offers.
