@@ -9,12 +9,41 @@ import (
 
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/insights"
+	"github.com/frontdesk/frontdesk/kb"
 )
 
 // Insights is what the console's insight pages need: the knowledge gaps
 // of a period (*insights.Service implements it).
 type Insights interface {
 	Gaps(ctx context.Context, since time.Time) (insights.Report, error)
+}
+
+// ContentStatus is what the console shows of the live content: the
+// problems of the files and the articles whose previous version serves
+// (*kb.Live implements it).
+type ContentStatus interface {
+	Status() kb.LiveStatus
+}
+
+// handleContentStatus tells supervisors and admins whether the content
+// loaded cleanly: GET /api/agent/insights/content.
+func (s *Server) handleContentStatus() http.Handler {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, sess *session) {
+		if !handoff.CanSupervise(sess.agent) {
+			writeError(w, http.StatusForbidden, "insights are for supervisors and admins")
+			return
+		}
+		cs, ok := s.kb.(ContentStatus)
+		if !ok {
+			writeError(w, http.StatusServiceUnavailable, "this server does not report its content")
+			return
+		}
+		st := cs.Status()
+		if st.Problems == nil {
+			st.Problems = []kb.Problem{}
+		}
+		writeJSON(w, http.StatusOK, st)
+	})
 }
 
 // maxLookBack bounds how far back an insight query may reach.

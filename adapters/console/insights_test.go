@@ -58,3 +58,16 @@ func TestGapsEndpoint(t *testing.T) {
 		t.Errorf("anonymous got %d, want 401", status)
 	}
 }
+
+func TestContentStatusEndpoint(t *testing.T) {
+	r := newRig(t, manual)
+	sup := r.login(r.addAgent("Sue", handoff.RoleSupervisor))
+	// The rig serves a plain *kb.KB, which reports no content status.
+	if status, _ := sup.call("GET", "/api/agent/insights/content", nil); status != http.StatusServiceUnavailable {
+		t.Errorf("got %d, want 503 without a live knowledge base", status)
+	}
+	agent := r.login(r.addAgent("Ann", handoff.RoleAgent))
+	if status, _ := agent.call("GET", "/api/agent/insights/content", nil); status != http.StatusForbidden {
+		t.Errorf("an agent got %d, want 403", status)
+	}
+}

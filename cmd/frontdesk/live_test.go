@@ -28,7 +28,7 @@ func TestServeFollowsTheContentDirectory(t *testing.T) {
 	}
 	dataDir := filepath.Join(t.TempDir(), "data")
 	withStdin(t, "correct horse battery\n")
-	if _, _, err := runCmd(t, "agent", "add", "--data-dir", dataDir, "--name", "Ana", "--email", "ana@example.com"); err != nil {
+	if _, _, err := runCmd(t, "agent", "add", "--data-dir", dataDir, "--name", "Ana", "--email", "ana@example.com", "--role", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	base := startServeIn(t, dataDir, "--content", dir)
@@ -86,6 +86,20 @@ func TestServeFollowsTheContentDirectory(t *testing.T) {
 	})
 	if code, _ := readyz(); code != http.StatusOK {
 		t.Errorf("/readyz %d with a broken content file, want 200 (the old version serves)", code)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/agent/insights/content", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Kept []string `json:"kept"`
+	}
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if len(st.Kept) != 1 || st.Kept[0] != "track-order" {
+		t.Errorf("console content status keeps %v, want [track-order]", st.Kept)
 	}
 	if got := top("how can i track my package"); !strings.HasPrefix(got, "track-order: Where is my package?") {
 		t.Errorf("with the file broken: %q, want the previous version", got)

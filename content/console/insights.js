@@ -73,6 +73,7 @@
     page = h('section', { id: 'insights', class: 'home', 'data-testid': 'insights-panel', hidden: true, 'aria-labelledby': 'gaps-title' }, [
       h('h1', { id: 'gaps-title', tabindex: '-1' }, ['Knowledge gaps']),
       h('p', { class: 'muted' }, ['Questions the bot could not answer, was told were not helpful, or handed to a person after failing, grouped by similarity. Each topic is a candidate for a new article or a new phrasing of the nearest one.']),
+      h('div', { id: 'content-status', class: 'banner', role: 'status', 'data-testid': 'content-status', hidden: true }),
       h('p', null, [period]),
       h('p', { id: 'gaps-summary', role: 'status', 'data-testid': 'gaps-summary' }),
       h('ol', { id: 'gaps-topics', class: 'gaps', 'data-testid': 'gaps-topics' }),
@@ -104,6 +105,7 @@
     const summary = $('gaps-summary');
     const list = $('gaps-topics');
     summary.textContent = 'Loading…';
+    loadContentStatus();
     try {
       const rep = await get('insights/gaps?since=' + encodeURIComponent($('gaps-since').value));
       render(rep);
@@ -111,6 +113,28 @@
       list.replaceChildren();
       summary.textContent = 'Could not load the knowledge gaps: ' + e.message;
     }
+  }
+
+  // The content's problems: a broken file keeps its previous version
+  // serving, but someone should fix it.
+  async function loadContentStatus() {
+    const box = $('content-status');
+    let st;
+    try {
+      st = await get('insights/content');
+    } catch (e) {
+      box.hidden = true;
+      return;
+    }
+    const lines = st.problems.map((p) => p.file + (p.line ? ':' + p.line : '') + ': ' + p.message);
+    for (const id of st.kept || []) {
+      lines.push('Article ' + id + ': its file is broken; the previous version still answers.');
+    }
+    if (st.error) {
+      lines.push('The last reload failed: ' + st.error);
+    }
+    box.replaceChildren(h('strong', null, ['Content problems']), h('ul', null, lines.map((l) => h('li', null, [l]))));
+    box.hidden = lines.length === 0;
   }
 
   function render(rep) {
