@@ -24,6 +24,10 @@ import (
 //	POST /api/agent/conversations/{id}/escalate
 //	POST /api/agent/conversations/{id}/resolve
 //	POST /api/agent/conversations/{id}/return-to-bot
+//	POST /api/agent/conversations/{id}/article   save a question and reply as an article (articles.go)
+//	GET  /api/agent/admin/articles/{id}          an article's file (admins)
+//	POST /api/agent/admin/articles/check         validate and preview a file (admins)
+//	PUT  /api/agent/admin/articles               write a file (admins)
 //	POST /api/agent/customers/{id}     segment, dedicated agent
 //	GET  /api/agent/agents             agents with presence and load, teams
 //	POST /api/agent/agents             add an agent (admins; admin.go)
@@ -58,6 +62,10 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/agent/conversations/{id}/escalate", s.handleEscalate())
 	mux.Handle("POST /api/agent/conversations/{id}/resolve", s.handleResolve())
 	mux.Handle("POST /api/agent/conversations/{id}/return-to-bot", s.handleReturnToBot())
+	mux.Handle("POST /api/agent/conversations/{id}/article", s.handleSaveAnswer())
+	mux.Handle("GET /api/agent/admin/articles/{id}", s.handleArticleSource())
+	mux.Handle("POST /api/agent/admin/articles/check", s.handleArticleCheck())
+	mux.Handle("PUT /api/agent/admin/articles", s.handleArticleSave())
 	mux.Handle("POST /api/agent/customers/{id}", s.handleCustomer())
 	mux.Handle("GET /api/agent/agents", s.handleAgents())
 	mux.Handle("POST /api/agent/agents", s.handleAddAgent())

@@ -50,6 +50,9 @@ type Options struct {
 	// Insights serves the insight pages (insights.go); without it they
 	// answer 503.
 	Insights Insights
+	// Editor writes articles (articles.go); without it saving an answer
+	// as an article and the admins' editor answer 503.
+	Editor ArticleEditor
 }
 
 // Limits and timings of the agent websocket.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/internal/watch"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -37,6 +38,16 @@ func watchContent(ctx context.Context, dir string, live *kb.Live, log *slog.Logg
 	if err != nil {
 		log.Error("cannot watch the content directory; restart to pick up changes", "dir", dir, "err", err)
 	}
+}
+
+// contentEditor writes the articles agents save from conversations and
+// admins edit into the content directory, or, with the embedded demo
+// content, writes nothing and offers the Markdown instead.
+func contentEditor(dir string, live *kb.Live) *kb.Editor {
+	if dir == "" {
+		return kb.NewEditor(content.FS, "", live)
+	}
+	return kb.NewEditor(os.DirFS(dir), dir, live)
 }
 
 // contentProblems lists the live content's problems for /readyz, one

@@ -178,6 +178,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Log:            log,
 		Records:        db,
 		Insights:       insights.NewService(db, live),
+		Editor:         contentEditor(cfg.get("content"), live),
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
