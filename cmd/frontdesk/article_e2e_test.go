@@ -143,4 +143,3 @@ func TestSaveAnswerAsArticleEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
