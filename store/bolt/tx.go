@@ -112,6 +112,9 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 			return fmt.Errorf("save conversation %s: it belongs to customer %s, not %s", c.ID, o.CustomerID, c.CustomerID)
 		}
 	}
+	if err := markStatsDirty(tx.btx, c.ID); err != nil {
+		return err
+	}
 	return putJSON(convs, c.ID, c)
 }
 
