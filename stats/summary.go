@@ -48,6 +48,7 @@ type Survey struct {
 // Helpfulness is how customers judged one article's answers.
 type Helpfulness struct {
 	ArticleID string  `json:"article_id"`
+	Title     string  `json:"title,omitempty"`
 	Yes       int     `json:"yes"`
 	No        int     `json:"no"`
 	Rate      float64 `json:"rate"` // yes / (yes + no)

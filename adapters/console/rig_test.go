@@ -93,6 +93,7 @@ func newRigWithAgents(t *testing.T, opts handoff.Options, aopts handoff.AgentsOp
 		Teams:    []string{"billing", "delivery"},
 		Records:  db,
 		Insights: insights.NewService(db, sharedKB),
+		Stats:    db,
 	})
 	r.web = web.NewServer(r.engine, web.Options{})
 	mux := http.NewServeMux()

@@ -36,6 +36,7 @@ import (
 //	GET  /api/agent/articles?q=        knowledge base search
 //	GET  /api/agent/dashboard          supervisors' overview
 //	GET  /api/agent/insights/gaps?since=7d   knowledge gaps (supervisors; insights.go)
+//	GET  /api/agent/stats?from=…&to=…  the dashboard over time, JSON or CSV (supervisors; stats.go)
 //	GET  /api/agent/insights/content   the live content's problems (supervisors)
 //	GET  /api/agent/admin/backup       a consistent copy of the database (admins; admin.go)
 //	GET  /api/agent/admin/customers/{id}/export   everything about a customer, as JSON (admins)
@@ -76,6 +77,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/articles", s.handleArticles())
 	mux.Handle("GET /api/agent/dashboard", s.handleDashboard())
 	mux.Handle("GET /api/agent/insights/gaps", s.handleGaps())
+	mux.Handle("GET /api/agent/stats", s.handleStats())
 	mux.Handle("GET /api/agent/insights/content", s.handleContentStatus())
 	mux.Handle("GET /api/agent/admin/backup", s.handleBackup())
 	mux.Handle("GET /api/agent/admin/customers/{id}/export", s.handleExportCustomer())

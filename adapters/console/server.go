@@ -53,6 +53,9 @@ type Options struct {
 	// Editor writes articles (articles.go); without it saving an answer
 	// as an article and the admins' editor answer 503.
 	Editor ArticleEditor
+	// Stats serves the dashboard over time (stats.go); without it GET
+	// /api/agent/stats answers 503.
+	Stats Stats
 }
 
 // Limits and timings of the agent websocket.

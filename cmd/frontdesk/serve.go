@@ -159,6 +159,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { queue.Run(bgctx) })
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
+	bg.Go(func() { rollupLoop(bgctx, db, time.Minute, log) })
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
 	}
@@ -179,6 +180,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Records:        db,
 		Insights:       insights.NewService(db, live),
 		Editor:         contentEditor(cfg.get("content"), live),
+		Stats:          db,
 	})
 	mux := http.NewServeMux()
 	webSrv.Routes(mux)
