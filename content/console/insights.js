@@ -87,8 +87,10 @@
       h('option', { value: '30d' }, ['Last 30 days']),
       h('option', { value: '90d' }, ['Last 90 days']),
     ]);
-    page = h('section', { id: 'insights', class: 'home', 'data-testid': 'insights-panel', hidden: true, 'aria-labelledby': 'gaps-title' }, [
-      h('h1', { id: 'gaps-title', tabindex: '-1' }, ['Knowledge gaps']),
+    page = h('section', { id: 'insights', class: 'home', 'data-testid': 'insights-panel', hidden: true, 'aria-labelledby': 'insights-title' }, [
+      h('h1', { id: 'insights-title', tabindex: '-1' }, ['Insights']),
+      statsSection(),
+      h('h2', { id: 'gaps-title' }, ['Knowledge gaps']),
       h('p', { class: 'muted' }, ['Questions the bot could not answer, was told were not helpful, or handed to a person after failing, grouped by similarity. Each topic is a candidate for a new article or a new phrasing of the nearest one.']),
       h('div', { id: 'content-status', class: 'banner', role: 'status', 'data-testid': 'content-status', hidden: true }),
       h('p', null, [period]),
@@ -98,6 +100,7 @@
     ]);
     $('main').appendChild(page);
     setUpEditor();
+    setUpStats();
     button.addEventListener('click', open);
     period.addEventListener('change', load);
     // console.js shows the home page or a conversation: then this page
@@ -116,7 +119,8 @@
     $('conv').hidden = true;
     $('side').hidden = true;
     page.hidden = false;
-    $('gaps-title').focus();
+    $('insights-title').focus();
+    loadStats();
     load();
   }
 
@@ -202,6 +206,205 @@
     }
     button.hidden = false;
     $('editor-section').hidden = role !== 'admin';
+  }
+
+  // ---- The dashboard over time (supervisors) ---------------------------------
+
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  function svg(tag, attrs, children) {
+    const el = document.createElementNS(SVG, tag);
+    for (const k of Object.keys(attrs || {})) {
+      el.setAttribute(k, String(attrs[k]));
+    }
+    for (const c of children || []) {
+      el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    }
+    return el;
+  }
+
+  const isoDay = (d) => d.toISOString().slice(0, 10);
+
+  function statsSection() {
+    const today = new Date();
+    const weekAgo = new Date(today.getTime() - 6 * 86400000);
+    return h('section', { id: 'stats', class: 'stats', 'aria-labelledby': 'stats-title', 'data-testid': 'stats' }, [
+      h('h2', { id: 'stats-title' }, ['Over time']),
+      h('form', { id: 'stats-form', class: 'stats-form' }, [
+        h('label', { for: 'stats-from' }, ['From ']),
+        h('input', { id: 'stats-from', type: 'date', value: isoDay(weekAgo), 'data-testid': 'stats-from' }),
+        h('label', { for: 'stats-to' }, [' to ']),
+        h('input', { id: 'stats-to', type: 'date', value: isoDay(today), 'data-testid': 'stats-to' }),
+        ' ',
+        h('button', { type: 'submit', class: 'btn small' }, ['Show']),
+        ' ',
+        h('a', { id: 'stats-csv', class: 'btn small', href: '#', download: 'frontdesk-stats.csv', 'data-testid': 'stats-csv' }, ['Download CSV']),
+      ]),
+      h('p', { id: 'stats-status', role: 'status', class: 'muted small' }),
+      h('div', { id: 'stats-cards', class: 'dash-cards', 'data-testid': 'stats-cards' }),
+      h('div', { id: 'stats-charts', class: 'charts', 'data-testid': 'stats-charts' }),
+    ]);
+  }
+
+  function setUpStats() {
+    $('stats-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      loadStats();
+    });
+  }
+
+  function statsQuery() {
+    return 'stats?from=' + encodeURIComponent($('stats-from').value) + '&to=' + encodeURIComponent($('stats-to').value);
+  }
+
+  async function loadStats() {
+    $('stats-csv').href = apiURL(statsQuery() + '&format=csv');
+    $('stats-status').textContent = 'Loading…';
+    try {
+      renderStats(await get(statsQuery()));
+      $('stats-status').textContent = '';
+    } catch (e) {
+      $('stats-status').textContent = 'Could not load the figures: ' + e.message;
+    }
+  }
+
+  // secs shows a time in seconds; d says how many there were.
+  function secs(v, d) {
+    if (!d.count) {
+      return '–';
+    }
+    return v < 120 ? Math.round(v) + ' s' : (v < 7200 ? Math.round(v / 60) + ' min' : (v / 3600).toFixed(1) + ' h');
+  }
+
+  function renderStats(st) {
+    const cards = $('stats-cards');
+    const card = (label, value) => h('div', { class: 'stat' }, [h('span', { class: 'stat-value' }, [String(value)]), h('span', { class: 'stat-label' }, [label])]);
+    cards.replaceChildren(
+      card('conversations', st.conversations),
+      card('deflection', st.conversations ? Math.round(st.deflection_rate * 100) + '%' : '–'),
+      card('wait p50 / p90', secs(st.wait_seconds.p50, st.wait_seconds) + ' / ' + secs(st.wait_seconds.p90, st.wait_seconds)),
+      card('first reply p50 / p90', secs(st.first_response_seconds.p50, st.first_response_seconds) + ' / ' + secs(st.first_response_seconds.p90, st.first_response_seconds)),
+      card('survey (' + st.survey.count + ')', st.survey.count ? st.survey.average.toFixed(1) + ' / 5' : '–'),
+    );
+    const charts = $('stats-charts');
+    charts.replaceChildren(
+      chart('deflection', 'Conversations a day: finished by the bot, and with a person',
+        columns(st.days.map((d) => ({ label: d.day.slice(5), parts: [d.deflected, d.conversations - d.deflected] })), ['by the bot', 'with a person'])),
+      chart('handoffs', 'Hand-offs by reason',
+        rows(Object.keys(st.handoffs).sort((a, b) => st.handoffs[b] - st.handoffs[a]).map((k) => ({ label: k.replace(/_/g, ' '), parts: [st.handoffs[k]] })), ['hand-offs'])),
+      chart('times', 'Waiting and first reply a day, p50 and p90 (seconds)',
+        lines(st.days.map((d) => d.day.slice(5)), [
+          { name: 'wait p50', values: st.days.map((d) => d.wait_seconds.p50) },
+          { name: 'wait p90', values: st.days.map((d) => d.wait_seconds.p90) },
+          { name: 'first reply p50', values: st.days.map((d) => d.first_response_seconds.p50) },
+          { name: 'first reply p90', values: st.days.map((d) => d.first_response_seconds.p90) },
+        ])),
+      chart('survey', 'Survey average a day (1–5)',
+        lines(st.days.map((d) => d.day.slice(5)), [{ name: 'average', values: st.days.map((d) => d.survey.average) }], 5)),
+      chart('helpfulness', 'Was it helpful? By article',
+        rows(st.helpfulness.slice(0, 10).map((a) => ({ label: a.title || a.article_id, parts: [a.yes, a.no] })), ['yes', 'no'])),
+      chart('hours', 'Busiest hours (customers\' messages, UTC)',
+        columns(st.hours.map((n, i) => ({ label: String(i), parts: [n] })), ['messages'])),
+    );
+  }
+
+  function chart(name, caption, body) {
+    return h('figure', { class: 'chart', 'data-testid': 'chart-' + name }, [h('figcaption', null, [caption]), body]);
+  }
+
+  const W = 440;
+  const H = 180;
+  const PAD = { l: 34, r: 8, t: 8, b: 22 };
+  const COLORS = ['#2d5b7f', '#e08a3c', '#5a9e6f', '#b3261e'];
+
+  function frame(label, maxV) {
+    const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': label, class: 'chart-svg' });
+    root.appendChild(svg('title', null, [label]));
+    const y0 = H - PAD.b;
+    root.appendChild(svg('line', { x1: PAD.l, y1: y0, x2: W - PAD.r, y2: y0, class: 'axis' }));
+    root.appendChild(svg('text', { x: PAD.l - 4, y: PAD.t + 8, 'text-anchor': 'end', class: 'tick' }, [String(Math.round(maxV))]));
+    root.appendChild(svg('text', { x: PAD.l - 4, y: y0, 'text-anchor': 'end', class: 'tick' }, ['0']));
+    return root;
+  }
+
+  function legend(names) {
+    return h('p', { class: 'legend small' }, names.map((n, i) => h('span', { class: 'key' }, [h('span', { class: 'swatch swatch-' + i }), n])));
+  }
+
+  // columns draws stacked vertical bars, one per item.
+  function columns(items, names) {
+    const maxV = Math.max(1, ...items.map((it) => it.parts.reduce((a, b) => a + b, 0)));
+    const root = frame(names.join(', '), maxV);
+    const plotW = W - PAD.l - PAD.r;
+    const plotH = H - PAD.t - PAD.b;
+    const slot = plotW / Math.max(items.length, 1);
+    items.forEach((it, i) => {
+      let y = H - PAD.b;
+      it.parts.forEach((v, j) => {
+        const hgt = (v / maxV) * plotH;
+        y -= hgt;
+        const r = svg('rect', { x: PAD.l + i * slot + slot * 0.15, y, width: slot * 0.7, height: hgt, fill: COLORS[j % COLORS.length], 'data-value': v });
+        r.appendChild(svg('title', null, [it.label + ': ' + v + ' ' + names[j]]));
+        root.appendChild(r);
+      });
+      if (items.length <= 14 || i % 3 === 0) {
+        root.appendChild(svg('text', { x: PAD.l + i * slot + slot / 2, y: H - 6, 'text-anchor': 'middle', class: 'tick' }, [it.label]));
+      }
+    });
+    return h('div', null, [root, legend(names)]);
+  }
+
+  // rows draws stacked horizontal bars, one per item, labelled.
+  function rows(items, names) {
+    if (!items.length) {
+      return h('p', { class: 'muted small' }, ['Nothing in this period.']);
+    }
+    const rowH = 24;
+    const height = items.length * rowH + 8;
+    const labelW = 150;
+    const maxV = Math.max(1, ...items.map((it) => it.parts.reduce((a, b) => a + b, 0)));
+    const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + height, role: 'img', 'aria-label': names.join(', '), class: 'chart-svg' });
+    root.appendChild(svg('title', null, [names.join(', ')]));
+    items.forEach((it, i) => {
+      const y = 4 + i * rowH;
+      const label = it.label.length > 24 ? it.label.slice(0, 23) + '…' : it.label;
+      root.appendChild(svg('text', { x: labelW - 6, y: y + 15, 'text-anchor': 'end', class: 'tick' }, [label]));
+      let x = labelW;
+      it.parts.forEach((v, j) => {
+        const w = (v / maxV) * (W - labelW - 40);
+        const r = svg('rect', { x, y: y + 3, width: w, height: rowH - 8, fill: COLORS[j % COLORS.length], 'data-value': v });
+        r.appendChild(svg('title', null, [it.label + ': ' + v + ' ' + names[j]]));
+        root.appendChild(r);
+        x += w;
+      });
+      root.appendChild(svg('text', { x: x + 4, y: y + 15, class: 'tick' }, [it.parts.join(' / ')]));
+    });
+    return h('div', null, [root, legend(names)]);
+  }
+
+  // lines draws one polyline a series over the labels.
+  function lines(labels, series, fixedMax) {
+    const maxV = fixedMax || Math.max(1, ...series.flatMap((s) => s.values));
+    const root = frame(series.map((s) => s.name).join(', '), maxV);
+    const plotW = W - PAD.l - PAD.r;
+    const plotH = H - PAD.t - PAD.b;
+    const step = labels.length > 1 ? plotW / (labels.length - 1) : 0;
+    const xAt = (i) => PAD.l + (labels.length > 1 ? i * step : plotW / 2);
+    series.forEach((s, j) => {
+      const pts = s.values.map((v, i) => xAt(i) + ',' + (H - PAD.b - (v / maxV) * plotH)).join(' ');
+      root.appendChild(svg('polyline', { points: pts, fill: 'none', stroke: COLORS[j % COLORS.length], 'stroke-width': 2, class: 'series' }));
+      s.values.forEach((v, i) => {
+        const c = svg('circle', { cx: xAt(i), cy: H - PAD.b - (v / maxV) * plotH, r: 2.5, fill: COLORS[j % COLORS.length] });
+        c.appendChild(svg('title', null, [labels[i] + ' ' + s.name + ': ' + v]));
+        root.appendChild(c);
+      });
+    });
+    labels.forEach((l, i) => {
+      if (labels.length <= 14 || i % 3 === 0) {
+        root.appendChild(svg('text', { x: xAt(i), y: H - 6, 'text-anchor': 'middle', class: 'tick' }, [l]));
+      }
+    });
+    return h('div', null, [root, legend(series.map((s) => s.name))]);
   }
 
   // ---- Save an answer as an article (every agent) ----------------------------
