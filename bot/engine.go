@@ -54,6 +54,9 @@ type Options struct {
 	// are cores only makes each slower and starves the store's commit
 	// loop, which every turn then waits for.
 	Searches int
+	// Followup asks "Did that solve it?" after a resolved hand-off (off
+	// when its Delay is 0; see followup.go).
+	Followup FollowupOptions
 }
 
 // Engine runs conversations: it stores every message before anything else
@@ -218,6 +221,10 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		switch {
 		case conv.LastSeq == 0 && !returning:
 			_, err = a.Say(e.greeting(cust))
+		case newVisit && e.followupDue(conv, cust, now):
+			// A web customer back after a resolved hand-off is asked
+			// whether it was solved instead of being welcomed back.
+			err = a.sayFollowup()
 		case conv.LastSeq == 0 || newVisit:
 			_, err = a.Say(welcomeBack(conv, cust))
 		}

@@ -40,6 +40,11 @@ type Day struct {
 	Helpful map[string][2]int `json:"helpful,omitempty"`
 	// Hours counts the customers' messages by UTC hour.
 	Hours [24]int `json:"hours"`
+	// Followups: "Did that solve it?" asked after a resolved hand-off,
+	// and the answers.
+	FollowupsSent     int `json:"followups_sent,omitempty"`
+	FollowupsSolved   int `json:"followups_solved,omitempty"`
+	FollowupsUnsolved int `json:"followups_unsolved,omitempty"`
 }
 
 // Days are days by key (DayLayout).
@@ -81,6 +86,10 @@ func Contribution(c bot.Conversation, ms []bot.Message) Days {
 			spoke = true
 			ds.day(m.Time).Hours[m.Time.UTC().Hour()]++
 			switch p := m.Payload; {
+			case p == bot.PayloadFollowupSolved:
+				ds.day(m.Time).FollowupsSolved++
+			case p == bot.PayloadFollowupUnsolved:
+				ds.day(m.Time).FollowupsUnsolved++
 			case (p == bot.PayloadHelpfulYes || p == bot.PayloadHelpfulNo) && lastAnswer != "":
 				d := ds.day(m.Time)
 				if d.Helpful == nil {
@@ -112,8 +121,11 @@ func Contribution(c bot.Conversation, ms []bot.Message) Days {
 				d.Handoffs[m.Decision.Reason]++
 				handedOff, handoffAt, waiting, responding = true, m.Time, true, true
 			case bot.DecisionFeedback:
-				if m.Decision.Reason == "ask_helpful" {
+				switch m.Decision.Reason {
+				case "ask_helpful":
 					lastAnswer = m.Decision.ArticleID
+				case "followup":
+					ds.day(m.Time).FollowupsSent++
 				}
 			}
 		case m.From == bot.FromSystem && waiting && slices.ContainsFunc(joinedSuffixes, func(s string) bool { return strings.HasSuffix(m.Text, s) }):
@@ -171,6 +183,9 @@ func (d *Day) Add(o *Day) {
 	for i := range d.Hours {
 		d.Hours[i] += o.Hours[i]
 	}
+	d.FollowupsSent += o.FollowupsSent
+	d.FollowupsSolved += o.FollowupsSolved
+	d.FollowupsUnsolved += o.FollowupsUnsolved
 }
 
 // Sub takes o, which was added to d before, away from d.
@@ -198,6 +213,9 @@ func (d *Day) Sub(o *Day) {
 	for i := range d.Hours {
 		d.Hours[i] -= o.Hours[i]
 	}
+	d.FollowupsSent -= o.FollowupsSent
+	d.FollowupsSolved -= o.FollowupsSolved
+	d.FollowupsUnsolved -= o.FollowupsUnsolved
 }
 
 // without removes one occurrence of each value of remove from list.
@@ -213,5 +231,6 @@ func without(list, remove []int32) []int32 {
 // Empty reports whether the day holds nothing.
 func (d *Day) Empty() bool {
 	return d.Conversations == 0 && len(d.Handoffs) == 0 && len(d.Waits) == 0 && len(d.FirstResponses) == 0 &&
-		d.Ratings == 0 && len(d.Helpful) == 0 && d.Hours == [24]int{}
+		d.Ratings == 0 && len(d.Helpful) == 0 && d.Hours == [24]int{} &&
+		d.FollowupsSent == 0 && d.FollowupsSolved == 0 && d.FollowupsUnsolved == 0
 }

@@ -27,6 +27,8 @@ type Summary struct {
 	Helpfulness    []Helpfulness  `json:"helpfulness"`
 	// Hours counts the customers' messages by UTC hour of the day.
 	Hours [24]int `json:"hours"`
+	// Followups are the follow-ups after resolved hand-offs.
+	Followups Followups `json:"followups"`
 	// Days are the figures of each day of the period, oldest first.
 	Days []DaySummary `json:"days"`
 }
@@ -52,6 +54,13 @@ type Helpfulness struct {
 	Yes       int     `json:"yes"`
 	No        int     `json:"no"`
 	Rate      float64 `json:"rate"` // yes / (yes + no)
+}
+
+// Followups counts "Did that solve it?" asked and answered.
+type Followups struct {
+	Sent     int `json:"sent"`
+	Solved   int `json:"solved"`
+	Unsolved int `json:"unsolved"`
 }
 
 // DaySummary is one day's figures.
@@ -100,6 +109,7 @@ func Summarize(days map[string]Day, from, to time.Time) Summary {
 		return a.ArticleID < b.ArticleID
 	})
 	s.Hours = total.Hours
+	s.Followups = Followups{Sent: total.FollowupsSent, Solved: total.FollowupsSolved, Unsolved: total.FollowupsUnsolved}
 	return s
 }
 

@@ -49,6 +49,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("timezone", "UTC", "IANA time zone of the business hours, e.g. Europe/Berlin")
 	s.add("teams", "", "comma-separated tag=team pairs routing topics to teams, e.g. warranty=repairs,invoice=billing")
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
+	s.add("followup-delay", "0", `ask "Did that solve it?" this long after a person resolved a conversation (in business hours; Telegram at once, the web on the next visit), e.g. 24h; 0 turns it off`)
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	httpSettings(s)
 	s.add("retention", "0", "delete conversations nobody touched for this long (not those with people), and customers then left without any, e.g. 365d or 8760h; 0 keeps everything")
@@ -137,6 +138,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	qopts.Log = log
+	followupDelay, err := time.ParseDuration(cfg.get("followup-delay"))
+	if err != nil || followupDelay < 0 {
+		return usageError{fmt.Sprintf("followup-delay: %q is not a duration such as 24h (0 turns it off)", cfg.get("followup-delay"))}
+	}
 	agents := handoff.NewAgents(db, handoff.AgentsOptions{Log: log})
 	bus := bot.NewBus()
 	engine := bot.NewEngine(m.Answerer(live), db, bus, bot.Options{
@@ -144,6 +149,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		HumanPhrases: cfg.list("human-phrases"),
 		VisitGap:     visitGap,
 		Log:          log,
+		Followup:     bot.FollowupOptions{Delay: followupDelay, Open: qopts.Hours.Open},
 		AgentName: func(id string) string {
 			if a, err := agents.Agent(context.Background(), id); err == nil {
 				return a.Name
@@ -160,6 +166,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
 	bg.Go(func() { rollupLoop(bgctx, db, time.Minute, log) })
+	if followupDelay > 0 {
+		bg.Go(func() { engine.RunFollowups(bgctx, db, time.Minute) })
+	}
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
 	}

@@ -285,6 +285,7 @@
       card('wait p50 / p90', secs(st.wait_seconds.p50, st.wait_seconds) + ' / ' + secs(st.wait_seconds.p90, st.wait_seconds)),
       card('first reply p50 / p90', secs(st.first_response_seconds.p50, st.first_response_seconds) + ' / ' + secs(st.first_response_seconds.p90, st.first_response_seconds)),
       card('survey (' + st.survey.count + ')', st.survey.count ? st.survey.average.toFixed(1) + ' / 5' : '–'),
+      card('follow-ups solved', st.followups.sent ? st.followups.solved + ' of ' + st.followups.sent : '–'),
     );
     const charts = $('stats-charts');
     charts.replaceChildren(

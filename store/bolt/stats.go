@@ -31,7 +31,7 @@ var (
 const maxRollup = 500
 
 func createStats(tx *bbolt.Tx) error {
-	for _, name := range [][]byte{bucketStatsDays, bucketStatsConvs, bucketStatsDirty} {
+	for _, name := range [][]byte{bucketStatsDays, bucketStatsConvs, bucketStatsDirty, bucketFollowups} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}

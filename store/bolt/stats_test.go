@@ -71,7 +71,8 @@ func TestStatsEqualHandCountedFigures(t *testing.T) {
 		{From: bot.FromSystem, Text: "Ana from our team has joined the conversation."},
 		{From: bot.FromAgent, Text: "Hello, Ana here.", Agent: "agt_ana"},
 		botSays(bot.DecisionSurvey, "resolved", ""), cust("4", "survey:4"),
-	}, "10:00:00", "10:00:01", "10:01:00", "10:01:00", "10:03:00", "10:04:00", "10:10:00", "10:11:00")
+		botSays(bot.DecisionFeedback, "followup", ""), cust("Yes, it did", bot.PayloadFollowupSolved),
+	}, "10:00:00", "10:00:01", "10:01:00", "10:01:00", "10:03:00", "10:04:00", "10:10:00", "10:11:00", "12:10:00", "12:11:00")
 	// C: answered, not helpful, frustrated: a person replies after 600 s
 	// without a join notice first (a private note does not count).
 	seedConversation(t, db, "C", d1, []bot.Message{
@@ -118,7 +119,8 @@ func TestStatsEqualHandCountedFigures(t *testing.T) {
 	check("helpfulness", len(s.Helpfulness), 2)
 	check("delivery-times helpful", s.Helpfulness[0], stats.Helpfulness{ArticleID: "delivery-times", Yes: 2, No: 0, Rate: 1})
 	check("returns helpful", s.Helpfulness[1], stats.Helpfulness{ArticleID: "returns", Yes: 0, No: 1, Rate: 0})
-	check("hours", s.Hours, [24]int{8: 2, 9: 2, 10: 3, 14: 3})
+	check("hours", s.Hours, [24]int{8: 2, 9: 2, 10: 3, 12: 1, 14: 3})
+	check("follow-ups", s.Followups, stats.Followups{Sent: 1, Solved: 1})
 	check("days", len(s.Days), 2)
 	check("day 1", s.Days[0].Conversations*10+s.Days[0].Handoffs, 32)
 	check("day 2 deflection", s.Days[1].DeflectionRate, 1.0)

@@ -115,6 +115,9 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 	if err := markStatsDirty(tx.btx, c.ID); err != nil {
 		return err
 	}
+	if err := indexFollowup(tx.btx, c); err != nil {
+		return err
+	}
 	return putJSON(convs, c.ID, c)
 }
 
