@@ -44,12 +44,12 @@ func Dir(ctx context.Context, dir string, settle time.Duration, changed func()) 
 				addTree(w, ev.Name)
 			}
 			timer.Reset(settle)
-		case err, ok := <-w.Errors:
+		case _, ok := <-w.Errors:
 			if !ok {
 				return nil
 			}
-			// An overflow loses events: reload to be sure.
-			_ = err
+			// An error (most often a queue overflow) may have lost
+			// events: call changed to be sure.
 			timer.Reset(settle)
 		case <-timer.C:
 			changed()
