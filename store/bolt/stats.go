@@ -148,6 +148,20 @@ func rollupConversation(btx *bbolt.Tx, id string) error {
 	return putJSON(convs, id, next)
 }
 
+// forgetInsights deletes an erased conversation's records of the
+// dashboard and its scheduled follow-up. What it added to the day totals
+// stays: anonymous counts, like the tallies.
+func forgetInsights(btx *bbolt.Tx, id []byte) error {
+	for _, name := range [][]byte{bucketStatsConvs, bucketStatsDirty, bucketFollowups} {
+		if b := btx.Bucket(name); b != nil {
+			if err := b.Delete(id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Stats rolls up what changed and returns the daily totals from from to
 // to (UTC days, both included).
 func (db *DB) Stats(ctx context.Context, from, to time.Time) (map[string]stats.Day, error) {

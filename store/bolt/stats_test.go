@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/stats"
 )
@@ -150,4 +152,56 @@ func TestStatsEqualHandCountedFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("days after the data", len(empty), 0)
+}
+
+// TestForgetLeavesOnlyTheDayTotals: erasing a customer removes their
+// conversations' records of the dashboard, and the days keep the counts.
+func TestForgetLeavesOnlyTheDayTotals(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Update(ctx, func(tx bot.Tx) error { return tx.PutCustomer(&bot.Customer{ID: "cus_F"}) }); err != nil {
+		t.Fatal(err)
+	}
+	seedConversation(t, db, "F", "2026-11-02", []bot.Message{cust("hello there", "")}, "09:00:00")
+	day, _ := time.Parse(stats.DayLayout, "2026-11-02")
+	if _, err := db.Stats(ctx, day, day); err != nil {
+		t.Fatal(err)
+	}
+	// A follow-up scheduled, then the customer is forgotten.
+	err = db.Update(ctx, func(tx bot.Tx) error {
+		c, err := tx.Conversation("F")
+		if err != nil {
+			return err
+		}
+		c.Followup, c.FollowupAt = bot.FollowupScheduled, day
+		return tx.PutConversation(c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ForgetCustomer(ctx, "cus_F"); err != nil {
+		t.Fatal(err)
+	}
+	err = db.view(ctx, func(btx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketStatsConvs, bucketStatsDirty, bucketFollowups} {
+			if v := btx.Bucket(name).Get([]byte("F")); v != nil {
+				t.Errorf("%s still holds the erased conversation", name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	days, err := db.Stats(ctx, day, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days["2026-11-02"].Conversations != 1 {
+		t.Errorf("day totals %+v, want the erased conversation still counted", days)
+	}
 }
