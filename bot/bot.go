@@ -103,6 +103,9 @@ type Conversation struct {
 	// NoteMessage): what a turn reads to follow up a question or notice
 	// the customer repeating themselves, without reading the log.
 	Questions []string `json:"questions,omitempty"`
+	// Last is the newest message said between the customer and the bot
+	// or an agent, for previews (see NoteMessage).
+	Last *LastMessage `json:"last,omitempty"`
 	// FollowupAt is when to ask "Did that solve it?" after a resolved
 	// hand-off, and Followup where that stands (see followup.go).
 	FollowupAt time.Time `json:"followup_at,omitzero"`
@@ -112,12 +115,14 @@ type Conversation struct {
 // maxQuestions is how many recent customer messages a conversation keeps.
 const maxQuestions = 6
 
-// NoteMessage keeps c.Questions in step with a message appended to c: a
+// NoteMessage keeps c.Questions and c.Last in step with a message
+// appended to c. For Questions: a
 // customer's typed message is remembered; a person's or the system's
 // words, a hand-off or the survey start the bot's stretch afresh, so what
 // was asked before a person helped is neither followed up nor counted as
 // repeated.
 func NoteMessage(c *Conversation, m Message) {
+	notePreview(c, m)
 	switch {
 	case sinceBotTookOver(m):
 		c.Questions = nil

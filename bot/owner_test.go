@@ -60,12 +60,25 @@ func TestAHandOffReachesAnOnlineAgentWhoAloneMaySpeak(t *testing.T) {
 	ctx := context.Background()
 	s := r.start("v")
 	replies := r.say(s.Conversation.ID, "can I talk to a real person")
+	// Routing offers the conversation to Ana; until she accepts it, it
+	// waits and nobody is said to have joined.
 	c := r.conv(s.Conversation.ID)
-	if c.State != bot.StateAgent || c.Agent != r.agent.ID {
-		t.Fatalf("conversation %s owned by %q, want the online agent; bot said:\n%s", c.State, c.Agent, texts(replies))
+	if c.State != bot.StateQueued || strings.Contains(texts(replies), "has joined") {
+		t.Fatalf("conversation %s owned by %q before the agent accepted; bot said:\n%s", c.State, c.Agent, texts(replies))
 	}
-	if !strings.Contains(texts(replies), "Ana from our team has joined") {
-		t.Errorf("the customer was not told who joined:\n%s", texts(replies))
+	if tk, err := r.queue.Ticket(ctx, s.Conversation.ID); err != nil || tk.Agent != r.agent.ID || !tk.Offered {
+		t.Fatalf("ticket %+v, %v: want it offered to the online agent", tk, err)
+	}
+	if _, err := r.queue.Claim(ctx, s.Conversation.ID, r.agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	c = r.conv(s.Conversation.ID)
+	if c.State != bot.StateAgent || c.Agent != r.agent.ID {
+		t.Fatalf("conversation %s owned by %q, want the agent who accepted", c.State, c.Agent)
+	}
+	ms, _ := r.db.Messages(ctx, s.Conversation.ID, 0)
+	if !strings.Contains(texts(ms), "Ana from our team has joined") {
+		t.Errorf("the customer was not told who joined:\n%s", texts(ms))
 	}
 	if replies := r.say(s.Conversation.ID, "how do I return a lamp"); len(replies) != 0 {
 		t.Errorf("the bot answered while the agent owns the conversation:\n%s", texts(replies))

@@ -62,8 +62,10 @@ var DefaultHumanPhrases = []string{
 }
 
 // containsPhrase reports whether the words of phrase occur in a row in ws.
-func containsPhrase(ws []string, phrase string) bool {
-	ps := words(phrase)
+func containsPhrase(ws []string, phrase string) bool { return containsWords(ws, words(phrase)) }
+
+// containsWords reports whether the words ps occur in a row in ws.
+func containsWords(ws, ps []string) bool {
 	if len(ps) == 0 {
 		return false
 	}
@@ -101,6 +103,14 @@ var frustrationPhrases = []string{
 	"damn", "crap", "annoying", "not listening",
 }
 
+// frustrationWords are frustrationPhrases split into words once.
+var frustrationWords = func() (out [][]string) {
+	for _, p := range frustrationPhrases {
+		out = append(out, words(p))
+	}
+	return out
+}()
+
 var exclaims = regexp.MustCompile(`[!?]{3,}`)
 
 // frustrated reports why text sounds frustrated ("" when it does not):
@@ -120,8 +130,8 @@ func frustrated(text string, previous []string) string {
 		return "shouting"
 	}
 	ws := words(text)
-	for _, p := range frustrationPhrases {
-		if containsPhrase(ws, p) {
+	for _, p := range frustrationWords {
+		if containsWords(ws, p) {
 			return "insult"
 		}
 	}

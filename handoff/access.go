@@ -42,8 +42,9 @@ type Situation struct {
 //   - Supervisors and admins may read, note and edit any conversation's
 //     customer; only the owner replies, whoever they are.
 //   - An agent reads the conversations it owns, those waiting in the
-//     queue, and the other conversations of customers it is helping;
-//     it writes notes where it may read.
+//     queue, those it had when they were closed, and the other
+//     conversations of customers it is helping; it writes notes where it
+//     may read.
 //   - An agent edits a customer it is helping.
 //   - Only admins manage agents and data.
 //
@@ -67,6 +68,10 @@ func May(a *Agent, act Access, s Situation) bool {
 			return true
 		case t != nil && t.Open():
 			return t.Waiting() || t.Agent == a.ID
+		case t != nil && t.Agent == a.ID:
+			// A closed conversation the agent had last: its own
+			// history, for the inbox.
+			return true
 		}
 		return s.HasCustomer
 	}

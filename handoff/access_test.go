@@ -23,6 +23,10 @@ func TestTheAccessRules(t *testing.T) {
 	withBot := handoff.Situation{Conversation: &bot.Conversation{State: bot.StateBot}}
 	sameCustomer := withBot
 	sameCustomer.HasCustomer = true
+	resolvedByAnn := handoff.Situation{Conversation: &bot.Conversation{State: bot.StateBot},
+		Ticket: &handoff.Ticket{Status: handoff.StatusResolved, Agent: "agt_ann"}}
+	offeredToAnn := handoff.Situation{Conversation: &bot.Conversation{State: bot.StateQueued},
+		Ticket: &handoff.Ticket{Status: handoff.StatusAssigned, Agent: "agt_ann", Offered: true}}
 
 	// want lists, per situation and act, who may: a = agent (Ann, the
 	// owner where there is one), o = another agent, s = supervisor,
@@ -44,6 +48,10 @@ func TestTheAccessRules(t *testing.T) {
 		{"with the bot", withBot, handoff.AccessReply, ""},
 		{"with the bot, Ann helps the customer", sameCustomer, handoff.AccessRead, "asd"},
 		{"with the bot, Ann helps the customer", sameCustomer, handoff.AccessEditCustomer, "asd"},
+		{"resolved by Ann", resolvedByAnn, handoff.AccessRead, "asd"},
+		{"resolved by Ann", resolvedByAnn, handoff.AccessReply, ""},
+		{"offered to Ann", offeredToAnn, handoff.AccessRead, "asd"},
+		{"offered to Ann", offeredToAnn, handoff.AccessReply, ""},
 		{"anywhere", withBot, handoff.AccessManageAgents, "d"},
 		{"anywhere", withBot, handoff.AccessManageData, "d"},
 	}

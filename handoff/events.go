@@ -12,7 +12,9 @@ type EventKind string
 // Event kinds.
 const (
 	EventQueued      EventKind = "queued"      // a ticket entered the waiting queue
-	EventAssigned    EventKind = "assigned"    // an agent got a ticket, by routing or claim
+	EventAssigned    EventKind = "assigned"    // an agent got a ticket, by routing (an offer) or claim
+	EventAccepted    EventKind = "accepted"    // an agent accepted a ticket routing offered it
+	EventWithdrawn   EventKind = "withdrawn"   // an offer went back to the queue: its agent left before accepting
 	EventTransferred EventKind = "transferred" // a ticket moved to another agent or team
 	EventEscalated   EventKind = "escalated"   // a ticket went to tier 2: alert supervisors
 	EventResolved    EventKind = "resolved"    // an agent resolved a ticket: send the survey

@@ -45,11 +45,11 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 		case target != nil && !online:
 			return Event{}, fmt.Errorf("%w: %s is %s", ErrUnavailable, target.ID, q.Presence(target.ID))
 		case target != nil:
-			t.Agent, t.Status, t.AssignedAt = target.ID, StatusAssigned, now
+			t.Agent, t.Status, t.AssignedAt, t.Offered = target.ID, StatusAssigned, now, false
 			return Event{Kind: EventTransferred, Ticket: t, Agent: to.Agent, At: now}, nil
 		}
 		t.Team, t.TeamOnly, t.DedicatedAgent = to.Team, true, ""
-		t.Agent, t.Status, t.QueuedAt, t.AssignedAt = "", StatusQueued, now, time.Time{}
+		t.Agent, t.Status, t.QueuedAt, t.AssignedAt, t.Offered = "", StatusQueued, now, time.Time{}, false
 		return Event{Kind: EventTransferred, Ticket: t, At: now}, nil
 	}, func(t Ticket, now time.Time) {
 		if target != nil {
@@ -70,7 +70,7 @@ func (q *Queue) Escalate(ctx context.Context, conversationID, by string) (Ticket
 			return Event{}, errNoChange
 		}
 		t.Tier, t.Escalated, t.Priority, t.TeamOnly = 2, true, t.Priority+1, false
-		t.Agent, t.Status, t.QueuedAt, t.AssignedAt = "", StatusQueued, now, time.Time{}
+		t.Agent, t.Status, t.QueuedAt, t.AssignedAt, t.Offered = "", StatusQueued, now, time.Time{}, false
 		return Event{Kind: EventEscalated, Ticket: t, Agent: by, At: now}, nil
 	}, nil)
 }

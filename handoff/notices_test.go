@@ -91,6 +91,21 @@ func (r *engineRig) waitSystem(conv, text string) {
 	}
 }
 
+// noSystem fails if the conversation has a system message containing
+// text.
+func (r *engineRig) noSystem(conv, text string) {
+	r.t.Helper()
+	ms, err := r.db.Messages(context.Background(), conv, 0)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.From == bot.FromSystem && strings.Contains(m.Text, text) {
+			r.t.Errorf("conversation %s: system message %q", conv, m.Text)
+		}
+	}
+}
+
 func TestWaitingCustomersAreToldTheirPlaceAndWhenTheyMoveUp(t *testing.T) {
 	r := newEngineRig(t, handoff.Options{})
 	ctx := context.Background()
@@ -101,7 +116,16 @@ func TestWaitingCustomersAreToldTheirPlaceAndWhenTheyMoveUp(t *testing.T) {
 	if err := r.queue.Heartbeat(ctx, a.ID, handoff.PresenceOnline); err != nil {
 		t.Fatal(err)
 	}
-	first := r.handOff("v1") // goes straight to Ana
+	first := r.handOff("v1") // offered straight to Ana
+	// Nobody has looked yet: the customer is not told anyone joined.
+	if tk, err := r.queue.Ticket(ctx, first); err != nil || tk.Agent != a.ID || !tk.Offered {
+		t.Fatalf("first ticket %+v, %v: want it offered to Ana", tk, err)
+	}
+	r.noSystem(first, "has joined")
+	if _, err := r.queue.Claim(ctx, first, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.waitSystem(first, "Ana from our team has joined")
 	second := r.handOff("v2")
 	third := r.handOff("v3")
 	r.waitSystem(second, "You're number 1 in the queue")
@@ -109,9 +133,14 @@ func TestWaitingCustomersAreToldTheirPlaceAndWhenTheyMoveUp(t *testing.T) {
 	if _, err := r.queue.Resolve(ctx, first, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	// Ana takes the second; the third moves up.
-	r.waitSystem(second, "Ana from our team has joined")
+	// Ana is offered the second; the third moves up. The second's
+	// customer hears of Ana once she accepts.
 	r.waitSystem(third, "You're next in the queue")
+	r.noSystem(second, "has joined")
+	if _, err := r.queue.Claim(ctx, second, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.waitSystem(second, "Ana from our team has joined")
 	ms, _ := r.db.Messages(ctx, first, 0)
 	for _, m := range ms {
 		if strings.Contains(m.Text, "in the queue") {
@@ -130,6 +159,19 @@ func TestOutsideBusinessHoursTheCustomerIsToldWhenPeopleAreBack(t *testing.T) {
 	if err != nil || c.State != bot.StateQueued {
 		t.Errorf("conversation %+v, %v: want it waiting in the queue", c, err)
 	}
+	// An agent looking in on a Saturday is offered nothing: the customer
+	// is not told that someone joined.
+	ana := handoff.Agent{ID: "agt_ana", Name: "Ana", Email: "ana@example.com", Role: handoff.RoleAgent}
+	if err := r.db.SaveAgent(context.Background(), &ana); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.queue.Heartbeat(context.Background(), ana.ID, handoff.PresenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	if tk, err := r.queue.Ticket(context.Background(), conv); err != nil || tk.Status != handoff.StatusQueued || tk.Agent != "" {
+		t.Errorf("after Ana logged in on Saturday the ticket is %+v, %v: want it still waiting", tk, err)
+	}
+	r.noSystem(conv, "has joined")
 	// A message left now is kept for the people, and the bot stays silent.
 	m, err := r.engine.Handle(context.Background(), bot.Inbound{ConversationID: conv, Text: "my lamp flickers, please call me back: ana@example.com"})
 	if err != nil {

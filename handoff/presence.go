@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
 )
 
 // Presence is whether an agent is at the console and taking work.
@@ -56,12 +58,67 @@ func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error
 		delete(q.presence, agentID)
 	}
 	q.mu.Unlock()
-	if p == PresenceOnline && before != PresenceOnline {
+	if p != PresenceOnline && before == PresenceOnline {
+		// Offers the agent never looked at go back to the queue.
+		if err := q.withdrawOffers(ctx, agentID); err != nil {
+			return fmt.Errorf("heartbeat of %s: %w", agentID, err)
+		}
+	}
+	if p == PresenceOnline && before != PresenceOnline || p != PresenceOnline && before == PresenceOnline {
 		if err := q.dispatch(ctx); err != nil {
 			return fmt.Errorf("heartbeat of %s: %w", agentID, err)
 		}
 	}
 	return nil
+}
+
+// withdrawOffers puts the tickets offered to the agent and not yet
+// accepted back into the waiting queue (see withdraw).
+func (q *Queue) withdrawOffers(ctx context.Context, agentID string) error {
+	_, err := q.withdraw(ctx, func(agent string) bool { return agent == agentID })
+	return err
+}
+
+// withdrawStaleOffers puts back the offers of every agent who is not
+// online now: one whose console went silent, or one offered work before
+// a restart (presence lives in memory). It returns how many it put back.
+func (q *Queue) withdrawStaleOffers(ctx context.Context) (int, error) {
+	online := q.online(q.now())
+	return q.withdraw(ctx, func(agent string) bool { _, ok := online[agent]; return !ok })
+}
+
+// withdraw puts the offered, unaccepted tickets of the agents gone says
+// are gone back into the waiting queue, keeping their place (QueuedAt),
+// each in one act; an EventWithdrawn follows each. The customer sees no
+// change: an offered conversation waits in the queue as far as they know.
+func (q *Queue) withdraw(ctx context.Context, gone func(agentID string) bool) (int, error) {
+	open, err := q.store.OpenTickets(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("withdraw offers: %w", err)
+	}
+	now, n := q.now(), 0
+	for _, o := range open {
+		if !o.Offered || !gone(o.Agent) {
+			continue
+		}
+		agentID := o.Agent
+		_, changed, err := q.change(ctx, o.ConversationID, func(_ *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
+			if t.ID != o.ID || t.Agent != agentID || !t.Offered || t.Status != StatusAssigned {
+				return nil, errNoChange
+			}
+			t.Agent, t.Status, t.AssignedAt, t.Offered = "", StatusQueued, time.Time{}, false
+			ev := *t
+			return []Event{{Kind: EventWithdrawn, Ticket: &ev, Agent: agentID, At: now}}, nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("withdraw offer of %s: %w", o.ConversationID, err)
+		}
+		if changed {
+			n++
+			q.opts.Log.Info("offer withdrawn", "conversation", o.ConversationID, "agent", agentID)
+		}
+	}
+	return n, nil
 }
 
 // Presence returns the agent's presence now.

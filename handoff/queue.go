@@ -20,14 +20,16 @@ type Owner interface {
 }
 
 // OwnerOf is who owns a conversation whose latest ticket is t: the agent
-// of an assigned ticket, the queue while it waits, the bot once it is
-// closed. A conversation's owner is only ever written from its ticket by
-// this rule, in the ticket's act, so the two cannot disagree.
+// of an assigned ticket the agent has accepted, the queue while it waits
+// or is only offered to an agent, the bot once it is closed. A
+// conversation's owner is only ever written from its ticket by this rule,
+// in the ticket's act, so the two cannot disagree; and so the customer is
+// told a person joined only once one has accepted the conversation.
 func OwnerOf(t Ticket) (bot.State, string) {
 	switch {
-	case t.Status == StatusAssigned:
+	case t.Status == StatusAssigned && !t.Offered:
 		return bot.StateAgent, t.Agent
-	case t.Status == StatusQueued:
+	case t.Status == StatusQueued, t.Status == StatusAssigned:
 		return bot.StateQueued, ""
 	}
 	return bot.StateBot, ""
@@ -270,7 +272,7 @@ func (q *Queue) open(a *bot.Act, tt TicketTx, cust *bot.Customer, tags []string)
 			return Ticket{}, err
 		}
 		if agent != "" {
-			t.Agent, t.Status, t.AssignedAt = agent, StatusAssigned, now
+			t.Agent, t.Status, t.AssignedAt, t.Offered = agent, StatusAssigned, now, true
 			assigned := t
 			a.OnCommit(func() { q.events.Publish("", Event{Kind: EventAssigned, Ticket: &assigned, Agent: agent, At: now}) })
 			a.After(func(context.Context) { q.assigned(assigned, now) })
@@ -328,7 +330,9 @@ func (q *Queue) assigned(t Ticket, now time.Time) {
 	q.opts.Log.Info("ticket assigned", "conversation", t.ConversationID, "agent", t.Agent)
 }
 
-// Claim gives the conversation to the agent. Exactly one of any number of
+// Claim gives the conversation to the agent. A conversation routing
+// offered to the agent (Ticket.Offered) is accepted: the customer is told
+// the agent joined, and an EventAccepted follows. Exactly one of any number of
 // agents claiming the same waiting conversation at once succeeds; the
 // others get ErrAlreadyClaimed, as does anyone claiming a conversation
 // another agent owns. Claiming one's own conversation again succeeds and
@@ -342,10 +346,17 @@ func (q *Queue) Claim(ctx context.Context, conversationID, agentID string) (Tick
 		return Ticket{}, fmt.Errorf("claim %s: %w", conversationID, err)
 	}
 	now := q.now()
+	accepted := false
 	t, changed, err := q.change(ctx, conversationID, func(_ *bot.Act, _ TicketTx, t *Ticket) ([]Event, error) {
+		accepted = false
 		switch {
 		case t.ID == "":
 			return nil, ErrNotFound
+		case t.Agent == agentID && t.Offered:
+			// Claiming a conversation offered to one accepts it.
+			t.Offered, accepted = false, true
+			ev := *t
+			return []Event{{Kind: EventAccepted, Ticket: &ev, Agent: agentID, At: now}}, nil
 		case t.Agent == agentID:
 			return nil, errNoChange
 		case t.Agent != "":
@@ -360,7 +371,7 @@ func (q *Queue) Claim(ctx context.Context, conversationID, agentID string) (Tick
 	if err != nil {
 		return Ticket{}, fmt.Errorf("claim %s: %w", conversationID, err)
 	}
-	if changed {
+	if changed && !accepted {
 		q.assigned(t, now)
 	}
 	return t, nil
@@ -390,6 +401,18 @@ func (q *Queue) Tickets(ctx context.Context, f Filter) ([]Ticket, error) {
 		}
 	}
 	slices.SortFunc(out, queueOrder)
+	return out, nil
+}
+
+// Closed returns up to limit closed tickets (resolved or returned to the
+// bot) that closed before before (any time when zero), the most recently
+// closed first. A conversation handed off more than once has one entry
+// per ticket.
+func (q *Queue) Closed(ctx context.Context, before time.Time, limit int) ([]Ticket, error) {
+	out, err := q.store.ClosedTickets(ctx, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list closed tickets: %w", err)
+	}
 	return out, nil
 }
 

@@ -207,8 +207,8 @@ func TestHandingOffTwiceKeepsOneTicket(t *testing.T) {
 	if third.ID != first.ID || third.Agent != "ann" {
 		t.Errorf("third hand-off: ticket %s with %q, want %s with ann", third.ID, third.Agent, first.ID)
 	}
-	if state, owner := r.conversationState("con_1"); state != bot.StateAgent || owner != "ann" {
-		t.Errorf("conversation is %s/%q, want agent/ann", state, owner)
+	if state, owner := r.conversationState("con_1"); state != bot.StateQueued || owner != "" {
+		t.Errorf("conversation is %s/%q, want queued: offered to ann, not accepted", state, owner)
 	}
 
 	// After resolving, a new hand-off is a new ticket.
@@ -232,6 +232,9 @@ func TestLifecycle(t *testing.T) {
 	r.agent("sue", handoff.RoleSupervisor, 0)
 	r.online("ann")
 	r.enqueue("con_1", bot.PriorityNormal, "")
+	if _, err := r.queue.Claim(r.ctx, "con_1", "ann"); err != nil {
+		t.Fatal(err) // ann accepts the offer
+	}
 	sub := r.queue.Subscribe(64)
 	defer sub.Close()
 	expect := func(t *testing.T, want ...handoff.EventKind) []handoff.Event {
@@ -305,11 +308,16 @@ func TestLifecycle(t *testing.T) {
 		if tk.Team != "payments" || !tk.TeamOnly {
 			t.Errorf("ticket team %q (only %v), want payments only", tk.Team, tk.TeamOnly)
 		}
-		if got := r.ticket("con_1"); got.Agent != "ann" {
-			t.Errorf("after the transfer to payments the ticket is with %q, want ann", got.Agent)
+		if got := r.ticket("con_1"); got.Agent != "ann" || !got.Offered {
+			t.Errorf("after the transfer to payments the ticket is with %q (offered %v), want offered to ann", got.Agent, got.Offered)
+		}
+		expectOwner(t, bot.StateQueued, "")
+		expect(t, handoff.EventTransferred, handoff.EventAssigned)
+		if _, err := r.queue.Claim(r.ctx, "con_1", "ann"); err != nil {
+			t.Fatal(err)
 		}
 		expectOwner(t, bot.StateAgent, "ann")
-		expect(t, handoff.EventTransferred, handoff.EventAssigned)
+		expect(t, handoff.EventAccepted)
 	})
 	t.Run("escalating sends it to supervisors with a higher priority", func(t *testing.T) {
 		tk, err := r.queue.Escalate(r.ctx, "con_1", "ann")

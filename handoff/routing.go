@@ -59,7 +59,7 @@ func candidates(agents []Agent, online map[string]time.Time, open []Ticket) []ca
 // route returns the agent a new waiting ticket goes to right away, inside
 // its hand-off's act, or "" when it must wait (see plan).
 func (q *Queue) route(tt TicketTx, t Ticket, now time.Time) (string, error) {
-	if q.opts.ManualAssign {
+	if q.opts.ManualAssign || !q.opts.Hours.Open(now) {
 		return "", nil
 	}
 	online := q.online(now)
@@ -151,8 +151,10 @@ func lessBusy(a, b *candidate) bool {
 	return cmp.Less(a.agent.ID, b.agent.ID)
 }
 
-// dispatch gives waiting tickets to free online agents, following plan,
-// unless assignment is manual. It runs whenever work or capacity appears:
+// dispatch offers waiting tickets to free online agents, following plan,
+// unless assignment is manual or it is outside business hours. An offer
+// reserves the ticket for the agent (Ticket.Offered); the customer hears
+// that a person joined only once the agent accepts it (Queue.Claim). It runs whenever work or capacity appears:
 // a hand-off, an agent coming online, a ticket leaving an agent. It plans
 // on a snapshot and makes each assignment an act that checks, in its
 // transaction, that the ticket still waits and the agent still has room,
@@ -162,6 +164,11 @@ func (q *Queue) dispatch(ctx context.Context) error {
 		return nil
 	}
 	now := q.now()
+	if !q.opts.Hours.Open(now) {
+		// Outside business hours nothing is handed out: an agent who
+		// looks in then claims by hand.
+		return nil
+	}
 	open, err := q.store.OpenTickets(ctx)
 	if err != nil {
 		return fmt.Errorf("dispatch: %w", err)
@@ -223,7 +230,7 @@ func (q *Queue) assign(ctx context.Context, w Ticket, agentID string, now time.T
 		if load >= a.Capacity() {
 			return nil, errNoChange
 		}
-		t.Agent, t.Status, t.AssignedAt = agentID, StatusAssigned, now
+		t.Agent, t.Status, t.AssignedAt, t.Offered = agentID, StatusAssigned, now, true
 		ev := *t
 		return []Event{{Kind: EventAssigned, Ticket: &ev, Agent: agentID, At: now}}, nil
 	})

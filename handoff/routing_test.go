@@ -1,6 +1,7 @@
 package handoff_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -125,15 +126,26 @@ func TestRouting(t *testing.T) {
 			if stored := r.ticket("con_1"); stored != got {
 				t.Errorf("stored ticket %+v differs from returned %+v", stored, got)
 			}
-			wantState, wantStatus := bot.StateAgent, handoff.StatusAssigned
+			wantStatus := handoff.StatusAssigned
 			if tc.want == "" {
-				wantState, wantStatus = bot.StateQueued, handoff.StatusQueued
+				wantStatus = handoff.StatusQueued
 			}
-			if got.Status != wantStatus {
-				t.Errorf("ticket status %s, want %s", got.Status, wantStatus)
+			if got.Status != wantStatus || got.Offered != (tc.want != "") {
+				t.Errorf("ticket status %s offered %v, want %s offered %v", got.Status, got.Offered, wantStatus, tc.want != "")
 			}
-			if state, owner := r.conversationState("con_1"); state != wantState || owner != tc.want {
-				t.Errorf("conversation is %s/%q, want %s/%q", state, owner, wantState, tc.want)
+			// Routing only offers the conversation: until the agent
+			// accepts it, it waits in the queue as the customer sees it.
+			if state, owner := r.conversationState("con_1"); state != bot.StateQueued || owner != "" {
+				t.Errorf("conversation is %s/%q, want queued until accepted", state, owner)
+			}
+			if tc.want == "" {
+				return
+			}
+			if _, err := r.queue.Claim(r.ctx, "con_1", tc.want); err != nil {
+				t.Fatalf("%s accepting the offer: %v", tc.want, err)
+			}
+			if state, owner := r.conversationState("con_1"); state != bot.StateAgent || owner != tc.want {
+				t.Errorf("accepted conversation is %s/%q, want agent/%q", state, owner, tc.want)
 			}
 		})
 	}
@@ -236,5 +248,113 @@ func TestATicketTransferredToATeamWaitsForThatTeam(t *testing.T) {
 	r.online("pat")
 	if tk := r.ticket("con_1"); tk.Agent != "pat" {
 		t.Errorf("once pat of payments is online the ticket is with %q, want pat", tk.Agent)
+	}
+}
+
+func TestAnOfferGoesBackToTheQueueWhenItsAgentLeavesBeforeAccepting(t *testing.T) {
+	r := newRig(t, handoff.Options{})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	if got := r.enqueue("con_1", bot.PriorityNormal, ""); got.Agent != "ann" || !got.Offered {
+		t.Fatalf("ticket %+v, want offered to ann", got)
+	}
+	sub := r.queue.Subscribe(16)
+	defer sub.Close()
+	if err := r.queue.Heartbeat(r.ctx, "ann", handoff.PresenceAway); err != nil {
+		t.Fatal(err)
+	}
+	got := r.ticket("con_1")
+	if got.Status != handoff.StatusQueued || got.Agent != "" || got.Offered {
+		t.Errorf("after ann went away the ticket is %s with %q (offered %v), want waiting again", got.Status, got.Agent, got.Offered)
+	}
+	if !slices.Contains(kinds(drain(sub)), handoff.EventWithdrawn) {
+		t.Error("no withdrawn event")
+	}
+	if state, _ := r.conversationState("con_1"); state != bot.StateQueued {
+		t.Errorf("conversation is %s, want queued", state)
+	}
+	// Back online, ann is offered it again; an accepted conversation
+	// stays hers when she steps away.
+	r.online("ann")
+	if got := r.ticket("con_1"); got.Agent != "ann" || !got.Offered {
+		t.Fatalf("back online: ticket %+v, want offered to ann", got)
+	}
+	if _, err := r.queue.Claim(r.ctx, "con_1", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.queue.Heartbeat(r.ctx, "ann", handoff.PresenceAway); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ticket("con_1"); got.Agent != "ann" || got.Offered || got.Status != handoff.StatusAssigned {
+		t.Errorf("accepted ticket after ann went away: %+v, want still hers", got)
+	}
+}
+
+func TestNothingIsOfferedOutsideBusinessHoursUntilTheyBegin(t *testing.T) {
+	hours := handoff.MustParseHours("mon-fri 09:00-17:00", "", "UTC")
+	r := newRig(t, handoff.Options{Hours: hours, PresenceTimeout: 100 * time.Hour, CheckEvery: 5 * time.Millisecond})
+	saturday := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	r.clock.Set(saturday)
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	if got := r.enqueue("con_1", bot.PriorityNormal, ""); got.Agent != "" || got.Status != handoff.StatusQueued {
+		t.Fatalf("on Saturday the ticket went to %q (%s), want it waiting", got.Agent, got.Status)
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	go func() { r.queue.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(30 * time.Millisecond)
+	if got := r.ticket("con_1"); got.Agent != "" {
+		t.Fatalf("still Saturday, the ticket went to %q", got.Agent)
+	}
+	// Monday morning: Run hands out what waited.
+	r.clock.Set(time.Date(2026, 11, 30, 9, 0, 30, 0, time.UTC))
+	deadline := time.Now().Add(5 * time.Second)
+	for r.ticket("con_1").Agent != "ann" {
+		if time.Now().After(deadline) {
+			t.Fatal("at opening time the waiting ticket was not offered to ann")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := r.ticket("con_1"); !got.Offered {
+		t.Errorf("ticket %+v, want offered", got)
+	}
+}
+
+func TestAnUnopenedOfferCountsTowardsTheSLA(t *testing.T) {
+	r := newRig(t, handoff.Options{PresenceTimeout: 100 * time.Hour})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	r.enqueue("con_1", bot.PriorityNormal, "")
+	bumped, err := r.queue.CheckSLA(r.ctx, r.clock.Now().Add(6*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bumped) != 1 || !r.ticket("con_1").SLABreached {
+		t.Errorf("an offer left unopened past its SLA: bumped %v", bumped)
+	}
+}
+
+func TestOffersToAnAgentWhoIsNotOnlineGoBackToTheQueue(t *testing.T) {
+	r := newRig(t, handoff.Options{CheckEvery: 5 * time.Millisecond})
+	r.agent("ann", handoff.RoleAgent, 0)
+	r.online("ann")
+	r.enqueue("con_1", bot.PriorityNormal, "")
+	// A restart: presence lives in memory, the offer on disk.
+	r.restart()
+	if got := r.ticket("con_1"); got.Agent != "ann" || !got.Offered {
+		t.Fatalf("after the restart: %+v, want still offered to ann", got)
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	go func() { r.queue.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for got := r.ticket("con_1"); got.Agent != "" || got.Status != handoff.StatusQueued; got = r.ticket("con_1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("ticket %+v: the offer to ann, not online, was not withdrawn", got)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

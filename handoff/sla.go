@@ -37,8 +37,9 @@ func SLAFor(sla map[int]time.Duration, priority int) time.Duration {
 	return sla[best]
 }
 
-// CheckSLA finds tickets that, as of now, have waited in the queue longer
-// than their SLA, counting business hours only. Each is marked breached
+// CheckSLA finds tickets that, as of now, have waited in the queue (or
+// offered to an agent who has not opened them) longer than their SLA,
+// counting business hours only. Each is marked breached
 // and bumped one priority up, once, and an EventSLABreach alerts
 // supervisors. It returns the tickets it bumped. Run calls it
 // periodically; tests call it with a fixed time.
@@ -50,11 +51,12 @@ func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
 	var bumped []Ticket
 	for _, o := range open {
 		limit := SLAFor(q.opts.SLA, o.Priority)
-		if !o.Waiting() || o.SLABreached || limit == 0 || q.opts.Hours.Elapsed(o.QueuedAt, now) <= limit {
+		// An offer nobody has opened still keeps its customer waiting.
+		if !o.Waiting() && !o.Offered || o.SLABreached || limit == 0 || q.opts.Hours.Elapsed(o.QueuedAt, now) <= limit {
 			continue
 		}
 		t, err := q.store.UpdateTicket(ctx, o.ConversationID, func(t *Ticket) error {
-			if t.ID != o.ID || !t.Waiting() || t.SLABreached {
+			if t.ID != o.ID || !t.Waiting() && !t.Offered || t.SLABreached {
 				return errNoChange
 			}
 			t.SLABreached, t.Priority = true, t.Priority+1
@@ -77,11 +79,13 @@ func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
 }
 
 // Run checks SLAs and presence every Options.CheckEvery until ctx is
-// done, then returns. The caller owns the goroutine that runs it. Errors
+// done, then returns; it hands out waiting tickets when business hours
+// begin and withdraws the offers of agents whose console went silent. The caller owns the goroutine that runs it. Errors
 // are logged and retried at the next check.
 func (q *Queue) Run(ctx context.Context) {
 	tick := time.NewTicker(q.opts.CheckEvery)
 	defer tick.Stop()
+	wasOpen := q.opts.Hours.Open(q.now())
 	for {
 		select {
 		case <-ctx.Done():
@@ -92,6 +96,19 @@ func (q *Queue) Run(ctx context.Context) {
 				q.opts.Log.Error("check SLA", "err", err)
 			}
 			q.CheckPresence(now)
+			back, err := q.withdrawStaleOffers(ctx)
+			if err != nil && ctx.Err() == nil {
+				q.opts.Log.Error("withdraw offers", "err", err)
+			}
+			// Opening time, or an offer back in the queue: hand out what
+			// waits (dispatch does nothing outside business hours).
+			open := q.opts.Hours.Open(now)
+			if open && (!wasOpen || back > 0) {
+				if err := q.dispatch(ctx); err != nil && ctx.Err() == nil {
+					q.opts.Log.Error("dispatch", "err", err)
+				}
+			}
+			wasOpen = open
 		}
 	}
 }

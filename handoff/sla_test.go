@@ -106,6 +106,9 @@ func TestAssignedTicketsHaveNoWaitingSLA(t *testing.T) {
 	r.agent("ann", handoff.RoleAgent, 0)
 	r.online("ann")
 	r.enqueue("con_1", bot.PriorityNormal, "")
+	if _, err := r.queue.Claim(r.ctx, "con_1", "ann"); err != nil {
+		t.Fatal(err) // accepted: ann has it (an unopened offer still counts)
+	}
 	if bumped, _ := r.queue.CheckSLA(r.ctx, start.Add(time.Hour)); len(bumped) != 0 {
 		t.Errorf("an assigned ticket was reported late: %v", bumped)
 	}

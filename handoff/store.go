@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"context"
+	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -55,6 +56,10 @@ type TicketStore interface {
 	Ticket(ctx context.Context, conversationID string) (*Ticket, error)
 	// OpenTickets returns every open ticket, in no particular order.
 	OpenTickets(ctx context.Context) ([]Ticket, error)
+	// ClosedTickets returns up to limit closed tickets that closed before
+	// before (at any time when zero), the most recently closed first,
+	// from an index: it reads no other ticket.
+	ClosedTickets(ctx context.Context, before time.Time, limit int) ([]Ticket, error)
 	// UpdateTicket is a compare-and-set on the conversation's open ticket.
 	// In one write transaction it loads the open ticket (or, when there is
 	// none, a zero Ticket with only ConversationID set), calls fn, and

@@ -40,6 +40,11 @@ type Ticket struct {
 	// Agent is the id of the agent who owns the conversation, or "".
 	Agent  string `json:"agent,omitempty"`
 	Status Status `json:"status"`
+	// Offered marks an assigned ticket that routing reserved for Agent
+	// but the agent has not yet accepted (opened or answered): the
+	// conversation still waits in the queue as the customer sees it, and
+	// nobody is said to have joined (see OwnerOf and Queue.Claim).
+	Offered bool `json:"offered,omitempty"`
 	// Tier is 1, or 2 once escalated to supervisors.
 	Tier      int  `json:"tier"`
 	Escalated bool `json:"escalated,omitempty"`

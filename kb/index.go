@@ -161,23 +161,11 @@ func fillIndex(ctx context.Context, idx bleve.Index, arts []Article, synonyms []
 // scores by article id. The fuzzy words are also matched with up to one
 // edit (two for long words) against the questions, at a lower boost.
 func retrieve(ctx context.Context, idx bleve.Index, q string, fuzzy []string, k int) (map[string]float64, error) {
-	var qs []query.Query
-	for _, f := range fieldBoosts {
-		m := bleve.NewMatchQuery(q)
-		m.SetField(f.name)
-		m.SetBoost(f.boost)
-		qs = append(qs, m)
+	qs, err := fieldQueries(idx.Mapping(), q)
+	if err != nil {
+		return nil, err
 	}
-	for _, w := range fuzzy {
-		fz := bleve.NewMatchQuery(w)
-		fz.SetField("questions")
-		fz.SetFuzziness(1)
-		if len(w) >= 8 {
-			fz.SetFuzziness(2)
-		}
-		fz.SetBoost(2)
-		qs = append(qs, fz)
-	}
+	qs = append(qs, fuzzyQueries(fuzzy)...)
 	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false)
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
@@ -188,4 +176,61 @@ func retrieve(ctx context.Context, idx bleve.Index, q string, fuzzy []string, k 
 		out[h.ID] = h.Score
 	}
 	return out, nil
+}
+
+// fuzzyQueries match each word against the questions with up to one edit
+// (two for long words), at a lower boost than the questions' own words.
+func fuzzyQueries(words []string) []query.Query {
+	var qs []query.Query
+	for _, w := range words {
+		fz := bleve.NewMatchQuery(w)
+		fz.SetField("questions")
+		fz.SetFuzziness(1)
+		if len(w) >= 8 {
+			fz.SetFuzziness(2)
+		}
+		fz.SetBoost(2)
+		qs = append(qs, fz)
+	}
+	return qs
+}
+
+// fieldQueries returns one query per field of fieldBoosts for q: the
+// disjunction of its terms, as a match query builds it. q is analysed
+// once per analyser rather than once per field, and the term queries
+// need no second analysis when Bleve looks up their synonyms; a match
+// query would analyse the text twice per field (ten times a question).
+func fieldQueries(m mapping.IndexMapping, q string) ([]query.Query, error) {
+	terms := map[string][]string{}
+	qs := make([]query.Query, 0, len(fieldBoosts)+2)
+	for _, f := range fieldBoosts {
+		name := m.AnalyzerNameForPath(f.name)
+		ts, ok := terms[name]
+		if !ok {
+			a := m.AnalyzerNamed(name)
+			if a == nil {
+				return nil, fmt.Errorf("no analyzer %q for field %s", name, f.name)
+			}
+			for _, tok := range a.Analyze([]byte(q)) {
+				ts = append(ts, string(tok.Term))
+			}
+			terms[name] = ts
+		}
+		if len(ts) == 0 {
+			qs = append(qs, query.NewMatchNoneQuery())
+			continue
+		}
+		tqs := make([]query.Query, len(ts))
+		for i, t := range ts {
+			tq := query.NewTermQuery(t)
+			tq.SetField(f.name)
+			tq.SetBoost(f.boost)
+			tqs[i] = tq
+		}
+		d := query.NewDisjunctionQuery(tqs)
+		d.SetMin(1)
+		d.SetBoost(f.boost)
+		qs = append(qs, d)
+	}
+	return qs, nil
 }

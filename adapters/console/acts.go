@@ -88,6 +88,14 @@ func (s *Server) handleMessage() http.Handler {
 			writeError(w, http.StatusForbidden, "only the agent who has the conversation can reply; claim it first")
 			return
 		}
+		if !in.Internal && t.Offered {
+			// Answering a conversation routing offered accepts it: the
+			// customer is told the agent joined, then reads the reply.
+			if _, err := s.queue.Claim(ctx, conv.ID, sess.agent.ID); err != nil {
+				s.fail(w, err, "accept the conversation", sess, conv.ID)
+				return
+			}
+		}
 		// One act: the message, and the ticket's first reply.
 		m, err := s.queue.Reply(ctx, bot.AgentMessage{ConversationID: conv.ID, AgentID: sess.agent.ID, AgentName: sess.agent.Name, Text: in.Text, Internal: in.Internal, ArticleID: in.ArticleID})
 		if err != nil {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -25,6 +26,8 @@ type Engine interface {
 type Queue interface {
 	Ticket(ctx context.Context, conversationID string) (*handoff.Ticket, error)
 	Tickets(ctx context.Context, f handoff.Filter) ([]handoff.Ticket, error)
+	// Closed lists closed tickets, the most recently closed first.
+	Closed(ctx context.Context, before time.Time, limit int) ([]handoff.Ticket, error)
 	Claim(ctx context.Context, conversationID, agentID string) (handoff.Ticket, error)
 	Reply(ctx context.Context, am bot.AgentMessage) (bot.Message, error)
 	Transfer(ctx context.Context, conversationID, by string, to handoff.Target) (handoff.Ticket, error)

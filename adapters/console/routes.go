@@ -17,7 +17,9 @@ import (
 //	GET  /api/agent/me                 who is logged in
 //	POST /api/agent/presence           set presence without a websocket
 //	GET  /api/agent/queue              waiting tickets, and the agent's own
+//	GET  /api/agent/inbox?view=&q=     Mine/Unassigned/All/Resolved, with search (inbox.go)
 //	GET  /api/agent/conversations/{id} transcript, customer, suggestions
+//	GET  /api/agent/conversations/{id}/suggestions  articles for the latest question
 //	POST /api/agent/conversations/{id}/claim
 //	POST /api/agent/conversations/{id}/messages
 //	POST /api/agent/conversations/{id}/transfer
@@ -56,7 +58,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/me", s.handleMe())
 	mux.Handle("POST /api/agent/presence", s.handlePresence())
 	mux.Handle("GET /api/agent/queue", s.handleQueue())
+	mux.Handle("GET /api/agent/inbox", s.handleInbox())
 	mux.Handle("GET /api/agent/conversations/{id}", s.handleConversation())
+	mux.Handle("GET /api/agent/conversations/{id}/suggestions", s.handleSuggestions())
 	mux.Handle("POST /api/agent/conversations/{id}/claim", s.handleClaim())
 	mux.Handle("POST /api/agent/conversations/{id}/messages", s.handleMessage())
 	mux.Handle("POST /api/agent/conversations/{id}/transfer", s.handleTransfer())

@@ -97,8 +97,18 @@ type ticketView struct {
 	WaitingSeconds int64 `json:"waiting_seconds"`
 	SLABreached    bool  `json:"sla_breached"`
 	Escalated      bool  `json:"escalated"`
-	// CanClaim says whether the requesting agent may claim it now.
+	// CanClaim says whether the requesting agent may claim it now (or,
+	// for a conversation offered to the agent, accept it).
 	CanClaim bool `json:"can_claim"`
+	// Offered: routing reserved the conversation for Agent, who has not
+	// opened it yet; its customer still waits (see handoff.Ticket).
+	Offered bool `json:"offered,omitempty"`
+	// State is the conversation's owner now; LastSeq its newest message;
+	// LastMessage the newest message said between the customer and the
+	// bot or an agent, for the list's preview and time.
+	State       bot.State        `json:"state,omitempty"`
+	LastSeq     int64            `json:"last_seq"`
+	LastMessage *bot.LastMessage `json:"last_message,omitempty"`
 }
 
 // viewTicket describes t to agent a, with its customer and channel.
@@ -111,7 +121,8 @@ func (s *Server) viewTicket(ctx context.Context, t *handoff.Ticket, a *handoff.A
 		QueuedAt: t.QueuedAt, Created: t.Created, AssignedAt: t.AssignedAt, FirstReplyAt: t.FirstReplyAt,
 		ClosedAt: t.ClosedAt, Team: t.Team, Tier: t.Tier, Status: t.Status, Agent: t.Agent,
 		AgentName: names[t.Agent], SLABreached: t.SLABreached, Escalated: t.Escalated,
-		CanClaim: t.Waiting() && handoff.CanActOn(a, t),
+		CanClaim: t.Waiting() && handoff.CanActOn(a, t) || t.Offered && t.Agent == a.ID,
+		Offered:  t.Offered,
 	}
 	switch {
 	case t.Waiting():
@@ -127,7 +138,7 @@ func (s *Server) viewTicket(ctx context.Context, t *handoff.Ticket, a *handoff.A
 		v.Customer = &customerView{ID: t.CustomerID, Tags: []string{}, Attrs: map[string]string{}, Topics: []bot.Topic{}, Channels: []bot.Channel{}}
 	}
 	if c, err := st.Conversation(ctx, t.ConversationID); err == nil {
-		v.Channel = c.Channel
+		v.Channel, v.State, v.LastSeq, v.LastMessage = c.Channel, c.State, c.LastSeq, c.Last
 	}
 	return v
 }

@@ -410,7 +410,8 @@ func (c *conn) queueEvent(ctx context.Context, e handoff.Event) {
 	}
 	// An agent stops following a conversation it may no longer read: one
 	// another agent took, or one that went back to the bot.
-	if !mine && !handoff.CanSupervise(c.agent) && (!t.Open() || t.Agent != "") {
+	closedByMe := !t.Open() && t.Agent == c.agent.ID // still readable: its own history
+	if !mine && !closedByMe && !handoff.CanSupervise(c.agent) && (!t.Open() || t.Agent != "") {
 		delete(c.watched, t.ConversationID)
 	}
 	c.mu.Unlock()

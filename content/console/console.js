@@ -41,6 +41,12 @@
     lastTypingSent: 0,
     typingTimer: null,
     audio: null,
+    // The inbox (see "Inbox" below).
+    view: ['mine', 'unassigned', 'all', 'resolved'].includes(localStorage.getItem('fd-view')) ? localStorage.getItem('fd-view') : 'all',
+    search: '',
+    resolved: [],
+    resolvedNext: '',
+    results: null, // search results, null without a search
   };
 
   // ---- DOM helpers ---------------------------------------------------------
@@ -521,6 +527,7 @@
     }
     state.seenWaiting = seen;
     renderLists();
+    refreshInboxSoon();
     if (supervisor() && !$('home').hidden) {
       refreshDashboard();
     }
@@ -541,7 +548,11 @@
     }
     if (state.open && state.open.data && t.conversation_id === state.open.id) {
       state.open.data.ticket = t;
-      if (t.status === 'assigned') {
+      if (isOffered(t) && t.agent === me) {
+        // Offered while the agent has it on screen: it is seen.
+        acceptOffer(t.conversation_id);
+      }
+      if (t.status === 'assigned' && !t.offered) {
         state.open.data.conversation.state = 'agent';
         state.open.data.conversation.agent = t.agent;
         state.open.data.conversation.agent_name = t.agent_name;
@@ -598,6 +609,7 @@
           h('span', { class: 'item-name' }, [name]),
           h('span', { class: 'item-wait', 'data-wait': id, title: 'Waiting since ' + clock(t.queued_at) }, [duration(waitingNow(t))]),
         ]),
+        previewNode(t),
         h('span', { class: 'item-meta' }, badges(t, true).concat([t.channel ? h('span', { class: 'channel' }, [t.channel]) : null])),
       ]),
       claim,
@@ -608,13 +620,22 @@
     const id = t.conversation_id;
     const current = state.open && state.open.id === id;
     const unread = state.unread[id] || 0;
-    return h('li', { class: 'item' + (current ? ' current' : ''), 'data-testid': testid, 'data-conversation': id }, [
+    const offered = isOffered(t);
+    const closed = t.status === 'resolved' || t.status === 'returned';
+    return h('li', { class: 'item' + (current ? ' current' : '') + (offered || unread ? ' fresh' : ''), 'data-testid': testid, 'data-conversation': id, 'data-offered': offered ? 'true' : null }, [
       h('button', { type: 'button', class: 'item-open', 'aria-current': current ? 'true' : null, onclick: () => openConversation(id) }, [
         h('span', { class: 'item-top' }, [
           h('span', { class: 'item-name' }, [customerName(t.customer)]),
           unread ? h('span', { class: 'unread', 'aria-label': unread + ' new' }, [String(unread)]) : null,
+          timeNode(t),
         ]),
+        previewNode(t),
+        t.match ? h('span', { class: 'item-match', 'data-testid': 'search-match' }, [t.match]) : null,
         h('span', { class: 'item-meta' }, [
+          offered ? h('span', { class: 'badge new', title: 'Given to you; the customer hears you joined when you open it' }, ['New']) : null,
+          closed ? h('span', { class: 'badge closed' }, [t.status === 'resolved' ? 'Resolved' : 'Back to bot']) : null,
+          closed && t.agent_name && t.agent !== (state.me && state.me.id) ? h('span', { class: 'channel' }, ['by ' + t.agent_name]) : null,
+          t.status === 'queued' ? h('span', { class: 'channel' }, ['waiting']) : null,
           h('span', { class: 'badge reason reason-' + (t.reason || 'none') }, [reasonLabel(t.reason)]),
           testid === 'other-conversation' && t.agent_name ? h('span', { class: 'channel' }, ['with ' + t.agent_name]) : null,
           t.channel ? h('span', { class: 'channel' }, [t.channel]) : null,
@@ -650,6 +671,7 @@
     }
     const waiting = state.queue.length;
     document.title = (waiting ? '(' + waiting + ') ' : '') + 'Frontdesk console';
+    renderInbox();
   }
 
   function tickWaits() {
@@ -674,6 +696,233 @@
     } finally {
       setTimeout(() => { delete state.claiming[id]; }, 3000);
     }
+  }
+
+  // ---- Inbox: views, search, previews, offers ------------------------------
+  //
+  // The sidebar shows one of four views: Mine (the agent's conversations,
+  // those routing offered too), Unassigned (the queue), All (both, other
+  // agents' for supervisors, and recently resolved ones) and Resolved. A
+  // search asks GET /api/agent/inbox and lists what it finds instead.
+
+  const VIEW_SECTIONS = {
+    mine: ['mine-section'],
+    unassigned: ['queue-section'],
+    all: ['queue-section', 'mine-section', 'others-section', 'resolved-section'],
+    resolved: ['resolved-section'],
+  };
+
+  function isOffered(t) {
+    return !!(t && t.offered && t.status === 'assigned');
+  }
+
+  // previewNode is the last message said, on one line, "Agent:" or
+  // "Bot:" before words that are not the customer's.
+  function previewNode(t) {
+    const m = t.last_message;
+    if (!m || !m.text) {
+      return null;
+    }
+    let who = '';
+    if (m.from === 'agent') {
+      who = 'Agent: ';
+    } else if (m.from === 'bot') {
+      who = 'Bot: ';
+    }
+    return h('span', { class: 'item-preview', 'data-testid': 'item-preview', title: m.text }, [
+      who ? h('span', { class: 'who' }, [who]) : null, plain(m.text),
+    ]);
+  }
+
+  function timeNode(t) {
+    const at = (t.last_message && t.last_message.time) || t.closed_at || t.assigned_at || t.queued_at;
+    return at ? h('time', { class: 'item-time', datetime: at, title: new Date(at).toLocaleString() }, [clock(at)]) : null;
+  }
+
+  // notePreview keeps the lists' previews current as messages arrive.
+  function notePreview(id, m) {
+    // As the server keeps it (bot.Conversation.Last).
+    const kind = m.decision && m.decision.kind;
+    if (m.internal || m.from === 'system' || !m.text || kind === 'handoff' || kind === 'survey') {
+      return;
+    }
+    let changed = false;
+    for (const list of [state.queue, state.mine, state.others]) {
+      for (const t of list) {
+        if (t.conversation_id === id) {
+          t.last_message = { from: m.from, text: m.text, time: m.time };
+          changed = true;
+        }
+      }
+    }
+    if (changed && !(state.open && state.open.id === id)) {
+      renderLists();
+    }
+  }
+
+  async function acceptOffer(id) {
+    if (state.claiming[id]) {
+      return;
+    }
+    state.claiming[id] = true;
+    try {
+      await call('POST', 'conversations/' + encodeURIComponent(id) + '/claim');
+      toast('You joined the conversation. The customer has been told.');
+      refreshQueueSoon();
+      if (state.open && state.open.id === id) {
+        await reloadConversation();
+      }
+    } catch (e) {
+      toast('Could not take the conversation: ' + e.message + '.', 'error');
+      refreshQueue();
+    } finally {
+      setTimeout(() => { delete state.claiming[id]; }, 3000);
+    }
+  }
+
+  function setView(view) {
+    state.view = view;
+    localStorage.setItem('fd-view', view);
+    renderLists();
+    refreshInbox();
+  }
+
+  function renderInbox() {
+    const searching = state.results !== null;
+    for (const b of document.querySelectorAll('.tab')) {
+      b.setAttribute('aria-selected', b.getAttribute('data-view') === state.view ? 'true' : 'false');
+    }
+    const shown = searching ? ['results-section'] : VIEW_SECTIONS[state.view];
+    for (const id of ['results-section', 'queue-section', 'mine-section', 'others-section', 'resolved-section']) {
+      const on = shown.includes(id) && (id !== 'others-section' || supervisor());
+      show($(id), on);
+    }
+    const fresh = state.mine.filter((t) => isOffered(t) || state.unread[t.conversation_id]).length;
+    const mc = $('tab-mine-count');
+    mc.textContent = String(state.mine.length);
+    mc.classList.toggle('hot', fresh > 0);
+    mc.setAttribute('aria-label', state.mine.length + ' conversations' + (fresh ? ', ' + fresh + ' new' : ''));
+    $('tab-queue-count').textContent = String(state.queue.length);
+
+    const r = $('resolved');
+    clear(r);
+    const limit = state.view === 'resolved' ? state.resolved.length : Math.min(state.resolved.length, 10);
+    for (const t of state.resolved.slice(0, limit)) {
+      r.appendChild(convItem(t, 'resolved-conversation'));
+    }
+    show($('resolved-empty'), state.resolved.length === 0);
+    show($('resolved-more'), state.view === 'resolved' && !!state.resolvedNext);
+
+    if (searching) {
+      const ul = $('results');
+      clear(ul);
+      for (const t of state.results) {
+        ul.appendChild(t.status === 'queued' ? queueItem(t) : convItem(t, 'search-result'));
+      }
+      $('results-count').textContent = String(state.results.length);
+      show($('results-empty'), state.results.length === 0);
+    }
+    renderHomeHint(fresh);
+  }
+
+  function renderHomeHint(fresh) {
+    const n = state.mine.length;
+    let text;
+    if (fresh) {
+      text = fresh === 1 ? 'A conversation was given to you. Open it from Mine: the customer is told you joined when you do.'
+        : fresh + ' conversations were given to you. Open them from Mine: each customer is told you joined when you do.';
+    } else if (n) {
+      text = 'You have ' + n + (n === 1 ? ' conversation' : ' conversations') + '. Open one from Mine to reply' +
+        (state.queue.length ? ', or claim one of the ' + state.queue.length + ' waiting.' : '.');
+    } else if (state.queue.length) {
+      text = state.queue.length + (state.queue.length === 1 ? ' customer is' : ' customers are') + ' waiting in the queue (Unassigned). Open one to read it, then claim it to reply.';
+    } else {
+      text = 'Nobody is waiting. New conversations show up on the left at once; turn on alerts to hear them.';
+    }
+    $('home-hint').textContent = text;
+  }
+
+  let inboxTimer = null;
+  function refreshInboxSoon() {
+    clearTimeout(inboxTimer);
+    inboxTimer = setTimeout(refreshInbox, 150);
+  }
+
+  let inboxSeq = 0;
+  async function refreshInbox(more) {
+    if (!state.loggedIn) {
+      return;
+    }
+    const mySeq = ++inboxSeq;
+    const q = state.search;
+    try {
+      if (q) {
+        const r = await call('GET', 'inbox?view=' + state.view + '&q=' + encodeURIComponent(q));
+        if (mySeq === inboxSeq && state.search === q) {
+          state.results = r.items || [];
+        }
+      } else {
+        state.results = null;
+        if (state.view === 'all' || state.view === 'resolved') {
+          let path = 'inbox?view=resolved&limit=' + (state.view === 'resolved' ? 50 : 10);
+          if (more && state.resolvedNext) {
+            path += '&before=' + encodeURIComponent(state.resolvedNext);
+          }
+          const r = await call('GET', path);
+          if (mySeq !== inboxSeq) {
+            return;
+          }
+          state.resolved = more ? state.resolved.concat(r.items || []) : (r.items || []);
+          state.resolvedNext = r.next_before || '';
+        }
+      }
+    } catch (e) {
+      if (e.status !== 401) {
+        toast('Could not load the inbox: ' + e.message, 'error');
+      }
+      return;
+    }
+    if (mySeq === inboxSeq) {
+      renderInbox();
+    }
+  }
+
+  let searchTimer = null;
+  function onInboxSearch() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      const q = $('inbox-q').value.trim();
+      if (q === state.search) {
+        return;
+      }
+      state.search = q;
+      if (!q) {
+        state.results = null;
+        renderInbox();
+      }
+      refreshInbox();
+    }, 250);
+  }
+
+  async function refreshConversationSuggestions(id) {
+    const mySeq = ++suggestSeq;
+    try {
+      const r = await call('GET', 'conversations/' + encodeURIComponent(id) + '/suggestions');
+      if (mySeq === suggestSeq && state.open && state.open.id === id) {
+        renderSuggestions(r.suggestions || [], r.suggestions_query || '', false);
+      }
+    } catch (e) {
+      // Keep the previous suggestions.
+    }
+  }
+
+  function initInbox() {
+    for (const b of document.querySelectorAll('.tab')) {
+      b.addEventListener('click', () => setView(b.getAttribute('data-view')));
+    }
+    $('inbox-q').addEventListener('input', onInboxSearch);
+    $('inbox-search').addEventListener('submit', (ev) => { ev.preventDefault(); onInboxSearch(); });
+    $('resolved-more').addEventListener('click', () => refreshInbox(true));
   }
 
   // ---- Agents and presence ---------------------------------------------------
@@ -824,6 +1073,11 @@
     const ok = await reloadConversation();
     if (!ok) {
       return;
+    }
+    const ot = state.open && state.open.id === id && state.open.data && state.open.data.ticket;
+    if (isOffered(ot) && ot.agent === state.me.id) {
+      await acceptOffer(id);
+      focusReply = true;
     }
     if (focusReply && owns()) {
       $('reply').focus();
@@ -1103,12 +1357,13 @@
     if (m.from === 'customer') {
       hideTyping();
       if (!m.payload) {
-        refreshSuggestions(m.text);
+        refreshConversationSuggestions(state.open.id);
       }
     }
   }
 
   function onMessage(id, m) {
+    notePreview(id, m);
     if (state.open && state.open.id === id) {
       appendMessage(m);
       if (m.from === 'customer' && (document.hidden || !document.hasFocus())) {
@@ -1480,20 +1735,6 @@
   }
 
   let suggestSeq = 0;
-  async function refreshSuggestions(q) {
-    const mySeq = ++suggestSeq;
-    try {
-      const r = await call('GET', 'articles?q=' + encodeURIComponent(q));
-      if (mySeq === suggestSeq) {
-        // As the server does: after the best, nothing below 5%.
-        const list = (r.articles || []).filter((a, i) => i === 0 || a.confidence >= 0.05).slice(0, 3);
-        renderSuggestions(list, q, false);
-      }
-    } catch (e) {
-      // Keep the previous suggestions.
-    }
-  }
-
   function renderSuggestions(list, query, searched) {
     const ul = $('suggestions');
     clear(ul);
@@ -1607,6 +1848,7 @@
       r.addEventListener('change', syncTransfer);
     }
     $('article-search').addEventListener('submit', onArticleSearch);
+    initInbox();
     document.addEventListener('keydown', (ev) => {
       const tag = document.activeElement ? document.activeElement.tagName : '';
       if (ev.key === 'Escape' && state.open && !$('transfer-dialog').open && !$('forget-dialog').open && tag !== 'INPUT' && tag !== 'TEXTAREA' && tag !== 'SELECT') {

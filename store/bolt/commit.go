@@ -105,7 +105,7 @@ func (db *DB) commit(batch []*request) {
 	failed, wrote := -1, false
 	err := db.bolt.Update(func(btx *bbolt.Tx) error {
 		for i, r := range batch {
-			tx := &Tx{btx: btx}
+			tx := &Tx{btx: btx, m: db.memos}
 			err := r.fn(tx)
 			if err != nil && tx.dirty {
 				if len(batch) == 1 {

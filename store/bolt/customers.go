@@ -62,11 +62,12 @@ func (s CustomerStore) UpdateCustomer(ctx context.Context, id string, fn func(*b
 }
 
 // saveCustomer stores c and moves its identity and email indexes.
-func saveCustomer(tx *bbolt.Tx, c *bot.Customer) error {
+func saveCustomer(tx *bbolt.Tx, m *memos, c *bot.Customer) error {
 	customers, ids, emails := tx.Bucket(bucketCustomers), tx.Bucket(bucketIdentities), tx.Bucket(bucketEmails)
-	var old bot.Customer
-	switch err := getJSON(customers, c.ID, &old); {
+	old, err := m.customers.get(customers, c.ID)
+	switch {
 	case errors.Is(err, bot.ErrNotFound):
+		old = &bot.Customer{}
 	case err != nil:
 		return err
 	}
@@ -97,7 +98,7 @@ func saveCustomer(tx *bbolt.Tx, c *bot.Customer) error {
 			return err
 		}
 	}
-	return putJSON(customers, c.ID, c)
+	return m.customers.put(customers, c.ID, c)
 }
 
 // ListCustomers returns up to limit customers, most recently seen first.

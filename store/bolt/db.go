@@ -63,6 +63,9 @@ type DB struct {
 	path string
 	opts Options
 
+	// memos keep the records every turn reads decoded (see memo).
+	memos *memos
+
 	reqs     chan *request
 	closing  chan struct{}
 	loopDone chan struct{}
@@ -100,7 +103,7 @@ func OpenWith(path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{bolt: b, path: path, opts: opts,
-		reqs: make(chan *request), closing: make(chan struct{}), loopDone: make(chan struct{})}
+		memos: newMemos(), reqs: make(chan *request), closing: make(chan struct{}), loopDone: make(chan struct{})}
 	db.CustomerStore = CustomerStore{db}
 	db.ConversationStore = ConversationStore{db}
 	db.QueueStore = QueueStore{db}
@@ -125,10 +128,26 @@ func OpenWith(path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// initialMmapSize is how much of the file bbolt maps at first.
+const initialMmapSize = 1 << 30
+
 // openBolt opens the bbolt file for reading and writing, waiting at most
 // a second for another process's lock.
+//
+// As etcd runs bbolt: the free-page list is not written with each commit
+// (one page less per commit, more as the file fragments; it is rebuilt
+// from the pages when the file is opened), and kept as a map, which stays
+// fast when it is long. The file is mapped with room to grow, so that a
+// growing file at a peak does not remap it often: a remap waits for every
+// open read transaction, and every act waits for the remap. The mapping
+// is address space, not memory.
 func openBolt(path string) (*bbolt.DB, error) {
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:         time.Second,
+		NoFreelistSync:  true,
+		FreelistType:    bbolt.FreelistMapType,
+		InitialMmapSize: initialMmapSize,
+	})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
 	}
@@ -161,7 +180,7 @@ func u64(n uint64) []byte {
 // wait for an act (Update or a write method): a compaction of the file
 // waits for open read transactions, and acts wait for the compaction.
 func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
-	return db.view(ctx, func(btx *bbolt.Tx) error { return fn(&Tx{btx: btx}) })
+	return db.view(ctx, func(btx *bbolt.Tx) error { return fn(&Tx{btx: btx, m: db.memos}) })
 }
 
 // Update runs fn as one act in the commit loop (see bot.Store): when it

@@ -75,6 +75,9 @@ func eraseConversation(tx *bbolt.Tx, c *bot.Conversation, erased *bot.Erased) (c
 	cur := hist.Cursor()
 	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
 		doomed = append(doomed, bytes.Clone(k))
+		if err := unindexClosed(tx, v); err != nil {
+			return 0, err
+		}
 		if err := tickets.Delete(v); err != nil {
 			return 0, err
 		}

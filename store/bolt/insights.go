@@ -18,7 +18,7 @@ import (
 // wait for an act.
 func (db *DB) EachConversation(ctx context.Context, since time.Time, fn func(c bot.Conversation, ms []bot.Message) error) error {
 	return db.view(ctx, func(btx *bbolt.Tx) error {
-		tx := &Tx{btx: btx}
+		tx := &Tx{btx: btx, m: db.memos}
 		return btx.Bucket(bucketConversations).ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -44,7 +44,7 @@ func TestAVersionOneFileIsMigrated(t *testing.T) {
 	// Back to schema 1, as an older frontdesk wrote it.
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConversations)
-		c, _ := (&Tx{btx: tx}).Conversation("con_plain")
+		c, _ := (&Tx{btx: tx, m: newMemos()}).Conversation("con_plain")
 		c.Questions = nil
 		if err := putJSON(b, c.ID, c); err != nil {
 			return err
@@ -74,5 +74,57 @@ func TestAVersionOneFileIsMigrated(t *testing.T) {
 	db.bolt.View(func(tx *bbolt.Tx) error { v = append(v, tx.Bucket(bucketMeta).Get([]byte("schema"))...); return nil })
 	if string(v) != string(u64(schemaVersion)) {
 		t.Errorf("schema %x after migration, want %d", v, schemaVersion)
+	}
+}
+
+// TestAVersionFourFileGetsTheInboxIndex: migration 6 indexes the closed
+// tickets a file already has and gives each conversation its preview.
+func TestAVersionFourFileGetsTheInboxIndex(t *testing.T) {
+	path := tempPath(t)
+	db := open(t, path)
+	closedAt := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	if err := db.SaveConversation(ctx, &bot.Conversation{ID: "con_1", CustomerID: "cus_1", State: bot.StateBot}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []bot.Message{
+		{From: bot.FromCustomer, Text: "where is my parcel"},
+		{From: bot.FromAgent, Text: "It ships today."},
+		{From: bot.FromSystem, Text: "You're back with the virtual assistant."},
+	} {
+		m.ConversationID = "con_1"
+		if _, _, err := db.Append(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ticket := handoff.Ticket{ID: "tkt_1", ConversationID: "con_1", Status: handoff.StatusResolved, Agent: "agt_ann", Tier: 1, ClosedAt: closedAt}
+	if _, err := db.UpdateTicket(ctx, "con_1", func(tk *handoff.Ticket) error { *tk = ticket; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// Back to schema 4: no index, no previews.
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(bucketClosedTickets); err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketConversations)
+		c, _ := (&Tx{btx: tx}).Conversation("con_1")
+		c.Last = nil
+		if err := putJSON(b, c.ID, c); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(4))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = open(t, path)
+	closed, err := db.ClosedTickets(ctx, time.Time{}, 10)
+	if err != nil || len(closed) != 1 || closed[0].ID != "tkt_1" {
+		t.Errorf("closed tickets after migration: %+v, %v; want tkt_1", closed, err)
+	}
+	c, _ := db.Conversation(ctx, "con_1")
+	if c.Last == nil || c.Last.Text != "It ships today." {
+		t.Errorf("preview after migration: %+v, want the agent's reply", c.Last)
 	}
 }

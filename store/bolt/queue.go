@@ -315,6 +315,9 @@ func (tx *Tx) PutTicket(t *handoff.Ticket) error {
 			return err
 		}
 	}
+	if err := indexClosed(tx.btx, t); err != nil {
+		return err
+	}
 	if t.Open() {
 		if err := open.Put([]byte(t.ConversationID), []byte(t.ID)); err != nil {
 			return err

@@ -37,6 +37,7 @@ const expireScan = 2000
 // error; what it deleted so far stays deleted.
 func (db *DB) Expire(ctx context.Context, before time.Time) (bot.Erased, error) {
 	var total bot.Erased
+	defer db.memos.reset()
 	err := db.sweep(ctx, bucketConversations, &total,
 		func(v []byte) (bool, error) {
 			var c bot.Conversation

@@ -73,7 +73,7 @@ func (db *DB) CustomerExport(ctx context.Context, id string) (*Export, error) {
 				return err
 			}
 			for _, c := range convs {
-				ms, err := (&Tx{btx: tx}).Messages(c.ID, 0, 0)
+				ms, err := (&Tx{btx: tx, m: db.memos}).Messages(c.ID, 0, 0)
 				if err != nil {
 					return err
 				}
@@ -164,6 +164,7 @@ var ErrNotScrubbed = errors.New("erased, but the file is not compacted yet (it w
 // delivery (normally for seconds) are still sent, then removed.
 func (db *DB) ForgetCustomer(ctx context.Context, id string) (bot.Erased, error) {
 	var e bot.Erased
+	defer db.memos.reset()
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		e = bot.Erased{}
 		people, err := customerAndLinked(tx, id)

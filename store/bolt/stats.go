@@ -71,7 +71,7 @@ func (db *DB) Rollup(ctx context.Context) error {
 				ids = append(ids, string(k))
 			}
 			for _, id := range ids {
-				if err := rollupConversation(btx, id); err != nil {
+				if err := rollupConversation(btx, db.memos, id); err != nil {
 					return fmt.Errorf("roll up %s: %w", id, err)
 				}
 				if err := dirty.Delete([]byte(id)); err != nil {
@@ -90,10 +90,10 @@ func (db *DB) Rollup(ctx context.Context) error {
 // totals with one computed from its transcript now. A conversation that
 // no longer exists (erased) leaves its contribution in the totals, which
 // are anonymous counts, and only its record goes.
-func rollupConversation(btx *bbolt.Tx, id string) error {
+func rollupConversation(btx *bbolt.Tx, m *memos, id string) error {
 	convs := btx.Bucket(bucketStatsConvs)
 	days := btx.Bucket(bucketStatsDays)
-	tx := &Tx{btx: btx}
+	tx := &Tx{btx: btx, m: m}
 	c, err := tx.Conversation(id)
 	if err == bot.ErrNotFound {
 		return convs.Delete([]byte(id))

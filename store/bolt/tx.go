@@ -15,6 +15,7 @@ import (
 // handoff.TicketTx for the queue's records. A Tx from View is read-only.
 type Tx struct {
 	btx *bbolt.Tx
+	m   *memos
 	// dirty: the act has written something (see DB.commit).
 	dirty bool
 	hooks []func()
@@ -36,11 +37,7 @@ func (tx *Tx) OnCommit(f func()) { tx.hooks = append(tx.hooks, f) }
 
 // Customer implements bot.Tx.
 func (tx *Tx) Customer(id string) (*bot.Customer, error) {
-	var c bot.Customer
-	if err := getJSON(tx.btx.Bucket(bucketCustomers), id, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return tx.m.customers.get(tx.btx.Bucket(bucketCustomers), id)
 }
 
 // CustomerByIdentity implements bot.Tx.
@@ -70,16 +67,12 @@ func (tx *Tx) PutCustomer(c *bot.Customer) error {
 	if err := tx.written(); err != nil {
 		return err
 	}
-	return saveCustomer(tx.btx, c)
+	return saveCustomer(tx.btx, tx.m, c)
 }
 
 // Conversation implements bot.Tx.
 func (tx *Tx) Conversation(id string) (*bot.Conversation, error) {
-	var c bot.Conversation
-	if err := getJSON(tx.btx.Bucket(bucketConversations), id, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return tx.m.conversations.get(tx.btx.Bucket(bucketConversations), id)
 }
 
 // Conversations implements bot.Tx.
@@ -96,21 +89,15 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 		return err
 	}
 	convs := tx.btx.Bucket(bucketConversations)
-	old := convs.Get([]byte(c.ID))
-	if old == nil {
+	switch old, err := tx.m.conversations.get(convs, c.ID); {
+	case errors.Is(err, bot.ErrNotFound):
 		if err := tx.btx.Bucket(bucketByCustomer).Put(byCustomerKey(c.CustomerID, c.ID), nil); err != nil {
 			return err
 		}
-	} else {
-		var o struct {
-			CustomerID string `json:"customer_id"`
-		}
-		if err := json.Unmarshal(old, &o); err != nil {
-			return fmt.Errorf("decode conversation %s: %w", c.ID, err)
-		}
-		if o.CustomerID != c.CustomerID {
-			return fmt.Errorf("save conversation %s: it belongs to customer %s, not %s", c.ID, o.CustomerID, c.CustomerID)
-		}
+	case err != nil:
+		return err
+	case old.CustomerID != c.CustomerID:
+		return fmt.Errorf("save conversation %s: it belongs to customer %s, not %s", c.ID, old.CustomerID, c.CustomerID)
 	}
 	if err := markStatsDirty(tx.btx, c.ID); err != nil {
 		return err
@@ -118,7 +105,7 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 	if err := indexFollowup(tx.btx, c); err != nil {
 		return err
 	}
-	return putJSON(convs, c.ID, c)
+	return tx.m.conversations.put(convs, c.ID, c)
 }
 
 // Messages implements bot.Tx.

@@ -1,0 +1,82 @@
+package kb
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// retrieveByMatch is the plain form of retrieve: one match query per
+// field, each analysing q itself. retrieve must score exactly as it does.
+func retrieveByMatch(ctx context.Context, idx bleve.Index, q string, fuzzy []string, k int) (map[string]float64, error) {
+	var qs []query.Query
+	for _, f := range fieldBoosts {
+		m := bleve.NewMatchQuery(q)
+		m.SetField(f.name)
+		m.SetBoost(f.boost)
+		qs = append(qs, m)
+	}
+	qs = append(qs, fuzzyQueries(fuzzy)...)
+	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, h := range res.Hits {
+		out[h.ID] = h.Score
+	}
+	return out, nil
+}
+
+func TestRetrieveScoresAsMatchQueries(t *testing.T) {
+	k := buildShop(t, shop(t))
+	var qs []string
+	for _, a := range k.Articles() {
+		for _, q := range a.Questions {
+			qs = append(qs, q, q[:len(q)/2]+q[len(q)/2+1:])
+		}
+		qs = append(qs, a.Title)
+	}
+	// Synonyms, phrases the featurizer folds, stop words only, nothing.
+	qs = append(qs, "i want my money back", "the of and", "", "?!", "parcel parcel parcel")
+	for _, q := range qs {
+		fixed, fuzzy := k.correct(q)
+		bq := k.bleveQuery(fixed)
+		got, err := retrieve(context.Background(), k.index, bq, fuzzy, retrieveK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := retrieveByMatch(context.Background(), k.index, bq, fuzzy, retrieveK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%q: retrieve %v, match queries %v", q, got, want)
+		}
+	}
+	if len(qs) < 50 {
+		t.Fatalf("only %d questions compared", len(qs))
+	}
+}
+
+// BenchmarkRetrieve compares retrieve with its plain form on the demo shop.
+func BenchmarkRetrieve(b *testing.B) {
+	k := buildShop(b, shop(b))
+	q := k.bleveQuery("how long does delivery take to germany")
+	for _, f := range []struct {
+		name string
+		fn   func(context.Context, bleve.Index, string, []string, int) (map[string]float64, error)
+	}{{"terms", retrieve}, {"match", retrieveByMatch}} {
+		b.Run(f.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.fn(context.Background(), k.index, q, nil, retrieveK); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
