@@ -52,6 +52,9 @@ type Customer struct {
 	// Topics are the titles of the articles the customer was last answered
 	// with, most recent first (at most maxTopics).
 	Topics []Topic `json:"topics,omitempty"`
+	// NoFollowups: the customer asked not to be asked "Did that solve
+	// it?" again.
+	NoFollowups bool `json:"no_followups,omitempty"`
 }
 
 // Topic is something a customer asked about.
@@ -114,6 +117,10 @@ type Conversation struct {
 	// LLMTokens counts the language-model tokens the conversation's
 	// answers have used, for the per-conversation budget (see Composer).
 	LLMTokens int `json:"llm_tokens,omitempty"`
+	// FollowupAt is when to ask "Did that solve it?" after a resolved
+	// hand-off, and Followup where that stands (see followup.go).
+	FollowupAt time.Time `json:"followup_at,omitzero"`
+	Followup   string    `json:"followup,omitempty"`
 }
 
 // maxQuestions is how many recent customer messages a conversation keeps.

@@ -61,6 +61,9 @@ type Options struct {
 	// base found (see Composer); without one, articles are sent as
 	// written.
 	Composer Composer
+	// Followup asks "Did that solve it?" after a resolved hand-off (off
+	// when its Delay is 0; see followup.go).
+	Followup FollowupOptions
 }
 
 // Engine runs conversations: it stores every message before anything else
@@ -227,6 +230,10 @@ func (e *Engine) Start(ctx context.Context, id Identity, p Profile) (*Session, e
 		switch {
 		case conv.LastSeq == 0 && !returning:
 			_, err = a.Say(e.greeting(cust))
+		case newVisit && e.followupDue(conv, cust, now):
+			// A web customer back after a resolved hand-off is asked
+			// whether it was solved instead of being welcomed back.
+			err = a.sayFollowup()
 		case conv.LastSeq == 0 || newVisit:
 			_, err = a.Say(welcomeKnown(welcomeBack(conv, cust), conv, cust, now))
 		}

@@ -147,6 +147,7 @@ func (a *Act) AskSurvey() error {
 		qr = append(qr, QuickReply{Label: l, Payload: payloadSurvey + strconv.Itoa(i+1)})
 	}
 	a.conv.SurveyState = surveyAsked
+	a.scheduleFollowup()
 	_, err := a.Say(Message{From: FromBot, Text: "Your question has been resolved. How would you rate the help you got, from 1 (poor) to 5 (excellent)?",
 		QuickReplies: qr, Decision: &Decision{Kind: DecisionSurvey, Reason: "resolved"}})
 	return err

@@ -178,6 +178,8 @@ func (t *turn) respond(ctx context.Context) error {
 		return err
 	}
 	switch p := m.Payload; {
+	case strings.HasPrefix(p, payloadFollowupCheck):
+		return t.followupReply(ctx, p)
 	case p == PayloadHuman:
 		return t.handoff(ctx, "requested", PriorityNormal, "")
 	case p == PayloadHelpfulYes:

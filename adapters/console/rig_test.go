@@ -24,6 +24,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/insights"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -87,11 +88,13 @@ func newRigWithAgents(t *testing.T, opts handoff.Options, aopts handoff.AgentsOp
 	r.queue = handoff.NewQueue(db, r.engine, opts)
 	r.engine.SetHandoff(r.queue)
 	r.console = console.NewServer(r.engine, r.queue, r.agents, sharedKB, console.Options{
-		Assets:  content.Console(),
-		Canned:  []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
-		Teams:   []string{"billing", "delivery"},
-		Records: db,
-		APIKeys: db,
+		Assets:   content.Console(),
+		Canned:   []console.Canned{{Title: "Greeting", Text: "Hi {name}, how can I help?"}},
+		Teams:    []string{"billing", "delivery"},
+		Records:  db,
+		Insights: insights.NewService(db, sharedKB),
+		Stats:    db,
+		APIKeys:  db,
 	})
 	r.web = web.NewServer(r.engine, web.Options{})
 	mux := http.NewServeMux()

@@ -26,6 +26,10 @@ import (
 //	POST /api/agent/conversations/{id}/escalate
 //	POST /api/agent/conversations/{id}/resolve
 //	POST /api/agent/conversations/{id}/return-to-bot
+//	POST /api/agent/conversations/{id}/article   save a question and reply as an article (articles.go)
+//	GET  /api/agent/admin/articles/{id}          an article's file (admins)
+//	POST /api/agent/admin/articles/check         validate and preview a file (admins)
+//	PUT  /api/agent/admin/articles               write a file (admins)
 //	POST /api/agent/customers/{id}     segment, dedicated agent
 //	GET  /api/agent/agents             agents with presence and load, teams
 //	POST /api/agent/agents             add an agent (admins; admin.go)
@@ -33,6 +37,9 @@ import (
 //	GET  /api/agent/canned             canned replies
 //	GET  /api/agent/articles?q=        knowledge base search
 //	GET  /api/agent/dashboard          supervisors' overview
+//	GET  /api/agent/insights/gaps?since=7d   knowledge gaps (supervisors; insights.go)
+//	GET  /api/agent/stats?from=…&to=…  the dashboard over time, JSON or CSV (supervisors; stats.go)
+//	GET  /api/agent/insights/content   the live content's problems (supervisors)
 //	GET  /api/agent/admin/backup       a consistent copy of the database (admins; admin.go)
 //	GET  /api/agent/admin/customers/{id}/export   everything about a customer, as JSON (admins)
 //	POST /api/agent/admin/customers/{id}/forget   erase a customer for good (admins)
@@ -48,6 +55,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /console/{$}", http.RedirectHandler("/console", http.StatusMovedPermanently))
 	mux.Handle("GET /console/console.js", s.handleAsset("console.js"))
 	mux.Handle("GET /console/console.css", s.handleAsset("console.css"))
+	mux.Handle("GET /console/insights.js", s.handleAsset("insights.js"))
 
 	mux.Handle("POST /api/agent/login", s.handleLogin())
 	mux.Handle("POST /api/agent/logout", s.handleLogout())
@@ -66,6 +74,10 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/agent/conversations/{id}/escalate", s.handleEscalate())
 	mux.Handle("POST /api/agent/conversations/{id}/resolve", s.handleResolve())
 	mux.Handle("POST /api/agent/conversations/{id}/return-to-bot", s.handleReturnToBot())
+	mux.Handle("POST /api/agent/conversations/{id}/article", s.handleSaveAnswer())
+	mux.Handle("GET /api/agent/admin/articles/{id}", s.handleArticleSource())
+	mux.Handle("POST /api/agent/admin/articles/check", s.handleArticleCheck())
+	mux.Handle("PUT /api/agent/admin/articles", s.handleArticleSave())
 	mux.Handle("POST /api/agent/customers/{id}", s.handleCustomer())
 	mux.Handle("GET /api/agent/agents", s.handleAgents())
 	mux.Handle("POST /api/agent/agents", s.handleAddAgent())
@@ -75,6 +87,9 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/agent/canned", s.handleCanned())
 	mux.Handle("GET /api/agent/articles", s.handleArticles())
 	mux.Handle("GET /api/agent/dashboard", s.handleDashboard())
+	mux.Handle("GET /api/agent/insights/gaps", s.handleGaps())
+	mux.Handle("GET /api/agent/stats", s.handleStats())
+	mux.Handle("GET /api/agent/insights/content", s.handleContentStatus())
 	mux.Handle("GET /api/agent/admin/backup", s.handleBackup())
 	mux.Handle("GET /api/agent/admin/customers/{id}/export", s.handleExportCustomer())
 	mux.Handle("POST /api/agent/admin/customers/{id}/forget", s.handleForgetCustomer())

@@ -57,6 +57,15 @@ type Options struct {
 	// Webhooks, if set, returns how the outgoing webhooks stand, as
 	// JSON (webhooks.go).
 	Webhooks func() any
+	// Insights serves the insight pages (insights.go); without it they
+	// answer 503.
+	Insights Insights
+	// Editor writes articles (articles.go); without it saving an answer
+	// as an article and the admins' editor answer 503.
+	Editor ArticleEditor
+	// Stats serves the dashboard over time (stats.go); without it GET
+	// /api/agent/stats answers 503.
+	Stats Stats
 }
 
 // Limits and timings of the agent websocket.

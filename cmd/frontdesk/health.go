@@ -42,6 +42,9 @@ type health struct {
 	store   pinger
 	// minFree is the free space, in bytes, the data directory needs.
 	minFree uint64
+	// content, if set, lists the content's problems: reported, but the
+	// server is ready (the previous version of a broken article serves).
+	content func() []string
 
 	mu      sync.Mutex
 	last    healthReport
@@ -55,6 +58,9 @@ type healthReport struct {
 	Status string `json:"status"`
 	// Problems say what is wrong, one sentence each.
 	Problems []string `json:"problems,omitempty"`
+	// Content lists the content's problems (readyz): files to fix, which
+	// do not make the server unavailable.
+	Content []string `json:"content,omitempty"`
 }
 
 func newHealth(dataDir string, store pinger) *health {
@@ -78,6 +84,9 @@ func (h *health) liveness() http.Handler {
 func (h *health) readiness() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rep := h.check(r.Context())
+		if h.content != nil {
+			rep.Content = h.content()
+		}
 		code := http.StatusOK
 		if len(rep.Problems) > 0 {
 			code = http.StatusServiceUnavailable

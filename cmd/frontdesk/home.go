@@ -20,7 +20,7 @@ import (
 // knowledge base, the store and who is online, recomputing at most once a
 // minute: every widget asks when it opens.
 type widgetHome struct {
-	kb     *kb.KB
+	kb     interface{ Articles() []kb.Article } // the live knowledge base
 	db     *bolt.DB
 	agents *handoff.Agents
 	queue  *handoff.Queue

@@ -67,6 +67,7 @@ Usage:
   frontdesk customer export|forget ID|EMAIL    a customer's data as JSON; erase a customer for good
   frontdesk backup FILE [--url URL --token T | --email E]
                                                a consistent copy of the database, from the file or a running server
+  frontdesk gaps [--since 7d] [--json]         the questions the bot could not answer, grouped into topics
   frontdesk agent add|list|passwd|disable|enable ...
                                                manage the people who answer in the console
   frontdesk identity secret                    print a new secret for signed customer identities
@@ -111,6 +112,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runIdentity(ctx, rest, stdout, stderr)
 	case "apikey":
 		return runAPIKey(ctx, rest, stdout, stderr)
+	case "gaps":
+		return runGaps(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "frontdesk", version)
 		return nil

@@ -25,6 +25,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/insights"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/metrics"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -53,6 +54,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("timezone", "UTC", "IANA time zone of the business hours, e.g. Europe/Berlin")
 	s.add("teams", "", "comma-separated tag=team pairs routing topics to teams, e.g. warranty=repairs,invoice=billing")
 	s.add("manual-assign", "false", "true: agents claim conversations by hand instead of automatic routing")
+	s.add("followup-delay", "0", `ask "Did that solve it?" this long after a person resolved a conversation (in business hours; Telegram at once, the web on the next visit), e.g. 24h; 0 turns it off`)
 	s.add("sla", "", "comma-separated priority=duration waits before escalation, e.g. 0=5m,1=2m,2=1m (default as shown)")
 	httpSettings(s)
 	s.addBool("demo-login", "the demo shop page offers \"log in as a demo customer\" (the demo customer's identity, signed by this server): for trying Frontdesk, never on a shop's real site")
@@ -140,7 +142,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("open knowledge base: %w", err)
 	}
-	defer k.Close()
+	// live serves the knowledge base and, with --content, follows the
+	// directory (live.go); it owns k.
+	live := kb.NewLive(k, c, kb.Options{Thresholds: th})
+	defer live.Close()
 	log.Info("knowledge base ready", "articles", len(k.Articles()), "reused", k.Reused, "seconds", time.Since(start).Seconds())
 
 	m := metrics.New(metrics.Options{Articles: len(k.Articles()), Log: log})
@@ -167,19 +172,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	qopts.Log = log
 	qopts.ArticleTags = func(id string) []string {
-		if a, ok := k.Article(id); ok {
+		if a, ok := live.Article(id); ok {
 			return a.Tags
 		}
 		return nil
 	}
+	followupDelay, err := time.ParseDuration(cfg.get("followup-delay"))
+	if err != nil || followupDelay < 0 {
+		return usageError{fmt.Sprintf("followup-delay: %q is not a duration such as 24h (0 turns it off)", cfg.get("followup-delay"))}
+	}
 	agents := handoff.NewAgents(db, handoff.AgentsOptions{Log: log})
 	bus := bot.NewBus()
-	engine := bot.NewEngine(m.Answerer(k), db, bus, bot.Options{
+	engine := bot.NewEngine(m.Answerer(live), db, bus, bot.Options{
 		Greeting:     cfg.get("greeting"),
 		HumanPhrases: cfg.list("human-phrases"),
 		VisitGap:     visitGap,
 		Log:          log,
 		Composer:     botComposer,
+		Followup:     bot.FollowupOptions{Delay: followupDelay, Open: qopts.Hours.Open},
 		AgentName: func(id string) string {
 			if a, err := agents.Agent(context.Background(), id); err == nil {
 				return a.Name
@@ -215,6 +225,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			bg.Go(func() { bot.NewAssistant(engine, composer).Run(bgctx) })
 		}
 	}
+	bg.Go(func() { rollupLoop(bgctx, db, time.Minute, log) })
+	if followupDelay > 0 {
+		bg.Go(func() { engine.RunFollowups(bgctx, db, time.Minute) })
+	}
+	if dir := cfg.get("content"); dir != "" {
+		bg.Go(func() { watchContent(bgctx, dir, live, log) })
+	}
 	if keep > 0 {
 		bg.Go(func() {
 			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
@@ -225,12 +242,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
 	webOpts.Assets, webOpts.Log, webOpts.Observer, webOpts.Attachments = content.Web(), log, m, files
-	webOpts.Home = &widgetHome{kb: k, db: db, agents: agents, queue: queue, now: time.Now}
+	webOpts.Home = &widgetHome{kb: live, db: db, agents: agents, queue: queue, now: time.Now}
 	if webOpts.DemoLogin {
 		log.Warn("demo-login is on: anyone may chat as the demo customer; never use it on a shop's real site")
 	}
 	webSrv := web.NewServer(engine, webOpts)
-	consoleSrv := console.NewServer(engine, queue, agents, k, console.Options{
+	consoleSrv := console.NewServer(engine, queue, agents, live, console.Options{
 		Assets:         content.Console(),
 		AllowedOrigins: cfg.list("allowed-origins"),
 		Canned:         defaultCanned,
@@ -240,6 +257,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Attachments:    files,
 		APIKeys:        db,
 		Webhooks:       webhookStatus,
+		Insights:       insights.NewService(db, live),
+		Editor:         contentEditor(cfg.get("content"), live),
+		Stats:          db,
 	})
 	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, agents: agents, dataDir: dataDir, log: log, sessionsEnded: consoleSrv.CloseAgent}, log)
 	if err != nil {
@@ -251,6 +271,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	consoleSrv.Routes(mux)
 	customerapi.NewServer(engine, db, db, customerapi.Options{Log: log}).Routes(mux)
 	health := newHealth(dataDir, db)
+	health.content = contentProblems(live)
 	mux.Handle("GET /healthz", health.liveness())
 	mux.Handle("GET /readyz", health.readiness())
 	metricsURL, stopMonitoring, err := serveMonitoring(cfg.get("metrics-addr"), m, mux, log)
@@ -400,6 +421,11 @@ func queueOptions(cfg *settings) (handoff.Options, error) {
 		o.SLA[prio] = wait
 	}
 	return o, nil
+}
+
+// articles looks articles up by id.
+type articles interface {
+	Article(id string) (*kb.Article, bool)
 }
 
 // defaultCanned are the canned replies the console offers.

@@ -1061,6 +1061,7 @@
       sendFrame({ type: 'unwatch', conversation_id: state.open.id });
     }
     const sameAsBefore = state.open && state.open.id === id;
+    $('conv').dataset.conversationId = id; // for insights.js
     state.open = { id, data: sameAsBefore ? state.open.data : null, lastSeq: sameAsBefore ? state.open.lastSeq : 0 };
     delete state.unread[id];
     sendFrame({ type: 'watch', conversation_id: id });

@@ -102,6 +102,9 @@ func eraseConversation(tx *bbolt.Tx, c *bot.Conversation, erased *bot.Erased) (c
 	if err := tx.Bucket(bucketByCustomer).Delete(byCustomerKey(c.CustomerID, c.ID)); err != nil {
 		return 0, err
 	}
+	if err := forgetInsights(tx, id); err != nil {
+		return 0, err
+	}
 	if err := tx.Bucket(bucketConversations).Delete(id); err != nil {
 		return 0, err
 	}

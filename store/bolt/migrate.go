@@ -29,6 +29,7 @@ var migrations = []migration{
 	{3, "each conversation keeps its customer's recent questions", keepQuestions},
 	{4, "a bucket for the anonymous tallies of deleted conversations", createTallies},
 	{6, "an index of closed tickets by closing time, and each conversation's last message for the inbox", indexInbox},
+	{7, "daily rollups of the dashboard's figures, every conversation to roll up; scheduled follow-ups", createStats},
 	{8, "buckets for the customer API's keys and the webhooks' outbox", createKnownCustomerBuckets},
 }
 

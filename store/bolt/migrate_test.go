@@ -106,7 +106,7 @@ func TestAVersionFourFileGetsTheInboxIndex(t *testing.T) {
 			return err
 		}
 		b := tx.Bucket(bucketConversations)
-		c, _ := (&Tx{btx: tx}).Conversation("con_1")
+		c, _ := (&Tx{btx: tx, m: newMemos()}).Conversation("con_1")
 		c.Last = nil
 		if err := putJSON(b, c.ID, c); err != nil {
 			return err

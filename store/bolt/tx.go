@@ -108,6 +108,12 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 	case old.CustomerID != c.CustomerID:
 		return fmt.Errorf("save conversation %s: it belongs to customer %s, not %s", c.ID, old.CustomerID, c.CustomerID)
 	}
+	if err := markStatsDirty(tx.btx, c.ID); err != nil {
+		return err
+	}
+	if err := indexFollowup(tx.btx, c); err != nil {
+		return err
+	}
 	return tx.memos().conversations.put(convs, c.ID, c)
 }
 

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestInsightsDashboardEndToEnd: with conversations seeded on the data
+// file and one hand-off made live, a supervisor opens Insights and sees
+// the figures as SVG charts, and the knowledge gaps.
+func TestInsightsDashboardEndToEnd(t *testing.T) {
+	ctx := browser(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	seedGaps(t, dataDir) // 7 conversations the bot finished, badly
+	withStdin(t, "a long password\n")
+	if _, errs, err := runCmd(t, "agent", "add", "--data-dir", dataDir, "--name", "Sue", "--email", "sue@example.com", "--role", "supervisor"); err != nil {
+		t.Fatalf("agent add: %v\n%s", err, errs)
+	}
+	base := startServeIn(t, dataDir, "--manual-assign", "true")
+
+	customer := ctx
+	err := chromedp.Run(customer,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(launcher, chromedp.ByQuery),
+		chromedp.Click(launcher, chromedp.ByQuery),
+		waitText("bot", "assistant"),
+		sendText("I'd like to talk to a person please"),
+		waitText("bot", "connecting you with a person"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	var cards string
+	var deflectionBars, handoffBars, hourBars, timeLines, topics int
+	var handoffValue string
+	err = chromedp.Run(sup,
+		chromedp.Navigate(base+"/console"),
+		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-email"]`, "sue@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
+		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="reply-input"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="reply-input"]`, "Hello, Sue here.", chromedp.ByQuery),
+		chromedp.Click(`[data-testid="reply-send"]`, chromedp.ByQuery),
+		agentText("agent", "Sue here"),
+		chromedp.WaitVisible(`[data-testid="insights"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="insights"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="chart-deflection"] svg rect`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="gap-topic"]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid="stats-cards"]`, &cards, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid="chart-deflection"] svg rect').length`, &deflectionBars),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid="chart-handoffs"] svg rect').length`, &handoffBars),
+		chromedp.Evaluate(`document.querySelector('[data-testid="chart-handoffs"] svg rect').getAttribute('data-value')`, &handoffValue),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid="chart-hours"] svg rect').length`, &hourBars),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid="chart-times"] svg polyline').length`, &timeLines),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid="gap-topic"]').length`, &topics),
+	)
+	screenshot(sup, t, "insights-dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8 conversations: the 7 seeded ones the bot finished, and the one
+	// handed off.
+	if !strings.Contains(cards, "8") || !strings.Contains(cards, "88%") {
+		t.Errorf("cards %q, want 8 conversations and 88%% deflection", cards)
+	}
+	// 7 days, two parts a day.
+	if deflectionBars != 14 {
+		t.Errorf("%d bars in the deflection chart, want 14", deflectionBars)
+	}
+	if handoffBars != 1 || handoffValue != "1" {
+		t.Errorf("hand-offs chart: %d bars, value %q; want one bar of 1", handoffBars, handoffValue)
+	}
+	if hourBars != 24 {
+		t.Errorf("%d bars in the hours chart, want 24", hourBars)
+	}
+	if timeLines != 4 {
+		t.Errorf("%d lines in the times chart, want 4", timeLines)
+	}
+	if topics != 3 {
+		t.Errorf("%d gap topics, want 3", topics)
+	}
+	var csvHref string
+	if err := chromedp.Run(sup, chromedp.AttributeValue(`[data-testid="stats-csv"]`, "href", &csvHref, nil, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(csvHref, "format=csv") || !strings.Contains(csvHref, time.Now().UTC().Format("2006-01-02")) {
+		t.Errorf("CSV link %q", csvHref)
+	}
+}

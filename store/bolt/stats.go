@@ -1,0 +1,185 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/stats"
+)
+
+// The daily rollups of the dashboard over time (package stats).
+//
+// Every act that stores a conversation marks it in bucketStatsDirty, in
+// the act's own transaction; Rollup later computes each marked
+// conversation's contribution to each day from its transcript, replaces
+// its previous contribution (bucketStatsConvs) in the day totals
+// (bucketStatsDays) and clears the mark, all in one transaction. So the
+// totals always equal the sum of the contributions, and a request for
+// figures reads a few day records, never messages.
+var (
+	bucketStatsDays  = []byte("stats_days")  // day (stats.DayLayout) -> JSON stats.Day
+	bucketStatsConvs = []byte("stats_convs") // conversation id -> JSON stats.Days, its contribution
+	bucketStatsDirty = []byte("stats_dirty") // conversation id -> "" (changed since its last rollup)
+)
+
+// maxRollup bounds how many conversations one rollup transaction reads.
+const maxRollup = 500
+
+func createStats(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketStatsDays, bucketStatsConvs, bucketStatsDirty, bucketFollowups} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	// Every existing conversation is rolled up once.
+	dirty := tx.Bucket(bucketStatsDirty)
+	return tx.Bucket(bucketConversations).ForEach(func(k, _ []byte) error { return dirty.Put(k, nil) })
+}
+
+// markStatsDirty records, in the act's transaction, that the
+// conversation's figures must be rolled up again.
+func markStatsDirty(btx *bbolt.Tx, conversationID string) error {
+	b := btx.Bucket(bucketStatsDirty)
+	if b == nil {
+		return nil // a file being migrated
+	}
+	return b.Put([]byte(conversationID), nil)
+}
+
+// Rollup brings the daily totals up to date with every conversation
+// changed since the last rollup, a bounded batch a transaction. When it
+// returns nil, the totals include every act committed before it was
+// called.
+func (db *DB) Rollup(ctx context.Context) error {
+	for {
+		more := false
+		err := db.update(ctx, func(btx *bbolt.Tx) error {
+			more = false
+			dirty := btx.Bucket(bucketStatsDirty)
+			var ids []string
+			cur := dirty.Cursor()
+			for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
+				if len(ids) == maxRollup {
+					more = true
+					break
+				}
+				ids = append(ids, string(k))
+			}
+			for _, id := range ids {
+				if err := rollupConversation(btx, db.memos, id); err != nil {
+					return fmt.Errorf("roll up %s: %w", id, err)
+				}
+				if err := dirty.Delete([]byte(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// rollupConversation replaces the conversation's contribution to the day
+// totals with one computed from its transcript now. A conversation that
+// no longer exists (erased) leaves its contribution in the totals, which
+// are anonymous counts, and only its record goes.
+func rollupConversation(btx *bbolt.Tx, m *memos, id string) error {
+	convs := btx.Bucket(bucketStatsConvs)
+	days := btx.Bucket(bucketStatsDays)
+	tx := &Tx{btx: btx, m: m}
+	c, err := tx.Conversation(id)
+	if err == bot.ErrNotFound {
+		return convs.Delete([]byte(id))
+	}
+	if err != nil {
+		return err
+	}
+	ms, err := tx.Messages(id, 0, 0)
+	if err != nil {
+		return err
+	}
+	next := stats.Contribution(*c, ms)
+	var prev stats.Days
+	if v := convs.Get([]byte(id)); v != nil {
+		if err := json.Unmarshal(v, &prev); err != nil {
+			return fmt.Errorf("decode contribution: %w", err)
+		}
+	}
+	touched := map[string]bool{}
+	for k := range prev {
+		touched[k] = true
+	}
+	for k := range next {
+		touched[k] = true
+	}
+	for k := range touched {
+		var d stats.Day
+		if v := days.Get([]byte(k)); v != nil {
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decode day %s: %w", k, err)
+			}
+		}
+		if p := prev[k]; p != nil {
+			d.Sub(p)
+		}
+		if n := next[k]; n != nil {
+			d.Add(n)
+		}
+		if d.Empty() {
+			if err := days.Delete([]byte(k)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := putJSON(days, k, d); err != nil {
+			return err
+		}
+	}
+	if len(next) == 0 {
+		return convs.Delete([]byte(id))
+	}
+	return putJSON(convs, id, next)
+}
+
+// forgetInsights deletes an erased conversation's records of the
+// dashboard and its scheduled follow-up. What it added to the day totals
+// stays: anonymous counts, like the tallies.
+func forgetInsights(btx *bbolt.Tx, id []byte) error {
+	for _, name := range [][]byte{bucketStatsConvs, bucketStatsDirty, bucketFollowups} {
+		if b := btx.Bucket(name); b != nil {
+			if err := b.Delete(id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Stats rolls up what changed and returns the daily totals from from to
+// to (UTC days, both included).
+func (db *DB) Stats(ctx context.Context, from, to time.Time) (map[string]stats.Day, error) {
+	if err := db.Rollup(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]stats.Day{}
+	lo, hi := []byte(from.UTC().Format(stats.DayLayout)), []byte(to.UTC().Format(stats.DayLayout))
+	err := db.view(ctx, func(btx *bbolt.Tx) error {
+		cur := btx.Bucket(bucketStatsDays).Cursor()
+		for k, v := cur.Seek(lo); k != nil && string(k) <= string(hi); k, v = cur.Next() {
+			var d stats.Day
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("decode day %s: %w", k, err)
+			}
+			out[string(k)] = d
+		}
+		return nil
+	})
+	return out, err
+}
