@@ -65,6 +65,9 @@ type DB struct {
 
 	// memos keep the records every turn reads decoded (see memo).
 	memos *memos
+	// betweenRollup, if set (by tests), runs between a rollup's reading
+	// and its writing.
+	betweenRollup func()
 
 	reqs     chan *request
 	closing  chan struct{}

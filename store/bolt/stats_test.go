@@ -2,7 +2,11 @@ package bolt
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -203,5 +207,124 @@ func TestForgetLeavesOnlyTheDayTotals(t *testing.T) {
 	}
 	if days["2026-11-02"].Conversations != 1 {
 		t.Errorf("day totals %+v, want the erased conversation still counted", days)
+	}
+}
+
+// Rollups running while acts change the conversations leave totals equal
+// to the contributions of the conversations as they end up: a
+// conversation changed between a rollup's reading and its writing is
+// rolled up again, never lost or counted twice.
+func TestRollupsDuringActsAddUp(t *testing.T) {
+	db := open(t, tempPath(t))
+	ctx := context.Background()
+	day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	const convs, turns = 12, 15
+	stop := make(chan struct{})
+	rolled := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				rolled <- n
+				return
+			default:
+			}
+			if err := db.Rollup(ctx); err != nil {
+				t.Error(err)
+			}
+			n++
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range convs {
+		id := fmt.Sprint("con_", i)
+		wg.Go(func() {
+			for turn := range turns {
+				err := db.Update(ctx, func(tx bot.Tx) error {
+					c, err := tx.Conversation(id)
+					if errors.Is(err, bot.ErrNotFound) {
+						c = &bot.Conversation{ID: id, CustomerID: "cus_" + id, Channel: bot.Web, State: bot.StateBot, Created: day}
+					} else if err != nil {
+						return err
+					}
+					at := day.Add(time.Duration(turn) * time.Hour)
+					for _, m := range []bot.Message{cust("how long is delivery", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times"),
+						botSays(bot.DecisionFeedback, "ask_helpful", "delivery-times"), cust("Yes", bot.PayloadHelpfulYes)} {
+						m.ConversationID, m.Seq, m.Time = id, c.LastSeq+1, at
+						if err := tx.PutMessage(m); err != nil {
+							return err
+						}
+						c.LastSeq, c.Updated = m.Seq, at
+					}
+					c.Rev++
+					return tx.PutConversation(c)
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	if n := <-rolled; n < 2 {
+		t.Logf("only %d rollups ran beside the acts", n)
+	}
+	got, err := db.Stats(ctx, day, day.AddDate(0, 0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]stats.Day{}
+	for i := range convs {
+		id := fmt.Sprint("con_", i)
+		c, err := db.Conversation(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := db.Messages(ctx, id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, d := range stats.Contribution(*c, ms) {
+			w := want[k]
+			w.Add(d)
+			want[k] = w
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("totals after rollups beside the acts:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// A conversation changed between a rollup's reading and its writing keeps
+// its mark: the next rollup counts the change.
+func TestAChangeDuringARollupIsRolledUpNextTime(t *testing.T) {
+	db := open(t, tempPath(t))
+	ctx := context.Background()
+	const day = "2026-11-02"
+	seedConversation(t, db, "A", day, []bot.Message{
+		cust("how long is delivery", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times"),
+	}, "09:00:00", "09:00:01")
+	once := sync.Once{}
+	db.betweenRollup = func() {
+		once.Do(func() {
+			seedConversation(t, db, "A", day, []bot.Message{
+				cust("a person please", ""), botSays(bot.DecisionHandoff, "requested", ""),
+			}, "09:01:00", "09:01:00")
+		})
+	}
+	if err := db.Rollup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.betweenRollup = nil
+	from, _ := time.Parse(stats.DayLayout, day)
+	days, err := db.Stats(ctx, from, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := stats.Summarize(days, from, from); s.Conversations != 1 || s.Handoffs["requested"] != 1 {
+		t.Errorf("%d conversations, %d requested hand-offs; want 1 and the hand-off made during the rollup", s.Conversations, s.Handoffs["requested"])
 	}
 }
