@@ -112,10 +112,23 @@ func (a *Act) AgentSay(am AgentMessage) (Message, error) {
 
 // Notice stores a system message for the customer (queue position,
 // business hours) and publishes it; the owner of the conversation does not
-// change.
+// change. A notice the conversation's newest message already says (an
+// offer to an agent who then went offline puts the customer back in the
+// queue, and the queue's notice would be the same) is not said again:
+// Notice returns that message and stores nothing.
 func (e *Engine) Notice(ctx context.Context, conversationID, text string) (Message, error) {
 	var m Message
 	err := e.Act(ctx, conversationID, func(a *Act) error {
+		if last := a.conv.LastSeq; last > 0 {
+			ms, err := a.tx.Messages(conversationID, last-1, 1)
+			if err != nil {
+				return err
+			}
+			if len(ms) == 1 && ms[0].From == FromSystem && ms[0].Text == text {
+				m = ms[0]
+				return nil
+			}
+		}
 		var err error
 		m, err = a.Say(Message{From: FromSystem, Text: text})
 		return err

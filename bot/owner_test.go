@@ -245,3 +245,40 @@ func TestAQuestionAskedAgainAfterAResolveIsAnsweredNotHandedOff(t *testing.T) {
 		t.Errorf("a repeated question in the bot's stretch: state %s reason %q", c.State, c.HandoffReason)
 	}
 }
+
+// A queue notice the customer's transcript already ends with is not said
+// twice in a row (an offer withdrawn from an agent who went offline puts
+// the customer back in the queue with the same notice); said again after
+// something else, it is.
+func TestANoticeIsNotRepeatedBackToBack(t *testing.T) {
+	r := newRig(t, kb.Thresholds{})
+	ctx := context.Background()
+	s := r.start("v-notice")
+	r.say(s.Conversation.ID, "hello")
+	const away = "Nobody from our team is online at this moment."
+	first, err := r.engine.Notice(ctx, s.Conversation.ID, away)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := r.engine.Notice(ctx, s.Conversation.ID, away)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Seq != first.Seq {
+		t.Errorf("the repeated notice was stored again at seq %d (first at %d)", again.Seq, first.Seq)
+	}
+	if _, err := r.engine.Notice(ctx, s.Conversation.ID, "You're next in the queue."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.engine.Notice(ctx, s.Conversation.ID, away); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := r.db.Messages(ctx, s.Conversation.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(texts(ms), "system: "+away)
+	if n != 2 {
+		t.Errorf("the notice is in the transcript %d times, want 2 (once, then again after another notice):\n%s", n, texts(ms))
+	}
+}
