@@ -77,7 +77,7 @@ func parseSince(v string) (time.Duration, error) {
 }
 
 func printGaps(w io.Writer, rep insights.Report) {
-	fmt.Fprintf(w, "Knowledge gaps since %s: %d questions in %d topics\n", rep.Since.Format("2006-01-02 15:04"), rep.Questions, len(rep.Topics))
+	fmt.Fprintf(w, "Knowledge gaps since %s: %s in %s\n", rep.Since.Format("2006-01-02 15:04"), plural(rep.Questions, "question"), plural(len(rep.Topics), "topic"))
 	for i, t := range rep.Topics {
 		fmt.Fprintf(w, "\n%d. %q: %s in %s (%s)\n", i+1, t.Label, plural(t.Count, "question"), plural(t.Conversations, "conversation"), reasonList(t.Reasons))
 		for _, e := range t.Examples {

@@ -133,3 +133,13 @@ func TestGapsCommand(t *testing.T) {
 		}
 	})
 }
+
+// One question in one topic reads as such, not "1 questions in 1 topics".
+func TestPrintGapsSaysOneInTheSingular(t *testing.T) {
+	var out bytes.Buffer
+	printGaps(&out, insights.Report{Questions: 1, Topics: []insights.Topic{{Label: "how do i fix my car engine", Count: 1, Conversations: 1, Reasons: map[string]int{}}}})
+	first, _, _ := strings.Cut(out.String(), "\n")
+	if !strings.HasSuffix(first, ": 1 question in 1 topic") {
+		t.Errorf("first line %q, want it to end in \": 1 question in 1 topic\"", first)
+	}
+}

@@ -160,12 +160,17 @@
     box.hidden = lines.length === 0;
   }
 
+  // count says n things: "1 topic", "2 topics".
+  function count(n, thing) {
+    return n + ' ' + thing + (n === 1 ? '' : 's');
+  }
+
   function render(rep) {
     const list = $('gaps-topics');
     list.replaceChildren();
     $('gaps-summary').textContent = rep.questions === 0
       ? 'No unanswered questions in this period.'
-      : rep.questions + ' questions in ' + rep.topics.length + ' topics, most asked first.';
+      : count(rep.questions, 'question') + ' in ' + count(rep.topics.length, 'topic') + ', most asked first.';
     for (const t of rep.topics) {
       const reasons = Object.keys(t.reasons).map((k) => (REASONS[k] || k) + ' ' + t.reasons[k]).join(' · ');
       const examples = h('ul', { class: 'gap-examples' }, t.examples.map((e) => h('li', null, [
@@ -177,7 +182,7 @@
         : null;
       list.appendChild(h('li', { class: 'card gap-topic', 'data-testid': 'gap-topic' }, [
         h('h2', { class: 'card-title' }, [t.label]),
-        h('p', { class: 'muted small' }, [t.count + (t.count === 1 ? ' question' : ' questions') + ' · ' + reasons]),
+        h('p', { class: 'muted small' }, [count(t.count, 'question') + ' · ' + reasons]),
         examples,
         near,
       ]));
