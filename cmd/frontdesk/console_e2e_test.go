@@ -164,7 +164,7 @@ func TestHandOffEndToEnd(t *testing.T) {
 }
 
 // TestTheConsoleHeaderIsOneRowOnAPhone logs an admin in on a 390 px wide
-// screen: the header's controls stay on one row.
+// screen: the header's controls, Insights included, stay on one row.
 func TestTheConsoleHeaderIsOneRowOnAPhone(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	withStdin(t, "a long password\n")
@@ -187,6 +187,7 @@ func TestTheConsoleHeaderIsOneRowOnAPhone(t *testing.T) {
 		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="logout"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="dashboard"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid="insights"]`, chromedp.ByQuery), // insights.js adds it for admins
 		chromedp.Evaluate(`(() => { const t = document.querySelector('.topbar'), r = t.getBoundingClientRect();
 			const right = Math.max(...[...t.querySelectorAll('.topbar-right > *')].filter(e => e.offsetParent).map(e => e.getBoundingClientRect().right));
 			return {height: r.height, overflow: right - r.right}; })()`, &fit),

@@ -218,7 +218,8 @@
   function renderAlertsButton() {
     const b = $('alerts-btn');
     const on = alertsOn();
-    b.textContent = on ? 'Alerts on' : 'Turn on alerts';
+    // A phone's one-row header shows the short label (console.css).
+    b.replaceChildren(on ? 'Alerts on' : h('span', { class: 'label-long' }, ['Turn on alerts']), on ? '' : h('span', { class: 'label-short' }, ['Alerts']));
     b.setAttribute('aria-pressed', on ? 'true' : 'false');
     b.title = on ? 'A sound and a desktop notification when someone is waiting' : 'Play a sound and show a desktop notification when someone is waiting';
   }
