@@ -28,6 +28,10 @@ where you keep the shop's other secrets.
 
 // runIdentity prints a new identity secret: 32 random bytes in hex.
 func runIdentity(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && isHelp(args[0]) {
+		fmt.Fprint(stdout, identityUsage)
+		return nil
+	}
 	if len(args) != 1 || args[0] != "secret" {
 		fmt.Fprint(stderr, identityUsage)
 		return usageError{"identity takes one subcommand: secret"}
@@ -60,9 +64,14 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprint(stderr, apikeyUsage)
 		return usageError{"apikey needs add, list or revoke"}
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, apikeyUsage)
+		return nil
+	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("apikey "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, apikeyUsage+"\nFlags:\n"); fs.PrintDefaults() }
 	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory`")
 	name := fs.String("name", "", "what the key is for, e.g. \"shop backend\"")
 	scope := fs.String("scope", "read", "read or write")

@@ -76,6 +76,7 @@ func confidence(v float64, thresholds ...float64) string {
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, askUsage); fs.PrintDefaults() }
 	var kf kbFlags
 	kf.register(fs)
 	asJSON := fs.Bool("json", false, "print the decision as one JSON object")
@@ -178,3 +179,12 @@ func printSignals(w io.Writer, s *kb.Signals) {
 	fmt.Fprintf(w, "  nearest phrasing   %.2f  (similarity to the article's closest question)\n", s.Nearest)
 	fmt.Fprintf(w, "  Bleve agrees       %-4s  (its score %.2f of its best)\n", yes[s.BleveAgrees], s.Bleve)
 }
+
+const askUsage = `Usage: frontdesk ask [--json] [--content DIR] "question"
+
+Shows how the bot decides on one question, as a customer's first message:
+the dialogue rule that fires, else the knowledge base's decision, with
+the top articles, the signals behind the top confidence and the answer.
+
+Flags:
+`

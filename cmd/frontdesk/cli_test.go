@@ -8,13 +8,15 @@ import (
 	"testing"
 )
 
-// TestEveryCommandHasHelp: -h and --help print help and exit 0 (nil or
-// flag.ErrHelp, which main turns into exit 0), for every command.
+// TestEveryCommandHasHelp: -h and --help print help that shows the
+// command line and exit 0 (nil or flag.ErrHelp, which main turns into
+// exit 0), for every command.
 func TestEveryCommandHasHelp(t *testing.T) {
 	for _, cmd := range [][]string{
 		{"help"}, {"serve"}, {"ask"}, {"eval"}, {"index"}, {"bench"}, {"backup"},
 		{"agent"}, {"agent", "add"}, {"agent", "list"}, {"agent", "passwd"},
 		{"customer"}, {"customer", "set"}, {"customer", "forget"},
+		{"gaps"}, {"identity"}, {"apikey"}, {"apikey", "add"},
 	} {
 		for _, h := range []string{"-h", "--help"} {
 			args := append(append([]string{}, cmd...), h)
@@ -28,6 +30,9 @@ func TestEveryCommandHasHelp(t *testing.T) {
 				}
 				if !strings.Contains(out+errOut, "Usage") {
 					t.Errorf("no help printed:\n%s%s", out, errOut)
+				}
+				if strings.Contains(out+errOut, "Usage of ") {
+					t.Errorf("the flag package's bare help, without the command line:\n%s%s", out, errOut)
 				}
 			})
 		}

@@ -15,6 +15,7 @@ import (
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, evalUsage); fs.PrintDefaults() }
 	train := fs.String("train", "", "training `file` (JSON Lines {\"text\", \"intent\"}); one article per intent")
 	val := fs.String("val", "", "validation `file`: choose the thresholds on it (default: the configured thresholds)")
 	test := fs.String("test", "", "test `file` to measure")
@@ -133,3 +134,11 @@ func report(w io.Writer, r kb.Result, train, val, test string) {
 		}
 	}
 }
+
+const evalUsage = `Usage: frontdesk eval --train FILE [--val FILE] --test FILE [--json]
+
+Measures answer quality on labelled question sets (JSON Lines of
+{"text", "intent"}).
+
+Flags:
+`

@@ -21,6 +21,7 @@ import (
 func runGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gaps", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, gapsUsage); fs.PrintDefaults() }
 	since := fs.String("since", envDefault("since", "7d"), "how far back to look: days such as 7d, or a duration such as 12h")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory` holding frontdesk.db")
@@ -105,3 +106,12 @@ func reasonList(r map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+const gapsUsage = `Usage: frontdesk gaps [--since 7d] [--json] [--data-dir DIR] [--content DIR]
+
+The questions the bot could not answer, grouped into topics. It reads
+the database file, so it runs while serve is stopped; while serve runs,
+see Insights in the console (GET /api/agent/insights/gaps).
+
+Flags:
+`

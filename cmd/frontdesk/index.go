@@ -13,6 +13,7 @@ import (
 func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("index", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, indexUsage); fs.PrintDefaults() }
 	check := fs.Bool("check", false, "only validate the content: list every problem, exit non-zero if there is any")
 	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory` for the stored index")
 	var kf kbFlags
@@ -65,3 +66,12 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return nil
 }
+
+const indexUsage = `Usage: frontdesk index [--check] [--content DIR] [--data-dir DIR]
+
+With --check, validates the content and lists every problem with its file
+and line. Without it, builds (or confirms) the stored index in the data
+directory.
+
+Flags:
+`

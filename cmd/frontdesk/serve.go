@@ -69,6 +69,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fset.SetOutput(stderr)
+	fset.Usage = func() { fmt.Fprint(stderr, serveUsage); fset.PrintDefaults() }
 	cfg := serveSettings(fset)
 	pos, err := cfg.parse(args)
 	if err != nil {
@@ -450,3 +451,15 @@ func teamNames(teams map[string]string) []string {
 	slices.Sort(out)
 	return out
 }
+
+const serveUsage = `Usage: frontdesk serve [flags]
+
+Runs the bot: the chat widget and the demo page on /, the agent console
+on /console, the websockets, the agent API and /metrics. Without flags
+it uses ./data and the embedded demo content, and listens on :8080.
+Every flag has an environment twin (FRONTDESK_ and the flag's name in
+capitals), and --config FILE reads a YAML file of the same names; flags
+win over the environment, the environment over the file.
+
+Flags:
+`
