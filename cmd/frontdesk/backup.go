@@ -98,8 +98,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := bolt.SyncDir(filepath.Dir(file)); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s in %.2f s: %d customers, %d conversations, %d messages, %d agents\n",
-		byteSize(n), file, time.Since(start).Seconds(), contents.Customers, contents.Conversations, contents.Messages, contents.Agents)
+	fmt.Fprintf(stdout, "backed up %s to %s in %.2f s: %s, %s, %s, %s\n",
+		byteSize(n), file, time.Since(start).Seconds(), plural(contents.Customers, "customer"), plural(contents.Conversations, "conversation"), plural(contents.Messages, "message"), plural(contents.Agents, "agent"))
 	return nil
 }
 

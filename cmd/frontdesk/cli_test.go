@@ -75,3 +75,19 @@ func TestMistakesGetShortErrorsWithHints(t *testing.T) {
 		})
 	}
 }
+
+// TestServesHintRunsTheSameBinary: started as ./frontdesk (the README's
+// quick start), serve's hint to add an agent says ./frontdesk, which works
+// from the same directory; installed, it says frontdesk.
+func TestServesHintRunsTheSameBinary(t *testing.T) {
+	for arg0, want := range map[string]string{
+		"./frontdesk":              "./frontdesk",
+		"bin/frontdesk":            "bin/frontdesk",
+		"frontdesk":                "frontdesk",
+		"/usr/local/bin/frontdesk": "frontdesk",
+	} {
+		if got := commandName(arg0); got != want {
+			t.Errorf("commandName(%q) = %q, want %q", arg0, got, want)
+		}
+	}
+}

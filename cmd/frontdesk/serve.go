@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -305,7 +306,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if dataDir != "data" {
 			dirFlag = " --data-dir " + strconv.Quote(dataDir)
 		}
-		consoleHint = fmt.Sprintf(" (add an agent first, in another terminal: echo 'a long password' | frontdesk agent add%s --name Ana --email ana@example.com --role admin)", dirFlag)
+		consoleHint = fmt.Sprintf(" (add an agent first, in another terminal: echo 'a long password' | %s agent add%s --name Ana --email ana@example.com --role admin)", commandName(os.Args[0]), dirFlag)
 	}
 	fmt.Fprintf(stdout, "Frontdesk is running.\n  Demo shop with the chat widget: %s/\n  Agent console: %s/console%s\n  Widget script tag: <script src=\"%s/widget.js\" async></script>\n  Health: %s/healthz   Metrics: %s\nPress Ctrl+C to stop.\n", base, base, consoleHint, base, base, metricsURL)
 
@@ -463,3 +464,13 @@ win over the environment, the environment over the file.
 
 Flags:
 `
+
+// commandName is how to run this binary again from the same directory,
+// for the hints serve prints: "./frontdesk" when it was started by a
+// relative path (the README's quick start), else "frontdesk".
+func commandName(arg0 string) string {
+	if strings.Contains(arg0, "/") && !filepath.IsAbs(arg0) {
+		return arg0
+	}
+	return "frontdesk"
+}
