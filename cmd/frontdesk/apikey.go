@@ -55,8 +55,9 @@ also create, change and forget customers. A revoked key never works
 again.
 
 The database is locked while "frontdesk serve" runs on the same data
-directory; then an admin manages keys in the console (or POST
-/api/agent/admin/apikeys).
+directory; then an admin manages keys through the agent API
+(POST, GET /api/agent/admin/apikeys, DELETE /api/agent/admin/apikeys/ID;
+docs/agent-api.md). The console has no page for them yet.
 `
 
 func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -90,7 +91,7 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
 	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("%w\nWhile it runs, an admin manages API keys in the console", err)
+		return fmt.Errorf("%w\nWhile it runs, an admin manages API keys through the agent API (/api/agent/admin/apikeys, docs/agent-api.md)", err)
 	}
 	if err != nil {
 		return err
