@@ -218,7 +218,7 @@
   function renderAlertsButton() {
     const b = $('alerts-btn');
     const on = alertsOn();
-    b.textContent = on ? 'Alerts on' : 'Turn on alerts';
+    b.textContent = on ? 'Alerts on' : 'Alerts off';
     b.setAttribute('aria-pressed', on ? 'true' : 'false');
     b.title = on ? 'A sound and a desktop notification when someone is waiting' : 'Play a sound and show a desktop notification when someone is waiting';
   }
