@@ -291,7 +291,9 @@ func TestConsoleForASupervisor(t *testing.T) {
 		t.Fatal(err)
 	}
 	if overflow {
-		t.Error("the console scrolls sideways at 390 px")
+		var wide string
+		chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth+1 && e.offsetParent !== null).slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + (e.dataset.testid||'') + ' ' + Math.round(e.getBoundingClientRect().right)).join(' | ')`, &wide))
+		t.Error("the console scrolls sideways at 390 px: " + wide)
 	}
 	screenshot(ctx, t, "console-8-phone")
 }

@@ -1,10 +1,9 @@
 package console
 
 import (
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
+
+	"github.com/frontdesk/frontdesk/internal/asset"
 )
 
 // Routes registers the console on mux:
@@ -111,27 +110,11 @@ func csp(r *http.Request) string {
 
 // handleAsset serves one embedded file of the console.
 func (s *Server) handleAsset(name string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.Assets == nil {
-			http.NotFound(w, r)
-			return
-		}
-		data, err := fs.ReadFile(s.opts.Assets, name)
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
-		if name == "index.html" {
-			h.Set("Content-Type", "text/html; charset=utf-8")
-		}
+	return asset.Handler(s.opts.Assets, name, func(h http.Header, r *http.Request) {
 		h.Set("Content-Security-Policy", csp(r))
-		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		// Small files; always revalidate so that an upgrade shows at once.
 		h.Set("Cache-Control", "no-cache")
-		w.Write(data)
 	})
 }

@@ -1,10 +1,9 @@
 package web
 
 import (
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
+
+	"github.com/frontdesk/frontdesk/internal/asset"
 )
 
 // Routes registers the web channel's endpoints on mux:
@@ -33,28 +32,14 @@ func (s *Server) Routes(mux *http.ServeMux) {
 
 // handleAsset serves one embedded file.
 func (s *Server) handleAsset(name string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.Assets == nil {
-			http.NotFound(w, r)
-			return
-		}
-		data, err := fs.ReadFile(s.opts.Assets, name)
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
-		h.Set("X-Content-Type-Options", "nosniff")
+	return asset.Handler(s.opts.Assets, name, func(h http.Header, _ *http.Request) {
 		h.Set("Cache-Control", "public, max-age=300")
 		if name == "index.html" {
 			h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'")
-			h.Set("Content-Type", "text/html; charset=utf-8")
 			h.Set("Cache-Control", "no-cache")
 		} else {
 			// The widget is embedded on the shop's own site.
 			h.Set("Access-Control-Allow-Origin", "*")
 		}
-		w.Write(data)
 	})
 }

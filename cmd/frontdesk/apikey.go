@@ -55,9 +55,9 @@ also create, change and forget customers. A revoked key never works
 again.
 
 The database is locked while "frontdesk serve" runs on the same data
-directory; then an admin manages keys through the agent API
-(POST, GET /api/agent/admin/apikeys, DELETE /api/agent/admin/apikeys/ID;
-docs/agent-api.md). The console has no page for them yet.
+directory; then an admin manages keys in the console (Insights →
+Integrations) or through the agent API (/api/agent/admin/apikeys,
+docs/agent-api.md).
 `
 
 func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -91,7 +91,7 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
 	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("%w\nWhile it runs, an admin manages API keys through the agent API (/api/agent/admin/apikeys, docs/agent-api.md)", err)
+		return fmt.Errorf("%w\nWhile it runs, an admin manages API keys in the console (Insights → Integrations) or through the agent API (/api/agent/admin/apikeys)", err)
 	}
 	if err != nil {
 		return err

@@ -218,8 +218,7 @@
   function renderAlertsButton() {
     const b = $('alerts-btn');
     const on = alertsOn();
-    // A phone's one-row header shows the short label (console.css).
-    b.replaceChildren(on ? 'Alerts on' : h('span', { class: 'label-long' }, ['Turn on alerts']), on ? '' : h('span', { class: 'label-short' }, ['Alerts']));
+    b.textContent = on ? 'Alerts on' : 'Alerts off';
     b.setAttribute('aria-pressed', on ? 'true' : 'false');
     b.title = on ? 'A sound and a desktop notification when someone is waiting' : 'Play a sound and show a desktop notification when someone is waiting';
   }

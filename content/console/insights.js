@@ -97,10 +97,12 @@
       h('p', { id: 'gaps-summary', role: 'status', 'data-testid': 'gaps-summary' }),
       h('ol', { id: 'gaps-topics', class: 'gaps', 'data-testid': 'gaps-topics' }),
       editorSection(),
+      integrationsSection(),
     ]);
     $('main').appendChild(page);
     setUpEditor();
     setUpStats();
+    setUpIntegrations();
     button.addEventListener('click', open);
     period.addEventListener('change', load);
     // console.js shows the home page or a conversation: then this page
@@ -122,6 +124,88 @@
     $('insights-title').focus();
     loadStats();
     load();
+    loadIntegrations();
+  }
+
+  // Integrations (admins): the customer API's keys and the outgoing
+  // webhooks' last failures. Hidden for anyone the admin endpoints refuse.
+  function integrationsSection() {
+    return h('section', { id: 'integrations', 'data-testid': 'integrations', hidden: true, 'aria-labelledby': 'integrations-title' }, [
+      h('h2', { id: 'integrations-title' }, ['Integrations']),
+      h('h3', null, ['Customer API keys']),
+      h('p', { class: 'muted' }, ['Keys for the shop\'s backend to read and update customers (docs/customer-api.md). A key is shown once, when it is made.']),
+      h('form', { id: 'apikey-form', class: 'row', 'data-testid': 'apikey-form' }, [
+        h('input', { id: 'apikey-name', 'aria-label': 'Key name', placeholder: 'Name, e.g. shop backend', required: true, maxlength: 100, 'data-testid': 'apikey-name' }),
+        h('select', { id: 'apikey-scope', 'aria-label': 'Scope', 'data-testid': 'apikey-scope' }, [
+          h('option', { value: 'read' }, ['read']),
+          h('option', { value: 'write' }, ['write']),
+        ]),
+        h('button', { type: 'submit', class: 'btn', 'data-testid': 'apikey-add' }, ['Make a key']),
+      ]),
+      h('p', { id: 'apikey-new', role: 'status', 'data-testid': 'apikey-new' }),
+      h('ul', { id: 'apikey-list', class: 'plain', 'data-testid': 'apikey-list' }),
+      h('h3', null, ['Webhooks']),
+      h('div', { id: 'webhook-status', 'data-testid': 'webhook-status' }),
+    ]);
+  }
+
+  function setUpIntegrations() {
+    $('apikey-form').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const out = $('apikey-new');
+      const res = await send('POST', 'admin/apikeys', { name: $('apikey-name').value.trim(), scope: $('apikey-scope').value });
+      if (res.status !== 201) {
+        out.textContent = 'Could not make the key: ' + (res.data.error || res.status);
+        return;
+      }
+      $('apikey-name').value = '';
+      out.replaceChildren('New ' + res.data.scope + ' key "' + res.data.name + '" (copy it now; it is not shown again): ',
+        h('code', { 'data-testid': 'apikey-secret' }, [res.data.key]));
+      loadIntegrations();
+    });
+  }
+
+  async function revokeKey(k) {
+    if (!window.confirm('Revoke the key "' + k.name + '"? The shop\'s backend can no longer use it.')) {
+      return;
+    }
+    const res = await send('DELETE', 'admin/apikeys/' + encodeURIComponent(k.id));
+    $('apikey-new').textContent = res.status === 200 ? 'Revoked "' + k.name + '".' : 'Could not revoke the key: ' + (res.data.error || res.status);
+    loadIntegrations();
+  }
+
+  async function loadIntegrations() {
+    const sec = $('integrations');
+    let keys;
+    try {
+      keys = await get('admin/apikeys');
+    } catch (e) {
+      sec.hidden = true;
+      return;
+    }
+    sec.hidden = false;
+    const list = $('apikey-list');
+    list.replaceChildren(...(keys.keys || []).map((k) => h('li', { 'data-testid': 'apikey' }, [
+      h('strong', null, [k.name]), ' · ' + k.scope + ' · made ' + new Date(k.created).toLocaleDateString() + ' ',
+      k.revoked ? h('span', { class: 'muted' }, ['· revoked']) :
+        h('button', { type: 'button', class: 'btn ghost', 'data-testid': 'apikey-revoke', onclick: () => revokeKey(k) }, ['Revoke']),
+    ])));
+    if (!list.firstChild) {
+      list.replaceChildren(h('li', { class: 'muted' }, ['No keys yet.']));
+    }
+    const box = $('webhook-status');
+    try {
+      const st = await get('admin/webhooks');
+      const failures = (st.last_failures || []).slice().reverse();
+      box.replaceChildren(
+        h('p', null, [(st.urls || []).join(', ') + ': ' + st.delivered + ' delivered, ' + st.pending + ' waiting, ' + st.failed + ' failed attempts']),
+        failures.length ? h('ul', { class: 'plain', 'data-testid': 'webhook-failures' }, failures.map((f) => h('li', null, [
+          new Date(f.at).toLocaleString() + ' · ' + f.type + ' to ' + f.url + ': ' + f.error + ' (attempt ' + f.attempts + ', next ' + new Date(f.next_at).toLocaleTimeString() + ')',
+        ]))) : h('p', { class: 'muted' }, ['No failed deliveries.']),
+      );
+    } catch (e) {
+      box.replaceChildren(h('p', { class: 'muted', 'data-testid': 'webhook-off' }, [e.message]));
+    }
   }
 
   async function load() {
