@@ -5,28 +5,8 @@ import (
 	"net/http"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
-
-// errorBody is every error response, as the agent API's: the message for
-// a person under "error" and "message", the code under "code".
-type errorBody struct {
-	Error   string   `json:"error"`
-	Code    bot.Code `json:"code"`
-	Message string   `json:"message"`
-}
-
-// statusOfCode maps the core's error codes to HTTP statuses: the one
-// table of the API.
-var statusOfCode = map[bot.Code]int{
-	bot.CodeInvalid:      http.StatusBadRequest,
-	bot.CodeUnauthorized: http.StatusUnauthorized,
-	bot.CodeForbidden:    http.StatusForbidden,
-	bot.CodeNotFound:     http.StatusNotFound,
-	bot.CodeConflict:     http.StatusConflict,
-	bot.CodeRateLimited:  http.StatusTooManyRequests,
-	bot.CodeUnavailable:  http.StatusServiceUnavailable,
-	bot.CodeInternal:     http.StatusInternalServerError,
-}
 
 // writeError answers with err's code and message; an internal error's
 // message is not shown.
@@ -39,7 +19,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if code == bot.CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="frontdesk"`)
 	}
-	writeJSON(w, statusOfCode[code], errorBody{Error: msg, Code: code, Message: msg})
+	writeJSON(w, httperr.StatusOf(code), httperr.NewBody(code, msg))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -164,9 +165,9 @@ func (s *Server) writeArticle(w http.ResponseWriter, r *http.Request, sess *sess
 	case len(probs) > 0 || a == nil:
 		out.Problems = probs
 		writeJSON(w, http.StatusBadRequest, struct {
-			errorBody
+			httperr.Body
 			articleResponse
-		}{errorBody{Error: "the article has problems", Code: bot.CodeInvalid, Message: "the article has problems"}, out})
+		}{httperr.NewBody(bot.CodeInvalid, "the article has problems"), out})
 		return
 	}
 	s.opts.Log.Info("article saved", "agent", sess.agent.ID, "file", name, "article", a.ID)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // ---- Requests and errors ---------------------------------------------------
@@ -48,44 +49,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers with an error body: the message for a person under
 // "error" (the agent API's original form) and "message", and the code a
-// program branches on under "code" (see codeOfStatus).
+// program branches on under "code" (see httperr.CodeOf).
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Error: msg, Code: codeOfStatus(status), Message: msg})
-}
-
-// errorBody is every error response of the agent API.
-type errorBody struct {
-	Error   string   `json:"error"`
-	Code    bot.Code `json:"code"`
-	Message string   `json:"message"`
-}
-
-// statusOfCode maps the core's error codes to HTTP statuses: the one
-// table of the agent API.
-var statusOfCode = map[bot.Code]int{
-	bot.CodeInvalid:      http.StatusBadRequest,
-	bot.CodeUnauthorized: http.StatusUnauthorized,
-	bot.CodeForbidden:    http.StatusForbidden,
-	bot.CodeNotFound:     http.StatusNotFound,
-	bot.CodeConflict:     http.StatusConflict,
-	bot.CodeRateLimited:  http.StatusTooManyRequests,
-	bot.CodeUnavailable:  http.StatusServiceUnavailable,
-	bot.CodeInternal:     http.StatusInternalServerError,
-}
-
-// codeOfStatus is the code of an error answered with status: the
-// inverse of statusOfCode, for errors decided at the edge (a malformed
-// body, a missing session); 413 is invalid input too.
-func codeOfStatus(status int) bot.Code {
-	for c, st := range statusOfCode {
-		if st == status {
-			return c
-		}
-	}
-	if status >= 400 && status < 500 {
-		return bot.CodeInvalid
-	}
-	return bot.CodeInternal
+	writeJSON(w, status, httperr.NewBody(httperr.CodeOf(status), msg))
 }
 
 // fail answers for an error of the queue or the engine while doing what
@@ -108,7 +74,7 @@ func (s *Server) fail(w http.ResponseWriter, err error, what string, sess *sessi
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeError(w, statusOfCode[code], bot.ErrorMessage(err))
+	writeError(w, httperr.StatusOf(code), bot.ErrorMessage(err))
 }
 
 // conversation loads the {id} of the path, answering 404 (or 500) when

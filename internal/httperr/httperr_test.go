@@ -1,4 +1,4 @@
-package console
+package httperr
 
 import (
 	"net/http"
@@ -13,7 +13,7 @@ import (
 func TestTheErrorTableCoversEveryCode(t *testing.T) {
 	seen := map[int]bot.Code{}
 	for _, c := range bot.Codes {
-		st, ok := statusOfCode[c]
+		st, ok := Status(c)
 		if !ok {
 			t.Errorf("code %q has no HTTP status", c)
 			continue
@@ -25,11 +25,11 @@ func TestTheErrorTableCoversEveryCode(t *testing.T) {
 			t.Errorf("codes %q and %q share status %d", c, other, st)
 		}
 		seen[st] = c
-		if back := codeOfStatus(st); back != c {
+		if back := CodeOf(st); back != c {
 			t.Errorf("status %d gives code %q, want %q", st, back, c)
 		}
 	}
-	if codeOfStatus(http.StatusRequestEntityTooLarge) != bot.CodeInvalid {
+	if CodeOf(http.StatusRequestEntityTooLarge) != bot.CodeInvalid {
 		t.Error("413 is not invalid input")
 	}
 }
