@@ -60,7 +60,7 @@ func testid(id string) string { return `[data-testid="` + id + `"]` }
 
 // poll waits until the JavaScript expression is true.
 func poll(js string) chromedp.Action {
-	return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(10*time.Second))
+	return browsertest.Poll(js, 10*time.Second)
 }
 
 func transcriptHas(from, text string) chromedp.Action {
@@ -373,7 +373,7 @@ func press(id string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		var ok bool
 		js := `(() => { const e = document.querySelector('[data-testid="` + id + `"]'); if (!e || e.disabled) return false; e.click(); return true; })()`
-		if err := chromedp.Poll(js, &ok, chromedp.WithPollingTimeout(10*time.Second)).Do(ctx); err != nil {
+		if err := chromedp.Poll(js, &ok, chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)).Do(ctx); err != nil {
 			return fmt.Errorf("press %s: %w", id, err)
 		}
 		return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/frontdesk/frontdesk/content"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 )
 
 // copyDemoContent writes the embedded demo knowledge base to a directory,
@@ -96,7 +97,7 @@ func TestSaveAnswerAsArticleEndToEnd(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="save-as-article"]`, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="save-as-article"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="article-dialog"]`, chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector('[data-testid="article-reply"]').options.length > 0`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		browsertest.Poll(`document.querySelector('[data-testid="article-reply"]').options.length > 0`, 10*time.Second),
 		chromedp.Evaluate(`document.querySelector('[data-testid="article-question"]').selectedOptions[0].textContent`, &picked),
 	)
 	if err != nil {
@@ -108,7 +109,7 @@ func TestSaveAnswerAsArticleEndToEnd(t *testing.T) {
 	}
 	err = chromedp.Run(admin,
 		chromedp.Click(`[data-testid="article-save"]`, chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector('[data-testid="article-result"]').textContent.includes('Saved')`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		browsertest.Poll(`document.querySelector('[data-testid="article-result"]').textContent.includes('Saved')`, 20*time.Second),
 		chromedp.Text(`[data-testid="article-result"]`, &result, chromedp.ByQuery),
 	)
 	screenshot(admin, t, "article-saved")

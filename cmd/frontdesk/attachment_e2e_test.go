@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 )
 
 // writePNG writes a real 40x30 PNG to dir/name and returns its path.
@@ -41,7 +42,7 @@ func writePNG(t *testing.T, dir, name string) string {
 // bytes came through) in the messages matching sel.
 func loadedImage(sel, name string) chromedp.Action {
 	js := fmt.Sprintf(`[...document.querySelectorAll(%q)].some(e => e.dataset.name === %q && e.tagName === 'IMG' && e.complete && e.naturalWidth === 40)`, sel, name)
-	return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))
+	return browsertest.Poll(js, 20*time.Second)
 }
 
 // TestAttachmentsAreSentAndShownBothWays: the customer sends a photo from

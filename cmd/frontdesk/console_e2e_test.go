@@ -20,7 +20,7 @@ import (
 // sender containing text.
 func agentText(from, text string) chromedp.Action {
 	js := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="transcript-message"][data-from=%q]')].some(e => e.textContent.includes(%q))`, from, text)
-	return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))
+	return browsertest.Poll(js, 20*time.Second)
 }
 
 // TestHandOffEndToEnd runs the hand-off in two pages of one browser, as a

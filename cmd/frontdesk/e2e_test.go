@@ -74,7 +74,7 @@ const (
 // waitText waits until a message from the sender contains text.
 func waitText(from, text string) chromedp.Action {
 	js := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="fd-message"][data-from=%q]')].some(e => e.textContent.includes(%q))`, from, text)
-	return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))
+	return browsertest.Poll(js, 20*time.Second)
 }
 
 func sendText(text string) chromedp.Action {

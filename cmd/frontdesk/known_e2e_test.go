@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 )
 
 // TestDemoCustomerLogsInAndIsGreetedWithTheirOrder: on the demo shop page,
@@ -39,7 +40,7 @@ func TestDemoCustomerLogsInAndIsGreetedWithTheirOrder(t *testing.T) {
 	noAna := fmt.Sprintf(`(() => { const ms = [...document.querySelectorAll('[data-testid="fd-message"]')]; return ms.length > 0 && !ms.some(e => e.textContent.includes(%q)); })()`, "Ana")
 	err = chromedp.Run(ctx,
 		chromedp.Click(demoLogin, chromedp.ByQuery),
-		chromedp.Poll(noAna, nil, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)),
+		browsertest.Poll(noAna, 20*time.Second),
 		waitText("bot", "assistant"),
 	)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 	"github.com/frontdesk/frontdesk/internal/openaitest"
 )
 
@@ -49,7 +50,7 @@ func TestTheConsoleShowsTheMachineWrittenBrief(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
 		agentText("bot", "In short: it depends on the article."),
-		chromedp.Poll(`[...document.querySelectorAll('[data-testid="decision"]')].some(e => e.textContent.includes("machine-written from"))`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		browsertest.Poll(`[...document.querySelectorAll('[data-testid="decision"]')].some(e => e.textContent.includes("machine-written from"))`, 20*time.Second),
 		agentText("bot", "Wants to return a lamp; asked for a person."),
 		chromedp.WaitVisible(`[data-testid="machine-written"]`, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="use-suggestion"]`, chromedp.ByQuery),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/frontdesk/frontdesk/internal/browsertest"
 )
 
 // TestEachSideSeesThatTheOtherReadIt: the agent opens the customer's
@@ -25,7 +26,7 @@ func TestEachSideSeesThatTheOtherReadIt(t *testing.T) {
 	base := startServeIn(t, dataDir, "--manual-assign", "true")
 	customer := browser(t)
 	seen := func(sel string) chromedp.Action {
-		return chromedp.Poll(fmt.Sprintf(`!!document.querySelector(%q)`, sel), nil, chromedp.WithPollingTimeout(15*time.Second))
+		return browsertest.Poll(fmt.Sprintf(`!!document.querySelector(%q)`, sel), 20*time.Second)
 	}
 	err := chromedp.Run(customer,
 		chromedp.Navigate(base+"/"),

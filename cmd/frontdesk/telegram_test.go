@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"github.com/frontdesk/frontdesk/internal/wait"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"

@@ -15,7 +15,7 @@ import (
 )
 
 // New starts a headless Chromium with a window of width x height and
-// returns a context for its first tab, cancelled when the test ends (90 s
+// returns a context for its first tab, cancelled when the test ends (150 s
 // at most). Without chromium the test is skipped, or fails under CI
 // (CI set), where .ci/run installs it.
 func New(t *testing.T, width, height int) context.Context {
@@ -47,7 +47,7 @@ func New(t *testing.T, width, height int) context.Context {
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 150*time.Second)
 	t.Cleanup(func() {
 		chromedp.Cancel(ctx)
 		cancelT()
@@ -56,6 +56,14 @@ func New(t *testing.T, width, height int) context.Context {
 		os.RemoveAll(profile)
 	})
 	return ctx
+}
+
+// Poll waits until the JavaScript expression js is true in the tab, for
+// timeout at most. It checks every 100 ms on a timer, not on animation
+// frames (chromedp's default), which a tab in the background never draws:
+// a test with two tabs, customer and agent, polls the one behind.
+func Poll(js string, timeout time.Duration) chromedp.Action {
+	return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(100*time.Millisecond))
 }
 
 // Screenshot saves the tab as $FRONTDESK_SCREENSHOTS/name.png when that
