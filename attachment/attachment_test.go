@@ -2,6 +2,7 @@ package attachment_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/png"
@@ -90,7 +91,7 @@ func TestFilesThatAreNotImagesOrPDFsOrTooLargeAreRefused(t *testing.T) {
 	if _, err := s.Save("../etc", "a.png", bytes.NewReader(pngBytes(t))); err == nil {
 		t.Error("a conversation id with a path was accepted")
 	}
-	if _, _, err := s.Open(conv, "../../frontdesk.db"); !errors.Is(err, attachment.ErrNotFound) {
+	if _, _, err := s.Open(context.Background(), conv, "../../frontdesk.db"); !errors.Is(err, attachment.ErrNotFound) {
 		t.Errorf("open with a path: %v", err)
 	}
 }
