@@ -94,6 +94,42 @@ CREATE TABLE telegram_outbox (
 );
 CREATE TABLE telegram_blocked (chat_id bigint PRIMARY KEY);
 `,
+	// 3: (branch pg-a: the dashboards' tables, follow-ups, links; the
+	// lead orders the two.)
+
+	// 4: customer API keys, the webhook outbox, the tallies of deleted
+	// conversations, the files sent in chats.
+	`
+CREATE TABLE api_keys (
+	id      text PRIMARY KEY,
+	created bigint NOT NULL, -- orders the list
+	data    jsonb NOT NULL   -- bot.APIKey, with the secret's hash only
+);
+CREATE TABLE webhook_outbox (
+	seq  bigserial PRIMARY KEY,
+	data bytea NOT NULL -- the record as the webhook package encoded it
+);
+CREATE TABLE tallies ( -- what is left of the deleted conversations of a day
+	day           text PRIMARY KEY, -- UTC, 2006-01-02, when they started
+	conversations bigint NOT NULL DEFAULT 0,
+	messages      bigint NOT NULL DEFAULT 0,
+	handoffs      bigint NOT NULL DEFAULT 0,
+	rated_1       bigint NOT NULL DEFAULT 0, -- survey ratings by score
+	rated_2       bigint NOT NULL DEFAULT 0,
+	rated_3       bigint NOT NULL DEFAULT 0,
+	rated_4       bigint NOT NULL DEFAULT 0,
+	rated_5       bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE attachments (
+	conversation_id text NOT NULL,
+	id              text NOT NULL,
+	created         timestamptz NOT NULL DEFAULT now(),
+	data            bytea NOT NULL CHECK (octet_length(data) > 0),
+	PRIMARY KEY (conversation_id, id)
+);
+-- Images and PDFs are compressed already: kept out of line, as they are.
+ALTER TABLE attachments ALTER COLUMN data SET STORAGE EXTERNAL;
+`,
 }
 
 // migrateLock is the key of the advisory lock that migrations run under,
