@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/store/storetest"
 )
 
 // pngBytes is a real 2x2 PNG.
@@ -115,4 +116,16 @@ func TestPruneDeletesTheFilesOfErasedConversations(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, kept)); err != nil {
 		t.Errorf("a kept conversation's files were deleted: %v", err)
 	}
+}
+
+// The contract every place that keeps files holds (see store/storetest):
+// here a directory.
+func TestDirConformance(t *testing.T) {
+	storetest.RunAttachments(t, func(t *testing.T) attachment.Blobs {
+		d, err := attachment.OpenDir(filepath.Join(t.TempDir(), "attachments"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	})
 }
