@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/frontdesk/frontdesk/adapters/webhook"
 )
 
 // The outbox holds records waiting to leave the process (the webhooks'
@@ -20,6 +22,11 @@ import (
 // committed: their seq order is their commit order. A reader that pages
 // by seq may thus meet a lower seq later; the webhook Deliverer starts
 // every pass from the beginning, so it delivers it on its next pass.
+
+var (
+	_ webhook.Store                           = (*DB)(nil)
+	_ interface{ AppendOutbox([]byte) error } = (*Tx)(nil) // webhook.Recorder's need of an act
+)
 
 // AppendOutbox appends data to the outbox in the act's transaction: it
 // is committed when the act is.

@@ -11,9 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk/frontdesk/adapters/api"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 )
+
+// The customer API's erasure (the console's Records wants Backup too,
+// which this store does not have yet).
+var _ api.Records = (*DB)(nil)
 
 // A customer's data rights: a copy of everything kept about them
 // (ExportCustomer), and erasure (ForgetCustomer), as store/bolt has them.
