@@ -6,6 +6,8 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -128,4 +130,32 @@ func TestDirConformance(t *testing.T) {
 		}
 		return d
 	})
+}
+
+// BenchmarkDir keeps a file of the cap's size (random bytes behind a PNG
+// header) in a directory, synced, and reads it back: the figure to set
+// beside store/postgres's BenchmarkAttachment.
+func BenchmarkDir(b *testing.B) {
+	s, err := attachment.Open(b.TempDir(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := make([]byte, attachment.DefaultMaxSize)
+	rand.NewChaCha8([32]byte{}).Read(data)
+	copy(data, "\x89PNG\r\n\x1a\n")
+	b.SetBytes(int64(2 * len(data)))
+	for b.Loop() {
+		a, err := s.Save(conv, "photo.png", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, _, err := s.Open(context.Background(), conv, a.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, _ := io.Copy(io.Discard, f); n != int64(len(data)) {
+			b.Fatalf("read %d bytes", n)
+		}
+		f.Close()
+	}
 }
