@@ -37,7 +37,7 @@ func (db *DB) PutAttachment(ctx context.Context, conversationID, id string, data
 	// taken is an error here, not a race to run again.
 	_, err := db.pool.Exec(ctx, "INSERT INTO attachments (conversation_id, id, data) VALUES ($1, $2, $3)", conversationID, id, data)
 	if err != nil {
-		return db.closedErr(fmt.Errorf("save attachment %s: %w", id, err))
+		return db.closedErr(fmt.Errorf("insert into attachments: %w", err))
 	}
 	return nil
 }
