@@ -17,7 +17,8 @@ import (
 var _ bot.LinkStore = (*DB)(nil)
 
 // PutLinkCode stores a link code under its hash and drops expired ones.
-// When it returns nil the code is committed.
+// When it returns nil the code is committed. The customer must be stored
+// (erasing them erases their codes).
 func (db *DB) PutLinkCode(ctx context.Context, hash string, c bot.LinkCode) error {
 	data, err := json.Marshal(c)
 	if err != nil {
@@ -26,8 +27,9 @@ func (db *DB) PutLinkCode(ctx context.Context, hash string, c bot.LinkCode) erro
 	return db.update(ctx, func(tx *Tx) error {
 		b := &pgx.Batch{}
 		b.Queue("DELETE FROM link_codes WHERE expires < $1", nanos(c.Expires.Add(-2*bot.LinkCodeTTL)))
-		b.Queue(`INSERT INTO link_codes (hash, expires, data) VALUES ($1, $2, $3)
-			ON CONFLICT (hash) DO UPDATE SET expires = EXCLUDED.expires, data = EXCLUDED.data`, hash, nanos(c.Expires), data)
+		b.Queue(`INSERT INTO link_codes (hash, customer_id, expires, data) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (hash) DO UPDATE SET customer_id = EXCLUDED.customer_id, expires = EXCLUDED.expires, data = EXCLUDED.data`,
+			hash, c.CustomerID, nanos(c.Expires), data)
 		if err := tx.q.(batcher).SendBatch(tx.ctx, b).Close(); err != nil {
 			return fmt.Errorf("save link code: %w", err)
 		}

@@ -97,7 +97,8 @@ CREATE TABLE telegram_blocked (chat_id bigint PRIMARY KEY);
 	// 3: what the dashboards read (the daily rollups, the insights'
 	// period, the widget's first screen), follow-ups, channel links.
 	// Rows of a conversation go with it (ON DELETE CASCADE), except its
-	// share of the day totals, which are anonymous counts.
+	// share of the day totals, which are anonymous counts; a customer's
+	// link codes go with the customer.
 	`
 ALTER TABLE conversations ADD COLUMN updated bigint NOT NULL DEFAULT 0; -- Conversation.Updated
 UPDATE conversations SET updated = ` + jsonNanos("data->>'updated'") + `;
@@ -126,12 +127,14 @@ UPDATE tickets SET
 	created = CASE WHEN (data->>'created')::timestamptz > '0001-01-01Z' THEN ` + jsonNanos("data->>'created'") + ` END,
 	first_reply = CASE WHEN (data->>'first_reply_at')::timestamptz > '0001-01-01Z' THEN ` + jsonNanos("data->>'first_reply_at'") + ` END;
 CREATE INDEX tickets_first_reply ON tickets (first_reply DESC) WHERE first_reply IS NOT NULL;
-CREATE TABLE link_codes (
-	hash    text PRIMARY KEY, -- SHA-256 of the code, hex
-	expires bigint NOT NULL,
-	data    jsonb NOT NULL    -- bot.LinkCode
+CREATE TABLE link_codes ( -- erased with their customer
+	hash        text PRIMARY KEY, -- SHA-256 of the code, hex
+	customer_id text NOT NULL REFERENCES customers ON DELETE CASCADE,
+	expires     bigint NOT NULL,
+	data        jsonb NOT NULL    -- bot.LinkCode
 );
 CREATE INDEX link_codes_expires ON link_codes (expires);
+CREATE INDEX link_codes_customer ON link_codes (customer_id);
 CREATE TABLE channel_links (
 	channel text PRIMARY KEY,
 	prefix  text NOT NULL
