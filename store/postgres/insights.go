@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/frontdesk/frontdesk/bot"
 )
 
@@ -26,42 +28,48 @@ func (db *DB) EachConversation(ctx context.Context, since time.Time, fn func(c b
 		lo -= 1000
 	}
 	return db.view(ctx, func(tx *Tx) error {
-		after := ""
-		for {
-			page, err := listJSON[bot.Conversation](tx, "conversations",
-				`SELECT data FROM conversations WHERE updated >= $1 AND id COLLATE "C" > $2
-				ORDER BY id COLLATE "C" LIMIT $3`, lo, after, eachPage)
+		// One scan finds them (updated is not indexed: an index on it
+		// would cost every act a non-HOT update and other acts false
+		// serialization conflicts); then pages of them are read whole.
+		rows, err := tx.q.Query(ctx, `SELECT id FROM conversations WHERE updated >= $1 ORDER BY id COLLATE "C"`, lo)
+		if err != nil {
+			return fmt.Errorf("read conversations: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("read conversations: %w", err)
+		}
+		for len(ids) > 0 {
+			page := ids[:min(eachPage, len(ids))]
+			ids = ids[len(page):]
+			convs, err := listJSON[bot.Conversation](tx, "conversations",
+				`SELECT data FROM conversations WHERE id = ANY($1) ORDER BY id COLLATE "C"`, page)
 			if err != nil {
 				return err
 			}
-			if len(page) == 0 {
-				return nil
-			}
-			after = page[len(page)-1].ID
-			ids := make([]string, 0, len(page))
-			for _, c := range page {
+			keep := convs[:0]
+			for _, c := range convs {
 				if !c.Updated.Before(since) {
-					ids = append(ids, c.ID)
+					keep = append(keep, c)
 				}
 			}
-			msgs, err := tx.messagesOf(ids)
+			wanted := make([]string, len(keep))
+			for i, c := range keep {
+				wanted[i] = c.ID
+			}
+			msgs, err := tx.messagesOf(wanted)
 			if err != nil {
 				return fmt.Errorf("read transcripts: %w", err)
 			}
-			for _, c := range page {
+			for _, c := range keep {
 				if err := ctx.Err(); err != nil {
 					return err
-				}
-				if c.Updated.Before(since) {
-					continue
 				}
 				if err := fn(c, msgs[c.ID]); err != nil {
 					return err
 				}
 			}
-			if len(page) < eachPage {
-				return nil
-			}
 		}
+		return nil
 	})
 }

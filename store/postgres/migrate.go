@@ -100,9 +100,8 @@ CREATE TABLE telegram_blocked (chat_id bigint PRIMARY KEY);
 	// share of the day totals, which are anonymous counts; a customer's
 	// link codes go with the customer.
 	`
-ALTER TABLE conversations ADD COLUMN updated bigint NOT NULL DEFAULT 0; -- Conversation.Updated
+ALTER TABLE conversations ADD COLUMN updated bigint NOT NULL DEFAULT 0; -- Conversation.Updated; not indexed, so that an act updates HOT
 UPDATE conversations SET updated = ` + jsonNanos("data->>'updated'") + `;
-CREATE INDEX conversations_updated ON conversations (updated);
 CREATE TABLE stats_dirty ( -- changed since their last rollup
 	conversation_id text COLLATE "C" PRIMARY KEY REFERENCES conversations ON DELETE CASCADE
 );
