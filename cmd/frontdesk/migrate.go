@@ -185,10 +185,10 @@ func printMigrated(w io.Writer, from, to string, rep transfer.Report, attachment
 		counted(c.TelegramBlocked, "blocked chat", "blocked chats"))
 	var left []string
 	for _, p := range rep.NotCopied {
-		left = append(left, fmt.Sprintf("%d %s", p.Records, p.Name))
+		left = append(left, fmt.Sprintf("%s (%d)", p.Name, p.Records))
 	}
 	if attachments > 0 {
-		left = append(left, fmt.Sprintf("%d attachment files", attachments))
+		left = append(left, fmt.Sprintf("attachment files (%d)", attachments))
 	}
 	if len(left) > 0 {
 		fmt.Fprintf(w, "not copied yet: %s (PostgreSQL does not hold these yet; they stay in %s and its data directory)\n", strings.Join(left, ", "), from)

@@ -220,8 +220,8 @@ var partNames = map[string]string{
 	"api_keys":   "customer API keys",
 	"outbox":     "webhook events waiting for delivery",
 	"followups":  "scheduled follow-ups",
-	"stats_days": "insights daily rollups (days)",
-	"tallies":    "tallies of deleted conversations (days)",
+	"stats_days": "insights daily rollups, in days",
+	"tallies":    "tallies of deleted conversations, in days",
 }
 
 // Others lists the parts of the file that Dump does not read, with
