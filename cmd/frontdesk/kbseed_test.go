@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/frontdesk/frontdesk/internal/pgtest"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -67,8 +68,10 @@ func buildDemoIndex() (string, error) {
 	return dir, k.Close()
 }
 
+// TestMain also stops the throw-away PostgreSQL server that tests
+// needing one start (see internal/pgtest).
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m)
 	if demoIndex.dir != "" {
 		os.RemoveAll(demoIndex.dir)
 	}
