@@ -138,7 +138,8 @@ func (tx *Tx) eraseConversations(convs []bot.Conversation, erased *bot.Erased) (
 }
 
 // eraseCustomers deletes the customers in tx with their identity and
-// email index entries and the link codes made for them. Their
+// email index entries and the link codes made for them (ON DELETE
+// CASCADE). Their
 // conversations must be gone already.
 func (tx *Tx) eraseCustomers(people []bot.Customer, erased *bot.Erased) error {
 	if len(people) == 0 {
@@ -148,17 +149,10 @@ func (tx *Tx) eraseCustomers(people []bot.Customer, erased *bot.Erased) error {
 	for i, c := range people {
 		ids[i] = c.ID
 	}
-	var links *string // the link codes' table, when the schema has it
-	if err := tx.q.QueryRow(tx.ctx, "SELECT to_regclass('link_codes')::text").Scan(&links); err != nil {
-		return fmt.Errorf("delete customers: %w", err)
-	}
 	b := &pgx.Batch{}
 	b.Queue("DELETE FROM customer_identities WHERE customer_id = ANY($1)", ids)
 	b.Queue("DELETE FROM customer_emails WHERE customer_id = ANY($1)", ids)
-	if links != nil {
-		b.Queue("DELETE FROM link_codes WHERE data->>'customer_id' = ANY($1)", ids)
-	}
-	b.Queue("DELETE FROM customers WHERE id = ANY($1)", ids)
+	b.Queue("DELETE FROM customers WHERE id = ANY($1)", ids) // link codes go with it (ON DELETE CASCADE)
 	if err := tx.q.(batcher).SendBatch(tx.ctx, b).Close(); err != nil {
 		return fmt.Errorf("delete customers: %w", err)
 	}

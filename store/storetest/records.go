@@ -95,12 +95,12 @@ type person struct {
 	messages                           int       // customer messages, each answered by the bot
 }
 
-// seed stores p as a customer with one conversation: the customer's
+// seedPerson stores p as a customer with one conversation: the customer's
 // messages (each carrying the sentence) appended one act at a time, as a
 // chat does; bot replies, an agent's private note naming them, a ticket
 // (closed unless p.state is with people), a survey rating with a
 // comment. It returns the conversation id.
-func seed(t *testing.T, s Store, p person) string {
+func seedPerson(t *testing.T, s Store, p person) string {
 	t.Helper()
 	if p.at.IsZero() {
 		p.at = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)

@@ -34,7 +34,7 @@ func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
 		c := &cases[i]
 		c.p.state, c.p.messages, c.p.name, c.p.email = c.state, 3, "Name "+c.p.id, c.p.id+"@example.com"
 		c.p.sentence = "text of " + c.p.id
-		seed(t, s, c.p)
+		seedPerson(t, s, c.p)
 		// seed moves Updated with the messages; put it back on the day.
 		conv, err := s.Conversation(ctx, "con_"+c.p.id)
 		if err != nil {
@@ -47,7 +47,7 @@ func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
 	}
 	// An old customer who has a recent conversation keeps both; one with
 	// no conversation at all, seen long ago, goes.
-	seed(t, s, person{id: "cus_back", at: recent, messages: 1})
+	seedPerson(t, s, person{id: "cus_back", at: recent, messages: 1})
 	if _, err := s.UpdateCustomer(ctx, "cus_back", func(c *bot.Customer) error { c.FirstSeen = old; return nil }); err != nil {
 		t.Fatal(err)
 	}

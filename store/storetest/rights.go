@@ -45,8 +45,8 @@ func exportOf[T any](t *testing.T, s Records[T], id string) (exported, string) {
 }
 
 func export[T any](t *testing.T, s Records[T], _ func() []byte) {
-	seed(t, s, zelda)
-	seed(t, s, otto)
+	seedPerson(t, s, zelda)
+	seedPerson(t, s, otto)
 	exp, text := exportOf(t, s, zelda.id)
 	if exp.Format != "frontdesk-customer-export/1" || exp.Customer.Name != zelda.name || exp.Customer.Email != zelda.email || len(exp.Customer.Identities) != 1 {
 		t.Errorf("profile: %+v (format %q)", exp.Customer, exp.Format)
@@ -77,8 +77,8 @@ func export[T any](t *testing.T, s Records[T], _ func() []byte) {
 }
 
 func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
-	seed(t, s, zelda)
-	seed(t, s, otto)
+	seedPerson(t, s, zelda)
+	seedPerson(t, s, otto)
 	// Zelda also wrote on Telegram, which knows her chat; the bot was
 	// blocked there once; webhook events about both wait in the outbox;
 	// where the store keeps files, she sent one.
@@ -225,13 +225,13 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 }
 
 func forgetLinked[T any](t *testing.T, s Records[T], raw func() []byte) {
-	seed(t, s, zelda)
+	seedPerson(t, s, zelda)
 	old := otto // say Otto's record was Zelda's Telegram history, linked into her
 	old.id = "cus_zelda_tg"
-	seed(t, s, old)
+	seedPerson(t, s, old)
 	bystander := otto
 	bystander.id, bystander.sentence, bystander.email = "cus_other", "a bystander's own words", "other@example.com"
-	seed(t, s, bystander)
+	seedPerson(t, s, bystander)
 	link := func(id, k, v string) {
 		if _, err := s.UpdateCustomer(ctx, id, func(c *bot.Customer) error {
 			if c.Attrs == nil {
@@ -274,7 +274,7 @@ func forgetInHandoff[T any](t *testing.T, s Records[T], _ func() []byte) {
 	for _, state := range []bot.State{bot.StateAgent, bot.StateQueued} {
 		p := zelda
 		p.id, p.state, p.messages = "cus_"+string(state), state, 2
-		seed(t, s, p)
+		seedPerson(t, s, p)
 		_, err := s.ForgetCustomer(ctx, p.id)
 		if !errors.Is(err, bot.ErrInHandoff) {
 			t.Fatalf("%s: got %v, want ErrInHandoff", state, err)
@@ -290,7 +290,7 @@ func forgetInHandoff[T any](t *testing.T, s Records[T], _ func() []byte) {
 	// for a person too.
 	p := otto
 	p.messages = 1
-	seed(t, s, p)
+	seedPerson(t, s, p)
 	if _, err := s.UpdateTicket(ctx, "con_"+p.id, func(tk *handoff.Ticket) error {
 		tk.ID, tk.ConversationID, tk.CustomerID, tk.Status = "tkt_again", "con_"+p.id, p.id, handoff.StatusQueued
 		tk.Created, tk.QueuedAt = time.Now(), time.Now()
