@@ -14,12 +14,14 @@ import (
 )
 
 // Records is what RunRecords tests beside Store: the state frontdesk
-// serve keeps besides chats and the queue (API keys, the webhook outbox),
+// serve keeps besides chats and the queue (API keys, the webhook outbox,
+// link codes),
 // the data rights (export, erasure), retention and the readiness check.
 // T is the backend's tally type (its JSON is the contract).
 type Records[T any] interface {
 	Store
 	bot.APIKeyStore
+	bot.LinkStore
 	webhook.Store
 	OutboxLen(ctx context.Context) (int, error)
 	ExportCustomer(ctx context.Context, id string, w io.Writer) error

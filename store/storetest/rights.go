@@ -113,6 +113,11 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range []person{zelda, otto} {
+		if err := s.PutLinkCode(ctx, "code-of-"+p.id, bot.LinkCode{CustomerID: p.id, Expires: time.Now().Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	secret := []byte("\x89PNG " + zelda.sentence + " in a photo")
 	blobs, haveBlobs := any(s).(attachment.Blobs)
 	if haveBlobs {
@@ -168,6 +173,9 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 		if _, _, err := s.TelegramChat(ctx, "con_cus_zelda"); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("telegram chat: %v", err)
 		}
+		if _, err := s.TakeLinkCode(ctx, "code-of-cus_zelda"); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("link code: %v", err)
+		}
 		if b, err := s.TelegramBlocked(ctx, chat); err != nil || b {
 			t.Errorf("telegram block mark: %v, %v", b, err)
 		}
@@ -201,6 +209,9 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 		}
 		if tk, err := s.Ticket(ctx, "con_cus_otto"); err != nil || tk.ID != "tkt_cus_otto" {
 			t.Errorf("otto's ticket: %+v, %v", tk, err)
+		}
+		if lc, err := s.TakeLinkCode(ctx, "code-of-cus_otto"); err != nil || lc.CustomerID != otto.id {
+			t.Errorf("otto's link code: %+v, %v", lc, err)
 		}
 		if ch, _, err := s.TelegramChat(ctx, "con_cus_otto"); err != nil || ch != 77 {
 			t.Errorf("otto's chat: %d, %v", ch, err)
