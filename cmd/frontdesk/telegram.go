@@ -16,7 +16,6 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/telegram"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // telegramSettings declares the Telegram settings on s.
@@ -34,7 +33,7 @@ func telegramSettings(s *settings) {
 // of the webhook URL, which must be free: a path another route of mux
 // serves is a usage error. The returned stop stops polling and delivery and
 // waits for the goroutines; it is safe to call more than once.
-func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *bolt.DB, mux *http.ServeMux, obs telegram.Observer, log *slog.Logger) (stop func(), err error) {
+func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db telegram.Store, mux *http.ServeMux, obs telegram.Observer, log *slog.Logger) (stop func(), err error) {
 	token := cfg.get("telegram-token")
 	if token == "" {
 		if err := engine.OfferChannel(ctx, bot.Telegram, ""); err != nil {
