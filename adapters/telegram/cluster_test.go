@@ -1,0 +1,240 @@
+package telegram_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/adapters/telegram"
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/pgtest"
+	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/store/bolt"
+	"github.com/frontdesk/frontdesk/store/postgres"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// node is one Frontdesk node on the shared PostgreSQL database: its own
+// pool, bus, engine and Telegram channel, which leads (polls and sends)
+// only while it holds the "telegram" role.
+type node struct {
+	name    string
+	db      *postgres.DB
+	bus     *postgres.Bus
+	engine  *bot.Engine
+	adapter *telegram.Adapter
+}
+
+// tagged names the node in every Bot API request it makes, so that the
+// fake server can tell the pollers apart.
+type tagged struct{ node string }
+
+func (t tagged) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Test-Node", t.node)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// withLinks adds the links between channels, kept in a bbolt file, to a
+// PostgreSQL store that has no LinkStore of its own yet (the channel
+// offers itself for "continue on Telegram" links when it starts).
+type withLinks struct {
+	*postgres.DB
+	bot.LinkStore
+}
+
+func startNode(t *testing.T, name, dsn string, api *fakeAPI, k *kb.KB, links bot.LinkStore) *node {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus, err := db.NewBus(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st bot.Store = db
+	if _, ok := any(db).(bot.LinkStore); !ok {
+		st = withLinks{db, links}
+	}
+	n := &node{name: name, db: db, bus: bus, engine: bot.NewEngine(k, st, bus, bot.Options{})}
+	opts := telegram.Options{Token: token, APIURL: api.srv.URL, PollTimeout: time.Second, ChatInterval: 2 * time.Millisecond, GlobalRate: 2000,
+		MinBackoff: 2 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, RetryAfterUnit: 5 * time.Millisecond,
+		HTTPClient: &http.Client{Transport: tagged{name}}, Lease: db}
+	n.adapter, err = telegram.New(ctx, n.engine, db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.adapter.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.stop)
+	return n
+}
+
+// stop stops the node as a process that ends would: its channel, its
+// bus and its connections.
+func (n *node) stop() {
+	n.adapter.Stop()
+	n.bus.Close()
+	n.db.Close()
+}
+
+// pollsBy returns the getUpdates requests made by a node since a time.
+func (f *fakeAPI) pollsBy(node string, since time.Time) []poll {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []poll
+	for _, p := range f.polls {
+		if p.node == node && !p.at.Before(since) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// poller waits for a getUpdates request made since a time, and returns
+// it.
+func (f *fakeAPI) poller(t *testing.T, since time.Time) poll {
+	t.Helper()
+	var found poll
+	waitFor(t, "a getUpdates request", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, p := range f.polls {
+			if !p.at.Before(since) {
+				found = p
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// One poller in the cluster: the node holding the lease polls and sends;
+// when its session dies, the other takes over within seconds from the
+// stored offset, and when that node stops, the first takes over again.
+// Every update is handled once and every reply sent once.
+func TestOnePollerInTheClusterAndItMovesWhenItsNodeDies(t *testing.T) {
+	dsn := pgtest.DB(t)
+	api := newFakeAPI(t)
+	k := shopKB(t)
+	links, err := bolt.Open(filepath.Join(t.TempDir(), "links.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { links.Close() })
+	start := time.Now()
+	nodes := map[string]*node{}
+	for _, name := range []string{"a", "b"} {
+		nodes[name] = startNode(t, name, dsn, api, k, links)
+	}
+	first := api.poller(t, start).node
+	other := map[string]string{"a": "b", "b": "a"}
+	questions := []string{"Where is my order?", "How do I return an item?", "Which payment methods do you accept?"}
+	const customers = 5
+	// ask sends every customer's next question, round after round.
+	ask := func(round int) {
+		for c := range int64(customers) {
+			api.push(textUpdate(1000+c, "Ana", questions[round]))
+		}
+	}
+	// settled waits until every customer asked rounds questions, once
+	// each, and got every reply, once each, in order.
+	settled := func(rounds int, eng *bot.Engine, db *postgres.DB) {
+		t.Helper()
+		for c := range int64(customers) {
+			var got, want []string
+			var asked int
+			waitFor(t, fmt.Sprintf("customer %d: %d questions stored once, every reply sent once", c, rounds), func() bool {
+				cus, err := db.CustomerByIdentity(context.Background(), bot.Identity{Channel: bot.Telegram, ID: fmt.Sprint(1000 + c)})
+				if err != nil {
+					return false
+				}
+				convs, err := db.Conversations(context.Background(), cus.ID)
+				if err != nil || len(convs) != 1 {
+					return false
+				}
+				ms, err := eng.Messages(context.Background(), convs[0].ID, 0)
+				if err != nil {
+					return false
+				}
+				asked, want = 0, nil
+				for _, m := range ms {
+					if m.From == bot.FromCustomer {
+						asked++
+						continue
+					}
+					want = append(want, bot.UnescapeMarkdown(m.Text))
+				}
+				got = texts(api.sentTo(1000 + c))
+				return asked == rounds && slices.Equal(got, want)
+			})
+			if asked != rounds || !slices.Equal(got, want) {
+				t.Fatalf("customer %d asked %d questions, want %d; sent %q, want %q", c, asked, rounds, got, want)
+			}
+		}
+	}
+	ask(0)
+	settled(1, nodes[first].engine, nodes[first].db)
+	if n := len(api.pollsBy(other[first], start)); n != 0 {
+		t.Fatalf("node %s, which does not hold the lease, polled %d times", other[first], n)
+	}
+
+	// The holder's session dies (as when its node dies; the node itself
+	// lives on here, and learns at once that it lost the role).
+	admin := nodes[first].db
+	killed := time.Now()
+	tag, err := admin.Pool().Exec(context.Background(), `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+		JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`, postgres.LeaseApplicationName)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("terminate the holder's session: %v, %d rows", err, tag.RowsAffected())
+	}
+	ask(1) // these wait at Telegram for the next poller
+	second := api.poller(t, killed.Add(50*time.Millisecond))
+	takeover := second.at.Sub(killed)
+	if second.node != other[first] {
+		t.Fatalf("after node %s's session died, node %s polled; want node %s", first, second.node, other[first])
+	}
+	if takeover > 5*time.Second {
+		t.Errorf("the other node polled %v after the holder's session died; want within 5s", takeover)
+	}
+	settled(2, nodes[second.node].engine, nodes[second.node].db)
+	stored, err := nodes[second.node].db.TelegramOffset(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.offset < int(stored)-customers || second.offset > int(stored) {
+		t.Errorf("the new poller's first offset is %d; want the stored offset, %d less at most the %d updates it then handled", second.offset, stored, customers)
+	}
+	if n := len(api.pollsBy(first, killed.Add(50*time.Millisecond))); n != 0 {
+		t.Errorf("node %s polled %d times after it lost the role", first, n)
+	}
+
+	// The new holder stops (its process ends: the server ends its
+	// session); the first node takes the role again.
+	stopped := time.Now()
+	nodes[second.node].stop()
+	ask(2)
+	third := api.poller(t, stopped.Add(50*time.Millisecond))
+	if third.node != first {
+		t.Fatalf("after node %s stopped, node %s polled; want node %s", second.node, third.node, first)
+	}
+	settled(3, nodes[first].engine, nodes[first].db)
+	api.mu.Lock()
+	most := api.most
+	api.mu.Unlock()
+	if most != 1 {
+		t.Errorf("%d getUpdates requests at once; want one poller at a time", most)
+	}
+	t.Logf("takeover after the holder's session died: %v (first offset %d, stored %d); after the holder stopped: %v",
+		takeover.Round(time.Millisecond), second.offset, stored, third.at.Sub(stopped).Round(time.Millisecond))
+}
