@@ -59,41 +59,55 @@ func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool
 }
 
 // A timer run through the lease stops when its node loses the role (its
-// session dies), and runs on the other node instead, within seconds.
+// session dies) and runs again within seconds (on either node: the old
+// one's new session is as good as any); when the node that runs it
+// stops, it runs on the other.
 func TestATimerStopsWhenItsNodeLosesTheLease(t *testing.T) {
 	dsn := pgtest.DB(t)
-	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
+	defer wg.Wait()
 	timers := map[string]*timer{"a": newTimer(), "b": newTimer()}
 	dbs := map[string]*postgres.DB{}
+	stops := map[string]context.CancelFunc{}
 	for name, tm := range timers {
-		db, err := postgres.Open(ctx, dsn)
+		db, err := postgres.Open(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
 		dbs[name] = db
+		ctx, stop := context.WithCancel(context.Background())
+		stops[name] = stop
+		defer stop()
 		wg.Go(func() { leader.Run(ctx, db, "timers", tm.run) })
 	}
-	var holder, other string
-	waitUntil(t, "one node runs the timer", 5*time.Second, func() bool {
-		for name, tm := range timers {
-			if tm.ticks.Load() > 3 {
-				holder = name
-				return true
+	other := map[string]string{"a": "b", "b": "a"}
+	// runner waits for a node whose timer ticked more than it had.
+	runner := func(since map[string]int64) string {
+		t.Helper()
+		var who string
+		waitUntil(t, "a node runs the timer", 5*time.Second, func() bool {
+			for name, tm := range timers {
+				if tm.ticks.Load() > since[name]+2 {
+					who = name
+					return true
+				}
 			}
-		}
-		return false
-	})
-	other = map[string]string{"a": "b", "b": "a"}[holder]
+			return false
+		})
+		return who
+	}
+	ticks := func() map[string]int64 {
+		return map[string]int64{"a": timers["a"].ticks.Load(), "b": timers["b"].ticks.Load()}
+	}
+	holder := runner(ticks())
 	time.Sleep(3 * leader.Retry) // the other tries, and fails, a few times
-	if n := timers[other].ticks.Load(); n != 0 || timers[other].running.Load() != 0 {
-		t.Fatalf("node %s ran the timer (%d ticks) while node %s held the role", other, n, holder)
+	if n := timers[other[holder]].ticks.Load(); n != 0 || timers[other[holder]].running.Load() != 0 {
+		t.Fatalf("node %s ran the timer (%d ticks) while node %s held the role", other[holder], n, holder)
 	}
 
 	killed := time.Now()
-	tag, err := dbs[other].Pool().Exec(ctx, `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+	tag, err := dbs[holder].Pool().Exec(context.Background(), `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
 		JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`, postgres.LeaseApplicationName)
 	if err != nil || tag.RowsAffected() != 1 {
@@ -105,14 +119,23 @@ func TestATimerStopsWhenItsNodeLosesTheLease(t *testing.T) {
 		t.Fatalf("node %s's timer still runs a second after its session died", holder)
 	}
 	stopped := time.Since(killed)
-	after := timers[holder].ticks.Load()
-	waitUntil(t, "the other node runs the timer", 5*time.Second, func() bool { return timers[other].ticks.Load() > 0 })
-	moved := time.Since(killed)
-	time.Sleep(50 * time.Millisecond)
-	if n := timers[holder].ticks.Load(); n != after {
-		t.Errorf("node %s's timer ticked %d times after it stopped", holder, n-after)
+	at := ticks()
+	time.Sleep(100 * time.Millisecond)
+	if n := timers[holder].ticks.Load(); n != at[holder] && timers[holder].running.Load() == 0 {
+		t.Errorf("node %s's timer ticked %d times after it stopped", holder, n-at[holder])
 	}
-	t.Logf("the holder's timer stopped %v after its session died; the other's began %v after it died", stopped.Round(time.Millisecond), moved.Round(time.Millisecond))
+	again := runner(at)
+	resumed := time.Since(killed)
+
+	// The node that runs the timer stops: the other runs it.
+	stopping := time.Now()
+	stops[again]()
+	<-timers[again].ended
+	if next := runner(ticks()); next != other[again] {
+		t.Fatalf("after node %s stopped, node %s runs the timer", again, next)
+	}
+	t.Logf("after the holder's session died: its timer stopped in %v, and ran again (node %s, was %s) %v after; after the holder stopped, the other ran it %v after",
+		stopped.Round(time.Millisecond), again, holder, resumed.Round(time.Millisecond), time.Since(stopping).Round(time.Millisecond))
 }
 
 // Alone (and on the bbolt file) a node always holds the role: the timer
