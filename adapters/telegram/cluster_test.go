@@ -1,9 +1,12 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -18,6 +21,8 @@ import (
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const webhookSecret = "a webhook secret of some length"
 
 // node is one Frontdesk node on the shared PostgreSQL database: its own
 // pool, bus, engine and Telegram channel, which leads (polls and sends)
@@ -48,7 +53,45 @@ type withLinks struct {
 	bot.LinkStore
 }
 
-func startNode(t *testing.T, name, dsn string, api *fakeAPI, k *kb.KB, links bot.LinkStore) *node {
+// settled waits until each customer (Telegram users 1000 on) asked
+// rounds questions, stored once each, and got every reply, once each, in
+// order.
+func settled(t *testing.T, api *fakeAPI, customers, rounds int, eng *bot.Engine, db *postgres.DB) {
+	t.Helper()
+	for c := range int64(customers) {
+		var got, want []string
+		var asked int
+		waitFor(t, fmt.Sprintf("customer %d: %d questions stored once, every reply sent once", c, rounds), func() bool {
+			cus, err := db.CustomerByIdentity(context.Background(), bot.Identity{Channel: bot.Telegram, ID: fmt.Sprint(1000 + c)})
+			if err != nil {
+				return false
+			}
+			convs, err := db.Conversations(context.Background(), cus.ID)
+			if err != nil || len(convs) != 1 {
+				return false
+			}
+			ms, err := eng.Messages(context.Background(), convs[0].ID, 0)
+			if err != nil {
+				return false
+			}
+			asked, want = 0, nil
+			for _, m := range ms {
+				if m.From == bot.FromCustomer {
+					asked++
+					continue
+				}
+				want = append(want, bot.UnescapeMarkdown(m.Text))
+			}
+			got = texts(api.sentTo(1000 + c))
+			return asked == rounds && slices.Equal(got, want)
+		})
+		if asked != rounds || !slices.Equal(got, want) {
+			t.Fatalf("customer %d asked %d questions, want %d; sent %q, want %q", c, asked, rounds, got, want)
+		}
+	}
+}
+
+func startNode(t *testing.T, name, dsn string, api *fakeAPI, k *kb.KB, links bot.LinkStore, webhook bool) *node {
 	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, dsn)
@@ -67,6 +110,9 @@ func startNode(t *testing.T, name, dsn string, api *fakeAPI, k *kb.KB, links bot
 	opts := telegram.Options{Token: token, APIURL: api.srv.URL, PollTimeout: time.Second, ChatInterval: 2 * time.Millisecond, GlobalRate: 2000,
 		MinBackoff: 2 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, RetryAfterUnit: 5 * time.Millisecond,
 		HTTPClient: &http.Client{Transport: tagged{name}}, Lease: db}
+	if webhook {
+		opts.WebhookURL, opts.WebhookSecret = "https://chat.example.com/telegram", webhookSecret
+	}
 	n.adapter, err = telegram.New(ctx, n.engine, db, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +181,7 @@ func TestOnePollerInTheClusterAndItMovesWhenItsNodeDies(t *testing.T) {
 	start := time.Now()
 	nodes := map[string]*node{}
 	for _, name := range []string{"a", "b"} {
-		nodes[name] = startNode(t, name, dsn, api, k, links)
+		nodes[name] = startNode(t, name, dsn, api, k, links, false)
 	}
 	first := api.poller(t, start).node
 	other := map[string]string{"a": "b", "b": "a"}
@@ -147,41 +193,9 @@ func TestOnePollerInTheClusterAndItMovesWhenItsNodeDies(t *testing.T) {
 			api.push(textUpdate(1000+c, "Ana", questions[round]))
 		}
 	}
-	// settled waits until every customer asked rounds questions, once
-	// each, and got every reply, once each, in order.
 	settled := func(rounds int, eng *bot.Engine, db *postgres.DB) {
 		t.Helper()
-		for c := range int64(customers) {
-			var got, want []string
-			var asked int
-			waitFor(t, fmt.Sprintf("customer %d: %d questions stored once, every reply sent once", c, rounds), func() bool {
-				cus, err := db.CustomerByIdentity(context.Background(), bot.Identity{Channel: bot.Telegram, ID: fmt.Sprint(1000 + c)})
-				if err != nil {
-					return false
-				}
-				convs, err := db.Conversations(context.Background(), cus.ID)
-				if err != nil || len(convs) != 1 {
-					return false
-				}
-				ms, err := eng.Messages(context.Background(), convs[0].ID, 0)
-				if err != nil {
-					return false
-				}
-				asked, want = 0, nil
-				for _, m := range ms {
-					if m.From == bot.FromCustomer {
-						asked++
-						continue
-					}
-					want = append(want, bot.UnescapeMarkdown(m.Text))
-				}
-				got = texts(api.sentTo(1000 + c))
-				return asked == rounds && slices.Equal(got, want)
-			})
-			if asked != rounds || !slices.Equal(got, want) {
-				t.Fatalf("customer %d asked %d questions, want %d; sent %q, want %q", c, asked, rounds, got, want)
-			}
-		}
+		settled(t, api, customers, rounds, eng, db)
 	}
 	ask(0)
 	settled(1, nodes[first].engine, nodes[first].db)
@@ -237,4 +251,84 @@ func TestOnePollerInTheClusterAndItMovesWhenItsNodeDies(t *testing.T) {
 	}
 	t.Logf("takeover after the holder's session died: %v (node %s, was %s; first offset %d, stored %d); after the holder stopped: %v",
 		takeover.Round(time.Millisecond), second.node, first, second.offset, stored, third.at.Sub(stopped).Round(time.Millisecond))
+}
+
+// senders returns the nodes that sent messages, after the first skip
+// messages.
+func (f *fakeAPI) senders(skip int) map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for _, m := range f.sent[skip:] {
+		out[m.Node]++
+	}
+	return out
+}
+
+// In webhook mode any node handles the updates Telegram posts to it; the
+// node holding the lease sends every reply, once, and when its session
+// dies another sends them.
+func TestWebhookOnAnyNodeRepliesSentOnceByTheHolder(t *testing.T) {
+	dsn := pgtest.DB(t)
+	api := newFakeAPI(t)
+	k := shopKB(t)
+	links, err := bolt.Open(filepath.Join(t.TempDir(), "links.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { links.Close() })
+	nodes := map[string]*node{}
+	hooks := map[string]*httptest.Server{}
+	for _, name := range []string{"a", "b"} {
+		nodes[name] = startNode(t, name, dsn, api, k, links, true)
+		hooks[name] = httptest.NewServer(nodes[name].adapter.WebhookHandler())
+		t.Cleanup(hooks[name].Close)
+	}
+	questions := []string{"Where is my order?", "How do I return an item?"}
+	const customers = 4
+	// post sends each customer's question for the round to a node's
+	// webhook, alternating between the nodes, as a load balancer would.
+	next := 500
+	post := func(round int) {
+		for c := range int64(customers) {
+			u := textUpdate(1000+c, "Ana", questions[round])
+			u["update_id"] = next
+			next++
+			body, _ := json.Marshal(u)
+			hook := hooks[[]string{"a", "b"}[(int(c)+round)%2]]
+			req, _ := http.NewRequest(http.MethodPost, hook.URL, bytes.NewReader(body))
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("webhook answered %d", resp.StatusCode)
+			}
+		}
+	}
+	post(0)
+	settled(t, api, customers, 1, nodes["a"].engine, nodes["a"].db)
+	by := api.senders(0)
+	if len(by) != 1 {
+		t.Fatalf("messages sent by %v; want one node, the holder", by)
+	}
+	var holder string
+	for n := range by {
+		holder = n
+	}
+	sentBefore := len(api.sentTo(1000)) + len(api.sentTo(1001)) + len(api.sentTo(1002)) + len(api.sentTo(1003))
+
+	tag, err := nodes[holder].db.Pool().Exec(context.Background(), `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+		JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`, postgres.LeaseApplicationName)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("terminate the holder's session: %v, %d rows", err, tag.RowsAffected())
+	}
+	post(1)
+	settled(t, api, customers, 2, nodes["b"].engine, nodes["b"].db)
+	if by := api.senders(sentBefore); len(by) != 1 {
+		t.Errorf("after the holder's session died, messages sent by %v; want one node", by)
+	}
 }

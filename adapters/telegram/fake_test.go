@@ -57,6 +57,7 @@ type sentMessage struct {
 	Labels   []string
 	ID       int
 	Keyboard bool
+	Node     string // who sent it: the X-Test-Node header
 }
 
 func newFakeAPI(t testing.TB) *fakeAPI {
@@ -116,7 +117,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		f.getUpdates(w, r, params)
 	case "sendMessage":
 		chat, _ := strconv.ParseInt(params["chat_id"], 10, 64)
-		m := sentMessage{Chat: chat, Text: params["text"], HTML: params["text"]}
+		m := sentMessage{Chat: chat, Text: params["text"], HTML: params["text"], Node: r.Header.Get("X-Test-Node")}
 		if params["parse_mode"] == "HTML" {
 			// As Telegram does: parse the entities, refuse bad markup.
 			text, err := parseTelegramHTML(params["text"])
