@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,23 +290,25 @@ func TestWebhookOnAnyNodeRepliesSentOnceByTheHolder(t *testing.T) {
 	// post sends each customer's question for the round to a node's
 	// webhook, alternating between the nodes, as a load balancer would.
 	next := 500
+	send := func(node string, u map[string]any) {
+		t.Helper()
+		u["update_id"] = next
+		next++
+		body, _ := json.Marshal(u)
+		req, _ := http.NewRequest(http.MethodPost, hooks[node].URL, bytes.NewReader(body))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("webhook answered %d", resp.StatusCode)
+		}
+	}
 	post := func(round int) {
 		for c := range int64(customers) {
-			u := textUpdate(1000+c, "Ana", questions[round])
-			u["update_id"] = next
-			next++
-			body, _ := json.Marshal(u)
-			hook := hooks[[]string{"a", "b"}[(int(c)+round)%2]]
-			req, _ := http.NewRequest(http.MethodPost, hook.URL, bytes.NewReader(body))
-			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", webhookSecret)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("webhook answered %d", resp.StatusCode)
-			}
+			send([]string{"a", "b"}[(int(c)+round)%2], textUpdate(1000+c, "Ana", questions[round]))
 		}
 	}
 	post(0)
@@ -318,7 +321,36 @@ func TestWebhookOnAnyNodeRepliesSentOnceByTheHolder(t *testing.T) {
 	for n := range by {
 		holder = n
 	}
-	sentBefore := len(api.sentTo(1000)) + len(api.sentTo(1001)) + len(api.sentTo(1002)) + len(api.sentTo(1003))
+	// A command's direct reply, queued by the node that took the update
+	// (not the holder), is sent by the holder, once (after the greeting
+	// of a new customer).
+	other := map[string]string{"a": "b", "b": "a"}[holder]
+	send(other, textUpdate(2000, "Bea", "/help"))
+	helps := func() (n int, from []string) {
+		for _, m := range api.sentTo(2000) {
+			if strings.Contains(m.Text, "/human - talk to a person") {
+				n++
+			}
+			from = append(from, m.Node)
+		}
+		return n, from
+	}
+	waitFor(t, "the reply to /help", func() bool { n, _ := helps(); return n > 0 })
+	time.Sleep(300 * time.Millisecond)
+	if n, from := helps(); n != 1 || slices.ContainsFunc(from, func(n string) bool { return n != holder }) {
+		t.Fatalf("the chat that sent /help to node %s got the help %d times, messages from nodes %v; want it once, all from node %s", other, n, from, holder)
+	}
+	// Again, with nothing else for the holder to send: it finds the reply
+	// when it reads the outbox (every second).
+	send(other, textUpdate(2000, "Bea", "/help"))
+	waitFor(t, "the second reply to /help", func() bool { n, _ := helps(); return n > 1 })
+	time.Sleep(300 * time.Millisecond)
+	if n, from := helps(); n != 2 || slices.ContainsFunc(from, func(n string) bool { return n != holder }) {
+		t.Fatalf("after a second /help: the help %d times, messages from nodes %v; want it twice, all from node %s", n, from, holder)
+	}
+	api.mu.Lock()
+	sentBefore := len(api.sent)
+	api.mu.Unlock()
 
 	tag, err := nodes[holder].db.Pool().Exec(context.Background(), `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
 		JOIN pg_stat_activity a ON a.pid = l.pid
