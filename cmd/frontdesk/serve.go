@@ -27,6 +27,7 @@ import (
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/insights"
+	"github.com/frontdesk/frontdesk/internal/leader"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/metrics"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -229,7 +230,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
 	}
-	// The timers run on one node of a cluster at a time (leader.go).
+	// The timers run on one node of a cluster at a time (internal/leader).
 	timers := []func(context.Context){
 		queue.RunTimers,
 		func(ctx context.Context) { handoff.NewNotices(queue, engine).Run(ctx) },
@@ -242,7 +243,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		timers = append(timers, retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
 			after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run)
 	}
-	bg.Go(func() { runLed(bgctx, db, timersRole, timers...) })
+	bg.Go(func() { leader.Run(bgctx, db, leader.Timers, timers...) })
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}

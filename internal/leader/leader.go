@@ -8,6 +8,7 @@ package leader
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -22,20 +23,32 @@ type Lease interface {
 	Hold(ctx context.Context, role string, interval time.Duration, fn func(ctx context.Context))
 }
 
+// Timers is the role of the node that runs the timers: SLA escalation,
+// queue notices, follow-ups, the dashboard's rollups and retention.
+const Timers = "timers"
+
 // Retry is how often a node that does not hold a role tries for it: the
 // most a role stays unheld after its holder's session ended.
 const Retry = time.Second
 
-// Run runs fn while this node holds the named role, until ctx ends: at
-// once when the role is free, else once its holder dies or lets it go.
-// fn's context ends when the role is lost; fn must then return. A nil
-// lease means this node is alone: fn runs under ctx, and again a Retry
-// after it returns early.
-func Run(ctx context.Context, l Lease, role string, fn func(ctx context.Context)) {
+// Run runs the jobs, each in a goroutine of its own, while this node
+// holds the named role, until ctx ends: at once when the role is free,
+// else once its holder dies or lets it go. Their context ends when the
+// role is lost; Run waits for them all to return, and runs them again
+// when the node holds the role again. A nil lease means this node is
+// alone: the jobs run under ctx (and again a Retry after they all
+// returned early).
+func Run(ctx context.Context, l Lease, role string, jobs ...func(ctx context.Context)) {
 	if l == nil {
 		l = Alone{}
 	}
-	l.Hold(ctx, role, Retry, fn)
+	l.Hold(ctx, role, Retry, func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for _, job := range jobs {
+			wg.Go(func() { job(ctx) })
+		}
+		wg.Wait()
+	})
 }
 
 // Alone is the lease of a node with no other: it always holds every

@@ -58,7 +58,7 @@ func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool
 	return time.Since(start)
 }
 
-// A timer run through the lease stops when its node loses the role (its
+// Timers run through the lease stop when their node loses the role (its
 // session dies) and runs again within seconds (on either node: the old
 // one's new session is as good as any); when the node that runs it
 // stops, it runs on the other.
@@ -67,6 +67,8 @@ func TestATimerStopsWhenItsNodeLosesTheLease(t *testing.T) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	timers := map[string]*timer{"a": newTimer(), "b": newTimer()}
+	// Each node runs a second timer beside the first, as serve does.
+	seconds := map[string]*timer{"a": newTimer(), "b": newTimer()}
 	dbs := map[string]*postgres.DB{}
 	stops := map[string]context.CancelFunc{}
 	for name, tm := range timers {
@@ -79,7 +81,7 @@ func TestATimerStopsWhenItsNodeLosesTheLease(t *testing.T) {
 		ctx, stop := context.WithCancel(context.Background())
 		stops[name] = stop
 		defer stop()
-		wg.Go(func() { leader.Run(ctx, db, "timers", tm.run) })
+		wg.Go(func() { leader.Run(ctx, db, leader.Timers, tm.run, seconds[name].run) })
 	}
 	other := map[string]string{"a": "b", "b": "a"}
 	// runner waits for a node whose timer ticked more than it had.
@@ -113,16 +115,21 @@ func TestATimerStopsWhenItsNodeLosesTheLease(t *testing.T) {
 	if err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("terminate the holder's session: %v, %d rows", err, tag.RowsAffected())
 	}
-	select {
-	case <-timers[holder].ended:
-	case <-time.After(time.Second):
-		t.Fatalf("node %s's timer still runs a second after its session died", holder)
+	for _, tm := range []*timer{timers[holder], seconds[holder]} {
+		select {
+		case <-tm.ended:
+		case <-time.After(time.Second):
+			t.Fatalf("node %s's timers still run a second after its session died", holder)
+		}
 	}
 	stopped := time.Since(killed)
 	at := ticks()
 	time.Sleep(100 * time.Millisecond)
 	if n := timers[holder].ticks.Load(); n != at[holder] && timers[holder].running.Load() == 0 {
 		t.Errorf("node %s's timer ticked %d times after it stopped", holder, n-at[holder])
+	}
+	if n := seconds[other[holder]].ticks.Load() + seconds[holder].ticks.Load(); n == 0 {
+		t.Errorf("the second timer never ran")
 	}
 	again := runner(at)
 	resumed := time.Since(killed)
