@@ -128,6 +128,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(c.Articles) == 0 {
 		return errors.New("content has no usable articles")
 	}
+	// Metrics and the model come before the knowledge base, whose build
+	// can take seconds: a mistake in the model's settings is told at once.
+	var live *kb.Live
+	m := metrics.New(metrics.Options{ArticleCount: func() int {
+		if live == nil {
+			return 0
+		}
+		return len(live.Articles())
+	}, Log: log})
+	defer m.Close()
+	composer, err := openLLM(cfg, m, log)
+	if err != nil {
+		return err
+	}
 	dataDir := cfg.get("data-dir")
 	// The lock comes first: the search index and the database below would
 	// otherwise wait on another serve's locks.
@@ -147,12 +161,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// live serves the knowledge base and, with --content, follows the
 	// directory (live.go); it owns k.
-	live := kb.NewLive(k, c, kb.Options{Thresholds: th})
+	live = kb.NewLive(k, c, kb.Options{Thresholds: th})
 	defer live.Close()
 	log.Info("knowledge base ready", "articles", len(k.Articles()), "reused", k.Reused, "seconds", time.Since(start).Seconds())
 
-	m := metrics.New(metrics.Options{Articles: len(k.Articles()), Log: log})
-	defer m.Close()
 	db, err := bolt.OpenWith(filepath.Join(dataDir, "frontdesk.db"), bolt.Options{OnCommit: m.ObserveCommit})
 	if err != nil {
 		return err
@@ -164,10 +176,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	composer, err := openLLM(cfg, m, log)
-	if err != nil {
-		return err
-	}
 	var botComposer bot.Composer
 	if composer != nil {
 		botComposer = composer
