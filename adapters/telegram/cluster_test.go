@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/internal/pgtest"
 	"github.com/frontdesk/frontdesk/kb"
-	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/store/postgres"
 )
 
@@ -44,14 +42,6 @@ func (t tagged) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("X-Test-Node", t.node)
 	return http.DefaultTransport.RoundTrip(r)
-}
-
-// withLinks adds the links between channels, kept in a bbolt file, to a
-// PostgreSQL store that has no LinkStore of its own yet (the channel
-// offers itself for "continue on Telegram" links when it starts).
-type withLinks struct {
-	*postgres.DB
-	bot.LinkStore
 }
 
 // settled waits until each customer (Telegram users 1000 on) asked
@@ -92,7 +82,7 @@ func settled(t *testing.T, api *fakeAPI, customers, rounds int, eng *bot.Engine,
 	}
 }
 
-func startNode(t *testing.T, name, dsn string, api *fakeAPI, k *kb.KB, links bot.LinkStore, webhook bool) *node {
+func startNode(t *testing.T, name, dsn string, api *fakeAPI, k *kb.KB, webhook bool) *node {
 	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, dsn)
@@ -103,11 +93,7 @@ func startNode(t *testing.T, name, dsn string, api *fakeAPI, k *kb.KB, links bot
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st bot.Store = db
-	if _, ok := any(db).(bot.LinkStore); !ok {
-		st = withLinks{db, links}
-	}
-	n := &node{name: name, db: db, bus: bus, engine: bot.NewEngine(k, st, bus, bot.Options{})}
+	n := &node{name: name, db: db, bus: bus, engine: bot.NewEngine(k, db, bus, bot.Options{})}
 	opts := telegram.Options{Token: token, APIURL: api.srv.URL, PollTimeout: time.Second, ChatInterval: 2 * time.Millisecond, GlobalRate: 2000,
 		MinBackoff: 2 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, RetryAfterUnit: 5 * time.Millisecond,
 		HTTPClient: &http.Client{Transport: tagged{name}}, Lease: db}
@@ -174,15 +160,10 @@ func TestOnePollerInTheClusterAndItMovesWhenItsNodeDies(t *testing.T) {
 	dsn := pgtest.DB(t)
 	api := newFakeAPI(t)
 	k := shopKB(t)
-	links, err := bolt.Open(filepath.Join(t.TempDir(), "links.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { links.Close() })
 	start := time.Now()
 	nodes := map[string]*node{}
 	for _, name := range []string{"a", "b"} {
-		nodes[name] = startNode(t, name, dsn, api, k, links, false)
+		nodes[name] = startNode(t, name, dsn, api, k, false)
 	}
 	first := api.poller(t, start).node
 	other := map[string]string{"a": "b", "b": "a"}
@@ -273,15 +254,10 @@ func TestWebhookOnAnyNodeRepliesSentOnceByTheHolder(t *testing.T) {
 	dsn := pgtest.DB(t)
 	api := newFakeAPI(t)
 	k := shopKB(t)
-	links, err := bolt.Open(filepath.Join(t.TempDir(), "links.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { links.Close() })
 	nodes := map[string]*node{}
 	hooks := map[string]*httptest.Server{}
 	for _, name := range []string{"a", "b"} {
-		nodes[name] = startNode(t, name, dsn, api, k, links, true)
+		nodes[name] = startNode(t, name, dsn, api, k, true)
 		hooks[name] = httptest.NewServer(nodes[name].adapter.WebhookHandler())
 		t.Cleanup(hooks[name].Close)
 	}
