@@ -15,6 +15,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/insights"
+	"github.com/frontdesk/frontdesk/internal/leader"
 	"github.com/frontdesk/frontdesk/metrics"
 	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/store/postgres"
@@ -38,6 +39,7 @@ type serveStore interface {
 	expirer
 	homeStore
 	pinger
+	leader.Lease
 	ListCustomers(ctx context.Context, limit int) ([]bot.Customer, error)
 	CustomerByEmail(ctx context.Context, email string) (*bot.Customer, error)
 	SaveCustomer(ctx context.Context, c *bot.Customer) error
@@ -59,7 +61,10 @@ type backend struct {
 	files *attachment.Store
 	// file is the bbolt database; nil on PostgreSQL, which pg_dump backs
 	// up and whose agents the CLI reaches with --store.
-	file  *bolt.DB
+	file *bolt.DB
+	// lease elects the node that polls Telegram; nil on the bbolt file,
+	// which one process owns.
+	lease telegram.Lease
 	close func()
 }
 
@@ -95,5 +100,5 @@ func openBackend(ctx context.Context, storeURL, dataDir string, m *metrics.Metri
 		return nil, fmt.Errorf("store %s: events: %s", target.shown, target.scrub(err.Error()))
 	}
 	log.Info("store is PostgreSQL", "database", target.shown)
-	return &backend{db: db, bus: bus, files: attachment.New(db, 0), close: func() { bus.Close(); db.Close() }}, nil
+	return &backend{db: db, bus: bus, files: attachment.New(db, 0), lease: db, close: func() { bus.Close(); db.Close() }}, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/insights"
+	"github.com/frontdesk/frontdesk/internal/leader"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/metrics"
 )
@@ -213,12 +214,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var webhookStatus func() any
 	if hooks != nil {
 		engine.SetRecorder(hooks.Recorder())
-		bg.Go(func() { hooks.Run(bgctx) })
 		webhookStatus = func() any { return hooks.Status() }
 		log.Info("webhooks on", "urls", len(cfg.list("webhook-url")))
 	}
-	bg.Go(func() { queue.Run(bgctx) })
-	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
+	bg.Go(func() { queue.RunPresence(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
 	if composer != nil {
 		assist, err := strconv.ParseBool(cfg.get("llm-assist"))
@@ -229,19 +228,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			bg.Go(func() { bot.NewAssistant(engine, composer).Run(bgctx) })
 		}
 	}
-	bg.Go(func() { rollupLoop(bgctx, db, time.Minute, log) })
-	if followupDelay > 0 {
-		bg.Go(func() { engine.RunFollowups(bgctx, db, time.Minute) })
-	}
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
 	}
-	if keep > 0 {
-		bg.Go(func() {
-			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
-				after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run(bgctx)
-		})
+	// The timers run on one node of a cluster at a time (internal/leader).
+	timers := []func(context.Context){
+		queue.RunTimers,
+		func(ctx context.Context) { handoff.NewNotices(queue, engine).Run(ctx) },
+		func(ctx context.Context) { rollupLoop(ctx, db, time.Minute, log) },
 	}
+	if followupDelay > 0 {
+		timers = append(timers, func(ctx context.Context) { engine.RunFollowups(ctx, db, time.Minute) })
+	}
+	if keep > 0 {
+		timers = append(timers, retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
+			after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run)
+	}
+	if hooks != nil {
+		// One node delivers the outbox every node appends to.
+		timers = append(timers, hooks.Run)
+	}
+	bg.Go(func() { leader.Run(bgctx, db, leader.Timers, timers...) })
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
@@ -285,7 +292,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopMonitoring()
 	// Telegram's webhook comes last: its path is checked against the
 	// routes above.
-	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, m, log)
+	// Alone on the bbolt file, the node polls and sends (no lease); on
+	// PostgreSQL, the *postgres.DB is the lease.
+	stopTelegram, err := startTelegram(ctx, cfg, engine, db, be.lease, mux, m, log)
 	if err != nil {
 		return err
 	}
