@@ -156,15 +156,15 @@ func (s *Signals) features() []float64 {
 // out-of-scope question counting 10 times (see the README, "How the
 // knowledge base decides"). Nil means the model's probability as it is.
 var calibWeights = []float64{
-	0.836,  // logit of the model's probability
-	0.598,  // margin
-	-3.410, // out of scope
-	1.103,  // known words
-	0.596,  // known weight
-	0.090,  // nearest phrasing
-	-0.205, // Bleve agrees
-	0.433,  // Bleve's relative score
-	-2.242, // bias
+	0.843,  // logit of the model's probability
+	0.568,  // margin
+	-3.511, // out of scope
+	1.190,  // known words
+	0.526,  // known weight
+	0.098,  // nearest phrasing
+	-0.209, // Bleve agrees
+	0.419,  // Bleve's relative score
+	-2.271, // bias
 }
 
 // confidence is the calibrated probability that the top article is right.
