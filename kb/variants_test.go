@@ -1,8 +1,10 @@
 package kb
 
 import (
+	"context"
 	"math"
 	"path/filepath"
+	"sort"
 	"testing"
 )
 
@@ -170,5 +172,191 @@ func capRest(rest float64) func(*Signals) float64 {
 			return math.Min(c, s.WithoutUnknown)
 		}
 		return c
+	}
+}
+
+// TestQualityFusion compares ways to fuse Bleve's scores with the
+// classifier's logits: how many of Bleve's articles count, and how their
+// score relative to the best is transformed.
+func TestQualityFusion(t *testing.T) {
+	dir := qualityData(t)
+	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
+	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
+	bankVal, bankTrain := everyNth(bank, 5, 4)
+	type raw struct {
+		want  int
+		clf   []float32
+		bleve []float64 // raw Bleve score by class, 0 when not retrieved
+	}
+	type set struct {
+		rs   []raw
+		nArt int
+		k    *KB
+	}
+	var sets []set
+	for _, s := range []struct{ train, val []Example }{{clincTrain, clincVal}, {bankTrain, bankVal}} {
+		k := buildFrom(t, s.train)
+		defer k.Close()
+		st := set{nArt: len(k.articles), k: k}
+		for _, e := range s.val {
+			r := raw{want: -1, clf: make([]float32, k.model.nClass), bleve: make([]float64, k.model.nClass)}
+			if i, ok := k.byID[e.Intent]; ok {
+				r.want = i
+			}
+			fixed, fuzzy := k.correct(e.Text)
+			if w := k.feat.words(fixed); len(w) > 0 {
+				k.model.logits(k.feat.vector(rawFeatures(w, nil)), r.clf)
+				scores, err := retrieve(context.Background(), k.index, k.bleveQuery(fixed), fuzzy, 40)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for id, sc := range scores {
+					r.bleve[k.byID[id]] = sc
+				}
+			}
+			st.rs = append(st.rs, r)
+		}
+		sets = append(sets, st)
+	}
+	eval := func(name string, topK int, w float64, f func(float64) float64) {
+		var res []float64
+		for si, s := range sets {
+			var ps []probe
+			for _, r := range s.rs {
+				sorted := append([]float64(nil), r.bleve...)
+				sort.Sort(sort.Reverse(sort.Float64Slice(sorted)))
+				cut, top := sorted[min(topK, len(sorted))-1], sorted[0]
+				p := probe{want: r.want, clf: r.clf, bleve: make([]float32, len(r.clf))}
+				for c, sc := range r.bleve {
+					if sc > 0 && sc >= cut && top > 0 {
+						p.bleve[c] = float32(f(sc / top))
+					}
+				}
+				ps = append(ps, p)
+			}
+			if si == 0 {
+				a, b := everyNthProbe(ps)
+				res = append(res, top1(a, fusion{w}, s.nArt), top1(b, fusion{w}, s.nArt))
+			} else {
+				res = append(res, top1(ps, fusion{w}, s.nArt))
+			}
+		}
+		t.Logf("%-8s top %2d w %.2f clincA %.2f%%  clincB %.2f%%  bank %.2f%%", name, topK, w, 100*res[0], 100*res[1], 100*res[2])
+	}
+	id := func(x float64) float64 { return x }
+	for _, k := range []int{5, 10, 20, 40} {
+		eval("ratio", k, 1, id)
+	}
+	for _, w := range []float64{1, 1.5, 2, 3} {
+		eval("square", 10, w, func(x float64) float64 { return x * x })
+		eval("log", 10, w, func(x float64) float64 { return 1 + math.Log(x) })
+	}
+	eval("sqrt", 10, 1, math.Sqrt)
+	// The most confused pairs on BANKING77 with the shipped fusion.
+	s := sets[1]
+	conf := map[[2]int]int{}
+	for _, r := range s.rs {
+		p := probe{want: r.want, clf: r.clf, bleve: make([]float32, len(r.clf))}
+		sorted := append([]float64(nil), r.bleve...)
+		sort.Sort(sort.Reverse(sort.Float64Slice(sorted)))
+		for c, sc := range r.bleve {
+			if sc > 0 && sc >= sorted[9] {
+				p.bleve[c] = float32(sc / sorted[0])
+			}
+		}
+		if g := argmax(p.fuse(fusion{1})[:s.nArt]); g != r.want {
+			conf[[2]int{r.want, g}]++
+		}
+	}
+	type pair struct {
+		k [2]int
+		n int
+	}
+	var pairs []pair
+	for k, n := range conf {
+		pairs = append(pairs, pair{k, n})
+	}
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].n > pairs[j].n })
+	for _, p := range pairs[:min(15, len(pairs))] {
+		t.Logf("%3d  %s -> %s", p.n, s.k.articles[p.k[0]].ID, s.k.articles[p.k[1]].ID)
+	}
+}
+
+// TestQualityViews adds to the shipped classifier's logits those of
+// classifiers trained on one view of the features: words only (unigrams
+// and bigrams) or character n-grams only.
+func TestQualityViews(t *testing.T) {
+	dir := qualityData(t)
+	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
+	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
+	bankVal, bankTrain := everyNth(bank, 5, 4)
+	view := func(raw []uint64, words bool) []uint64 {
+		out := raw[:0]
+		for _, h := range raw {
+			if (h&wordBit != 0) == words {
+				out = append(out, h)
+			}
+		}
+		return out
+	}
+	type set struct {
+		ps          []probe
+		word, chars [][]float32
+		nArt        int
+	}
+	var sets []set
+	for _, s := range []struct{ train, val []Example }{{clincTrain, clincVal}, {bankTrain, bankVal}} {
+		c := ContentFromExamples(s.train)
+		k := buildFrom(t, s.train)
+		defer k.Close()
+		st := set{ps: probeAll(t, k, s.val), nArt: len(k.articles)}
+		texts, ys := k.examples(c)
+		for _, words := range []bool{true, false} {
+			xs := make([]sparse, len(texts))
+			for i, tx := range texts {
+				xs[i] = k.feat.vector(view(rawFeatures(k.feat.words(tx), nil), words))
+			}
+			m := trainClassifier(xs, ys, k.model.nClass, len(k.feat.idf), defaultTrain)
+			var out [][]float32
+			for _, e := range s.val {
+				z := make([]float32, m.nClass)
+				fixed, _ := k.correct(e.Text)
+				if w := k.feat.words(fixed); len(w) > 0 {
+					m.logits(k.feat.vector(view(rawFeatures(w, nil), words)), z)
+				}
+				out = append(out, z)
+			}
+			if words {
+				st.word = out
+			} else {
+				st.chars = out
+			}
+		}
+		sets = append(sets, st)
+	}
+	eval := func(main, ww, wc float32) {
+		var res []float64
+		for si, s := range sets {
+			ps := make([]probe, len(s.ps))
+			for i, p := range s.ps {
+				q := probe{want: p.want, bleve: p.bleve, clf: make([]float32, len(p.clf))}
+				for c := range q.clf {
+					q.clf[c] = main*p.clf[c] + ww*s.word[i][c] + wc*s.chars[i][c]
+				}
+				ps[i] = q
+			}
+			if si == 0 {
+				a, b := everyNthProbe(ps)
+				res = append(res, top1(a, fusion{bleveWeight}, s.nArt), top1(b, fusion{bleveWeight}, s.nArt))
+			} else {
+				res = append(res, top1(ps, fusion{bleveWeight}, s.nArt))
+			}
+		}
+		t.Logf("main %.2f words %.2f chars %.2f: clincA %.2f%%  clincB %.2f%%  bank %.2f%%", main, ww, wc, 100*res[0], 100*res[1], 100*res[2])
+	}
+	for _, w := range [][3]float32{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0.5, 0.5, 0}, {0.5, 0, 0.5}, {0.5, 0.25, 0.25}, {0.34, 0.33, 0.33}, {1, 0.5, 0}, {1, 0.5, 0.5}, {0, 0.5, 0.5}} {
+		eval(w[0], w[1], w[2])
 	}
 }
