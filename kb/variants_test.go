@@ -3,6 +3,7 @@ package kb
 import (
 	"context"
 	"math"
+	"math/rand"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -359,4 +360,133 @@ func TestQualityViews(t *testing.T) {
 	for _, w := range [][3]float32{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0.5, 0.5, 0}, {0.5, 0, 0.5}, {0.5, 0.25, 0.25}, {0.34, 0.33, 0.33}, {1, 0.5, 0}, {1, 0.5, 0.5}, {0, 0.5, 0.5}} {
 		eval(w[0], w[1], w[2])
 	}
+}
+
+// trainHinge fits a multiclass (Crammer-Singer) hinge-loss linear model
+// by averaged stochastic subgradient descent: for each example, the best
+// wrong class within margin 1 of the right one is pushed down and the
+// right one up.
+func trainHinge(xs []sparse, ys []int, nClass, nFeat, epochs int, rate float32, seed int64) *classifier {
+	m := &classifier{nClass: nClass, w: make([]float32, nFeat*nClass), b: make([]float32, nClass)}
+	avg := &classifier{nClass: nClass, w: make([]float32, nFeat*nClass), b: make([]float32, nClass)}
+	order := make([]int, len(xs))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewSource(seed))
+	z := make([]float32, nClass)
+	for epoch := 0; epoch < epochs; epoch++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		r := rate / float32(1+epoch)
+		for _, n := range order {
+			x, y := xs[n], ys[n]
+			m.logits(x, z)
+			worst := -1
+			for c := range z {
+				if c != y && (worst < 0 || z[c] > z[worst]) {
+					worst = c
+				}
+			}
+			if z[y]-z[worst] < 1 {
+				m.b[y] += r
+				m.b[worst] -= r
+				for j, col := range x.idx {
+					m.w[int(col)*nClass+y] += r * x.val[j]
+					m.w[int(col)*nClass+worst] -= r * x.val[j]
+				}
+			}
+		}
+		if epoch >= epochs/2 {
+			axpy(avg.w, m.w, 1)
+			axpy(avg.b, m.b, 1)
+		}
+	}
+	return avg
+}
+
+// TestQualityHinge compares the shipped classifier with a hinge-loss one,
+// alone and added to it, fused with Bleve.
+func TestQualityHinge(t *testing.T) {
+	dir := qualityData(t)
+	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
+	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
+	bankVal, bankTrain := everyNth(bank, 5, 4)
+	type set struct {
+		ps   []probe
+		h    [][]float32
+		nArt int
+	}
+	var sets []set
+	for _, s := range []struct{ train, val []Example }{{clincTrain, clincVal}, {bankTrain, bankVal}} {
+		c := ContentFromExamples(s.train)
+		k := buildFrom(t, s.train)
+		defer k.Close()
+		st := set{ps: probeAll(t, k, s.val), nArt: len(k.articles)}
+		texts, ys := k.examples(c)
+		xs := make([]sparse, len(texts))
+		for i, tx := range texts {
+			xs[i] = k.feat.transform(tx)
+		}
+		m := trainHinge(xs, ys, k.model.nClass, len(k.feat.idf), 12, 0.5, 1)
+		for _, e := range s.val {
+			z := make([]float32, m.nClass)
+			fixed, _ := k.correct(e.Text)
+			if w := k.feat.words(fixed); len(w) > 0 {
+				m.logits(k.feat.vector(rawFeatures(w, nil)), z)
+			}
+			st.h = append(st.h, z)
+		}
+		sets = append(sets, st)
+	}
+	// The hinge scores' scale is arbitrary: scale them so that their
+	// spread (standard deviation over classes, averaged) matches the
+	// logistic logits'.
+	for si := range sets {
+		s := &sets[si]
+		var sl, sh float64
+		for i, p := range s.ps {
+			sl += stddev(p.clf)
+			sh += stddev(s.h[i])
+		}
+		f := float32(sl / sh)
+		for i := range s.h {
+			for c := range s.h[i] {
+				s.h[i][c] *= f
+			}
+		}
+	}
+	eval := func(main, wh float32) {
+		var res []float64
+		for si, s := range sets {
+			ps := make([]probe, len(s.ps))
+			for i, p := range s.ps {
+				q := probe{want: p.want, bleve: p.bleve, clf: make([]float32, len(p.clf))}
+				for c := range q.clf {
+					q.clf[c] = main*p.clf[c] + wh*s.h[i][c]
+				}
+				ps[i] = q
+			}
+			if si == 0 {
+				a, b := everyNthProbe(ps)
+				res = append(res, top1(a, fusion{bleveWeight}, s.nArt), top1(b, fusion{bleveWeight}, s.nArt))
+			} else {
+				res = append(res, top1(ps, fusion{bleveWeight}, s.nArt))
+			}
+		}
+		t.Logf("main %.2f hinge %.2f: clincA %.2f%%  clincB %.2f%%  bank %.2f%%", main, wh, 100*res[0], 100*res[1], 100*res[2])
+	}
+	for _, w := range [][2]float32{{1, 0}, {0, 1}, {0.5, 0.5}, {0.75, 0.25}, {0, 0.5}, {0, 2}} {
+		eval(w[0], w[1])
+	}
+}
+
+func stddev(z []float32) float64 {
+	var s, s2 float64
+	for _, v := range z {
+		s += float64(v)
+		s2 += float64(v) * float64(v)
+	}
+	n := float64(len(z))
+	return math.Sqrt(s2/n - (s/n)*(s/n))
 }
