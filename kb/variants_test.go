@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 )
 
 // TestQualityAddons adds a second scorer's class scores to the fused
@@ -489,4 +490,68 @@ func stddev(z []float32) float64 {
 	}
 	n := float64(len(z))
 	return math.Sqrt(s2/n - (s/n)*(s/n))
+}
+
+// TestQualityDropout trains the classifier on each phrasing and on
+// copies of it with one word left out (word dropout), so that no single
+// word carries an article.
+func TestQualityDropout(t *testing.T) {
+	dir := qualityData(t)
+	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
+	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
+	bankVal, bankTrain := everyNth(bank, 5, 4)
+	type set struct {
+		ps   [][]probe
+		nArt int
+	}
+	copiesList := []int{0, 1, 2}
+	var sets []set
+	for _, s := range []struct{ train, val []Example }{{clincTrain, clincVal}, {bankTrain, bankVal}} {
+		c := ContentFromExamples(s.train)
+		k := buildFrom(t, s.train)
+		defer k.Close()
+		base := probeAll(t, k, s.val)
+		st := set{nArt: len(k.articles)}
+		texts, ys := k.examples(c)
+		for _, copies := range copiesList {
+			rng := rand.New(rand.NewSource(7))
+			var xs []sparse
+			var yy []int
+			for i, tx := range texts {
+				w := k.feat.words(tx)
+				xs = append(xs, k.feat.vector(rawFeatures(w, nil)))
+				yy = append(yy, ys[i])
+				if len(w) < 3 {
+					continue
+				}
+				for n := 0; n < copies; n++ {
+					drop := rng.Intn(len(w))
+					v := append(append([]string(nil), w[:drop]...), w[drop+1:]...)
+					xs = append(xs, k.feat.vector(rawFeatures(v, nil)))
+					yy = append(yy, ys[i])
+				}
+			}
+			start := time.Now()
+			m := trainClassifier(xs, yy, k.model.nClass, len(k.feat.idf), defaultTrain)
+			t.Logf("copies %d: trained on %d in %v", copies, len(xs), time.Since(start))
+			ps := make([]probe, len(base))
+			for i, p := range base {
+				q := probe{want: p.want, bleve: p.bleve, clf: make([]float32, m.nClass)}
+				fixed, _ := k.correct(s.val[i].Text)
+				if w := k.feat.words(fixed); len(w) > 0 {
+					m.logits(k.feat.vector(rawFeatures(w, nil)), q.clf)
+				}
+				ps[i] = q
+			}
+			st.ps = append(st.ps, ps)
+		}
+		sets = append(sets, st)
+	}
+	for j, copies := range copiesList {
+		a, b := everyNthProbe(sets[0].ps[j])
+		f := fusion{bleveWeight}
+		t.Logf("dropout copies %d: clincA %.2f%%  clincB %.2f%%  bank %.2f%%", copies,
+			100*top1(a, f, sets[0].nArt), 100*top1(b, f, sets[0].nArt), 100*top1(sets[1].ps[j], f, sets[1].nArt))
+	}
 }
