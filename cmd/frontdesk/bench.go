@@ -49,7 +49,11 @@ const (
 
 // benchOptions are the settings of one bench run.
 type benchOptions struct {
+	// url is the first of urls: the server whose process bench looks
+	// for. Conversations and echo probes go to urls in turn (several
+	// nodes of one cluster, customers spread over them).
 	url           *url.URL
+	urls          []*url.URL
 	conversations int
 	// rate is turns a second per conversation; 0 means the next turn as
 	// soon as the previous one is answered (within the server's limit).
@@ -61,7 +65,8 @@ type benchOptions struct {
 
 func benchSettings(fs *flag.FlagSet) *settings {
 	s := newSettings(fs)
-	s.add("url", "ws://127.0.0.1:8080/ws", "customer websocket of the server to load")
+	s.addRepeated("url", "customer websocket `URL` of the server to load (default ws://127.0.0.1:8080/ws); given more than once, conversations go to each in turn, e.g. to the nodes of a cluster")
+	s.defaults["url"] = "ws://127.0.0.1:8080/ws"
 	s.add("conversations", "10", "simultaneous conversations (one websocket each)")
 	s.add("rate", "1", "customer messages a second per conversation, e.g. 0.5; 0: the next as soon as the previous is answered, within the server's limit (5 at once, then 1/s)")
 	s.add("duration", "30s", "how long to send, once every conversation is connected")
@@ -75,7 +80,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: frontdesk bench --url ws://HOST:PORT/ws --conversations N --rate R --duration 30s [--questions FILE.jsonl] [--idle] [--json]\n\n"+
+		fmt.Fprint(stderr, "Usage: frontdesk bench --url ws://HOST:PORT/ws [--url ws://HOST2:PORT/ws ...] --conversations N --rate R --duration 30s [--questions FILE.jsonl] [--idle] [--json]\n\n"+
 			"Loads a running server over the customer websocket, as N customers asking questions,\n"+
 			"and reports turns a second and the time from a message to the bot's answer.\n\n")
 		fs.PrintDefaults()
@@ -112,11 +117,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func benchOptionsFrom(cfg *settings) (benchOptions, error) {
 	var o benchOptions
 	var err error
-	u, err := url.Parse(cfg.get("url"))
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return o, usageError{fmt.Sprintf("url: %q is not a websocket URL such as ws://127.0.0.1:8080/ws", cfg.get("url"))}
+	for _, raw := range cfg.list("url") {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return o, usageError{fmt.Sprintf("url: %q is not a websocket URL such as ws://127.0.0.1:8080/ws", raw)}
+		}
+		o.urls = append(o.urls, u)
 	}
-	o.url = u
+	if len(o.urls) == 0 {
+		return o, usageError{"url: want a websocket URL such as ws://127.0.0.1:8080/ws"}
+	}
+	o.url = o.urls[0]
 	if o.conversations, err = cfg.integer("conversations"); err != nil {
 		return o, err
 	}
@@ -154,7 +165,8 @@ type bench struct {
 	opts   benchOptions
 	log    io.Writer // progress, errors and warnings (stderr)
 	dialer *websocket.Dialer
-	header http.Header
+	// headers are the handshake headers of each of opts.urls.
+	headers []http.Header
 
 	connected atomic.Int64
 	offered   atomic.Int64 // turns that were due
@@ -174,13 +186,18 @@ type bench struct {
 }
 
 func newBench(o benchOptions, log io.Writer) *bench {
-	h := http.Header{}
-	// The server accepts a websocket whose Origin is its own host.
-	origin := "http://" + o.url.Host
-	if o.url.Scheme == "wss" {
-		origin = "https://" + o.url.Host
+	if len(o.urls) == 0 {
+		o.urls = []*url.URL{o.url}
 	}
-	h.Set("Origin", origin)
+	var headers []http.Header
+	for _, u := range o.urls {
+		// The server accepts a websocket whose Origin is its own host.
+		origin := "http://" + u.Host
+		if u.Scheme == "wss" {
+			origin = "https://" + u.Host
+		}
+		headers = append(headers, http.Header{"Origin": {origin}})
+	}
 	return &bench{
 		opts: o,
 		log:  log,
@@ -189,7 +206,7 @@ func newBench(o benchOptions, log io.Writer) *bench {
 			ReadBufferSize:   1024,
 			WriteBufferSize:  1024,
 		},
-		header:   h,
+		headers:  headers,
 		errCodes: map[string]int64{},
 	}
 }
@@ -209,7 +226,17 @@ func (b *bench) run(ctx context.Context) (*benchResult, error) {
 	if o.rate > 1 && !o.idle {
 		fmt.Fprintf(b.log, "bench: warning: --rate %g is above the server's limit per connection (10 at once, then 1/s); expect rate_limited errors\n", o.rate)
 	}
-	srv := b.findServer(res)
+	var srv localServer
+	if len(o.urls) == 1 {
+		srv = b.findServer(res)
+	} else {
+		for _, u := range o.urls[1:] {
+			res.URL += "," + u.String()
+		}
+		if o.idle {
+			fmt.Fprintf(b.log, "bench: %d servers: counting connections, not measuring memory\n", len(o.urls))
+		}
+	}
 
 	start := time.Now()
 	progressCtx, stopProgress := context.WithCancel(ctx)
@@ -221,7 +248,7 @@ func (b *bench) run(ctx context.Context) (*benchResult, error) {
 	// is not running gives one clear error at once.
 	first := newVisitor(b, 0)
 	if err := first.connect(ctx); err != nil {
-		return nil, fmt.Errorf("connect to %s: %w%s", o.url, err, connectHint(err))
+		return nil, fmt.Errorf("connect to %s: %w%s", o.urls[0], err, connectHint(err))
 	}
 	b.connected.Add(1)
 
@@ -331,6 +358,13 @@ func (b *bench) measureIdle(ctx context.Context, srv localServer, res *benchResu
 	if n := b.connected.Load(); n > 0 && res.ServerRSSBeforeKB > 0 {
 		res.ServerKBPerConn = float64(res.ServerRSSAfterKB-res.ServerRSSBeforeKB) / float64(n)
 	}
+}
+
+// target is the URL and handshake headers of conversation or probe i:
+// the servers in turn.
+func (b *bench) target(i int) (string, http.Header) {
+	n := i % len(b.opts.urls)
+	return b.opts.urls[n].String(), b.headers[n]
 }
 
 // fail counts an error and prints the first few.

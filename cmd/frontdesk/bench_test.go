@@ -131,6 +131,36 @@ func TestBenchAgainstARealServer(t *testing.T) {
 	})
 }
 
+// With --url given twice, the conversations are spread over both
+// servers in turn (as over the nodes of a cluster): each server stores
+// the customer messages of its half, and the result names both URLs.
+func TestBenchSpreadsConversationsOverSeveralURLs(t *testing.T) {
+	base1 := startServe(t, "--limit-exempt", "127.0.0.1")
+	base2 := startServe(t, "--limit-exempt", "127.0.0.1")
+	r := benchJSON(t, "--url", benchURL(base1), "--url", benchURL(base2), "--conversations", "4", "--rate", "0", "--duration", "2s")
+	if got := number(t, r, "connected"); got != 4 {
+		t.Errorf("connected = %v, want 4", got)
+	}
+	if got := number(t, r, "errors"); got != 0 {
+		t.Errorf("errors = %v, want 0", got)
+	}
+	if got, want := r["url"], benchURL(base1)+","+benchURL(base2); got != want {
+		t.Errorf("url = %v, want %s", got, want)
+	}
+	served := number(t, r, "served")
+	var stored float64
+	for _, base := range []string{base1, base2} {
+		n := sample(families(t, base+"/metrics"), "frontdesk_messages_total", "channel", "web", "from", "customer")
+		if !(n >= 2) { // at least one message from each of its 2 conversations
+			t.Errorf("%s stored %v customer messages, want its share of the %v turns", base, n, served)
+		}
+		stored += n
+	}
+	if stored < served {
+		t.Errorf("the servers stored %v customer messages, fewer than the %v turns served", stored, served)
+	}
+}
+
 func TestBenchRejectsMalformedQuestions(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
@@ -206,6 +236,7 @@ func TestBenchSaysWhenTheServerLimitsItsAddress(t *testing.T) {
 func TestBenchRejectsBadFlags(t *testing.T) {
 	cases := [][]string{
 		{"--url", "http://127.0.0.1:8080/ws"},
+		{"--url", "ws://127.0.0.1:8080/ws", "--url", "127.0.0.1:8081"},
 		{"--conversations", "0"},
 		{"--conversations", "many"},
 		{"--rate", "-1"},

@@ -13,7 +13,7 @@ import (
 // benchResult is what a bench run measured; `frontdesk bench --json`
 // prints it as one JSON object.
 type benchResult struct {
-	URL           string  `json:"url"`
+	URL           string  `json:"url"`           // the --url values, comma-separated
 	Conversations int     `json:"conversations"` // asked for
 	Connected     int64   `json:"connected"`     // said hello and got the greeting
 	Rate          float64 `json:"rate"`          // turns a second per conversation; 0: as fast as answered

@@ -26,6 +26,7 @@ import (
 type visitor struct {
 	b    *bench
 	ws   *websocket.Conn
+	idx  int // which conversation: its server is the bench's target(idx)
 	next int // index of the next question
 
 	mu        sync.Mutex
@@ -42,7 +43,7 @@ type visitor struct {
 }
 
 func newVisitor(b *bench, first int) *visitor {
-	return &visitor{b: b, next: first, answered: make(chan struct{}, 1), readDone: make(chan struct{})}
+	return &visitor{b: b, idx: first, next: first, answered: make(chan struct{}, 1), readDone: make(chan struct{})}
 }
 
 // Frames of docs/protocol.md, as much of them as the bench needs.
@@ -76,7 +77,8 @@ func (v *visitor) connect(ctx context.Context) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, benchHelloTimeout)
 	defer cancel()
-	ws, resp, err := v.b.dialer.DialContext(ctx, v.b.opts.url.String(), v.b.header)
+	target, header := v.b.target(v.idx)
+	ws, resp, err := v.b.dialer.DialContext(ctx, target, header)
 	if err != nil {
 		if resp != nil {
 			return fmt.Errorf("websocket upgrade refused with HTTP %s: %w", resp.Status, err)
@@ -357,15 +359,16 @@ func describeClose(err error) string {
 // measured rather than dropped.
 func (b *bench) echoProbes(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range benchEchoConns {
-		wg.Go(func() { b.echoProbe(ctx) })
+	for i := range benchEchoConns {
+		wg.Go(func() { b.echoProbe(ctx, i) })
 	}
 	wg.Wait()
 }
 
-func (b *bench) echoProbe(ctx context.Context) {
+func (b *bench) echoProbe(ctx context.Context, i int) {
 	dctx, cancel := context.WithTimeout(ctx, benchHelloTimeout)
-	ws, _, err := b.dialer.DialContext(dctx, b.opts.url.String(), b.header)
+	target, header := b.target(i)
+	ws, _, err := b.dialer.DialContext(dctx, target, header)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
