@@ -65,8 +65,10 @@ func freeAddr(t *testing.T) string {
 // test goroutine calls its methods.
 type serverProc struct {
 	bin, dataDir, addr, logPath string
-	// extra are more serve flags.
+	// extra are more serve flags; env are more environment variables
+	// (the environment is otherwise childEnv's).
 	extra []string
+	env   []string
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
@@ -85,7 +87,7 @@ func (s *serverProc) start(ctx context.Context) error {
 	// many addresses, so the per-address limits are lifted here.
 	args := []string{"serve", "--data-dir", s.dataDir, "--addr", s.addr, "--manual-assign", "true", "--limit-exempt", "127.0.0.1"}
 	cmd := exec.Command(s.bin, append(args, s.extra...)...)
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), s.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
