@@ -148,7 +148,8 @@ func (c *clusterConn) until(t *testing.T, what string, ok func(map[string]any) b
 //     with no gap, as the agent API on node 2 shows them too;
 //   - the Telegram poller, on node 1 until the kill, moves to node 2,
 //     which answers a new Telegram message once; the time it took is
-//     logged.
+//     logged;
+//   - an agent logged in on node 1 is still logged in on node 2.
 func TestTwoRealNodesOnOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it")
@@ -408,6 +409,12 @@ func TestTwoRealNodesOnOnePostgres(t *testing.T) {
 	lost := unacked()
 	killSeq := lastSeq
 	t.Logf("node 1 killed with %d customer messages acknowledged, %d not (%v), at seq %d", len(acked), len(lost), lost, lastSeq)
+
+	// Sessions are in the database: Ann, who logged in on node 1, works
+	// on node 2.
+	if code, _, err := clusterHTTP(ctx, base2, ann, "GET", "/api/agent/me", nil); err != nil || code != http.StatusOK {
+		t.Errorf("Ann's session from node 1 on node 2: %d %v", code, err)
+	}
 
 	// The customer resumes on node 2 and sends again what had no ack.
 	cust2 := dialCluster(t, base2)
