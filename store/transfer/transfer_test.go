@@ -308,7 +308,7 @@ func TestCopyKeepsEverything(t *testing.T) {
 	}
 	defer dst.Close()
 
-	rep, err := transfer.Copy(ctx, sh.db, dst)
+	rep, err := transfer.Copy(ctx, sh.db, sh.files, dst)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,14 +378,14 @@ func TestCopyRefusesAShop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dst.Close()
-	if _, err := transfer.Copy(ctx, sh.db, dst); err != nil {
+	if _, err := transfer.Copy(ctx, sh.db, sh.files, dst); err != nil {
 		t.Fatal(err)
 	}
 	before, err := dst.Counts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = transfer.Copy(ctx, sh.db, dst)
+	_, err = transfer.Copy(ctx, sh.db, sh.files, dst)
 	if !errors.Is(err, transfer.ErrNotEmpty) || !strings.Contains(err.Error(), "customers") {
 		t.Fatalf("second copy: %v, want ErrNotEmpty naming the customers table", err)
 	}
@@ -462,7 +462,7 @@ func TestCopyCutShortLeavesNothing(t *testing.T) {
 		}
 		killed <- errors.New("no copy to kill within 20 s")
 	}()
-	_, err = transfer.Copy(ctx, db, dst)
+	_, err = transfer.Copy(ctx, db, "", dst)
 	if kerr := <-killed; kerr != nil {
 		t.Fatal(kerr)
 	}
@@ -476,7 +476,7 @@ func TestCopyCutShortLeavesNothing(t *testing.T) {
 	if c.Customers != 0 || c.Conversations != 0 || c.Messages != 0 {
 		t.Fatalf("a copy cut short left %+v", c)
 	}
-	rep, err := transfer.Copy(ctx, db, dst)
+	rep, err := transfer.Copy(ctx, db, "", dst)
 	if err != nil {
 		t.Fatalf("copy again: %v", err)
 	}
