@@ -373,5 +373,19 @@ func (d *Dump) Others() []Part {
 		out = append(out, Part{Name: label, Records: n})
 		return nil
 	})
+	// The links bucket holds two kinds of entry, by key prefix; Dump
+	// reads those two.
+	if b := d.tx.Bucket(bucketLinks); b != nil {
+		n := 0
+		b.ForEach(func(k, _ []byte) error {
+			if !bytes.HasPrefix(k, []byte(linkCodePrefix)) && !bytes.HasPrefix(k, []byte(linkChannelPrefix)) {
+				n++
+			}
+			return nil
+		})
+		if n > 0 {
+			out = append(out, Part{Name: "links entries of an unknown kind", Records: n})
+		}
+	}
 	return out
 }
