@@ -79,7 +79,7 @@ type Reranker struct {
 	// latest is the KB Prepare was last called for; pending is it while
 	// its articles failed to embed, for Run to retry.
 	latest, pending *KB
-	stats       EmbedStats
+	stats           EmbedStats
 }
 
 // EmbedStats count the Reranker's work on articles since it was made.
