@@ -79,6 +79,8 @@ type Reranker struct {
 	// latest is the KB Prepare was last called for; pending is it while
 	// its articles failed to embed, for Run to retry.
 	latest, pending *KB
+	// err is why the last Prepare failed (nil after a success).
+	err error
 	stats           EmbedStats
 }
 
@@ -226,15 +228,23 @@ func (r *Reranker) prepare(ctx context.Context, k *KB) error {
 	r.mu.Lock()
 	if err != nil {
 		r.pending = k
+		err = fmt.Errorf("embed articles: %w", err)
 	} else {
 		r.pending = nil
 	}
+	r.err = err
 	r.mu.Unlock()
 	if err != nil {
 		r.opts.Log.Warn("embedding the articles failed; questions are ranked without embeddings until it works", "err", err)
-		return fmt.Errorf("embed articles: %w", err)
 	}
-	return nil
+	return err
+}
+
+// Err returns why the last Prepare failed, or nil if it succeeded.
+func (r *Reranker) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
 }
 
 // embedArticles embeds texts in batches into the cache.

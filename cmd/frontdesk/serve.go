@@ -135,8 +135,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer lock.Release()
+	m := metrics.New(metrics.Options{Articles: len(c.Articles), Log: log})
+	defer m.Close()
+	composer, err := openLLM(cfg, m, log)
+	if err != nil {
+		return err
+	}
+	rr, err := openReranker(cfg, composer, dataDir, m.ObserveRerank, log)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Progress: func(stage string, done, total int) {
+	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Reranker: rr, Progress: func(stage string, done, total int) {
 		if total == 0 {
 			log.Warn(stage)
 		}
@@ -146,12 +156,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// live serves the knowledge base and, with --content, follows the
 	// directory (live.go); it owns k.
-	live := kb.NewLive(k, c, kb.Options{Thresholds: th})
+	live := kb.NewLive(k, c, kb.Options{Thresholds: th, Reranker: rr})
 	defer live.Close()
 	log.Info("knowledge base ready", "articles", len(k.Articles()), "reused", k.Reused, "seconds", time.Since(start).Seconds())
-
-	m := metrics.New(metrics.Options{Articles: len(k.Articles()), Log: log})
-	defer m.Close()
+	if rr != nil {
+		st := rr.Stats()
+		log.Info("re-ranking with embeddings", "texts", st.Texts, "cached", st.Cached, "embedded", st.Embedded, "requests", st.Requests)
+	}
 	db, err := bolt.OpenWith(filepath.Join(dataDir, "frontdesk.db"), bolt.Options{OnCommit: m.ObserveCommit})
 	if err != nil {
 		return err
@@ -163,10 +174,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	composer, err := openLLM(cfg, m, log)
-	if err != nil {
-		return err
-	}
 	var botComposer bot.Composer
 	if composer != nil {
 		botComposer = composer
@@ -233,6 +240,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
+	}
+	if rr != nil {
+		// Articles whose embedding failed (at start or on a reload) are
+		// tried again each minute; meanwhile questions rank without.
+		bg.Go(func() { rr.Run(bgctx, time.Minute) })
 	}
 	if keep > 0 {
 		bg.Go(func() {
