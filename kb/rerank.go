@@ -80,8 +80,8 @@ type Reranker struct {
 	// its articles failed to embed, for Run to retry.
 	latest, pending *KB
 	// err is why the last Prepare failed (nil after a success).
-	err error
-	stats           EmbedStats
+	err   error
+	stats EmbedStats
 }
 
 // EmbedStats count the Reranker's work on articles since it was made.
