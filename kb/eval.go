@@ -140,10 +140,13 @@ type scored struct {
 	hits []Hit
 }
 
-// searchAll runs Search on every example and times each call of the
-// decision (search + decide), single goroutine.
+// searchAll runs Decide's search on every example and times each call
+// of the decision (search + decide), single goroutine.
 func (k *KB) searchAll(ctx context.Context, set []Example) ([]scored, []time.Duration, error) {
-	return k.searchAllWith(ctx, set, k.Search)
+	return k.searchAllWith(ctx, set, func(ctx context.Context, q string) ([]Hit, error) {
+		hits, _, err := k.search(ctx, q)
+		return hits, err
+	})
 }
 
 // searchAllPlain is searchAll without re-ranking.

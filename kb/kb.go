@@ -236,15 +236,18 @@ func (k *KB) SetThresholds(t Thresholds) { k.thresholds = t }
 // field boosts, synonyms and typo tolerance; the classifier trained on the
 // question phrasings re-ranks them; the confidence of the top article
 // combines their probability with the other Signals. Confidences of all
-// articles (and of "none of them") sum to at most 1.
+// articles (and of "none of them") sum to at most 1. Search never asks
+// the Reranker: agents' article searches and the insights' grouping of
+// unanswered questions cost no embedding requests; Decide, which answers
+// customers, re-ranks.
 func (k *KB) Search(ctx context.Context, q string) ([]Hit, error) {
-	hits, _, err := k.search(ctx, q)
+	hits, _, err := k.searchPlain(ctx, q)
 	return hits, err
 }
 
-// search is Search, with the signals behind the top confidence of the
-// plain ranking (nil when there are no hits). With a Reranker, the hits
-// are re-ranked; the signals still describe the plain ranking's top.
+// search is Decide's search: Search's hits re-ranked by the Reranker, if
+// the KB has one, with the signals behind the top confidence of the
+// plain ranking (nil when there are no hits).
 func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	hits, s, err := k.searchPlain(ctx, q)
 	if err != nil || k.rr == nil || len(hits) == 0 {
@@ -253,7 +256,8 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	return k.rr.rerank(ctx, k, q, hits), s, nil
 }
 
-// searchPlain is search without re-ranking.
+// searchPlain is Search, with the signals behind the top confidence (nil
+// when there are no hits).
 func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	fixed, fuzzy := k.correct(q)
 	words := k.feat.words(fixed)

@@ -109,18 +109,19 @@ func (r *rig) load(t *testing.T) *kb.Content {
 	return c
 }
 
-func top(t *testing.T, d interface {
-	Search(context.Context, string) ([]kb.Hit, error)
+// top is the best hit of Decide, which re-ranks.
+func top(t *testing.T, k interface {
+	Decide(context.Context, string) (kb.Decision, error)
 }, q string) kb.Hit {
 	t.Helper()
-	hits, err := d.Search(context.Background(), q)
+	d, err := k.Decide(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hits) == 0 {
+	if len(d.Hits) == 0 {
 		t.Fatalf("no hits for %q", q)
 	}
-	return hits[0]
+	return d.Hits[0]
 }
 
 // cachedKeys reads the cache file's keys.
@@ -182,6 +183,10 @@ func TestRerankingMovesTheSemanticMatchUpAndTheCacheSurvivesARestart(t *testing.
 	}
 	if n := len(r.srv.Embeddings()); n != 2 {
 		t.Fatalf("requests after one question = %d, want 2 (articles, question)", n)
+	}
+	// Search (agents' article picker, insights) stays lexical and free.
+	if hits, err := k.Search(ctx, moneyQuestion); err != nil || hits[0].ID != "shipping" || len(r.srv.Embeddings()) != 2 {
+		t.Errorf("Search re-ranked or asked the server (top %s, %d requests, err %v)", hits[0].ID, len(r.srv.Embeddings()), err)
 	}
 	if r.outcome("reranked") != 1 {
 		t.Errorf("outcomes %v, want one reranked", r.outcomes)

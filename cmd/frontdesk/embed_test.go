@@ -180,3 +180,38 @@ func TestEvalLLMNeedsAnEmbeddingModel(t *testing.T) {
 		t.Errorf("err = %v, want a usage error naming --llm-embedding-model", err)
 	}
 }
+
+// TestEvalLLMOnTheLabelledSets runs eval --llm on CLINC150 (train; val's
+// even lines to choose on, its odd lines to measure) against the
+// stand-in model server, whose vectors are bags of words: it measures
+// the plumbing and its cost, not what a real embedding model gains.
+//
+//	FRONTDESK_DATA=../../../shared/data go test -run TestEvalLLMOnTheLabelledSets -v ./cmd/frontdesk/
+func TestEvalLLMOnTheLabelledSets(t *testing.T) {
+	data := os.Getenv("FRONTDESK_DATA")
+	if data == "" {
+		t.Skip("FRONTDESK_DATA not set")
+	}
+	raw, err := os.ReadFile(filepath.Join(data, "clinc150", "val.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var even, odd []string
+	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		if i%2 == 0 {
+			even = append(even, line)
+		} else {
+			odd = append(odd, line)
+		}
+	}
+	dir := t.TempDir()
+	val := writeSet(t, dir, "val-even.jsonl", even...)
+	test := writeSet(t, dir, "val-odd.jsonl", odd...)
+	model := openaitest.New(t, citeFirst)
+	out, errOut, err := runCmd(t, "eval", "--llm", "--llm-base-url", model.URL(), "--llm-embedding-model", "bag-of-words",
+		"--train", filepath.Join(data, "clinc150", "train.jsonl"), "--val", val, "--test", test)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	t.Logf("\n%s", out)
+}
