@@ -9,7 +9,9 @@
 // title, body), and the customer's words: for an answer their question
 // and up to three earlier ones, for an agent brief (Brief) the
 // conversation's latest messages; e-mail addresses, phone numbers and
-// card-like numbers in them masked (Options.Mask). Never: the customer's
+// card-like numbers in them masked (Options.Mask). With an embedding
+// model (Embed): article titles, bodies and phrasings, and customers'
+// questions, masked likewise. Never: the customer's
 // profile as such, conversation or customer ids, agents' private notes,
 // the API key in a log.
 package llm
