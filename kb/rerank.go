@@ -29,8 +29,8 @@ type RerankOptions struct {
 	// hash ("": in memory only). See embedCache.
 	CacheFile string
 	// Weight is how much a candidate's cosine similarity to the question
-	// adds to the log of its confidence (default DefaultRerankWeight; 0
-	// leaves the ranking as it is).
+	// adds to the log of its confidence (default, and in place of 0 or
+	// less, DefaultRerankWeight).
 	Weight float64
 	// Batch is how many texts one request embeds (default 64).
 	Batch int
@@ -99,11 +99,8 @@ type EmbedStats struct {
 // file (if any) read. A cache file that cannot be read is reported and
 // started afresh: it only saves requests.
 func NewReranker(emb Embedder, opts RerankOptions) *Reranker {
-	if opts.Weight == 0 {
+	if opts.Weight <= 0 {
 		opts.Weight = DefaultRerankWeight
-	}
-	if opts.Weight < 0 {
-		opts.Weight = 0
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 64
@@ -391,7 +388,7 @@ func unit(v []float32) []float32 {
 // returns them as they are when that cannot be had.
 func (r *Reranker) rerank(ctx context.Context, k *KB, q string, hits []Hit) []Hit {
 	av := k.vectors.Load()
-	if len(hits) < 2 || av == nil || r.opts.Weight == 0 {
+	if len(hits) < 2 || av == nil {
 		if len(hits) >= 2 {
 			r.observe("fallback")
 		}
