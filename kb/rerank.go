@@ -251,6 +251,13 @@ func (r *Reranker) embedArticles(ctx context.Context, texts []string) error {
 		vecs, err := r.emb.Embed(ctx, batch)
 		r.mu.Lock()
 		r.stats.Requests++
+		if err == nil && len(vecs) > 0 && r.cache.dims != 0 && len(vecs[0]) != r.cache.dims {
+			// The model changed behind its name: the cached vectors no
+			// longer compare. Start afresh; the texts this Prepare
+			// thought cached are embedded on the retry.
+			r.opts.Log.Warn("embedding size changed; the embeddings cache starts afresh", "was", r.cache.dims, "now", len(vecs[0]))
+			r.cache = &embedCache{model: r.opts.Model, vecs: map[string][]float32{}}
+		}
 		if err == nil {
 			if err = checkVectors(vecs, len(batch), r.cache.dims); err == nil {
 				for i, t := range batch {
@@ -295,6 +302,9 @@ func (r *Reranker) attach(k *KB, keys [][]string, keep map[string]bool) error {
 	return nil
 }
 
+// errDims is checkVectors' error for vectors of another size.
+var errDims = errors.New("embeddings: vectors of different sizes")
+
 // checkVectors reports vectors that do not fit n texts of dims
 // dimensions (dims 0: any, all alike).
 func checkVectors(vecs [][]float32, n, dims int) error {
@@ -306,7 +316,7 @@ func checkVectors(vecs [][]float32, n, dims int) error {
 			dims = len(v)
 		}
 		if len(v) == 0 || len(v) != dims {
-			return fmt.Errorf("embeddings: vectors of %d and %d dimensions", dims, len(v))
+			return fmt.Errorf("%w: %d and %d", errDims, dims, len(v))
 		}
 		for _, x := range v {
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
@@ -413,6 +423,12 @@ func (r *Reranker) rerank(ctx context.Context, k *KB, q string, hits []Hit) []Hi
 		}
 		r.mu.Lock()
 		r.pausedUntil = time.Now().Add(r.opts.Pause)
+		if errors.Is(err, errDims) {
+			// The model changed behind its name: embed the articles
+			// afresh (Run retries the latest KB).
+			r.cache = &embedCache{model: r.opts.Model, vecs: map[string][]float32{}}
+			r.pending = r.latest
+		}
 		r.mu.Unlock()
 		r.opts.Log.Warn("question embedding failed; ranking without embeddings", "pause", r.opts.Pause.String(), "err", err)
 		r.observe("fallback")

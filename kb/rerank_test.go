@@ -380,3 +380,39 @@ func cachedKeysIfAny(file string) map[string]string {
 	json.Unmarshal(data, &f)
 	return f.Vectors
 }
+
+func TestAModelThatChangesBehindItsNameIsEmbeddedAfresh(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	rr := kb.NewReranker(r.client, kb.RerankOptions{Model: "test-embed", CacheFile: r.cache, Weight: 50, Pause: time.Millisecond,
+		Observe: func(o string) { r.mu.Lock(); r.outcomes[o]++; r.mu.Unlock() }})
+	k, err := kb.Build(ctx, r.load(t), kb.Options{Reranker: rr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	r.srv.SetDims(32)
+	if got := top(t, k, moneyQuestion).ID; got != "shipping" || r.outcome("fallback") != 1 {
+		t.Fatalf("with vectors of another size: top %s, outcomes %v; want the plain shipping, one fallback", got, r.outcomes)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { rr.Run(rctx, 10*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		data, _ := os.ReadFile(r.cache)
+		var f struct{ Dims int }
+		json.Unmarshal(data, &f)
+		if f.Dims == 32 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the articles were not embedded afresh")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(5 * time.Millisecond) // past the pause
+	if got := top(t, k, moneyQuestion).ID; got != "refunds" {
+		t.Errorf("after embedding afresh: top %s, want refunds", got)
+	}
+}

@@ -33,6 +33,7 @@ type Server struct {
 	embedScript func([]string) EmbedReply
 	embeds      [][]string
 	concepts    map[string]string
+	dims        int
 }
 
 // Request is the part of a chat-completions request the tests read.
@@ -76,7 +77,7 @@ type Reply struct {
 // closed when the test ends.
 func New(t *testing.T, script func(Request) Reply) *Server {
 	t.Helper()
-	m := &Server{script: script}
+	m := &Server{script: script, dims: EmbedDims}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", m.chat)
 	mux.HandleFunc("POST /v1/embeddings", m.embeddings)
@@ -221,7 +222,11 @@ const EmbedDims = 64
 // of EmbedDims dimensions chosen by its FNV hash. Texts that share words
 // are near; the same text always gets the same vector.
 func Vector(text string, concepts map[string]string) []float32 {
-	v := make([]float32, EmbedDims)
+	return vector(text, concepts, EmbedDims)
+}
+
+func vector(text string, concepts map[string]string, dims int) []float32 {
+	v := make([]float32, dims)
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}) {
@@ -230,9 +235,17 @@ func Vector(text string, concepts map[string]string) []float32 {
 		}
 		h := fnv.New32a()
 		h.Write([]byte(w))
-		v[h.Sum32()%EmbedDims]++
+		v[h.Sum32()%uint32(dims)]++
 	}
 	return v
+}
+
+// SetDims changes the length of the server's vectors from now on, as a
+// different model behind the same name would.
+func (m *Server) SetDims(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dims = n
 }
 
 // SetConcepts makes the server's vectors fold the given words onto
@@ -256,7 +269,7 @@ func (m *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.Lock()
 	m.embeds = append(m.embeds, req.Input)
-	script, concepts := m.embedScript, m.concepts
+	script, concepts, dims := m.embedScript, m.concepts, m.dims
 	m.mu.Unlock()
 	var rep EmbedReply
 	if script != nil {
@@ -280,7 +293,7 @@ func (m *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 		if rep.Malformed && i == len(req.Input)-1 {
 			break
 		}
-		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": Vector(in, concepts)})
+		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": vector(in, concepts, dims)})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,
