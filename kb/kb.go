@@ -28,7 +28,10 @@ type KB struct {
 	// the content had no negative examples. Article i is class i.
 	oos int
 	// spell corrects words the content never uses.
-	spell      *speller
+	spell *speller
+	// stems are the Snowball stems of the articles' words: a word the
+	// content never uses but whose stem it does ("transfers") is known.
+	stems      map[string]bool
 	thresholds Thresholds
 	// rr re-ranks searches once vectors holds the articles' embeddings
 	// (Reranker.Prepare stores them); nil without a Reranker.
@@ -150,6 +153,12 @@ func newKB(c *Content, opts Options) *KB {
 	}
 	for _, g := range c.Synonyms {
 		count(g...)
+	}
+	// Stems come from the articles and synonyms only: a word that only
+	// the negatives use is not one the content answers about.
+	k.stems = make(map[string]bool, len(freq))
+	for w := range freq {
+		k.stems[stem(w)] = true
 	}
 	count(c.Negatives...)
 	k.spell = newSpeller(freq)
@@ -331,7 +340,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 			s.WithoutUnknown = float64(z[k.byID[best.ID]])
 		}
 	}
-	rescale(hits, s.confidence())
+	rescale(hits, s.calibrated())
 	return hits, s, nil
 }
 
