@@ -186,7 +186,7 @@ func TestEvalLLMNeedsAnEmbeddingModel(t *testing.T) {
 // stand-in model server, whose vectors are bags of words: it measures
 // the plumbing and its cost, not what a real embedding model gains.
 //
-//	FRONTDESK_DATA=../../../shared/data go test -run TestEvalLLMOnTheLabelledSets -v ./cmd/frontdesk/
+//	FRONTDESK_DATA=$PWD/../shared/data go test -run TestEvalLLMOnTheLabelledSets -v ./cmd/frontdesk/
 func TestEvalLLMOnTheLabelledSets(t *testing.T) {
 	data := os.Getenv("FRONTDESK_DATA")
 	if data == "" {
