@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
 )
 
 // rated resolves a hand-off and rates it n, returning the conversation id.
@@ -61,5 +63,31 @@ func TestAMessageLongAfterTheRatingIsNotAComment(t *testing.T) {
 	r.say(conv, "my lamp flickers")
 	if c := r.conv(conv); c.RatingComment != "" {
 		t.Errorf("a message two hours later became the comment %q", c.RatingComment)
+	}
+}
+
+func TestAResolveSendsOneMessageThatSaysBackWithTheBotAndAsksTheRating(t *testing.T) {
+	r := newQueueRig(t, true)
+	ctx := context.Background()
+	s := r.start("v")
+	r.say(s.Conversation.ID, "human please")
+	before := r.conv(s.Conversation.ID).LastSeq
+	if _, err := r.queue.Resolve(ctx, s.Conversation.ID, r.agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := r.db.Messages(ctx, s.Conversation.ID, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 {
+		t.Fatalf("a resolve sent %d messages, want 1:\n%s", len(ms), texts(ms))
+	}
+	m := ms[0]
+	if m.Decision == nil || m.Decision.Kind != bot.DecisionSurvey || m.Decision.Reason != "resolved" ||
+		!strings.Contains(m.Text, "back with the virtual assistant") || !strings.Contains(m.Text, "How would you rate") || len(m.QuickReplies) != 5 {
+		t.Errorf("the resolve's message is %q (decision %+v, %d quick replies), want the survey saying the bot is back", m.Text, m.Decision, len(m.QuickReplies))
+	}
+	if st := r.conv(s.Conversation.ID).State; st != bot.StateBot {
+		t.Errorf("state %s after resolve, want bot", st)
 	}
 }
