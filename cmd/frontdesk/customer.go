@@ -118,7 +118,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	return runAdmin(ctx, c.dataDir, adminRequest{Args: append([]string{"customer"}, args...)}, stdout)
+	return runAdmin(ctx, c.dataDir, adminRequest{Args: append([]string{"customer"}, args...)}, stdout, stderr)
 }
 
 // execCustomer carries out a customer command line on t.
