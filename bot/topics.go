@@ -71,26 +71,42 @@ func (a *asked) answered(id string) {
 	a.add(id, 1)
 }
 
-// topics returns up to n articles the bot can answer, most asked first,
-// then in the knowledge base's order; none that always hand off, and no
-// segment variants.
+// topics returns up to n articles the bot can answer, most asked first
+// (see Popular).
 func (e *Engine) topics(n int) []kb.Article {
 	l, ok := e.kb.(articleLister)
 	if !ok {
 		return nil
 	}
-	var arts []kb.Article
-	for _, a := range l.Articles() {
+	e.asked.mu.Lock()
+	defer e.asked.mu.Unlock()
+	return Popular(l.Articles(), e.asked.n, n)
+}
+
+// Popular returns up to n of the articles customers asked about most
+// (counts: customers or answers per article id), for the widget's first
+// screen and the bot's "not understood" reply. Before anything is counted,
+// and among articles counted alike, the articles that others name as
+// related most come first (the knowledge base's central topics), then
+// the knowledge base's order. Articles that always hand off and segment
+// variants are left out.
+func Popular(articles []kb.Article, counts map[string]int, n int) []kb.Article {
+	linked := map[string]int{}
+	var out []kb.Article
+	for _, a := range articles {
+		for _, id := range a.Related {
+			linked[id]++
+		}
 		if !a.Handoff && a.VariantOf == "" {
-			arts = append(arts, a)
+			out = append(out, a)
 		}
 	}
-	e.asked.mu.Lock()
-	counts := make(map[string]int, len(arts))
-	for _, a := range arts {
-		counts[a.ID] = e.asked.n[a.ID]
-	}
-	e.asked.mu.Unlock()
-	sort.SliceStable(arts, func(i, j int) bool { return counts[arts[i].ID] > counts[arts[j].ID] })
-	return arts[:min(n, len(arts))]
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].ID, out[j].ID
+		if counts[a] != counts[b] {
+			return counts[a] > counts[b]
+		}
+		return linked[a] > linked[b]
+	})
+	return out[:min(n, len(out))]
 }

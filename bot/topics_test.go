@@ -43,3 +43,35 @@ func TestNotUnderstoodNamesMostAskedTopicsAndOffersAPerson(t *testing.T) {
 		t.Errorf("after a restart the quick replies are %v, want %s first", p, want[0])
 	}
 }
+
+func TestPopularRanksCountsThenTheArticlesOthersLinkTo(t *testing.T) {
+	arts := []kb.Article{
+		{ID: "about", Related: []string{"track"}},
+		{ID: "close", Handoff: true},
+		{ID: "returns", Related: []string{"track", "label"}},
+		{ID: "returns-vip", VariantOf: "returns"},
+		{ID: "label", Related: []string{"track"}},
+		{ID: "track"},
+	}
+	ids := func(as []kb.Article) string {
+		var s []string
+		for _, a := range as {
+			s = append(s, a.ID)
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tc := range []struct {
+		name   string
+		counts map[string]int
+		want   string
+	}{
+		{"before anything is counted the most linked come first", nil, "track label about"},
+		{"what customers asked about comes first", map[string]int{"returns": 2, "about": 1}, "returns about track"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ids(bot.Popular(arts, tc.counts, 3)); got != tc.want {
+				t.Errorf("Popular = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

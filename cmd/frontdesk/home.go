@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/frontdesk/frontdesk/adapters/web"
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -81,22 +82,11 @@ func (h *widgetHome) Home(ctx context.Context) (web.Home, error) {
 	return out, nil
 }
 
-// popular returns the n articles most customers asked about, then (to
-// fill the list, or before anything is counted) the first articles of
-// the knowledge base, leaving out those that always hand off.
+// popular returns the n articles most customers asked about (see
+// bot.Popular), as the widget shows them.
 func popular(articles []kb.Article, counts map[string]int, n int) []web.HomeTopic {
-	ranked := make([]kb.Article, 0, len(articles))
-	for _, a := range articles {
-		if !a.Handoff {
-			ranked = append(ranked, a)
-		}
-	}
-	sort.SliceStable(ranked, func(i, j int) bool { return counts[ranked[i].ID] > counts[ranked[j].ID] })
 	out := []web.HomeTopic{}
-	for _, a := range ranked {
-		if len(out) == n {
-			break
-		}
+	for _, a := range bot.Popular(articles, counts, n) {
 		out = append(out, web.HomeTopic{ID: a.ID, Title: a.Title})
 	}
 	return out
