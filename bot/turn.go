@@ -414,7 +414,7 @@ func (t *turn) handoff(ctx context.Context, reason string, priority int, detail 
 	// it might contradict.
 	text := "I'm connecting you with a person from our team. Feel free to add any details in the meantime."
 	if reason == "frustration" {
-		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team right away."
+		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team: feel free to add any details in the meantime."
 	}
 	t.reply(Message{Text: text, Decision: &Decision{Kind: DecisionHandoff, Reason: reason, ArticleID: articleOf(reason, detail)}})
 	t.setState(StateQueued)
