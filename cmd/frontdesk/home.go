@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -61,7 +60,7 @@ func (h *widgetHome) Home(ctx context.Context) (web.Home, error) {
 		slices.Sort(times)
 		median := times[len(times)/2]
 		out.ReplySeconds = int64(median / time.Second)
-		out.ReplyText = "We usually reply in " + replyIn(median)
+		out.ReplyText = "We usually reply in " + handoff.AboutWait(median)
 	}
 	list, err := h.agents.List(ctx)
 	if err != nil {
@@ -90,22 +89,6 @@ func popular(articles []kb.Article, counts map[string]int, n int) []web.HomeTopi
 		out = append(out, web.HomeTopic{ID: a.ID, Title: a.Title})
 	}
 	return out
-}
-
-// replyIn says a typical wait in words.
-func replyIn(d time.Duration) string {
-	m := int((d + 30*time.Second) / time.Minute)
-	switch {
-	case m <= 1:
-		return "about a minute"
-	case m < 60:
-		return fmt.Sprintf("about %d minutes", m)
-	case m < 90:
-		return "about an hour"
-	case m < 24*60:
-		return fmt.Sprintf("about %d hours", (m+30)/60)
-	}
-	return "a day or more"
 }
 
 func firstName(name string) string {
