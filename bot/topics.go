@@ -35,8 +35,10 @@ type asked struct {
 	n    map[string]int
 }
 
-// load reads the counts from the store the first time it is called.
-// It runs outside any transaction.
+// loadAsked reads the counts from the store the first time it is called
+// (the first customer message after start: one read of every customer,
+// as the widget's first screen does once a minute), outside any
+// transaction. A failure is logged: the counts then start from zero.
 func (e *Engine) loadAsked(ctx context.Context) {
 	e.asked.once.Do(func() {
 		tc, ok := e.store.(topicCounter)
