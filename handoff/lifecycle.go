@@ -99,12 +99,10 @@ func (q *Queue) close(ctx context.Context, conversationID, by string, status Sta
 		t.Status, t.ClosedAt = status, now
 		if status == StatusResolved {
 			t.ResolvedAt = now
-			// The customer hears they are back with the bot, then the
-			// survey: the core's reaction to a resolve, whoever resolved.
-			if err := a.SetOwner(bot.StateBot, "", ""); err != nil {
-				return Event{}, err
-			}
-			if err := a.AskSurvey(); err != nil {
+			// The customer hears in one message that they are back with
+			// the bot and is asked for a rating: the core's reaction to
+			// a resolve, whoever resolved.
+			if err := a.Resolved(); err != nil {
 				return Event{}, err
 			}
 		}
