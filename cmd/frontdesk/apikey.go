@@ -61,7 +61,7 @@ keys in the console (Insights → Integrations) or through the agent API
 // apikeyCommand is a parsed apikey command line.
 type apikeyCommand struct {
 	sub, dataDir, store, name, scope string
-	pos                       []string
+	pos                              []string
 }
 
 // parseAPIKey parses and checks an apikey command line (args after
