@@ -3,7 +3,6 @@ package handoff
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
@@ -20,14 +19,6 @@ const (
 	PresenceAway    Presence = "away"
 )
 
-// presence is an agent's last heartbeat. It lives in memory only: after a
-// restart every agent is offline until its console beats again.
-type presence struct {
-	status   Presence
-	lastBeat time.Time
-	since    time.Time // when status last changed
-}
-
 // Heartbeat records that the agent's console is alive and whether the
 // agent is online or away; PresenceOffline signs the agent off at once.
 // Without a heartbeat for Options.PresenceTimeout an agent counts as
@@ -41,23 +32,17 @@ func (q *Queue) Heartbeat(ctx context.Context, agentID string, p Presence) error
 	if _, err := usableAgent(ctx, q.store, agentID); err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
-	q.mu.Lock()
+	q.beat.Lock()
 	now := q.now()
-	before := q.presenceAt(agentID, now)
-	cur := q.presence[agentID]
-	if cur == nil {
-		cur = &presence{}
-		q.presence[agentID] = cur
+	before, err := q.opts.Presence.Beat(ctx, agentID, p, now, q.opts.PresenceTimeout)
+	if err != nil {
+		q.beat.Unlock()
+		return fmt.Errorf("heartbeat of %s: %w", agentID, err)
 	}
-	cur.status, cur.lastBeat = p, now
 	if before != p {
-		cur.since = now
-		q.events.Publish("", Event{Kind: EventPresence, Agent: agentID, Presence: p, At: now})
+		q.publish(Event{Kind: EventPresence, Agent: agentID, Presence: p, At: now})
 	}
-	if p == PresenceOffline {
-		delete(q.presence, agentID)
-	}
-	q.mu.Unlock()
+	q.beat.Unlock()
 	if p != PresenceOnline && before == PresenceOnline {
 		// Offers the agent never looked at go back to the queue.
 		if err := q.withdrawOffers(ctx, agentID); err != nil {
@@ -81,9 +66,12 @@ func (q *Queue) withdrawOffers(ctx context.Context, agentID string) error {
 
 // withdrawStaleOffers puts back the offers of every agent who is not
 // online now: one whose console went silent, or one offered work before
-// a restart (presence lives in memory). It returns how many it put back.
+// a restart (presence in memory). It returns how many it put back.
 func (q *Queue) withdrawStaleOffers(ctx context.Context) (int, error) {
-	online := q.online(q.now())
+	online, err := q.online(ctx, q.now())
+	if err != nil {
+		return 0, fmt.Errorf("withdraw offers: %w", err)
+	}
 	return q.withdraw(ctx, func(agent string) bool { _, ok := online[agent]; return !ok })
 }
 
@@ -121,48 +109,53 @@ func (q *Queue) withdraw(ctx context.Context, gone func(agentID string) bool) (i
 	return n, nil
 }
 
+// presenceWait bounds a read of presence by the methods that take no
+// context.
+const presenceWait = 5 * time.Second
+
+// present returns the agents not offline at now; on an error, which it
+// logs, nobody.
+func (q *Queue) present(now time.Time) map[string]AgentPresence {
+	ctx, cancel := context.WithTimeout(context.Background(), presenceWait)
+	defer cancel()
+	ps, err := q.opts.Presence.Present(ctx, now, q.opts.PresenceTimeout)
+	if err != nil {
+		q.opts.Log.Error("read presence", "err", err)
+	}
+	return ps
+}
+
 // Presence returns the agent's presence now.
 func (q *Queue) Presence(agentID string) Presence {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.presenceAt(agentID, q.now())
+	if p, ok := q.present(q.now())[agentID]; ok {
+		return p.Status
+	}
+	return PresenceOffline
 }
 
 // Presences returns the presence of every agent who is not offline.
 func (q *Queue) Presences() map[string]Presence {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.now()
 	out := map[string]Presence{}
-	for id := range maps.Keys(q.presence) {
-		if p := q.presenceAt(id, now); p != PresenceOffline {
-			out[id] = p
-		}
+	for id, p := range q.present(q.now()) {
+		out[id] = p.Status
 	}
 	return out
 }
 
 // CheckPresence signs off agents whose console stopped beating, as of
-// now, publishing an EventPresence for each. Run calls it periodically;
-// presence is correct without it, only the events would be missing.
+// now, publishing an EventPresence for each (once across nodes sharing
+// the presence). Run calls it periodically; presence is correct without
+// it, only the events would be missing.
 func (q *Queue) CheckPresence(now time.Time) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for id, p := range q.presence {
-		if q.presenceAt(id, now) == PresenceOffline {
-			delete(q.presence, id)
-			if p.status != PresenceOffline {
-				q.events.Publish("", Event{Kind: EventPresence, Agent: id, Presence: PresenceOffline, At: now})
-			}
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), presenceWait)
+	defer cancel()
+	q.beat.Lock()
+	defer q.beat.Unlock()
+	gone, err := q.opts.Presence.Expire(ctx, now, q.opts.PresenceTimeout)
+	if err != nil {
+		q.opts.Log.Error("expire presence", "err", err)
 	}
-}
-
-// presenceAt is the agent's presence at now. q.mu must be held.
-func (q *Queue) presenceAt(agentID string, now time.Time) Presence {
-	p := q.presence[agentID]
-	if p == nil || now.Sub(p.lastBeat) > q.opts.PresenceTimeout {
-		return PresenceOffline
+	for _, id := range gone {
+		q.publish(Event{Kind: EventPresence, Agent: id, Presence: PresenceOffline, At: now})
 	}
-	return p.status
 }

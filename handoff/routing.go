@@ -19,21 +19,23 @@ type candidate struct {
 
 // online returns the agents online at now, each with the time since
 // which it has had no new ticket.
-func (q *Queue) online(now time.Time) map[string]time.Time {
-	q.mu.Lock()
-	defer q.mu.Unlock()
+func (q *Queue) online(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	ps, err := q.opts.Presence.Present(ctx, now, q.opts.PresenceTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("read presence: %w", err)
+	}
 	out := map[string]time.Time{}
-	for id, p := range q.presence {
-		if q.presenceAt(id, now) != PresenceOnline {
+	for id, p := range ps {
+		if p.Status != PresenceOnline {
 			continue
 		}
-		idle := p.since
-		if at := q.lastAssigned[id]; at.After(idle) {
-			idle = at
+		idle := p.Since
+		if p.LastAssigned.After(idle) {
+			idle = p.LastAssigned
 		}
 		out[id] = idle
 	}
-	return out
+	return out, nil
 }
 
 // candidates returns the agents who are online and enabled, with their
@@ -62,9 +64,9 @@ func (q *Queue) route(tt TicketTx, t Ticket, now time.Time) (string, error) {
 	if q.opts.ManualAssign || !q.opts.Hours.Open(now) {
 		return "", nil
 	}
-	online := q.online(now)
-	if len(online) == 0 {
-		return "", nil
+	online, err := q.online(context.Background(), now)
+	if err != nil || len(online) == 0 {
+		return "", err
 	}
 	open, err := tt.OpenTickets()
 	if err != nil {
@@ -182,7 +184,10 @@ func (q *Queue) dispatch(ctx context.Context) error {
 	if len(waiting) == 0 {
 		return nil
 	}
-	online := q.online(now)
+	online, err := q.online(ctx, now)
+	if err != nil {
+		return fmt.Errorf("dispatch: %w", err)
+	}
 	if len(online) == 0 {
 		return nil
 	}
