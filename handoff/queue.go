@@ -314,7 +314,7 @@ func (q *Queue) open(a *bot.Act, tt TicketTx, cust *bot.Customer, tags []string)
 		}
 		// A free agent takes a new ticket in the same act, so the
 		// customer is never told about a queue they are not in.
-		agent, err := q.route(tt, t, now)
+		agent, err := q.route(a, tt, t, now)
 		if err != nil {
 			return Ticket{}, err
 		}

@@ -24,6 +24,12 @@ func (q *Queue) online(ctx context.Context, now time.Time) (map[string]time.Time
 	if err != nil {
 		return nil, fmt.Errorf("read presence: %w", err)
 	}
+	return onlineOf(ps), nil
+}
+
+// onlineOf returns the online agents of ps, each with the time since
+// which it has had no new ticket.
+func onlineOf(ps map[string]AgentPresence) map[string]time.Time {
 	out := map[string]time.Time{}
 	for id, p := range ps {
 		if p.Status != PresenceOnline {
@@ -35,7 +41,7 @@ func (q *Queue) online(ctx context.Context, now time.Time) (map[string]time.Time
 		}
 		out[id] = idle
 	}
-	return out, nil
+	return out
 }
 
 // candidates returns the agents who are online and enabled, with their
@@ -59,14 +65,18 @@ func candidates(agents []Agent, online map[string]time.Time, open []Ticket) []ca
 }
 
 // route returns the agent a new waiting ticket goes to right away, inside
-// its hand-off's act, or "" when it must wait (see plan).
-func (q *Queue) route(tt TicketTx, t Ticket, now time.Time) (string, error) {
+// its hand-off's act a, or "" when it must wait (see plan).
+func (q *Queue) route(a *bot.Act, tt TicketTx, t Ticket, now time.Time) (string, error) {
 	if q.opts.ManualAssign || !q.opts.Hours.Open(now) {
 		return "", nil
 	}
-	online, err := q.online(context.Background(), now)
-	if err != nil || len(online) == 0 {
-		return "", err
+	ps, err := q.opts.Presence.PresentIn(a.Tx(), now, q.opts.PresenceTimeout)
+	if err != nil {
+		return "", fmt.Errorf("read presence: %w", err)
+	}
+	online := onlineOf(ps)
+	if len(online) == 0 {
+		return "", nil
 	}
 	open, err := tt.OpenTickets()
 	if err != nil {

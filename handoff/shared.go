@@ -49,6 +49,10 @@ type PresenceStore interface {
 	Beat(ctx context.Context, agentID string, p Presence, now time.Time, timeout time.Duration) (before Presence, err error)
 	// Present returns the agents who are not offline at now, by id.
 	Present(ctx context.Context, now time.Time, timeout time.Duration) (map[string]AgentPresence, error)
+	// PresentIn is Present read inside tx, the transaction of an act
+	// (routing a new ticket in its hand-off's act), so that the act
+	// needs no second connection to the store.
+	PresentIn(tx bot.Tx, now time.Time, timeout time.Duration) (map[string]AgentPresence, error)
 	// Expire forgets the agents silent for longer than timeout at now and
 	// returns those of them that were not offline, each once across the
 	// nodes sharing the store.
@@ -113,6 +117,11 @@ func (m *MemoryPresence) Present(_ context.Context, now time.Time, timeout time.
 		}
 	}
 	return out, nil
+}
+
+// PresentIn implements PresenceStore: memory is outside any transaction.
+func (m *MemoryPresence) PresentIn(_ bot.Tx, now time.Time, timeout time.Duration) (map[string]AgentPresence, error) {
+	return m.Present(context.Background(), now, timeout)
 }
 
 // Expire implements PresenceStore.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 )
 
@@ -70,10 +71,26 @@ func (p Presence) Beat(ctx context.Context, agentID string, st handoff.Presence,
 
 // Present implements handoff.PresenceStore.
 func (p Presence) Present(ctx context.Context, now time.Time, timeout time.Duration) (map[string]handoff.AgentPresence, error) {
-	rows, err := p.db.pool.Query(ctx, `SELECT agent_id, status, last_beat, since, last_assigned FROM agent_presence
+	out, err := present(ctx, p.db.pool, now, timeout)
+	return out, p.db.closedErr(err)
+}
+
+// PresentIn implements handoff.PresenceStore; tx must be a transaction
+// of this package's.
+func (p Presence) PresentIn(tx bot.Tx, now time.Time, timeout time.Duration) (map[string]handoff.AgentPresence, error) {
+	ptx, ok := tx.(*Tx)
+	if !ok {
+		return nil, fmt.Errorf("read presence: a %T is not a PostgreSQL transaction", tx)
+	}
+	return present(ptx.ctx, ptx.q, now, timeout)
+}
+
+// present reads the agents not offline at now through q.
+func present(ctx context.Context, q querier, now time.Time, timeout time.Duration) (map[string]handoff.AgentPresence, error) {
+	rows, err := q.Query(ctx, `SELECT agent_id, status, last_beat, since, last_assigned FROM agent_presence
 		WHERE last_beat >= $1`, nanos(now)-int64(timeout))
 	if err != nil {
-		return nil, fmt.Errorf("read presence: %w", p.db.closedErr(err))
+		return nil, fmt.Errorf("read presence: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]handoff.AgentPresence{}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -337,4 +338,39 @@ func TestQueueEventLatencyAcrossNodes(t *testing.T) {
 	}
 	t.Logf("%d hand-offs on node A: act p50 %v p95 %v; event at node B p50 %v p95 %v max %v (from the act's start)",
 		n, q(acts, .5), q(acts, .95), q(events, .5), q(events, .95), q(events, 1))
+}
+
+// Routing a new ticket reads presence inside the hand-off's own
+// transaction: a node whose pool is down to one connection, held by the
+// act, still hands off (a second connection would never come).
+func TestRoutingInAHandOffNeedsNoSecondConnection(t *testing.T) {
+	u, err := url.Parse(pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := u.Query()
+	v.Set("pool_max_conns", "1")
+	u.RawQuery = v.Encode()
+	n := newNode(t, u.String())
+	q := queueNode(t, n, handoff.Options{})
+	saveAgents(t, n.db, "ann")
+	if err := q.Heartbeat(ctx, "ann", handoff.PresenceOnline); err != nil {
+		t.Fatal(err)
+	}
+	conv, cust := waiting(t, n.db)
+	done := make(chan error, 1)
+	var tk handoff.Ticket
+	go func() {
+		var err error
+		tk, err = q.EnqueueWith(ctx, conv, cust, handoff.EnqueueOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil || tk.Agent != "ann" {
+			t.Fatalf("ticket %+v, %v; want offered to ann", tk, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the hand-off hung: it waited for a second connection")
+	}
 }
