@@ -18,7 +18,8 @@ type Relay interface {
 	// it does not.
 	Announce(tx bot.Tx, e Event) error
 	// Publish sends e, which no act made (presence, SLA breaches), to
-	// every node's subscribers, this node's included, without blocking.
+	// every node's subscribers, this node's included, ordered before
+	// the events of any act this node commits after Publish returns.
 	Publish(e Event)
 	// Subscribe returns a subscription to the events of every node. A
 	// relay that may have missed events (its connection was lost) drops

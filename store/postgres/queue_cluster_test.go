@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -372,5 +373,37 @@ func TestRoutingInAHandOffNeedsNoSecondConnection(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the hand-off hung: it waited for a second connection")
+	}
+}
+
+// A queue event too big for a notification is not lost silently: every
+// node's queue subscribers are dropped as lagged, to reload the queue.
+func TestAQueueEventTooBigToNotifyMakesEveryNodeReload(t *testing.T) {
+	dsn := pgtest.DB(t)
+	a, b := newNode(t, dsn), newNode(t, dsn)
+	huge := strings.Repeat("team", 2500)
+	qa := queueNode(t, a, handoff.Options{ManualAssign: true, Teams: map[string]string{"billing": huge}})
+	qb := queueNode(t, b, handoff.Options{ManualAssign: true})
+	onA, onB := qa.Subscribe(16), qb.Subscribe(16)
+	conv, cust := waiting(t, a.db)
+	if _, err := qa.EnqueueWith(ctx, conv, cust, handoff.EnqueueOptions{Tags: []string{"billing"}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*handoff.Subscription{"A": onA, "B": onB} {
+		select {
+		case e, ok := <-s.C():
+			if ok {
+				t.Fatalf("node %s got %+v, want its subscription dropped", name, e)
+			}
+			if !s.Lagged() {
+				t.Fatalf("node %s: closed, but not as lagged", name)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("node %s: the subscriber was not dropped", name)
+		}
+	}
+	// The ticket is in the table for the reload.
+	if ts, err := qb.Tickets(ctx, handoff.Filter{}); err != nil || len(ts) != 1 || ts[0].Team != huge {
+		t.Fatalf("reload: %d tickets, %v", len(ts), err)
 	}
 }

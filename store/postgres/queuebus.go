@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
@@ -17,7 +19,8 @@ import (
 // is announced by a NOTIFY in the act's own transaction, so it reaches
 // every node once the act commits, in commit order with the act's
 // conversation events, and never if it rolls back. Events of no act
-// (presence, SLA breaches) are sent right after the change. Every node,
+// (presence, SLA breaches) are sent right after the change, before the
+// call that made it returns. Every node,
 // this one included, publishes what it receives to its queue
 // subscribers (the consoles' websockets, the queue notices).
 //
@@ -69,22 +72,28 @@ func (r QueueRelay) Announce(tx bot.Tx, e handoff.Event) error {
 }
 
 // Publish implements handoff.Relay: e goes to every node through a
-// NOTIFY sent after this call, without blocking it.
+// NOTIFY sent before Publish returns, so it is ordered before any act
+// this node commits after it (a presence event before the offers it
+// leads to). If the NOTIFY fails, this node's queue subscribers are
+// dropped as lagged.
 func (r QueueRelay) Publish(e handoff.Event) {
 	note, err := queueNote(e)
-	if err != nil {
-		r.bus.Dropped.Add(1)
-		return
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), publishWait)
+		_, err = r.bus.db.pool.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, note)
+		cancel()
 	}
-	select {
-	case r.bus.out <- []byte(note):
-	default:
-		// Lost news: the queue is still right in the table, but this
-		// node's followers would not know they missed something.
+	if err != nil {
+		// The queue is still right in the table, but this node's
+		// followers would not know they missed something.
 		r.bus.Dropped.Add(1)
+		r.bus.log.Warn("bus: notify queue event; queue subscribers reload", "kind", e.Kind, "err", err)
 		r.bus.queue.LagAll()
 	}
 }
+
+// publishWait bounds Publish's NOTIFY.
+const publishWait = 5 * time.Second
 
 // Subscribe implements handoff.Relay.
 func (r QueueRelay) Subscribe(buffer int) *handoff.Subscription {
