@@ -27,7 +27,10 @@ type KB struct {
 	// the content had no negative examples. Article i is class i.
 	oos int
 	// spell corrects words the content never uses.
-	spell      *speller
+	spell *speller
+	// stems are the Snowball stems of the articles' words: a word the
+	// content never uses but whose stem it does ("transfers") is known.
+	stems      map[string]bool
 	thresholds Thresholds
 	// BuildTime is how long building took (zero when an index was reused).
 	BuildTime time.Duration
@@ -127,6 +130,12 @@ func newKB(c *Content, opts Options) *KB {
 	}
 	for _, g := range c.Synonyms {
 		count(g...)
+	}
+	// Stems come from the articles and synonyms only: a word that only
+	// the negatives use is not one the content answers about.
+	k.stems = make(map[string]bool, len(freq))
+	for w := range freq {
+		k.stems[stem(w)] = true
 	}
 	count(c.Negatives...)
 	k.spell = newSpeller(freq)
@@ -294,7 +303,7 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 			s.WithoutUnknown = float64(z[k.byID[best.ID]])
 		}
 	}
-	rescale(hits, s.confidence())
+	rescale(hits, s.calibrated())
 	return hits, s, nil
 }
 

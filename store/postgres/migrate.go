@@ -139,7 +139,40 @@ CREATE TABLE channel_links (
 	prefix  text NOT NULL
 );
 `,
-	// 4: agents' presence, shared by the nodes' queues. Soft state, so
+	// 4: customer API keys, the webhook outbox, the tallies of deleted
+	// conversations, the files sent in chats.
+	`
+CREATE TABLE api_keys (
+	id      text PRIMARY KEY,
+	created bigint NOT NULL, -- orders the list
+	data    jsonb NOT NULL   -- bot.APIKey, with the secret's hash only
+);
+CREATE TABLE webhook_outbox (
+	seq  bigserial PRIMARY KEY,
+	data bytea NOT NULL -- the record as the webhook package encoded it
+);
+CREATE TABLE tallies ( -- what is left of the deleted conversations of a day
+	day           text PRIMARY KEY, -- UTC, 2006-01-02, when they started
+	conversations bigint NOT NULL DEFAULT 0,
+	messages      bigint NOT NULL DEFAULT 0,
+	handoffs      bigint NOT NULL DEFAULT 0,
+	rated_1       bigint NOT NULL DEFAULT 0, -- survey ratings by score
+	rated_2       bigint NOT NULL DEFAULT 0,
+	rated_3       bigint NOT NULL DEFAULT 0,
+	rated_4       bigint NOT NULL DEFAULT 0,
+	rated_5       bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE attachments (
+	conversation_id text NOT NULL,
+	id              text NOT NULL,
+	created         timestamptz NOT NULL DEFAULT now(),
+	data            bytea NOT NULL CHECK (octet_length(data) > 0),
+	PRIMARY KEY (conversation_id, id)
+);
+-- Images and PDFs are compressed already: kept out of line, as they are.
+ALTER TABLE attachments ALTER COLUMN data SET STORAGE EXTERNAL;
+`,
+	// 5: agents' presence, shared by the nodes' queues. Soft state, so
 	// unlogged: a crash of the server empties it, and every agent counts
 	// as offline until their console beats again (within seconds), as
 	// after a restart of a single node.
