@@ -53,9 +53,9 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 		return Event{Kind: EventTransferred, Ticket: t, At: now}, nil
 	}, func(t Ticket, now time.Time) {
 		if target != nil {
-			q.mu.Lock()
-			q.lastAssigned[target.ID] = now
-			q.mu.Unlock()
+			if err := q.opts.Presence.Assigned(context.Background(), target.ID, now); err != nil {
+				q.opts.Log.Warn("note assignment", "agent", target.ID, "err", err)
+			}
 		}
 	})
 }

@@ -185,6 +185,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	qopts.Log = log
+	qopts.Relay, qopts.Presence = be.relay, be.presence
 	qopts.ArticleTags = func(id string) []string {
 		if a, ok := live.Article(id); ok {
 			return a.Tags

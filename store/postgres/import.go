@@ -99,10 +99,11 @@ func (db *DB) Import(ctx context.Context, fn func(*Import) error) error {
 }
 
 // shopTables lists the tables of the schema that hold a shop: all but
-// the schema's version.
+// the schema's version and the agents' presence (soft state of running
+// nodes).
 func shopTables(ctx context.Context, q querier) ([]string, error) {
 	rows, err := q.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
-		AND tablename <> 'schema_migrations' ORDER BY tablename`)
+		AND tablename NOT IN ('schema_migrations', 'agent_presence') ORDER BY tablename`)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
