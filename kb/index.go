@@ -216,21 +216,7 @@ func fieldQueries(m mapping.IndexMapping, q string) ([]query.Query, error) {
 			}
 			terms[name] = ts
 		}
-		if len(ts) == 0 {
-			qs = append(qs, query.NewMatchNoneQuery())
-			continue
-		}
-		tqs := make([]query.Query, len(ts))
-		for i, t := range ts {
-			tq := query.NewTermQuery(t)
-			tq.SetField(f.name)
-			tq.SetBoost(f.boost)
-			tqs[i] = tq
-		}
-		d := query.NewDisjunctionQuery(tqs)
-		d.SetMin(1)
-		d.SetBoost(f.boost)
-		qs = append(qs, d)
+		qs = append(qs, termsQuery(f.name, f.boost, ts))
 	}
 	return qs, nil
 }

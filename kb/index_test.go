@@ -41,7 +41,9 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 		qs = append(qs, a.Title)
 	}
 	// Synonyms, phrases the featurizer folds, stop words only, nothing.
-	qs = append(qs, "i want my money back", "the of and", "", "?!", "parcel parcel parcel")
+	qs = append(qs, "i want my money back", "the of and", "", "?!", "parcel parcel parcel",
+		"Where's my PARCEL?", "shop's opening hours", "refnd pls", "xyzzyplugh delivery")
+	nonEmpty, fuzzed := 0, 0
 	for _, q := range qs {
 		fixed, fuzzy := k.correct(q)
 		bq := k.bleveQuery(fixed)
@@ -56,20 +58,42 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 		if !maps.Equal(got, want) {
 			t.Errorf("%q: retrieve %v, match queries %v", q, got, want)
 		}
+		fast, err := k.retr.retrieve(context.Background(), bq, fuzzy, retrieveK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(fast, want) {
+			t.Errorf("%q: retriever %v, match queries %v", q, fast, want)
+		}
+		if len(want) > 0 {
+			nonEmpty++
+		}
+		if len(fuzzy) > 0 {
+			fuzzed++
+		}
+	}
+	if k.retr.synonyms["questions"] == nil || k.retr.tokenizer == nil {
+		t.Fatal("the retriever has no synonyms or no shared tokenizer: the test compares nothing new")
+	}
+	if nonEmpty < 50 || fuzzed == 0 {
+		t.Fatalf("only %d questions with hits, %d with fuzzy words", nonEmpty, fuzzed)
 	}
 	if len(qs) < 50 {
 		t.Fatalf("only %d questions compared", len(qs))
 	}
 }
 
-// BenchmarkRetrieve compares retrieve with its plain form on the demo shop.
+// BenchmarkRetrieve compares the KB's retriever with retrieve and its
+// plain form on the demo shop.
 func BenchmarkRetrieve(b *testing.B) {
 	k := buildShop(b, shop(b))
 	q := k.bleveQuery("how long does delivery take to germany")
 	for _, f := range []struct {
 		name string
 		fn   func(context.Context, bleve.Index, string, []string, int) (map[string]float64, error)
-	}{{"terms", retrieve}, {"match", retrieveByMatch}} {
+	}{{"retriever", func(ctx context.Context, _ bleve.Index, q string, fuzzy []string, n int) (map[string]float64, error) {
+		return k.retr.retrieve(ctx, q, fuzzy, n)
+	}}, {"terms", retrieve}, {"match", retrieveByMatch}} {
 		b.Run(f.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -19,6 +19,8 @@ type KB struct {
 	// variants are the segment variants of articles (see Variant).
 	variants map[string]*Article
 	index    bleve.Index
+	// retr searches index (see retriever).
+	retr *retriever
 	feat     *featurizer
 	model    *classifier
 	// phrasings are the training vectors by class, for Signals.Nearest.
@@ -89,7 +91,10 @@ func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, erro
 		idx.Close()
 		return nil, err
 	}
-	k.index = idx
+	if err := k.setIndex(idx); err != nil {
+		idx.Close()
+		return nil, err
+	}
 	if err := k.train(ctx, c, opts); err != nil {
 		idx.Close()
 		return nil, err
@@ -186,6 +191,16 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 	return nil
 }
 
+// setIndex makes idx the KB's index.
+func (k *KB) setIndex(idx bleve.Index) error {
+	r, err := newRetriever(idx)
+	if err != nil {
+		return err
+	}
+	k.index, k.retr = idx, r
+	return nil
+}
+
 // Close releases the index.
 func (k *KB) Close() error { return k.index.Close() }
 
@@ -227,7 +242,7 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	if len(words) == 0 {
 		return nil, nil, nil
 	}
-	scores, err := retrieve(ctx, k.index, k.bleveQuery(fixed), fuzzy, retrieveK)
+	scores, err := k.retr.retrieve(ctx, k.bleveQuery(fixed), fuzzy, retrieveK)
 	if err != nil {
 		return nil, nil, err
 	}
