@@ -20,9 +20,9 @@ type KB struct {
 	variants map[string]*Article
 	index    bleve.Index
 	// retr searches index (see retriever).
-	retr *retriever
-	feat     *featurizer
-	model    *classifier
+	retr  *retriever
+	feat  *featurizer
+	model *classifier
 	// phrasings are the training vectors by class, for Signals.Nearest.
 	phrasings *phrasings
 	// oos is the classifier's class for out-of-scope questions, or -1 when
