@@ -3,6 +3,7 @@ package kb
 import (
 	"context"
 	"maps"
+	"os"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
@@ -43,7 +44,7 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 	// Synonyms, phrases the featurizer folds, stop words only, nothing.
 	qs = append(qs, "i want my money back", "the of and", "", "?!", "parcel parcel parcel",
 		"Where's my PARCEL?", "shop's opening hours", "refnd pls", "xyzzyplugh delivery")
-	nonEmpty, fuzzed := 0, 0
+	nonEmpty, fuzzed, scored := 0, 0, 0
 	for _, q := range qs {
 		fixed, fuzzy := k.correct(q)
 		bq := k.bleveQuery(fixed)
@@ -70,7 +71,12 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 		}
 		if len(fuzzy) > 0 {
 			fuzzed++
+		} else if _, ok := k.retr.tree(k.retr.analyse(bq)); ok {
+			scored++
 		}
+	}
+	if scored < 50 {
+		t.Fatalf("only %d questions scored on the postings", scored)
 	}
 	if k.retr.synonyms["questions"] == nil || k.retr.tokenizer == nil {
 		t.Fatal("the retriever has no synonyms or no shared tokenizer: the test compares nothing new")
@@ -80,6 +86,68 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 	}
 	if len(qs) < 50 {
 		t.Fatalf("only %d questions compared", len(qs))
+	}
+}
+
+// TestRetrieverScoresAsBleveOnCLINC150 compares the retriever with
+// Bleve's match queries on a knowledge base of CLINC150's size (150
+// articles, 15,000 phrasings, long questions that Bleve scores another
+// way among them), on its validation questions.
+func TestRetrieverScoresAsBleveOnCLINC150(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a CLINC150 knowledge base")
+	}
+	f, err := os.Open("../../shared/data/clinc150/train.jsonl")
+	if err != nil {
+		t.Skip("CLINC150 not available:", err)
+	}
+	train, err := ReadExamples(f, "train.jsonl")
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err = os.Open("../../shared/data/clinc150/val.jsonl")
+	if err != nil {
+		t.Skip("CLINC150 not available:", err)
+	}
+	val, err := ReadExamples(f, "val.jsonl")
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := Build(context.Background(), ContentFromExamples(train), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	step := 1
+	if raceEnabled {
+		step = 10
+	}
+	scored, other := 0, 0
+	for i := 0; i < len(val); i += step {
+		fixed, fuzzy := k.correct(val[i].Text)
+		bq := k.bleveQuery(fixed)
+		got, err := k.retr.retrieve(context.Background(), bq, fuzzy, retrieveK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := retrieveByMatch(context.Background(), k.index, bq, fuzzy, retrieveK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%q: retriever %v, match queries %v", val[i].Text, got, want)
+		}
+		if _, ok := k.retr.tree(k.retr.analyse(bq)); ok && len(fuzzy) == 0 {
+			scored++
+		} else {
+			other++
+		}
+	}
+	t.Logf("%d questions scored on the postings, %d by Bleve", scored, other)
+	if scored == 0 || other == 0 {
+		t.Errorf("%d questions scored on the postings, %d by Bleve: want both paths compared", scored, other)
 	}
 }
 

@@ -33,6 +33,8 @@ type retriever struct {
 	// synonyms is the thesaurus by field and term, as Bleve extracts it
 	// from a query's term queries; nil when the content has none.
 	synonyms search.FieldTermSynonymMap
+	// postings scores most questions without Bleve's searchers.
+	postings *postings
 }
 
 func newRetriever(idx bleve.Index) (*retriever, error) {
@@ -72,6 +74,13 @@ func newRetriever(idx bleve.Index) (*retriever, error) {
 				r.synonyms[f.name] = syn
 			}
 		}
+	}
+	fields := make([]string, len(fieldBoosts))
+	for i, f := range fieldBoosts {
+		fields[i] = f.name
+	}
+	if r.postings, err = readPostings(idx, fields); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -140,8 +149,18 @@ func synonymsOf(tr index.ThesaurusReader, term string) ([]string, error) {
 
 // retrieve asks Bleve for the best k articles for q and returns their
 // scores by article id, exactly as the package function retrieve does.
+// Without fuzzy words the query is scored on the postings, not by Bleve.
 func (r *retriever) retrieve(ctx context.Context, q string, fuzzy []string, k int) (map[string]float64, error) {
-	qs := r.fieldQueries(q)
+	terms := r.analyse(q)
+	if len(fuzzy) == 0 && r.postings != nil {
+		if root, ok := r.tree(terms); ok {
+			return r.postings.top(r.postings.score(root), k), nil
+		}
+	}
+	qs := make([]query.Query, 0, len(fieldBoosts)+len(fuzzy))
+	for i, f := range fieldBoosts {
+		qs = append(qs, termsQuery(f.name, f.boost, terms[r.fields[i]]))
+	}
 	req := bleve.NewSearchRequestOptions(nil, k, 0, false)
 	if len(fuzzy) > 0 {
 		// Fuzzy queries look up the synonyms of the words they expand to:
@@ -162,9 +181,38 @@ func (r *retriever) retrieve(ctx context.Context, q string, fuzzy []string, k in
 	return out, nil
 }
 
-// fieldQueries is the package function fieldQueries with q tokenised
-// once for all the analysers.
-func (r *retriever) fieldQueries(q string) []query.Query {
+// tree is the query of retrieve for terms (by analyser) as postings
+// scores it; ok is false when postings cannot score it as Bleve does.
+func (r *retriever) tree(terms [][]string) (*node, bool) {
+	fields := make([]*node, len(fieldBoosts))
+	for i, f := range fieldBoosts {
+		ts := terms[r.fields[i]]
+		if len(ts) == 0 {
+			// A match-none query: no weight, no documents, but it counts
+			// among the disjuncts.
+			fields[i] = &node{}
+			continue
+		}
+		cs := make([]*node, len(ts))
+		for j, t := range ts {
+			c, ok := r.postings.term(f.name, t, f.boost, r.synonyms[f.name][t])
+			if !ok {
+				return nil, false
+			}
+			cs[j] = c
+		}
+		n, ok := disjunction(cs)
+		if !ok {
+			return nil, false
+		}
+		fields[i] = n
+	}
+	return disjunction(fields)
+}
+
+// analyse returns q's terms by analyser (see fields), q tokenised once
+// for all of them when they share a tokenizer.
+func (r *retriever) analyse(q string) [][]string {
 	terms := make([][]string, len(r.analyses))
 	var tokens analysis.TokenStream
 	if r.tokenizer != nil {
@@ -186,11 +234,7 @@ func (r *retriever) fieldQueries(q string) []query.Query {
 			terms[i][j] = string(tok.Term)
 		}
 	}
-	qs := make([]query.Query, 0, len(fieldBoosts)+2)
-	for i, f := range fieldBoosts {
-		qs = append(qs, termsQuery(f.name, f.boost, terms[r.fields[i]]))
-	}
-	return qs
+	return terms
 }
 
 // filter applies a's token filters to tokens, as a.Analyze does after
