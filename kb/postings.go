@@ -3,8 +3,9 @@ package kb
 import (
 	"context"
 	"fmt"
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -42,7 +43,9 @@ type postings struct {
 	ids []string
 	// fields are the term tables by field name.
 	fields map[string]map[string]*termPostings
-	// scratch pools per-search buffers of len(ids).
+	// missing is a term no document of a field has.
+	missing termPostings
+	// scratch pools per-search buffers.
 	scratch sync.Pool
 }
 
@@ -158,6 +161,7 @@ func readPostings(idx bleve.Index, fields []string) (*postings, error) {
 		}
 		p.fields[f] = terms
 	}
+	p.missing = termPostings{idf: idf(p.docTotal, 0)}
 	n := len(p.ids)
 	p.scratch.New = func() any {
 		return &scratch{acc: make([]float64, n), cnt: make([]int32, n)}
@@ -207,14 +211,44 @@ func (n *node) setQueryNorm(qnorm float64) {
 	}
 }
 
+// tree holds the nodes of one query, allocated together.
+type tree struct {
+	nodes []node
+	kids  []*node
+}
+
+// newTree makes room for nodes nodes and kids children in all.
+func newTree(nodes, kids int) *tree {
+	return &tree{nodes: make([]node, 0, nodes), kids: make([]*node, 0, kids)}
+}
+
+// node adds n to the tree. The tree must have room for it (see newTree):
+// nodes point at each other in place.
+func (t *tree) node(n node) *node {
+	if len(t.nodes) == cap(t.nodes) {
+		panic("kb: query tree out of room")
+	}
+	t.nodes = append(t.nodes, n)
+	return &t.nodes[len(t.nodes)-1]
+}
+
+// children returns room for n children.
+func (t *tree) children(n int) []*node {
+	if len(t.kids)+n > cap(t.kids) {
+		panic("kb: query tree out of room")
+	}
+	t.kids = t.kids[:len(t.kids)+n]
+	return t.kids[len(t.kids)-n:]
+}
+
 // disjunction makes the node of a Bleve disjunction of children; ok is
 // false when Bleve would not sum them in sorted order.
-func disjunction(children []*node) (n *node, ok bool) {
+func (t *tree) disjunction(children []*node) (n *node, ok bool) {
 	if len(children) > maxSliceDisjuncts {
 		return nil, false
 	}
-	sort.SliceStable(children, func(i, j int) bool { return children[i].count < children[j].count })
-	n = &node{children: children}
+	slices.SortStableFunc(children, func(a, b *node) int { return cmp.Compare(a.count, b.count) })
+	n = t.node(node{children: children})
 	for _, c := range children {
 		n.count += c.count
 	}
@@ -224,29 +258,32 @@ func disjunction(children []*node) (n *node, ok bool) {
 // term makes the node of a term query on field with boost: a leaf, or the
 // disjunction of the term and its synonyms. ok is false as for
 // disjunction.
-func (p *postings) term(field, t string, boost float64, synonyms []string) (*node, bool) {
-	leaf := func(t string, boost float64) *node {
-		tp, ok := p.fields[field][t]
-		if !ok {
-			tp = &termPostings{idf: idf(p.docTotal, 0)}
+func (t *tree) term(p *postings, field string, term []byte, boost float64, synonyms []string) (*node, bool) {
+	terms := p.fields[field]
+	leaf := func(tp *termPostings, boost float64) *node {
+		if tp == nil {
+			tp = &p.missing
 		}
-		return &node{leaf: tp, boost: boost, count: tp.count}
+		return t.node(node{leaf: tp, boost: boost, count: tp.count})
 	}
 	if len(synonyms) == 0 {
-		return leaf(t, boost), true
+		return leaf(terms[string(term)], boost), true
 	}
-	cs := make([]*node, 0, len(synonyms)+1)
-	cs = append(cs, leaf(t, boost))
-	for _, s := range synonyms {
-		cs = append(cs, leaf(s, boost/2.0))
+	cs := t.children(len(synonyms) + 1)
+	cs[0] = leaf(terms[string(term)], boost)
+	for i, s := range synonyms {
+		cs[i+1] = leaf(terms[s], boost/2.0)
 	}
-	return disjunction(cs)
+	return t.disjunction(cs)
 }
 
-// scratch is a search's per-document accumulators, zero between uses.
+// scratch is a search's buffers; acc and cnt, by document, are zero
+// between uses.
 type scratch struct {
-	acc []float64
-	cnt []int32
+	acc     []float64
+	cnt     []int32
+	scores  []docScore
+	touched []int32
 }
 
 // docScore is a document's score for a node.
@@ -255,60 +292,63 @@ type docScore struct {
 	score float64
 }
 
-// score returns the scores of the documents root matches, root being the
-// whole query (its query norm is set here).
-func (p *postings) score(root *node) []docScore {
+// score returns the k best documents for root, the whole query (its query
+// norm is set here), by article id.
+func (p *postings) score(root *node, k int) map[string]float64 {
 	root.setQueryNorm(1.0 / math.Sqrt(root.weight()))
 	s := p.scratch.Get().(*scratch)
 	defer p.scratch.Put(s)
-	return s.eval(root)
+	s.scores = s.scores[:0]
+	s.eval(root)
+	return p.top(s.scores, k)
 }
 
-func (s *scratch) eval(n *node) []docScore {
+// eval appends the scores of the documents n matches to s.scores.
+func (s *scratch) eval(n *node) {
 	if n.leaf != nil {
-		out := make([]docScore, len(n.leaf.docs))
-		for i, d := range n.leaf.docs {
+		for _, d := range n.leaf.docs {
 			score := d.weight
 			if n.queryWeight != 1.0 {
 				score = score * n.queryWeight
 			}
-			out[i] = docScore{d.doc, score}
+			s.scores = append(s.scores, docScore{d.doc, score})
 		}
-		return out
+		return
 	}
-	lists := make([][]docScore, len(n.children))
-	for i, c := range n.children {
-		lists[i] = s.eval(c)
+	begin := len(s.scores)
+	for _, c := range n.children {
+		s.eval(c)
 	}
-	// Every child's scores are added to a document in the children's
-	// order, as Bleve sums a document's matching constituents.
-	var touched []int32
-	for _, l := range lists {
-		for _, d := range l {
-			if s.cnt[d.doc] == 0 {
-				touched = append(touched, d.doc)
-			}
-			s.acc[d.doc] += d.score
-			s.cnt[d.doc]++
+	// The children's scores follow each other in the children's order:
+	// each is added to its document in that order, as Bleve sums a
+	// document's matching constituents.
+	s.touched = s.touched[:0]
+	for _, d := range s.scores[begin:] {
+		if s.cnt[d.doc] == 0 {
+			s.touched = append(s.touched, d.doc)
 		}
+		s.acc[d.doc] += d.score
+		s.cnt[d.doc]++
 	}
-	out := make([]docScore, len(touched))
-	for i, doc := range touched {
+	s.scores = s.scores[:begin]
+	for _, doc := range s.touched {
 		coord := float64(s.cnt[doc]) / float64(len(n.children))
-		out[i] = docScore{doc, s.acc[doc] * coord}
+		s.scores = append(s.scores, docScore{doc, s.acc[doc] * coord})
 		s.acc[doc], s.cnt[doc] = 0, 0
 	}
-	return out
 }
 
 // top returns the k best of scores by article id: the highest scores,
 // ties to the earlier document in the index, as Bleve's collector keeps.
 func (p *postings) top(scores []docScore, k int) map[string]float64 {
-	sort.Slice(scores, func(i, j int) bool {
-		if scores[i].score != scores[j].score {
-			return scores[i].score > scores[j].score
+	slices.SortFunc(scores, func(a, b docScore) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
 		}
-		return scores[i].doc < scores[j].doc
+		return cmp.Compare(a.doc, b.doc)
 	})
 	if len(scores) > k {
 		scores = scores[:k]

@@ -154,12 +154,16 @@ func (r *retriever) retrieve(ctx context.Context, q string, fuzzy []string, k in
 	terms := r.analyse(q)
 	if len(fuzzy) == 0 && r.postings != nil {
 		if root, ok := r.tree(terms); ok {
-			return r.postings.top(r.postings.score(root), k), nil
+			return r.postings.score(root, k), nil
 		}
 	}
 	qs := make([]query.Query, 0, len(fieldBoosts)+len(fuzzy))
 	for i, f := range fieldBoosts {
-		qs = append(qs, termsQuery(f.name, f.boost, terms[r.fields[i]]))
+		ts := make([]string, len(terms[r.fields[i]]))
+		for j, t := range terms[r.fields[i]] {
+			ts[j] = string(t)
+		}
+		qs = append(qs, termsQuery(f.name, f.boost, ts))
 	}
 	req := bleve.NewSearchRequestOptions(nil, k, 0, false)
 	if len(fuzzy) > 0 {
@@ -183,37 +187,51 @@ func (r *retriever) retrieve(ctx context.Context, q string, fuzzy []string, k in
 
 // tree is the query of retrieve for terms (by analyser) as postings
 // scores it; ok is false when postings cannot score it as Bleve does.
-func (r *retriever) tree(terms [][]string) (*node, bool) {
-	fields := make([]*node, len(fieldBoosts))
+func (r *retriever) tree(terms [][][]byte) (*node, bool) {
+	// Room for every node: the root, a node per field, and per term a
+	// leaf, or a disjunction of the term and its synonyms.
+	nodes, kids := 1+len(fieldBoosts), len(fieldBoosts)
+	for i, f := range fieldBoosts {
+		for _, t := range terms[r.fields[i]] {
+			nodes++
+			kids++
+			if syn := r.synonyms[f.name][string(t)]; len(syn) > 0 {
+				nodes += 1 + len(syn)
+				kids += 1 + len(syn)
+			}
+		}
+	}
+	tr := newTree(nodes, kids)
+	fields := tr.children(len(fieldBoosts))
 	for i, f := range fieldBoosts {
 		ts := terms[r.fields[i]]
 		if len(ts) == 0 {
 			// A match-none query: no weight, no documents, but it counts
 			// among the disjuncts.
-			fields[i] = &node{}
+			fields[i] = tr.node(node{})
 			continue
 		}
-		cs := make([]*node, len(ts))
+		cs := tr.children(len(ts))
 		for j, t := range ts {
-			c, ok := r.postings.term(f.name, t, f.boost, r.synonyms[f.name][t])
+			c, ok := tr.term(r.postings, f.name, t, f.boost, r.synonyms[f.name][string(t)])
 			if !ok {
 				return nil, false
 			}
 			cs[j] = c
 		}
-		n, ok := disjunction(cs)
+		n, ok := tr.disjunction(cs)
 		if !ok {
 			return nil, false
 		}
 		fields[i] = n
 	}
-	return disjunction(fields)
+	return tr.disjunction(fields)
 }
 
 // analyse returns q's terms by analyser (see fields), q tokenised once
 // for all of them when they share a tokenizer.
-func (r *retriever) analyse(q string) [][]string {
-	terms := make([][]string, len(r.analyses))
+func (r *retriever) analyse(q string) [][][]byte {
+	terms := make([][][]byte, len(r.analyses))
 	var tokens analysis.TokenStream
 	if r.tokenizer != nil {
 		tokens = r.tokenizer.Tokenize([]byte(q))
@@ -229,9 +247,9 @@ func (r *retriever) analyse(q string) [][]string {
 			// Filters change tokens in place: the others get a copy.
 			ts = filter(a.(*analysis.DefaultAnalyzer), copyTokens(tokens))
 		}
-		terms[i] = make([]string, len(ts))
+		terms[i] = make([][]byte, len(ts))
 		for j, tok := range ts {
-			terms[i][j] = string(tok.Term)
+			terms[i][j] = tok.Term
 		}
 	}
 	return terms
