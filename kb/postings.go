@@ -1,9 +1,9 @@
 package kb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"cmp"
 	"math"
 	"slices"
 	"sync"
