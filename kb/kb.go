@@ -3,7 +3,7 @@ package kb
 import (
 	"context"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -275,7 +275,7 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 		} else {
 			hits[maxHits-1] = h
 		}
-		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Confidence > hits[j].Confidence })
+		slices.SortStableFunc(hits, byConfidence)
 	}
 	best, second := hits[0], 0.0
 	if len(hits) > 1 {
@@ -311,6 +311,17 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	}
 	rescale(hits, s.confidence())
 	return hits, s, nil
+}
+
+// byConfidence orders hits by descending confidence.
+func byConfidence(a, b Hit) int {
+	switch {
+	case a.Confidence > b.Confidence:
+		return -1
+	case a.Confidence < b.Confidence:
+		return 1
+	}
+	return 0
 }
 
 // rescale gives the top hit confidence c and keeps the others in order
