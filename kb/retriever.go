@@ -6,6 +6,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -26,6 +27,9 @@ type retriever struct {
 	// tokenizer is the analysers' common tokenizer, or nil when they do
 	// not share one (each then analyses the question itself).
 	tokenizer analysis.Tokenizer
+	// unicode says tokenizer is Bleve's unicode tokenizer, which
+	// asciiTokens stands for on plain text.
+	unicode bool
 	// analyses are the distinct analysers of the fields; field i of
 	// fieldBoosts uses analyses[fields[i]].
 	analyses []analysis.Analyzer
@@ -63,6 +67,7 @@ func newRetriever(idx bleve.Index) (*retriever, error) {
 		}
 		r.tokenizer = d.Tokenizer
 	}
+	_, r.unicode = r.tokenizer.(*unicode.UnicodeTokenizer)
 	syn, err := thesaurus(idx)
 	if err != nil {
 		return nil, err
@@ -234,7 +239,7 @@ func (r *retriever) analyse(q string) [][][]byte {
 	terms := make([][][]byte, len(r.analyses))
 	var tokens analysis.TokenStream
 	if r.tokenizer != nil {
-		tokens = r.tokenizer.Tokenize([]byte(q))
+		tokens = r.tokenize([]byte(q))
 	}
 	for i, a := range r.analyses {
 		var ts analysis.TokenStream
@@ -253,6 +258,17 @@ func (r *retriever) analyse(q string) [][][]byte {
 		}
 	}
 	return terms
+}
+
+// tokenize is the analysers' tokenizer, on plain text without Bleve's
+// general segmenter when that is Bleve's unicode tokenizer.
+func (r *retriever) tokenize(q []byte) analysis.TokenStream {
+	if r.unicode {
+		if ts, ok := asciiTokens(q); ok {
+			return ts
+		}
+	}
+	return r.tokenizer.Tokenize(q)
 }
 
 // filter applies a's token filters to tokens, as a.Analyze does after
