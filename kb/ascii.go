@@ -6,12 +6,12 @@ import "github.com/blevesearch/bleve/v2/analysis"
 // Unicode's text segmentation (UAX #29), which Bleve's unicode tokenizer
 // follows.
 const (
-	asciiOther  = iota // not handled: the question goes to Bleve's tokenizer
-	asciiBreak         // space and punctuation that always separate words
-	asciiLetter        // ALetter
-	asciiDigit         // Numeric
-	asciiMidNumLet     // '.' and '\'': inside a word of letters or of digits
-	asciiMidNum        // ',' and ';': inside a number
+	asciiOther     = iota // not handled: the question goes to Bleve's tokenizer
+	asciiBreak            // space and punctuation that always separate words
+	asciiLetter           // ALetter
+	asciiDigit            // Numeric
+	asciiMidNumLet        // '.' and '\'': inside a word of letters or of digits
+	asciiMidNum           // ',' and ';': inside a number
 )
 
 // asciiClass is the class of each byte.
