@@ -94,7 +94,8 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 // articles, 15,000 phrasings, long questions that Bleve scores another
 // way among them), on its validation questions.
 func TestRetrieverScoresAsBleveOnCLINC150(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
+		// One goroutine: the race detector would only make it slow.
 		t.Skip("builds a CLINC150 knowledge base")
 	}
 	f, err := os.Open("../../shared/data/clinc150/train.jsonl")
@@ -120,12 +121,8 @@ func TestRetrieverScoresAsBleveOnCLINC150(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	step := 1
-	if raceEnabled {
-		step = 10
-	}
 	scored, other := 0, 0
-	for i := 0; i < len(val); i += step {
+	for i := range val {
 		fixed, fuzzy := k.correct(val[i].Text)
 		bq := k.bleveQuery(fixed)
 		got, err := k.retr.retrieve(context.Background(), bq, fuzzy, retrieveK)
