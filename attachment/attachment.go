@@ -1,19 +1,22 @@
 // Package attachment keeps the files customers and agents send in a chat
-// (images and PDFs) in a directory beside the database: one file per
-// attachment, in a directory per conversation. A file is written and
-// synced before the message that names it is stored, so a stored message
-// never names a missing file (a crash in between leaves an orphan file,
-// never a dangling message).
+// (images and PDFs). A Store checks each file (its size against a cap,
+// its type from its bytes) and serves it safely; the bytes live in a
+// Blobs: a directory beside the bbolt file (Dir, one file per attachment
+// in a directory per conversation), or the PostgreSQL database that
+// several nodes share (store/postgres). A file is durable before the
+// message that names it is stored, so a stored message never names a
+// missing file (a crash in between leaves an orphan file, never a
+// dangling message).
 package attachment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/frontdesk/frontdesk/bot"
@@ -40,23 +43,50 @@ var ErrType error = bot.NewError(bot.CodeInvalid, "only images (PNG, JPEG, GIF, 
 // ErrEmpty refuses an empty file.
 var ErrEmpty error = bot.NewError(bot.CodeInvalid, "the file is empty")
 
-// Store keeps attachments under one directory. It is safe for concurrent
-// use: every file has its own random name and is written once.
-type Store struct {
-	dir string
-	max int64
+// Blobs holds the attachments' bytes for a Store. The Store checks
+// conversation and attachment ids (prefix and lower-case hex, as
+// bot.NewID makes them) before they reach Blobs, and the size and type of
+// what it puts. Implementations are safe for concurrent use.
+type Blobs interface {
+	// PutAttachment keeps data as the conversation's attachment id,
+	// written once. When it returns nil, data is durable.
+	PutAttachment(ctx context.Context, conversationID, id string, data []byte) error
+	// Attachment opens the conversation's attachment id for reading and
+	// says when it was kept; an error with code not_found (bot.ErrNotFound
+	// or ErrNotFound) when there is none. The caller closes it.
+	Attachment(ctx context.Context, conversationID, id string) (io.ReadSeekCloser, time.Time, error)
+	// AttachmentConversations lists the conversations that have
+	// attachments.
+	AttachmentConversations(ctx context.Context) ([]string, error)
+	// DeleteAttachments deletes every attachment of the conversations.
+	DeleteAttachments(ctx context.Context, conversationIDs ...string) error
 }
 
-// Open returns the store in dir, creating it (owner-only) if needed.
-// maxSize bounds a file in bytes (DefaultMaxSize when 0 or less).
+// Store keeps attachments in a Blobs, checked and capped. It is safe for
+// concurrent use: every file has its own random id and is written once.
+type Store struct {
+	blobs Blobs
+	max   int64
+}
+
+// Open returns the store of files in the directory dir (see Dir),
+// creating it (owner-only) if needed. maxSize bounds a file in bytes
+// (DefaultMaxSize when 0 or less).
 func Open(dir string, maxSize int64) (*Store, error) {
+	d, err := OpenDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return New(d, maxSize), nil
+}
+
+// New returns the store keeping its files in b. maxSize bounds a file in
+// bytes (DefaultMaxSize when 0 or less), whatever b is.
+func New(b Blobs, maxSize int64) *Store {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("open attachments %s: %w", dir, err)
-	}
-	return &Store{dir: dir, max: maxSize}, nil
+	return &Store{blobs: b, max: maxSize}
 }
 
 // MaxSize is the largest file the store accepts, in bytes.
@@ -67,11 +97,17 @@ func (s *Store) TooLarge() error {
 	return bot.NewError(bot.CodeInvalid, fmt.Sprintf("the file is larger than %d MB", s.max>>20))
 }
 
-// Save reads a file of the conversation from r (at most MaxSize bytes:
-// a longer one is refused with TooLarge), checks its type from its
-// content (ErrType) and keeps it. When Save returns, the file is on disk
-// (synced) and the Attachment describes it, ready for a message.
+// Save is SaveContext without a context.
 func (s *Store) Save(conversationID, name string, r io.Reader) (bot.Attachment, error) {
+	return s.SaveContext(context.Background(), conversationID, name, r)
+}
+
+// SaveContext reads a file of the conversation from r (at most MaxSize
+// bytes: a longer one is refused with TooLarge), checks its type from its
+// content (ErrType) and keeps it. When it returns nil, the file is
+// durable (synced to disk, or committed) and the Attachment describes
+// it, ready for a message.
+func (s *Store) SaveContext(ctx context.Context, conversationID, name string, r io.Reader) (bot.Attachment, error) {
 	if !validID(conversationID, "con_") {
 		return bot.Attachment{}, bot.NewError(bot.CodeInvalid, "unknown conversation")
 	}
@@ -91,76 +127,48 @@ func (s *Store) Save(conversationID, name string, r io.Reader) (bot.Attachment, 
 		return bot.Attachment{}, ErrType
 	}
 	a := bot.Attachment{ID: bot.NewID("att_"), Name: cleanName(name, ext), Type: typ, Size: int64(len(data))}
-	dir := filepath.Join(s.dir, conversationID)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return bot.Attachment{}, fmt.Errorf("save attachment: %w", err)
-	}
-	if err := writeSynced(dir, a.ID, data); err != nil {
+	if err := s.blobs.PutAttachment(ctx, conversationID, a.ID, data); err != nil {
 		return bot.Attachment{}, fmt.Errorf("save attachment %s: %w", a.ID, err)
 	}
 	return a, nil
-}
-
-// writeSynced writes data to dir/name through a temporary file, syncing
-// the file and the directory, so the file is whole or absent.
-func writeSynced(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, ".upload-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // ErrNotFound: no such attachment in the conversation.
 var ErrNotFound error = bot.NewError(bot.CodeNotFound, "no such attachment")
 
 // Open opens an attachment of the conversation for reading, with its
-// content type sniffed again from its bytes. The caller closes the file.
-func (s *Store) Open(conversationID, id string) (*os.File, string, error) {
+// content type sniffed again from its bytes; ErrNotFound when the
+// conversation has no such attachment. The caller closes the file.
+func (s *Store) Open(ctx context.Context, conversationID, id string) (io.ReadSeekCloser, string, error) {
+	f, typ, _, err := s.open(ctx, conversationID, id)
+	return f, typ, err
+}
+
+func (s *Store) open(ctx context.Context, conversationID, id string) (io.ReadSeekCloser, string, time.Time, error) {
 	if !validID(conversationID, "con_") || !validID(id, "att_") {
-		return nil, "", ErrNotFound
+		return nil, "", time.Time{}, ErrNotFound
 	}
-	f, err := os.Open(filepath.Join(s.dir, conversationID, id))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, "", ErrNotFound
+	f, at, err := s.blobs.Attachment(ctx, conversationID, id)
+	if bot.ErrorCode(err) == bot.CodeNotFound || errors.Is(err, bot.ErrNotFound) {
+		return nil, "", time.Time{}, ErrNotFound
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("open attachment %s: %w", id, err)
+		return nil, "", time.Time{}, fmt.Errorf("open attachment %s: %w", id, err)
 	}
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		f.Close()
-		return nil, "", fmt.Errorf("open attachment %s: %w", id, err)
+		return nil, "", time.Time{}, fmt.Errorf("open attachment %s: %w", id, err)
 	}
-	return f, Sniff(head[:n]), nil
+	return f, Sniff(head[:n]), at, nil
 }
 
 // Serve writes the attachment as the response: its sniffed type, never
 // executed or re-interpreted by the browser (nosniff, a sandboxing CSP),
 // images inline and PDFs as downloads.
 func (s *Store) Serve(w http.ResponseWriter, r *http.Request, conversationID, id, name string) {
-	f, typ, err := s.Open(conversationID, id)
+	f, typ, at, err := s.open(r.Context(), conversationID, id)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, ErrNotFound) {
@@ -187,12 +195,7 @@ func (s *Store) Serve(w http.ResponseWriter, r *http.Request, conversationID, id
 		name = id + Types[typ]
 	}
 	h.Set("Content-Disposition", fmt.Sprintf("%s; filename=%q", disposition, asciiName(name)))
-	fi, err := f.Stat()
-	if err != nil {
-		http.Error(w, "read attachment", http.StatusInternalServerError)
-		return
-	}
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	http.ServeContent(w, r, "", at, f)
 }
 
 // Sniff returns the content type of data from its first bytes, without
@@ -260,24 +263,25 @@ func asciiName(name string) string {
 // returns how many conversations' files it deleted. Run it after
 // conversations are erased: the files go with them.
 func (s *Store) Prune(gone func(conversationID string) (bool, error)) (int, error) {
-	entries, err := os.ReadDir(s.dir)
+	ctx := context.Background()
+	convs, err := s.blobs.AttachmentConversations(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("prune attachments: %w", err)
 	}
 	n := 0
-	for _, e := range entries {
-		if !e.IsDir() || !validID(e.Name(), "con_") {
+	for _, id := range convs {
+		if !validID(id, "con_") {
 			continue
 		}
-		g, err := gone(e.Name())
+		g, err := gone(id)
 		if err != nil {
-			return n, fmt.Errorf("prune attachments of %s: %w", e.Name(), err)
+			return n, fmt.Errorf("prune attachments of %s: %w", id, err)
 		}
 		if !g {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
-			return n, fmt.Errorf("prune attachments of %s: %w", e.Name(), err)
+		if err := s.blobs.DeleteAttachments(ctx, id); err != nil {
+			return n, fmt.Errorf("prune attachments of %s: %w", id, err)
 		}
 		n++
 	}

@@ -2,9 +2,12 @@ package attachment_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image"
 	"image/png"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/store/storetest"
 )
 
 // pngBytes is a real 2x2 PNG.
@@ -90,7 +94,7 @@ func TestFilesThatAreNotImagesOrPDFsOrTooLargeAreRefused(t *testing.T) {
 	if _, err := s.Save("../etc", "a.png", bytes.NewReader(pngBytes(t))); err == nil {
 		t.Error("a conversation id with a path was accepted")
 	}
-	if _, _, err := s.Open(conv, "../../frontdesk.db"); !errors.Is(err, attachment.ErrNotFound) {
+	if _, _, err := s.Open(context.Background(), conv, "../../frontdesk.db"); !errors.Is(err, attachment.ErrNotFound) {
 		t.Errorf("open with a path: %v", err)
 	}
 }
@@ -113,5 +117,45 @@ func TestPruneDeletesTheFilesOfErasedConversations(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, kept)); err != nil {
 		t.Errorf("a kept conversation's files were deleted: %v", err)
+	}
+}
+
+// The contract every place that keeps files holds (see store/storetest):
+// here a directory.
+func TestDirConformance(t *testing.T) {
+	storetest.RunAttachments(t, func(t *testing.T) attachment.Blobs {
+		d, err := attachment.OpenDir(filepath.Join(t.TempDir(), "attachments"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	})
+}
+
+// BenchmarkDir keeps a file of the cap's size (random bytes behind a PNG
+// header) in a directory, synced, and reads it back: the figure to set
+// beside store/postgres's BenchmarkAttachment.
+func BenchmarkDir(b *testing.B) {
+	s, err := attachment.Open(b.TempDir(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := make([]byte, attachment.DefaultMaxSize)
+	rand.NewChaCha8([32]byte{}).Read(data)
+	copy(data, "\x89PNG\r\n\x1a\n")
+	b.SetBytes(int64(2 * len(data)))
+	for b.Loop() {
+		a, err := s.Save(conv, "photo.png", bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, _, err := s.Open(context.Background(), conv, a.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, _ := io.Copy(io.Discard, f); n != int64(len(data)) {
+			b.Fatalf("read %d bytes", n)
+		}
+		f.Close()
 	}
 }

@@ -81,8 +81,21 @@ func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
 // Run checks SLAs and presence every Options.CheckEvery until ctx is
 // done, then returns; it hands out waiting tickets when business hours
 // begin and withdraws the offers of agents whose console went silent. The caller owns the goroutine that runs it. Errors
-// are logged and retried at the next check.
-func (q *Queue) Run(ctx context.Context) {
+// are logged and retried at the next check. It is RunTimers and
+// RunPresence in one.
+func (q *Queue) Run(ctx context.Context) { q.run(ctx, true, true) }
+
+// RunTimers does Run's work on the queue itself (SLA escalation, offers
+// withdrawn from silent agents, tickets handed out when business hours
+// begin), which one node of a cluster does at a time, until ctx is done.
+func (q *Queue) RunTimers(ctx context.Context) { q.run(ctx, true, false) }
+
+// RunPresence does Run's work on the presence of the agents connected to
+// this node (marking silent ones offline), which every node does, until
+// ctx is done.
+func (q *Queue) RunPresence(ctx context.Context) { q.run(ctx, false, true) }
+
+func (q *Queue) run(ctx context.Context, timers, presence bool) {
 	tick := time.NewTicker(q.opts.CheckEvery)
 	defer tick.Stop()
 	wasOpen := q.opts.Hours.Open(q.now())
@@ -92,10 +105,17 @@ func (q *Queue) Run(ctx context.Context) {
 			return
 		case <-tick.C:
 			now := q.now()
-			if _, err := q.CheckSLA(ctx, now); err != nil && ctx.Err() == nil {
-				q.opts.Log.Error("check SLA", "err", err)
+			if timers {
+				if _, err := q.CheckSLA(ctx, now); err != nil && ctx.Err() == nil {
+					q.opts.Log.Error("check SLA", "err", err)
+				}
 			}
-			q.CheckPresence(now)
+			if presence {
+				q.CheckPresence(now)
+			}
+			if !timers {
+				continue
+			}
 			back, err := q.withdrawStaleOffers(ctx)
 			if err != nil && ctx.Err() == nil {
 				q.opts.Log.Error("withdraw offers", "err", err)

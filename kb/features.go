@@ -6,6 +6,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/english"
 )
 
 // featurizer turns text into the sparse vector the classifier reads: word
@@ -274,4 +277,11 @@ func (f *featurizer) fit(texts []string, minDF int) {
 // transform is words + rawFeatures + vector for one text.
 func (f *featurizer) transform(text string) sparse {
 	return f.vector(rawFeatures(f.words(text), nil))
+}
+
+// stem is the Snowball (Porter 2) English stem of a lower-case word.
+func stem(w string) string {
+	env := snowballstem.NewEnv(w)
+	english.Stem(env)
+	return env.Current()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -29,8 +30,15 @@ type KB struct {
 	// the content had no negative examples. Article i is class i.
 	oos int
 	// spell corrects words the content never uses.
-	spell      *speller
+	spell *speller
+	// stems are the Snowball stems of the articles' words: a word the
+	// content never uses but whose stem it does ("transfers") is known.
+	stems      map[string]bool
 	thresholds Thresholds
+	// rr re-ranks searches once vectors holds the articles' embeddings
+	// (Reranker.Prepare stores them); nil without a Reranker.
+	rr      *Reranker
+	vectors atomic.Pointer[articleVectors]
 	// BuildTime is how long building took (zero when an index was reused).
 	BuildTime time.Duration
 	// Reused says whether a stored index and model were reused.
@@ -58,6 +66,11 @@ type Options struct {
 	// classifier is trained; with total 0 it is a notice for the operator
 	// (a damaged store rebuilt, an interrupted build removed).
 	Progress func(stage string, done, total int)
+	// Reranker, if set, embeds the articles once the KB is built or
+	// opened and re-ranks every search with the question's embedding
+	// (see Reranker). If the articles cannot be embedded, the KB is
+	// returned all the same and ranks without embeddings.
+	Reranker *Reranker
 }
 
 // bleveWeight is how much Bleve's normalised score adds to the
@@ -70,7 +83,19 @@ const maxHits = 5
 
 // Build indexes the content in memory and trains the classifier.
 func Build(ctx context.Context, c *Content, opts Options) (*KB, error) {
-	return build(ctx, "", c, opts)
+	k, err := build(ctx, "", c, opts)
+	if err == nil {
+		k.embed(ctx)
+	}
+	return k, err
+}
+
+// embed prepares k's Reranker, if it has one. Its failure is the
+// Reranker's to report and retry: k serves without embeddings meanwhile.
+func (k *KB) embed(ctx context.Context) {
+	if k.rr != nil {
+		_ = k.rr.Prepare(ctx, k)
+	}
 }
 
 func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, error) {
@@ -110,6 +135,7 @@ func newKB(c *Content, opts Options) *KB {
 		feat:       newFeaturizer(c.Synonyms),
 		oos:        -1,
 		thresholds: opts.Thresholds,
+		rr:         opts.Reranker,
 	}
 	if k.thresholds == (Thresholds{}) {
 		k.thresholds = DefaultThresholds
@@ -132,6 +158,12 @@ func newKB(c *Content, opts Options) *KB {
 	}
 	for _, g := range c.Synonyms {
 		count(g...)
+	}
+	// Stems come from the articles and synonyms only: a word that only
+	// the negatives use is not one the content answers about.
+	k.stems = make(map[string]bool, len(freq))
+	for w := range freq {
+		k.stems[stem(w)] = true
 	}
 	count(c.Negatives...)
 	k.spell = newSpeller(freq)
@@ -228,15 +260,29 @@ func (k *KB) SetThresholds(t Thresholds) { k.thresholds = t }
 // field boosts, synonyms and typo tolerance; the classifier trained on the
 // question phrasings re-ranks them; the confidence of the top article
 // combines their probability with the other Signals. Confidences of all
-// articles (and of "none of them") sum to at most 1.
+// articles (and of "none of them") sum to at most 1. Search never asks
+// the Reranker: agents' article searches and the insights' grouping of
+// unanswered questions cost no embedding requests; Decide, which answers
+// customers, re-ranks.
 func (k *KB) Search(ctx context.Context, q string) ([]Hit, error) {
-	hits, _, err := k.search(ctx, q)
+	hits, _, err := k.searchPlain(ctx, q)
 	return hits, err
 }
 
-// search is Search, with the signals behind the top confidence (nil when
-// there are no hits).
+// search is Decide's search: Search's hits re-ranked by the Reranker, if
+// the KB has one, with the signals behind the top confidence of the
+// plain ranking (nil when there are no hits).
 func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
+	hits, s, err := k.searchPlain(ctx, q)
+	if err != nil || k.rr == nil || len(hits) == 0 {
+		return hits, s, err
+	}
+	return k.rr.rerank(ctx, k, q, hits), s, nil
+}
+
+// searchPlain is Search, with the signals behind the top confidence (nil
+// when there are no hits).
+func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	fixed, fuzzy := k.correct(q)
 	words := k.feat.words(fixed)
 	if len(words) == 0 {
@@ -309,7 +355,7 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 			s.WithoutUnknown = float64(z[k.byID[best.ID]])
 		}
 	}
-	rescale(hits, s.confidence())
+	rescale(hits, s.calibrated())
 	return hits, s, nil
 }
 

@@ -31,7 +31,10 @@ type Options struct {
 	// Articles is the number of articles in the knowledge base, exported
 	// as frontdesk_kb_articles.
 	Articles int
-	Log      *slog.Logger
+	// ArticleCount, when set, is asked at each scrape instead: the
+	// number of articles after the content was last reloaded.
+	ArticleCount func() int
+	Log          *slog.Logger
 	// Now is the clock turn latency is measured with (default time.Now).
 	Now func() time.Time
 }

@@ -40,7 +40,11 @@ func (s scraper) Describe(ch chan<- *prometheus.Desc) {
 func (s scraper) Collect(ch chan<- prometheus.Metric) {
 	m := s.m
 	now := m.opts.Now()
-	ch <- prometheus.MustNewConstMetric(articlesDesc, prometheus.GaugeValue, float64(m.opts.Articles))
+	articles := m.opts.Articles
+	if m.opts.ArticleCount != nil {
+		articles = m.opts.ArticleCount()
+	}
+	ch <- prometheus.MustNewConstMetric(articlesDesc, prometheus.GaugeValue, float64(articles))
 	m.mu.Lock()
 	q := m.queue
 	withBot := m.activeWithBot(now)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -16,21 +17,35 @@ import (
 )
 
 // apiClient is the library's HTTP client. Long polls (getUpdates) are
-// tied to the adapter's context, so Stop ends them at once; other calls
-// run to completion (bounded by timeout), so that a message Telegram
-// accepted is also marked sent. Errors never carry the token.
+// tied to the poller's context, so Stop, or the loss of the lead, ends
+// them at once; other calls run to completion (bounded by timeout), so
+// that a message Telegram accepted is also marked sent. Errors never
+// carry the token.
 type apiClient struct {
-	pollCtx  context.Context
+	pollMu   sync.Mutex
+	pollCtx  context.Context // nil: no poller
 	http     *http.Client
 	token    string
 	timeout  time.Duration
 	observer Observer
 }
 
+// setPollContext ties the long polls from now on to ctx (the one poller
+// of the adapter).
+func (c *apiClient) setPollContext(ctx context.Context) {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	c.pollCtx = ctx
+}
+
 func (c *apiClient) Do(r *http.Request) (*http.Response, error) {
 	ctx := context.Background()
 	if strings.HasSuffix(r.URL.Path, "/getUpdates") {
-		ctx = c.pollCtx
+		c.pollMu.Lock()
+		if c.pollCtx != nil {
+			ctx = c.pollCtx
+		}
+		c.pollMu.Unlock()
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	start := time.Now()

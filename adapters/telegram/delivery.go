@@ -23,9 +23,10 @@ type chat struct {
 const chatIdle = 30 * time.Minute
 
 // follow watches the bus for messages in Telegram conversations and
-// queues them for delivery. If it lags, it catches up from the store.
-// Now and then it forgets chats that have been idle (evict).
-func (a *Adapter) follow(sub bot.Subscription) {
+// queues them for delivery, until ctx ends. If it lags, it catches up
+// from the store. Now and then it forgets chats that have been idle
+// (evict).
+func (a *Adapter) follow(ctx context.Context, sub bot.Subscription) {
 	sweep := time.NewTicker(chatIdle / 2)
 	defer sweep.Stop()
 	for {
@@ -34,16 +35,16 @@ func (a *Adapter) follow(sub bot.Subscription) {
 			if !ok {
 				a.opts.Log.Warn("telegram: event bus lagged; catching up from the store")
 				sub = a.engine.Subscribe("", 1024)
-				a.syncAll()
+				a.syncAll(ctx)
 				continue
 			}
 			if e.Kind == bot.EventMessage && e.Message != nil && e.Message.From != bot.FromCustomer && !e.Message.Internal &&
 				(e.Channel == "" || e.Channel == bot.Telegram) {
-				a.sync(a.ctx, e.ConversationID)
+				a.sync(ctx, e.ConversationID)
 			}
 		case now := <-sweep.C:
 			a.evict(now)
-		case <-a.ctx.Done():
+		case <-ctx.Done():
 			sub.Close()
 			return
 		}
@@ -60,6 +61,14 @@ func (a *Adapter) evict(now time.Time) {
 			delete(a.chats, id)
 		}
 	}
+}
+
+// forgetChats empties the chat cache: a new leader reads the chats
+// afresh, as the node that led before moved their cursors.
+func (a *Adapter) forgetChats() {
+	a.chatsMu.Lock()
+	defer a.chatsMu.Unlock()
+	clear(a.chats)
 }
 
 // chatFor returns the tracked chat of the conversation, from memory or
@@ -93,24 +102,30 @@ func (a *Adapter) chatFor(ctx context.Context, conversationID string) (*chat, er
 
 // syncAll queues what every tracked conversation has not yet sent, after
 // a lag: the events it missed may have been for any of them.
-func (a *Adapter) syncAll() {
+func (a *Adapter) syncAll(ctx context.Context) {
 	var convs []string
-	err := a.store.TelegramChats(a.ctx, func(conv string, _, _ int64) error {
+	err := a.store.TelegramChats(ctx, func(conv string, _, _ int64) error {
 		convs = append(convs, conv)
 		return nil
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		a.opts.Log.Error("telegram: list chats", "err", err)
 	}
 	for _, id := range convs {
-		a.sync(a.ctx, id)
+		a.sync(ctx, id)
 	}
 }
 
 // sync queues, in order and once each, the customer-visible messages of
 // a tracked conversation that are not from the customer and not queued
-// yet. A failure is logged; the next sync catches up.
+// yet. A failure is logged; the next sync catches up. On a node among
+// several, only the leader queues (its follow sees every node's
+// messages on the bus), so that no two nodes queue a message from
+// cursors they each remember.
 func (a *Adapter) sync(ctx context.Context, conversationID string) {
+	if a.opts.Lease != nil && !a.leading() {
+		return
+	}
 	c, err := a.chatFor(ctx, conversationID)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -153,7 +168,7 @@ func (a *Adapter) sync(ctx context.Context, conversationID string) {
 	}
 	c.cursor = last
 	if len(out) > 0 {
-		a.out.kick()
+		a.kick()
 	}
 }
 

@@ -33,9 +33,19 @@ type fakeAPI struct {
 	calls     map[string][]map[string]string
 	offsets   []int
 	nextMsgID int
+	// polls are the getUpdates requests, by the node the X-Test-Node
+	// header names; polling counts those under way, most the most at once.
+	polls         []poll
+	polling, most int
 	// inject decides, per request, to fail it: "", "429", "5xx", "drop",
 	// "403".
 	inject func(method string) string
+}
+
+type poll struct {
+	node   string
+	offset int
+	at     time.Time
 }
 
 type sentMessage struct {
@@ -47,6 +57,7 @@ type sentMessage struct {
 	Labels   []string
 	ID       int
 	Keyboard bool
+	Node     string // who sent it: the X-Test-Node header
 }
 
 func newFakeAPI(t testing.TB) *fakeAPI {
@@ -106,7 +117,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		f.getUpdates(w, r, params)
 	case "sendMessage":
 		chat, _ := strconv.ParseInt(params["chat_id"], 10, 64)
-		m := sentMessage{Chat: chat, Text: params["text"], HTML: params["text"]}
+		m := sentMessage{Chat: chat, Text: params["text"], HTML: params["text"], Node: r.Header.Get("X-Test-Node")}
 		if params["parse_mode"] == "HTML" {
 			// As Telegram does: parse the entities, refuse bad markup.
 			text, err := parseTelegramHTML(params["text"])
@@ -161,6 +172,16 @@ func (f *fakeAPI) getUpdates(w http.ResponseWriter, r *http.Request, p map[strin
 	offset, _ := strconv.Atoi(p["offset"])
 	timeout, _ := strconv.Atoi(p["timeout"])
 	deadline := time.After(time.Duration(timeout) * time.Second)
+	f.mu.Lock()
+	f.polls = append(f.polls, poll{node: r.Header.Get("X-Test-Node"), offset: offset, at: time.Now()})
+	f.polling++
+	f.most = max(f.most, f.polling)
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.polling--
+		f.mu.Unlock()
+	}()
 	for {
 		f.mu.Lock()
 		f.offsets = append(f.offsets, offset)

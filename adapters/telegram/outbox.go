@@ -14,9 +14,11 @@ import (
 // after a 2xx (or a permanent refusal); until then it is retried,
 // honouring 429 retry_after and backing off on 5xx and network errors.
 // A 403 (the user blocked the bot) marks the chat blocked and drops its
-// queue.
+// queue. It runs while its context lives: the adapter's, or on a node
+// among several, the lead's.
 type sender struct {
-	a *Adapter
+	a   *Adapter
+	ctx context.Context
 
 	mu     sync.Mutex
 	loaded uint64 // highest outbox id taken into queues
@@ -26,25 +28,33 @@ type sender struct {
 	kicks  chan struct{}
 }
 
-func newSender(a *Adapter) *sender {
-	return &sender{a: a, queues: map[int64][]outgoing{}, kicks: make(chan struct{}, 1)}
+func newSender(a *Adapter, ctx context.Context) *sender {
+	return &sender{a: a, ctx: ctx, queues: map[int64][]outgoing{}, kicks: make(chan struct{}, 1)}
 }
 
 // load starts the loader, which takes new outbox entries into the
-// per-chat queues whenever kicked, and loads what is queued now.
-func (s *sender) load() error {
+// per-chat queues whenever kicked (and every rescan, if not 0), and
+// loads what is queued now.
+func (s *sender) load(rescan time.Duration) error {
 	if err := s.scan(); err != nil {
 		return err
+	}
+	var tick <-chan time.Time
+	if rescan > 0 {
+		t := time.NewTicker(rescan)
+		tick = t.C
+		s.wg.Go(func() { <-s.ctx.Done(); t.Stop() })
 	}
 	s.wg.Go(func() {
 		for {
 			select {
 			case <-s.kicks:
-				if err := s.scan(); err != nil && s.a.ctx.Err() == nil {
-					s.a.opts.Log.Error("telegram: read outbox", "err", err)
-				}
-			case <-s.a.ctx.Done():
+			case <-tick:
+			case <-s.ctx.Done():
 				return
+			}
+			if err := s.scan(); err != nil && s.ctx.Err() == nil {
+				s.a.opts.Log.Error("telegram: read outbox", "err", err)
 			}
 		}
 	})
@@ -67,14 +77,14 @@ func (s *sender) scan() error {
 	from := s.loaded
 	s.mu.Unlock()
 	var fresh []outgoing
-	err := s.a.store.TelegramOutbox(s.a.ctx, func(id uint64, data []byte) error {
+	err := s.a.store.TelegramOutbox(s.ctx, func(id uint64, data []byte) error {
 		if id <= from {
 			return nil
 		}
 		var o outgoing
 		if err := json.Unmarshal(data, &o); err != nil {
 			s.a.opts.Log.Error("telegram: undecodable outbox entry; dropped", "id", id, "err", err)
-			return s.a.store.TelegramSent(s.a.ctx, id)
+			return s.a.store.TelegramSent(s.ctx, id)
 		}
 		o.id = id
 		fresh = append(fresh, o)
@@ -113,7 +123,7 @@ func (s *sender) run(chat int64) {
 		}
 		o := q[0]
 		s.mu.Unlock()
-		if wait := time.Until(lastSent.Add(s.a.opts.ChatInterval)); wait > 0 && !s.a.sleep(wait) {
+		if wait := time.Until(lastSent.Add(s.a.opts.ChatInterval)); wait > 0 && !sleep(s.ctx, wait) {
 			s.abandon(chat)
 			return
 		}
@@ -127,7 +137,7 @@ func (s *sender) run(chat int64) {
 			s.block(chat)
 			continue
 		}
-		// Not s.a.ctx: a message Telegram accepted is marked sent even
+		// Not s.ctx: a message Telegram accepted is marked sent even
 		// while stopping, or it would be sent again after a restart.
 		if err := s.a.store.TelegramSent(context.Background(), o.id); err != nil {
 			// Still queued on disk: it is sent again after a restart.
@@ -139,7 +149,8 @@ func (s *sender) run(chat int64) {
 	}
 }
 
-// abandon forgets a chat's in-memory queue on Stop; the outbox keeps it.
+// abandon forgets a chat's in-memory queue on Stop (or the loss of the
+// lead); the outbox keeps it.
 func (s *sender) abandon(chat int64) {
 	s.mu.Lock()
 	delete(s.queues, chat)
@@ -179,7 +190,7 @@ const (
 func (s *sender) deliver(o outgoing) result {
 	backoff := s.a.opts.MinBackoff
 	for {
-		if !s.a.sleep(s.slot()) {
+		if !sleep(s.ctx, s.slot()) {
 			return stopped
 		}
 		_, err := s.a.api.MakeRequest(o.Method, o.params())
@@ -194,7 +205,7 @@ func (s *sender) deliver(o outgoing) result {
 			s.a.opts.Observer.TelegramRetry("rate_limited")
 			wait := time.Duration(max(retryAfter(err), 1)) * s.a.opts.RetryAfterUnit
 			s.a.opts.Log.Info("telegram: rate limited", "chat", o.Chat, "retry_after", wait)
-			if !s.a.sleep(wait) {
+			if !sleep(s.ctx, wait) {
 				return stopped
 			}
 			continue
@@ -203,13 +214,13 @@ func (s *sender) deliver(o outgoing) result {
 			s.a.opts.Observer.TelegramFailed("refused")
 			return dropped
 		}
-		if s.a.ctx.Err() != nil {
+		if s.ctx.Err() != nil {
 			return stopped
 		}
 		s.a.opts.Log.Warn("telegram: send failed; retrying", "chat", o.Chat, "err", err, "wait", backoff)
 		s.a.opts.Observer.TelegramRetry("unavailable")
 		// Full jitter keeps many chats from retrying in step.
-		if !s.a.sleep(backoff/2 + rand.N(backoff/2+1)) {
+		if !sleep(s.ctx, backoff/2+rand.N(backoff/2+1)) {
 			return stopped
 		}
 		backoff = min(backoff*2, s.a.opts.MaxBackoff)

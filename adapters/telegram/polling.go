@@ -8,19 +8,31 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// poll runs getUpdates until Stop, from the persisted offset.
-func (a *Adapter) poll() {
-	off, err := a.store.TelegramOffset(a.ctx)
-	if err != nil {
-		a.opts.Log.Error("telegram: read offset", "err", err)
-		return
-	}
+// poll runs getUpdates until ctx ends, from the persisted offset.
+func (a *Adapter) poll(ctx context.Context) {
+	a.client.setPollContext(ctx)
 	backoff := a.opts.MinBackoff
-	for a.ctx.Err() == nil {
+	var off int64
+	for {
+		var err error
+		if off, err = a.store.TelegramOffset(ctx); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.opts.Log.Error("telegram: read offset; retrying", "err", err, "wait", backoff)
+		if !sleep(ctx, backoff) {
+			return
+		}
+		backoff = min(backoff*2, a.opts.MaxBackoff)
+	}
+	backoff = a.opts.MinBackoff
+	for ctx.Err() == nil {
 		ups, err := a.api.GetUpdates(tgbotapi.UpdateConfig{Offset: int(off), Timeout: int(a.opts.PollTimeout / time.Second),
 			AllowedUpdates: []string{"message", "edited_message", "callback_query"}})
 		if err != nil {
-			if a.ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return
 			}
 			if apiCode(err) == http.StatusConflict {
@@ -28,7 +40,7 @@ func (a *Adapter) poll() {
 			} else {
 				a.opts.Log.Warn("telegram: getUpdates failed; retrying", "err", err, "wait", backoff)
 			}
-			if !a.sleep(backoff) {
+			if !sleep(ctx, backoff) {
 				return
 			}
 			backoff = min(backoff*2, a.opts.MaxBackoff)
@@ -39,7 +51,10 @@ func (a *Adapter) poll() {
 			if int64(u.UpdateID) < off {
 				continue // already confirmed
 			}
-			if !a.processRetrying(u) {
+			if ctx.Err() != nil {
+				return // the rest wait at Telegram for the next poller
+			}
+			if !a.processRetrying(ctx, u) {
 				return
 			}
 			off = int64(u.UpdateID) + 1
@@ -49,8 +64,9 @@ func (a *Adapter) poll() {
 
 // processRetrying handles an update, retrying on errors (storage
 // trouble). After several failures the update is logged and skipped, so
-// that one bad update cannot stop the channel. It returns false on Stop.
-func (a *Adapter) processRetrying(u tgbotapi.Update) bool {
+// that one bad update cannot stop the channel. It returns false when ctx
+// ends.
+func (a *Adapter) processRetrying(ctx context.Context, u tgbotapi.Update) bool {
 	wait := a.opts.MinBackoff
 	for attempt := 1; ; attempt++ {
 		// An update under way is finished even if Stop is called, so that
@@ -61,19 +77,19 @@ func (a *Adapter) processRetrying(u tgbotapi.Update) bool {
 		if err == nil {
 			return true
 		}
-		if a.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return false
 		}
 		if attempt == 5 {
 			a.opts.Log.Error("telegram: giving up on update", "update", u.UpdateID, "err", err)
-			if err := a.store.TelegramDone(a.ctx, int64(u.UpdateID), nil); err != nil {
+			if err := a.store.TelegramDone(ctx, int64(u.UpdateID), nil); err != nil {
 				a.opts.Log.Error("telegram: skip update", "update", u.UpdateID, "err", err)
 				return false
 			}
 			return true
 		}
 		a.opts.Log.Warn("telegram: handle update failed; retrying", "update", u.UpdateID, "err", err)
-		if !a.sleep(wait) {
+		if !sleep(ctx, wait) {
 			return false
 		}
 		wait = min(wait*2, a.opts.MaxBackoff)
@@ -81,13 +97,16 @@ func (a *Adapter) processRetrying(u tgbotapi.Update) bool {
 }
 
 // sleep waits d or until Stop, reporting whether it waited.
-func (a *Adapter) sleep(d time.Duration) bool {
+func (a *Adapter) sleep(d time.Duration) bool { return sleep(a.ctx, d) }
+
+// sleep waits d or until ctx ends, reporting whether it waited.
+func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
-	case <-a.ctx.Done():
+	case <-ctx.Done():
 		return false
 	}
 }

@@ -12,6 +12,10 @@
 // Outbound messages are queued in bbolt before they are sent and removed
 // only after Telegram answered 2xx, so they survive restarts (a message
 // in flight during a crash may be sent twice; nothing is lost).
+//
+// On several nodes (Options.Lease), one node at a time leads: it polls,
+// follows the conversations and sends the outbox; the others only answer
+// webhook requests, which any node may handle.
 package telegram
 
 import (
@@ -22,6 +26,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -98,7 +103,29 @@ type Options struct {
 	// Observer is told of API latency, retries and failures (default:
 	// nobody).
 	Observer Observer
+	// Lease, on a node among several sharing one store, makes the
+	// channel's leading part (polling, following conversations, sending
+	// the outbox) run on one node at a time: the holder of the
+	// "telegram" role (see Lease). nil: this node is alone and always
+	// leads.
+	Lease Lease
+	// LeaseRetry is how often a node that does not lead tries to
+	// (default 1 s); Handover how long a new leader waits before polling
+	// and sending, so that the one before, which learns at once that it
+	// lost, finishes the update or request it had under way (default
+	// 1 s).
+	LeaseRetry, Handover time.Duration
 }
+
+// Lease is a cluster-wide role (internal/leader.Lease): Hold runs fn
+// whenever this node holds it, cancelling fn's context when it is lost,
+// and tries again every interval, until ctx ends.
+type Lease interface {
+	Hold(ctx context.Context, role string, interval time.Duration, fn func(ctx context.Context))
+}
+
+// LeaseRole is the role the leading node holds.
+const LeaseRole = "telegram"
 
 func (o *Options) defaults() {
 	if o.APIURL == "" {
@@ -132,6 +159,12 @@ func (o *Options) defaults() {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
+	if o.LeaseRetry == 0 {
+		o.LeaseRetry = time.Second
+	}
+	if o.Handover == 0 {
+		o.Handover = time.Second
+	}
 	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
 }
 
@@ -143,6 +176,7 @@ type Adapter struct {
 	store  Store
 	opts   Options
 	api    *tgbotapi.BotAPI
+	client *apiClient
 	self   tgbotapi.User
 
 	ctx    context.Context // cancelled by Stop
@@ -155,7 +189,8 @@ type Adapter struct {
 	// rest stay on disk only (see chatFor and evict).
 	chatsMu sync.Mutex
 	chats   map[string]*chat
-	out     *sender
+	// out is the leader's sender, nil while this node does not lead.
+	out atomic.Pointer[sender]
 }
 
 // New connects to the Bot API (getMe) and returns a channel ready to
@@ -170,7 +205,7 @@ func New(ctx context.Context, e Engine, st Store, opts Options) (*Adapter, error
 	}
 	actx, cancel := context.WithCancel(context.Background())
 	a := &Adapter{engine: e, store: st, opts: opts, ctx: actx, cancel: cancel, chats: map[string]*chat{}}
-	client := &apiClient{pollCtx: actx, http: opts.HTTPClient, token: opts.Token, timeout: opts.PollTimeout + 15*time.Second, observer: opts.Observer}
+	client := &apiClient{http: opts.HTTPClient, token: opts.Token, timeout: opts.PollTimeout + 15*time.Second, observer: opts.Observer}
 	api, err := newAPI(ctx, opts, client)
 	if err != nil {
 		cancel()
@@ -178,7 +213,7 @@ func New(ctx context.Context, e Engine, st Store, opts Options) (*Adapter, error
 	}
 	a.api = api
 	a.self = api.Self
-	a.out = newSender(a)
+	a.client = client
 	return a, nil
 }
 
@@ -212,6 +247,8 @@ func (a *Adapter) Username() string { return a.self.UserName }
 // Telegram" links, and in polling mode starts polling (after removing any
 // webhook); in webhook mode it registers the webhook with Telegram, and
 // updates arrive through WebhookHandler. The goroutines run until Stop.
+// With a Lease, the node does the polling, following and sending only
+// while it holds the role; the webhook is served either way.
 func (a *Adapter) Start(ctx context.Context) error {
 	if a.opts.WebhookURL != "" {
 		if _, err := a.api.MakeRequest("setWebhook", tgbotapi.Params{"url": a.opts.WebhookURL, "secret_token": a.opts.WebhookSecret,
@@ -226,26 +263,85 @@ func (a *Adapter) Start(ctx context.Context) error {
 			return fmt.Errorf("telegram: offer channel: %w", err)
 		}
 	}
-	sub := a.engine.Subscribe("", 1024)
-	if err := a.out.load(); err != nil {
-		sub.Close()
-		return fmt.Errorf("telegram: load outbox: %w", err)
+	if a.opts.Lease == nil {
+		wait, err := a.lead(a.ctx)
+		if err != nil {
+			return err
+		}
+		a.wg.Go(wait)
+	} else {
+		a.wg.Go(func() { a.opts.Lease.Hold(a.ctx, LeaseRole, a.opts.LeaseRetry, a.leadWhileHeld) })
 	}
-	a.syncAll()
-	a.wg.Go(func() { a.follow(sub) })
-	if a.opts.WebhookURL == "" {
-		a.wg.Go(a.poll)
-	}
-	a.opts.Log.Info("telegram channel started", "bot", a.self.UserName, "webhook", a.opts.WebhookURL != "")
+	a.opts.Log.Info("telegram channel started", "bot", a.self.UserName, "webhook", a.opts.WebhookURL != "", "shared", a.opts.Lease != nil)
 	return nil
 }
 
+// lead starts the leading part under ctx: the sender (after loading the
+// outbox), following the conversations on the bus (after queueing what
+// they have not sent yet) and, in polling mode, polling. The returned
+// wait waits, after ctx ends, for them to stop.
+func (a *Adapter) lead(ctx context.Context) (wait func(), err error) {
+	sub := a.engine.Subscribe("", 1024)
+	s := newSender(a, ctx)
+	// In webhook mode, other nodes queue the direct replies to the
+	// updates they handle: the leader looks for them every second.
+	rescan := time.Duration(0)
+	if a.opts.Lease != nil && a.opts.WebhookURL != "" {
+		rescan = time.Second
+	}
+	if err := s.load(rescan); err != nil {
+		sub.Close()
+		return nil, fmt.Errorf("telegram: load outbox: %w", err)
+	}
+	a.out.Store(s)
+	a.syncAll(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.follow(ctx, sub) })
+	if a.opts.WebhookURL == "" {
+		wg.Go(func() { a.poll(ctx) })
+	}
+	return func() {
+		wg.Wait()
+		a.out.CompareAndSwap(s, nil)
+		s.wait()
+	}, nil
+}
+
+// leadWhileHeld leads while this node holds the role (ctx): after the
+// handover wait, with the chats read afresh (the node before moved their
+// cursors), until the role is lost.
+func (a *Adapter) leadWhileHeld(ctx context.Context) {
+	a.opts.Log.Info("telegram: this node leads the channel (polls and sends)")
+	defer a.opts.Log.Info("telegram: this node no longer leads the channel")
+	if !sleep(ctx, a.opts.Handover) {
+		return
+	}
+	a.forgetChats()
+	wait, err := a.lead(ctx)
+	if err != nil {
+		a.opts.Log.Error("telegram: cannot lead; letting another node try", "err", err)
+		return
+	}
+	wait()
+}
+
+// leading reports whether this node leads the channel now.
+func (a *Adapter) leading() bool { return a.out.Load() != nil }
+
+// kick tells the leader's sender, on this node, that the outbox has new
+// entries; on another node it finds them itself.
+func (a *Adapter) kick() {
+	if s := a.out.Load(); s != nil {
+		s.kick()
+	}
+}
+
 // Stop stops polling and delivery and waits for the goroutines. Queued
-// messages stay in the outbox for the next Start. Safe to call twice.
+// messages stay in the outbox for the next Start (or the next leader).
+// Safe to call twice.
 func (a *Adapter) Stop() {
 	a.once.Do(func() {
 		a.cancel()
 		a.wg.Wait()
-		a.out.wait()
 	})
 }

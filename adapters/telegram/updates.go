@@ -58,7 +58,7 @@ func (a *Adapter) process(ctx context.Context, u tgbotapi.Update) error {
 		return fmt.Errorf("record update %d: %w", u.UpdateID, err)
 	}
 	if len(out) > 0 {
-		a.out.kick()
+		a.kick()
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/store/bolt"
+	"github.com/frontdesk/frontdesk/store/postgres"
 )
 
 // The admin commands (agent ..., customer ...) work on the database file
@@ -32,7 +33,8 @@ const adminSocketName = "admin.sock"
 // adminTarget is what an admin command works on: the database and the
 // agents kept in it.
 type adminTarget struct {
-	db      *bolt.DB
+	db      serveStore
+	file    *bolt.DB // the bbolt file, for backups; nil on PostgreSQL
 	agents  *handoff.Agents
 	dataDir string       // where the database is, with the attachments
 	log     *slog.Logger // for what a command does besides its output
@@ -67,8 +69,24 @@ func isHelp(arg string) bool {
 
 // runAdmin runs req on the data directory dir: on the database file,
 // holding the directory's lock, when no other process holds it; through
-// the admin socket of the serve that holds it otherwise.
-func runAdmin(ctx context.Context, dir string, req adminRequest, stdout io.Writer) error {
+// the admin socket of the serve that holds it otherwise. With store (a
+// postgres:// URL) it runs on that database, which every node shares.
+func runAdmin(ctx context.Context, dir, store string, req adminRequest, stdout io.Writer) error {
+	if store != "" {
+		if err := checkStore(store); err != nil {
+			return err
+		}
+		target, err := postgresTarget(store)
+		if err != nil {
+			return usageError{"store: want a postgres:// URL such as postgres://USER:PASSWORD@HOST:5432/DB"}
+		}
+		db, err := postgres.Open(ctx, store)
+		if err != nil {
+			return fmt.Errorf("store %s: %s", target.shown, target.scrub(err.Error()))
+		}
+		defer db.Close()
+		return execAdmin(ctx, adminTarget{db: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout)
+	}
 	lock, err := lockDataDir(dir, req.Args[0])
 	var busy busyError
 	if errors.As(err, &busy) {
@@ -83,7 +101,7 @@ func runAdmin(ctx context.Context, dir string, req adminRequest, stdout io.Write
 		return err
 	}
 	defer db.Close()
-	return execAdmin(ctx, adminTarget{db: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout)
+	return execAdmin(ctx, adminTarget{db: db, file: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout)
 }
 
 // execAdmin carries out req on t.
@@ -267,8 +285,12 @@ func serveAdmin(dir string, t adminTarget, log *slog.Logger) (stop func(), err e
 		json.NewEncoder(w).Encode(resp)
 	})
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+		if t.file == nil {
+			http.Error(w, errBackupElsewhere.Error(), http.StatusNotImplemented)
+			return
+		}
 		w.Header().Set("Content-Type", "application/octet-stream")
-		n, err := t.db.Backup(r.Context(), w)
+		n, err := t.file.Backup(r.Context(), w)
 		if err != nil {
 			// The copy is cut short: the client's check of it fails.
 			log.Error("admin backup", "err", err)

@@ -29,7 +29,9 @@ without echo on a terminal). Every command takes --data-dir DIR (env
 FRONTDESK_DATA_DIR, default ./data). While "frontdesk serve" runs on that
 data directory, the commands go through its admin socket (admin.sock in
 the data directory, open only to the user who runs serve); otherwise they
-work on the database file.
+work on the database file. With --store postgres://… (env
+FRONTDESK_STORE), as serve's, they work on that PostgreSQL database,
+whether or not any serve runs.
 
 Example (the first admin, while serve runs or not):
   echo 'a long password' | frontdesk agent add --name Ana --email ana@example.com --role admin
@@ -40,9 +42,9 @@ var stdin io.Reader = os.Stdin
 
 // agentCommand is a parsed "frontdesk agent" command line.
 type agentCommand struct {
-	sub, dataDir, name, email, role, teams string
-	maxChats                               int
-	pos                                    []string
+	sub, dataDir, store, name, email, role, teams string
+	maxChats                                      int
+	pos                                           []string
 }
 
 // parseAgent parses and checks an agent command line (args after
@@ -63,6 +65,7 @@ func parseAgent(args []string, stderr io.Writer) (agentCommand, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, agentUsage+"\nFlags:\n"); fs.PrintDefaults() }
 	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
+	fs.StringVar(&c.store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
 	fs.StringVar(&c.name, "name", "", "the agent's name, as customers see it")
 	fs.StringVar(&c.email, "email", "", "the agent's email, used to log in")
 	fs.StringVar(&c.role, "role", "agent", "agent, supervisor or admin")
@@ -100,7 +103,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	return runAdmin(ctx, c.dataDir, req, stdout)
+	return runAdmin(ctx, c.dataDir, c.store, req, stdout)
 }
 
 // execAgent carries out an agent command line on t, with the password

@@ -174,6 +174,9 @@ func printSignals(w io.Writer, s *kb.Signals) {
 	if len(s.Unknown) > 0 {
 		fmt.Fprintf(w, "  (never in the content: %s)", strings.Join(s.Unknown, ", "))
 		fmt.Fprintf(w, "\n  without them       %.2f  (model probability of the top article without those words)", s.WithoutUnknown)
+		if s.RestsOnUnknown {
+			fmt.Fprintf(w, "\n                           the article rests on those words: the confidence is capped at this")
+		}
 	}
 	fmt.Fprintf(w, "\n  known weight       %.2f  (of the question's features, learnt by the classifier)\n", s.KnownWeight)
 	fmt.Fprintf(w, "  nearest phrasing   %.2f  (similarity to the article's closest question)\n", s.Nearest)

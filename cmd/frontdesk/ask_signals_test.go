@@ -41,3 +41,31 @@ func TestAskShowsTheSignalsBehindTheConfidence(t *testing.T) {
 		t.Errorf("human output without the signals: %v\n%s", err, text)
 	}
 }
+
+func TestAskSaysWhenTheTopArticleRestsOnUnknownWords(t *testing.T) {
+	// "charger" is not in the demo content; its character n-grams match
+	// "charge" in the VAT article, which has no support without it.
+	q := "i need a new charger for my device"
+	out, stderr, err := runCmd(t, "ask", "--json", q)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var r struct {
+		Decision string `json:"decision"`
+		Signals  *struct {
+			WithoutUnknown float64  `json:"without_unknown"`
+			RestsOnUnknown bool     `json:"rests_on_unknown"`
+			Unknown        []string `json:"unknown_words"`
+		} `json:"signals"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if r.Decision == "answer" || r.Signals == nil || !r.Signals.RestsOnUnknown || !slices.Equal(r.Signals.Unknown, []string{"charger"}) {
+		t.Errorf("%q: %s", q, out)
+	}
+	text, _, err := runCmd(t, "ask", q)
+	if err != nil || !strings.Contains(text, "rests on those words") {
+		t.Errorf("human output should say the article rests on the unknown words: %v\n%s", err, text)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"path/filepath"
 
@@ -17,7 +18,7 @@ func attachmentsDir(dataDir string) string { return filepath.Join(dataDir, "atta
 
 // pruneAttachments deletes the files of conversations the store no
 // longer has: run after an erasure, so files go with their messages.
-func pruneAttachments(ctx context.Context, db *bolt.DB, files *attachment.Store, log *slog.Logger) {
+func pruneAttachments(ctx context.Context, db bot.Store, files *attachment.Store, log *slog.Logger) {
 	n, err := files.Prune(func(id string) (bool, error) {
 		_, err := db.Conversation(ctx, id)
 		if errors.Is(err, bot.ErrNotFound) {
@@ -36,17 +37,31 @@ func pruneAttachments(ctx context.Context, db *bolt.DB, files *attachment.Store,
 // recordsWithFiles is the console's data records (backup, export,
 // erasure) with the erasure of a customer's files too.
 type recordsWithFiles struct {
-	*bolt.DB
+	serveStore
+	file  *bolt.DB // nil on PostgreSQL
 	files *attachment.Store
 	log   *slog.Logger
 }
 
-// ForgetCustomer erases the customer (bolt.DB.ForgetCustomer), then the
-// files of the conversations erased.
+// errBackupElsewhere answers a backup of a server whose data is in
+// PostgreSQL: the database's own tools copy it whole and consistent.
+var errBackupElsewhere = errors.New("this server keeps its data in PostgreSQL: back it up with pg_dump (or the database's own backups), not through Frontdesk")
+
+// Backup copies the bbolt file; on PostgreSQL it refuses, saying how.
+func (r recordsWithFiles) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if r.file == nil {
+		return 0, errBackupElsewhere
+	}
+	return r.file.Backup(ctx, w)
+}
+
+// ForgetCustomer erases the customer, then the files of the
+// conversations erased (PostgreSQL erases them in the same transaction;
+// pruning then finds nothing).
 func (r recordsWithFiles) ForgetCustomer(ctx context.Context, id string) (bot.Erased, error) {
-	e, err := r.DB.ForgetCustomer(ctx, id)
+	e, err := r.serveStore.ForgetCustomer(ctx, id)
 	if e.Conversations > 0 {
-		pruneAttachments(ctx, r.DB, r.files, r.log)
+		pruneAttachments(ctx, r.serveStore, r.files, r.log)
 	}
 	return e, err
 }

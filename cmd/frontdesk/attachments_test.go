@@ -43,7 +43,7 @@ func TestForgettingACustomerDeletesTheirFiles(t *testing.T) {
 		}
 		sessions = append(sessions, s)
 	}
-	r := recordsWithFiles{DB: db, files: files, log: slog.New(slog.DiscardHandler)}
+	r := recordsWithFiles{serveStore: db, file: db, files: files, log: slog.New(slog.DiscardHandler)}
 	if _, err := r.ForgetCustomer(ctx, sessions[0].Customer.ID); err != nil {
 		t.Fatal(err)
 	}

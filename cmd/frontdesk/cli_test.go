@@ -16,7 +16,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"help"}, {"serve"}, {"ask"}, {"eval"}, {"index"}, {"bench"}, {"backup"},
 		{"agent"}, {"agent", "add"}, {"agent", "list"}, {"agent", "passwd"},
 		{"customer"}, {"customer", "set"}, {"customer", "forget"},
-		{"gaps"}, {"identity"}, {"apikey"}, {"apikey", "add"},
+		{"gaps"}, {"identity"}, {"apikey"}, {"apikey", "add"}, {"migrate"},
 	} {
 		for _, h := range []string{"-h", "--help"} {
 			args := append(append([]string{}, cmd...), h)

@@ -17,7 +17,6 @@ import (
 	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 const customerUsage = `Usage:
@@ -50,7 +49,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // customerCommand is a parsed "frontdesk customer" command line.
 type customerCommand struct {
-	sub, dataDir                      string
+	sub, dataDir, store               string
 	asJSON, yes                       bool
 	name, email, segment, tags, agent string
 	attrs                             multiFlag
@@ -75,6 +74,7 @@ func parseCustomer(args []string, stderr io.Writer) (customerCommand, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, customerUsage+"\nFlags:\n"); fs.PrintDefaults() }
 	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
+	fs.StringVar(&c.store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
 	fs.BoolVar(&c.asJSON, "json", false, "print JSON")
 	fs.StringVar(&c.name, "name", "", "set the name")
 	fs.StringVar(&c.email, "email", "", "set the email")
@@ -118,7 +118,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	return runAdmin(ctx, c.dataDir, adminRequest{Args: append([]string{"customer"}, args...)}, stdout)
+	return runAdmin(ctx, c.dataDir, c.store, adminRequest{Args: append([]string{"customer"}, args...)}, stdout)
 }
 
 // execCustomer carries out a customer command line on t.
@@ -155,6 +155,12 @@ func execCustomer(ctx context.Context, t adminTarget, args []string, stdout io.W
 		}
 		if err != nil {
 			return err
+		}
+		if t.file == nil {
+			// PostgreSQL erased the files in the same transaction.
+			fmt.Fprintf(stdout, "forgot customer %s: %d customer records, %d conversations, %d messages erased\n",
+				c.ID, erased.Customers, erased.Conversations, erased.Messages)
+			return nil
 		}
 		if files, err := attachment.Open(attachmentsDir(t.dataDir), 0); err == nil && erased.Conversations > 0 {
 			pruneAttachments(ctx, db, files, t.log)
@@ -245,7 +251,7 @@ func execCustomer(ctx context.Context, t adminTarget, args []string, stdout io.W
 }
 
 // findCustomer looks a customer up by id, then by email.
-func findCustomer(ctx context.Context, db *bolt.DB, key string) (*bot.Customer, error) {
+func findCustomer(ctx context.Context, db serveStore, key string) (*bot.Customer, error) {
 	return byIDOrEmail(ctx, key, "customer", db.Customer, db.CustomerByEmail)
 }
 

@@ -13,15 +13,21 @@ import (
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
+
+// homeStore is what the widget's first screen reads of the store (both
+// backends keep it).
+type homeStore interface {
+	TopicCounts(ctx context.Context) (map[string]int, error)
+	FirstReplyTimes(ctx context.Context, n int) ([]time.Duration, error)
+}
 
 // widgetHome computes the widget's first screen (web.HomeSource) from the
 // knowledge base, the store and who is online, recomputing at most once a
 // minute: every widget asks when it opens.
 type widgetHome struct {
 	kb     interface{ Articles() []kb.Article } // the live knowledge base
-	db     *bolt.DB
+	db     homeStore
 	agents *handoff.Agents
 	queue  *handoff.Queue
 	now    func() time.Time

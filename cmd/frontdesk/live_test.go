@@ -76,6 +76,9 @@ func TestServeFollowsTheContentDirectory(t *testing.T) {
 	if got := top("how can i track my package"); !strings.HasPrefix(got, "track-order: Where is my package?") {
 		t.Fatalf("before: %q", got)
 	}
+	if got := sample(families(t, base+"/metrics"), "frontdesk_kb_articles"); got != 3 {
+		t.Errorf("frontdesk_kb_articles = %v, want 3", got)
+	}
 
 	if err := os.WriteFile(filepath.Join(dir, "track-order.md"), []byte("---\nid: track-order\ntitle: [oops\n---\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -110,6 +113,11 @@ func TestServeFollowsTheContentDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually("the new article is found", func() bool { return strings.HasPrefix(top("can I buy a gift card"), "gift-cards") })
+	// The metric counts the articles served now: five files, one broken
+	// (its previous version kept), one new.
+	if got := sample(families(t, base+"/metrics"), "frontdesk_kb_articles"); got != 4 {
+		t.Errorf("frontdesk_kb_articles = %v after the reload, want 4", got)
+	}
 }
 
 // loginToken logs an agent in over the API and returns the bearer token.

@@ -7,6 +7,7 @@
 //	frontdesk index --check         validate the content
 //	frontdesk bench --conversations N   load a running server over its websocket
 //	frontdesk backup FILE           a consistent copy of the database
+//	frontdesk migrate --from F --to postgres://…   copy a shop into PostgreSQL
 package main
 
 import (
@@ -67,6 +68,8 @@ Usage:
   frontdesk customer export|forget ID|EMAIL    a customer's data as JSON; erase a customer for good
   frontdesk backup FILE [--url URL --token T | --email E]
                                                a consistent copy of the database, from the file or a running server
+  frontdesk migrate --from data/frontdesk.db --to postgres://USER:PASSWORD@HOST/DB
+                                               copy a single-node shop into PostgreSQL, counts checked
   frontdesk gaps [--since 7d] [--json]         the questions the bot could not answer, grouped into topics
   frontdesk agent add|list|passwd|disable|enable ...
                                                manage the people who answer in the console
@@ -114,6 +117,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAPIKey(ctx, rest, stdout, stderr)
 	case "gaps":
 		return runGaps(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "frontdesk", version)
 		return nil

@@ -45,10 +45,11 @@ var sample = promtest.Value
 
 // scriptedCustomer is a web customer on the websocket, speaking docs/protocol.md.
 type scriptedCustomer struct {
-	t    *testing.T
-	ws   *websocket.Conn
-	conv string
-	n    int
+	t     *testing.T
+	ws    *websocket.Conn
+	conv  string
+	token string // to resume the conversation, from welcome
+	n     int
 }
 
 func dialCustomer(t *testing.T, base string) *scriptedCustomer {
@@ -62,6 +63,7 @@ func dialCustomer(t *testing.T, base string) *scriptedCustomer {
 	c.send(map[string]any{"type": "hello", "token": "", "last_seq": 0})
 	welcome := c.until(func(f map[string]any) bool { return f["type"] == "welcome" })
 	c.conv, _ = welcome["conversation_id"].(string)
+	c.token, _ = welcome["token"].(string)
 	c.until(botSays("assistant"))
 	return c
 }

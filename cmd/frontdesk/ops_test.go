@@ -39,6 +39,7 @@ func serveInProcess(t *testing.T, dataDir string, extra ...string) *inProcess {
 	t.Helper()
 	p := &inProcess{addr: freeAddr(t), stderr: &syncBuffer{}, done: make(chan error, 1)}
 	p.base = "http://" + p.addr
+	seedKB(t, dataDir, extra)
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	args := append([]string{"serve", "--addr", p.addr, "--data-dir", dataDir}, extra...)

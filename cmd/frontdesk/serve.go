@@ -22,14 +22,13 @@ import (
 	customerapi "github.com/frontdesk/frontdesk/adapters/api"
 	"github.com/frontdesk/frontdesk/adapters/console"
 	"github.com/frontdesk/frontdesk/adapters/web"
-	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/insights"
+	"github.com/frontdesk/frontdesk/internal/leader"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/metrics"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 func serveSettings(fs *flag.FlagSet) *settings {
@@ -38,7 +37,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 	s.add("addr", ":8080", "listen address")
 	s.add("metrics-addr", "", "private listen address for /metrics and /debug/pprof/ (default: /metrics on --addr, no profiler)")
 	s.add("data-dir", "data", "data directory (customer database, stored index)")
-	s.add("store", "", "where customers, conversations and the queue are kept: empty for the bbolt file in --data-dir; postgres://… is in progress and refused for now (see README)")
+	s.add("store", "", "where customers, conversations and the queue are kept: empty for the bbolt file in --data-dir; or a postgres:// URL to keep them in PostgreSQL, shared by several nodes (see docs/cluster.md)")
 	s.add("content", "", "content directory (default: the embedded demo knowledge base)")
 	s.add("allowed-origins", "", "comma-separated sites (https://shop.example) that may embed the widget, besides this server's own origin; * allows any")
 	s.addBool("trust-proxy", "take web visitors' addresses, for the per-address limits, from the last X-Forwarded-For entry (only behind a reverse proxy that sets it)")
@@ -127,6 +126,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(c.Articles) == 0 {
 		return errors.New("content has no usable articles")
 	}
+	// Metrics and the model come before the knowledge base, whose build
+	// can take seconds: a mistake in the model's settings is told at once.
+	var live *kb.Live
+	m := metrics.New(metrics.Options{ArticleCount: func() int {
+		if live == nil {
+			return 0
+		}
+		return len(live.Articles())
+	}, Log: log})
+	defer m.Close()
+	composer, err := openLLM(cfg, m, log)
+	if err != nil {
+		return err
+	}
 	dataDir := cfg.get("data-dir")
 	// The lock comes first: the search index and the database below would
 	// otherwise wait on another serve's locks.
@@ -135,8 +148,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer lock.Release()
+	rr, err := openReranker(cfg, composer, dataDir, m.ObserveRerank, log)
+	if err != nil {
+		return err
+	}
+	// The store before the knowledge base's build: a database that cannot
+	// be reached is told at once.
+	be, err := openBackend(ctx, cfg.get("store"), dataDir, m, log)
+	if err != nil {
+		return err
+	}
+	defer be.close()
+	db, files, bus := be.db, be.files, be.bus
 	start := time.Now()
-	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Progress: func(stage string, done, total int) {
+	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Reranker: rr, Progress: func(stage string, done, total int) {
 		if total == 0 {
 			log.Warn(stage)
 		}
@@ -146,27 +171,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// live serves the knowledge base and, with --content, follows the
 	// directory (live.go); it owns k.
-	live := kb.NewLive(k, c, kb.Options{Thresholds: th})
+	live = kb.NewLive(k, c, kb.Options{Thresholds: th, Reranker: rr})
 	defer live.Close()
 	log.Info("knowledge base ready", "articles", len(k.Articles()), "reused", k.Reused, "seconds", time.Since(start).Seconds())
-
-	m := metrics.New(metrics.Options{Articles: len(k.Articles()), Log: log})
-	defer m.Close()
-	db, err := bolt.OpenWith(filepath.Join(dataDir, "frontdesk.db"), bolt.Options{OnCommit: m.ObserveCommit})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	// Files sent in chats live beside the database.
-	files, err := attachment.Open(attachmentsDir(dataDir), 0)
-	if err != nil {
-		return err
+	if rr != nil {
+		st := rr.Stats()
+		log.Info("re-ranking with embeddings", "texts", st.Texts, "cached", st.Cached, "embedded", st.Embedded, "requests", st.Requests)
 	}
 
-	composer, err := openLLM(cfg, m, log)
-	if err != nil {
-		return err
-	}
 	var botComposer bot.Composer
 	if composer != nil {
 		botComposer = composer
@@ -184,7 +196,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{fmt.Sprintf("followup-delay: %q is not a duration such as 24h (0 turns it off)", cfg.get("followup-delay"))}
 	}
 	agents := handoff.NewAgents(db, handoff.AgentsOptions{Log: log})
-	bus := bot.NewBus()
 	engine := bot.NewEngine(m.Answerer(live), db, bus, bot.Options{
 		Greeting:     cfg.get("greeting"),
 		HumanPhrases: cfg.list("human-phrases"),
@@ -211,12 +222,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var webhookStatus func() any
 	if hooks != nil {
 		engine.SetRecorder(hooks.Recorder())
-		bg.Go(func() { hooks.Run(bgctx) })
 		webhookStatus = func() any { return hooks.Status() }
 		log.Info("webhooks on", "urls", len(cfg.list("webhook-url")))
 	}
-	bg.Go(func() { queue.Run(bgctx) })
-	bg.Go(func() { handoff.NewNotices(queue, engine).Run(bgctx) })
+	bg.Go(func() { queue.RunPresence(bgctx) })
 	followMetrics(bgctx, m, bus, db, queue)
 	if composer != nil {
 		assist, err := strconv.ParseBool(cfg.get("llm-assist"))
@@ -227,19 +236,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			bg.Go(func() { bot.NewAssistant(engine, composer).Run(bgctx) })
 		}
 	}
-	bg.Go(func() { rollupLoop(bgctx, db, time.Minute, log) })
-	if followupDelay > 0 {
-		bg.Go(func() { engine.RunFollowups(bgctx, db, time.Minute) })
-	}
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
 	}
-	if keep > 0 {
-		bg.Go(func() {
-			retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
-				after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run(bgctx)
-		})
+	if rr != nil {
+		// Articles whose embedding failed (at start or on a reload) are
+		// tried again each minute; meanwhile questions rank without. Each
+		// node embeds for its own knowledge base.
+		bg.Go(func() { rr.Run(bgctx, time.Minute) })
 	}
+	// The timers run on one node of a cluster at a time (internal/leader).
+	timers := []func(context.Context){
+		queue.RunTimers,
+		func(ctx context.Context) { handoff.NewNotices(queue, engine).Run(ctx) },
+		func(ctx context.Context) { rollupLoop(ctx, db, time.Minute, log) },
+	}
+	if followupDelay > 0 {
+		timers = append(timers, func(ctx context.Context) { engine.RunFollowups(ctx, db, time.Minute) })
+	}
+	if keep > 0 {
+		timers = append(timers, retention{store: db, keep: keep, interval: time.Hour, now: time.Now, log: log,
+			after: func(ctx context.Context) { pruneAttachments(ctx, db, files, log) }}.run)
+	}
+	if hooks != nil {
+		// One node delivers the outbox every node appends to.
+		timers = append(timers, hooks.Run)
+	}
+	bg.Go(func() { leader.Run(bgctx, db, leader.Timers, timers...) })
 	if slices.Contains(cfg.list("allowed-origins"), "*") {
 		log.Warn("allowed-origins is *: any website may embed the chat and open the agent websocket from a logged-in browser; list the shop's sites instead")
 	}
@@ -255,7 +278,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Canned:         defaultCanned,
 		Teams:          teamNames(qopts.Teams),
 		Log:            log,
-		Records:        recordsWithFiles{DB: db, files: files, log: log},
+		Records:        recordsWithFiles{serveStore: db, file: be.file, files: files, log: log},
 		Attachments:    files,
 		APIKeys:        db,
 		Webhooks:       webhookStatus,
@@ -263,7 +286,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Editor:         contentEditor(cfg.get("content"), live),
 		Stats:          db,
 	})
-	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, agents: agents, dataDir: dataDir, log: log, sessionsEnded: consoleSrv.CloseAgent}, log)
+	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, file: be.file, agents: agents, dataDir: dataDir, log: log, sessionsEnded: consoleSrv.CloseAgent}, log)
 	if err != nil {
 		return err
 	}
@@ -283,7 +306,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopMonitoring()
 	// Telegram's webhook comes last: its path is checked against the
 	// routes above.
-	stopTelegram, err := startTelegram(ctx, cfg, engine, db, mux, m, log)
+	// Alone on the bbolt file, the node polls and sends (no lease); on
+	// PostgreSQL, the *postgres.DB is the lease.
+	stopTelegram, err := startTelegram(ctx, cfg, engine, db, be.lease, mux, m, log)
 	if err != nil {
 		return err
 	}

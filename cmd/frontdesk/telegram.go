@@ -16,7 +16,6 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/telegram"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // telegramSettings declares the Telegram settings on s.
@@ -33,8 +32,10 @@ func telegramSettings(s *settings) {
 // nil, nil). In webhook mode the handler is registered on mux at the path
 // of the webhook URL, which must be free: a path another route of mux
 // serves is a usage error. The returned stop stops polling and delivery and
-// waits for the goroutines; it is safe to call more than once.
-func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *bolt.DB, mux *http.ServeMux, obs telegram.Observer, log *slog.Logger) (stop func(), err error) {
+// waits for the goroutines; it is safe to call more than once. With a
+// lease (nodes sharing one PostgreSQL database), only the node holding
+// the "telegram" role polls and sends; the webhook works on every node.
+func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db telegram.Store, lease telegram.Lease, mux *http.ServeMux, obs telegram.Observer, log *slog.Logger) (stop func(), err error) {
 	token := cfg.get("telegram-token")
 	if token == "" {
 		if err := engine.OfferChannel(ctx, bot.Telegram, ""); err != nil {
@@ -50,6 +51,7 @@ func startTelegram(ctx context.Context, cfg *settings, engine *bot.Engine, db *b
 		PublicURL:     cfg.get("public-url"),
 		Log:           log.With("channel", "telegram"),
 		Observer:      obs,
+		Lease:         lease,
 	}
 	var path string
 	if opts.WebhookURL != "" {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/webhook"
 	"github.com/frontdesk/frontdesk/metrics"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // listFlag is a flag that may be repeated; its value is the values
@@ -35,7 +34,7 @@ func webhookSettings(s *settings) {
 
 // newWebhooks returns the configured webhooks, or nil when no URL is
 // set. The caller sets its Recorder on the engine and runs it.
-func newWebhooks(cfg *settings, db *bolt.DB, m *metrics.Metrics, log *slog.Logger) (*webhook.Webhooks, error) {
+func newWebhooks(cfg *settings, db webhook.Store, m *metrics.Metrics, log *slog.Logger) (*webhook.Webhooks, error) {
 	urls := cfg.list("webhook-url")
 	if len(urls) == 0 {
 		return nil, nil

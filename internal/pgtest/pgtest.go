@@ -59,12 +59,16 @@ var (
 
 // Main runs the package's tests and then stops the cluster, if one was
 // started. Call it from TestMain: func TestMain(m *testing.M) { pgtest.Main(m) }.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain with cleanup of its own: it runs the tests,
+// stops the cluster if one was started, and returns the exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if shared != nil {
 		shared.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // DB creates an empty database for the test on the shared cluster

@@ -19,3 +19,16 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+// What the dashboards, the insights, follow-ups and linking need, as
+// every backend keeps it.
+func TestInsightsConformance(t *testing.T) {
+	storetest.RunInsights(t, func(t *testing.T) storetest.InsightsStore {
+		db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}, func(s storetest.InsightsStore, f func()) { bolt.SetBetweenRollup(s.(*bolt.DB), f) })
+}

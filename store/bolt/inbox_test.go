@@ -65,29 +65,3 @@ func TestClosedTicketsAreListedNewestFirstAndForgottenWithTheirConversation(t *t
 		t.Errorf("after forgetting con_b's customer: %v, want [con_a]", ids(got))
 	}
 }
-
-func TestAConversationKeepsItsLastMessageForPreviews(t *testing.T) {
-	ctx := context.Background()
-	db := open(t)
-	if err := db.SaveConversation(ctx, &bot.Conversation{ID: "con_1", CustomerID: "cus_1", Channel: bot.Web}); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	for _, m := range []bot.Message{
-		{From: bot.FromCustomer, Text: "Where is\\n my   parcel?", Time: at},
-		{From: bot.FromSystem, Text: "You're number 1 in the queue.", Time: at.Add(time.Second)},
-		{From: bot.FromAgent, Text: "private note", Internal: true, Time: at.Add(2 * time.Second)},
-	} {
-		m.ConversationID = "con_1"
-		if _, _, err := db.Append(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := db.Conversation(ctx, "con_1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Last == nil || c.Last.From != bot.FromCustomer || c.Last.Text != "Where is\\n my parcel?" || !c.Last.Time.Equal(at) {
-		t.Errorf("last message %+v, want the customer's question (notes and notices do not count)", c.Last)
-	}
-}

@@ -47,6 +47,9 @@ type DB struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 	opts   Options
+	// betweenRollup, if set (by tests), runs between a rollup's reading
+	// and its writing.
+	betweenRollup func()
 }
 
 // Options tune a DB. The zero value is the default.

@@ -94,6 +94,92 @@ CREATE TABLE telegram_outbox (
 );
 CREATE TABLE telegram_blocked (chat_id bigint PRIMARY KEY);
 `,
+	// 3: what the dashboards read (the daily rollups, the insights'
+	// period, the widget's first screen), follow-ups, channel links.
+	// Rows of a conversation go with it (ON DELETE CASCADE), except its
+	// share of the day totals, which are anonymous counts; a customer's
+	// link codes go with the customer.
+	`
+ALTER TABLE conversations ADD COLUMN updated bigint NOT NULL DEFAULT 0; -- Conversation.Updated; not indexed, so that an act updates HOT
+UPDATE conversations SET updated = ` + jsonNanos("data->>'updated'") + `;
+CREATE TABLE stats_dirty ( -- changed since their last rollup
+	conversation_id text COLLATE "C" PRIMARY KEY REFERENCES conversations ON DELETE CASCADE
+);
+INSERT INTO stats_dirty SELECT id FROM conversations;
+CREATE TABLE stats_convs ( -- each conversation's share of the day totals
+	conversation_id text PRIMARY KEY REFERENCES conversations ON DELETE CASCADE,
+	days            jsonb NOT NULL -- stats.Days
+);
+CREATE TABLE stats_days (
+	day  text COLLATE "C" PRIMARY KEY, -- stats.DayLayout
+	data jsonb NOT NULL                -- stats.Day
+);
+CREATE TABLE followups ( -- the conversations whose follow-up is scheduled
+	conversation_id text COLLATE "C" PRIMARY KEY REFERENCES conversations ON DELETE CASCADE,
+	due             bigint NOT NULL
+);
+CREATE INDEX followups_due ON followups (due);
+INSERT INTO followups SELECT id, ` + jsonNanos("data->>'followup_at'") + ` FROM conversations
+	WHERE data->>'followup' = 'scheduled';
+ALTER TABLE tickets ADD COLUMN created bigint, ADD COLUMN first_reply bigint; -- set when not zero
+UPDATE tickets SET
+	created = CASE WHEN (data->>'created')::timestamptz > '0001-01-01Z' THEN ` + jsonNanos("data->>'created'") + ` END,
+	first_reply = CASE WHEN (data->>'first_reply_at')::timestamptz > '0001-01-01Z' THEN ` + jsonNanos("data->>'first_reply_at'") + ` END;
+CREATE INDEX tickets_first_reply ON tickets (first_reply DESC) WHERE first_reply IS NOT NULL;
+CREATE TABLE link_codes ( -- erased with their customer
+	hash        text PRIMARY KEY, -- SHA-256 of the code, hex
+	customer_id text NOT NULL REFERENCES customers ON DELETE CASCADE,
+	expires     bigint NOT NULL,
+	data        jsonb NOT NULL    -- bot.LinkCode
+);
+CREATE INDEX link_codes_expires ON link_codes (expires);
+CREATE INDEX link_codes_customer ON link_codes (customer_id);
+CREATE TABLE channel_links (
+	channel text PRIMARY KEY,
+	prefix  text NOT NULL
+);
+`,
+	// 4: customer API keys, the webhook outbox, the tallies of deleted
+	// conversations, the files sent in chats.
+	`
+CREATE TABLE api_keys (
+	id      text PRIMARY KEY,
+	created bigint NOT NULL, -- orders the list
+	data    jsonb NOT NULL   -- bot.APIKey, with the secret's hash only
+);
+CREATE TABLE webhook_outbox (
+	seq  bigserial PRIMARY KEY,
+	data bytea NOT NULL -- the record as the webhook package encoded it
+);
+CREATE TABLE tallies ( -- what is left of the deleted conversations of a day
+	day           text PRIMARY KEY, -- UTC, 2006-01-02, when they started
+	conversations bigint NOT NULL DEFAULT 0,
+	messages      bigint NOT NULL DEFAULT 0,
+	handoffs      bigint NOT NULL DEFAULT 0,
+	rated_1       bigint NOT NULL DEFAULT 0, -- survey ratings by score
+	rated_2       bigint NOT NULL DEFAULT 0,
+	rated_3       bigint NOT NULL DEFAULT 0,
+	rated_4       bigint NOT NULL DEFAULT 0,
+	rated_5       bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE attachments (
+	conversation_id text NOT NULL,
+	id              text NOT NULL,
+	created         timestamptz NOT NULL DEFAULT now(),
+	data            bytea NOT NULL CHECK (octet_length(data) > 0),
+	PRIMARY KEY (conversation_id, id)
+);
+-- Images and PDFs are compressed already: kept out of line, as they are.
+ALTER TABLE attachments ALTER COLUMN data SET STORAGE EXTERNAL;
+`,
+}
+
+// jsonNanos is the SQL of a JSON time (the text expression field) as
+// Unix nanoseconds, clamped as nanos clamps, to the microsecond
+// (PostgreSQL's precision); a missing time is the zero time.
+func jsonNanos(field string) string {
+	return "greatest(-9223372036854775808, least(9223372036854775807, " +
+		"extract(epoch FROM coalesce((" + field + ")::timestamptz, '0001-01-01Z')) * 1000000000))::bigint"
 }
 
 // migrateLock is the key of the advisory lock that migrations run under,

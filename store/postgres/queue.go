@@ -294,9 +294,10 @@ func (tx *Tx) PutTicket(t *handoff.Ticket) error {
 		n := max(t.ClosedAt.UnixNano(), 0)
 		closedAt = &n
 	}
-	_, err = tx.q.Exec(tx.ctx, `INSERT INTO tickets (id, conversation_id, open, closed_at, data) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET open = EXCLUDED.open, closed_at = coalesce(EXCLUDED.closed_at, tickets.closed_at), data = EXCLUDED.data`,
-		t.ID, t.ConversationID, t.Open(), closedAt, data)
+	_, err = tx.q.Exec(tx.ctx, `INSERT INTO tickets (id, conversation_id, open, closed_at, created, first_reply, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET open = EXCLUDED.open, closed_at = coalesce(EXCLUDED.closed_at, tickets.closed_at),
+			created = EXCLUDED.created, first_reply = EXCLUDED.first_reply, data = EXCLUDED.data`,
+		t.ID, t.ConversationID, t.Open(), closedAt, nanosOrNull(t.Created), nanosOrNull(t.FirstReplyAt), data)
 	if err != nil {
 		return fmt.Errorf("save ticket %s: %w", t.ID, err)
 	}

@@ -249,10 +249,10 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 		return fmt.Errorf("encode conversation %s: %w", c.ID, err)
 	}
 	var owner string
-	err = tx.q.QueryRow(tx.ctx, `INSERT INTO conversations AS c (id, customer_id, channel, created, data) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET channel = EXCLUDED.channel, created = EXCLUDED.created, data = EXCLUDED.data
+	err = tx.q.QueryRow(tx.ctx, `INSERT INTO conversations AS c (id, customer_id, channel, created, updated, data) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET channel = EXCLUDED.channel, created = EXCLUDED.created, updated = EXCLUDED.updated, data = EXCLUDED.data
 		WHERE c.customer_id = EXCLUDED.customer_id
-		RETURNING customer_id`, c.ID, c.CustomerID, string(c.Channel), nanos(c.Created), data).Scan(&owner)
+		RETURNING customer_id`, c.ID, c.CustomerID, string(c.Channel), nanos(c.Created), nanos(c.Updated), data).Scan(&owner)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if err := tx.q.QueryRow(tx.ctx, "SELECT customer_id FROM conversations WHERE id = $1", c.ID).Scan(&owner); err != nil {
 			return fmt.Errorf("save conversation %s: %w", c.ID, err)
@@ -262,7 +262,7 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 	if err != nil {
 		return fmt.Errorf("save conversation %s: %w", c.ID, err)
 	}
-	return nil
+	return tx.indexConversation(c)
 }
 
 // Messages implements bot.Tx.

@@ -1,0 +1,319 @@
+package storetest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk/frontdesk/attachment"
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
+)
+
+// exported is a customer export, read through its JSON (the format is
+// the contract: store/bolt's and store/postgres's are the same).
+type exported struct {
+	Format          string         `json:"format"`
+	Customer        bot.Customer   `json:"customer"`
+	LinkedCustomers []bot.Customer `json:"linked_customers"`
+	Conversations   []struct {
+		bot.Conversation
+		Messages []bot.Message    `json:"messages"`
+		Tickets  []handoff.Ticket `json:"tickets"`
+	} `json:"conversations"`
+	Ratings []struct {
+		ConversationID string `json:"conversation_id"`
+		Rating         int    `json:"rating"`
+		Comment        string `json:"comment"`
+	} `json:"ratings"`
+}
+
+func exportOf[T any](t *testing.T, s Records[T], id string) (exported, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := s.ExportCustomer(ctx, id, &buf); err != nil {
+		t.Fatal(err)
+	}
+	var e exported
+	if err := json.Unmarshal(buf.Bytes(), &e); err != nil {
+		t.Fatalf("the export is not JSON: %v", err)
+	}
+	return e, buf.String()
+}
+
+func export[T any](t *testing.T, s Records[T], _ func() []byte) {
+	seedPerson(t, s, zelda)
+	seedPerson(t, s, otto)
+	exp, text := exportOf(t, s, zelda.id)
+	if exp.Format != "frontdesk-customer-export/1" || exp.Customer.Name != zelda.name || exp.Customer.Email != zelda.email || len(exp.Customer.Identities) != 1 {
+		t.Errorf("profile: %+v (format %q)", exp.Customer, exp.Format)
+	}
+	if exp.LinkedCustomers == nil || len(exp.LinkedCustomers) != 0 {
+		t.Errorf("linked customers %v, want an empty list", exp.LinkedCustomers)
+	}
+	if len(exp.Conversations) != 1 {
+		t.Fatalf("%d conversations, want 1", len(exp.Conversations))
+	}
+	c := exp.Conversations[0]
+	if n := 2*zelda.messages + 1; len(c.Messages) != n || c.Messages[0].Seq != 1 || !strings.Contains(c.Messages[0].Text, zelda.sentence) || !c.Messages[n-1].Internal {
+		t.Errorf("messages: %d (want %d), first %+v", len(c.Messages), n, c.Messages[0])
+	}
+	if len(c.Tickets) != 1 || c.Tickets[0].ID != "tkt_"+zelda.id {
+		t.Errorf("tickets: %+v", c.Tickets)
+	}
+	if len(exp.Ratings) != 1 || exp.Ratings[0].Comment != zelda.comment || exp.Ratings[0].Rating != 4 || exp.Ratings[0].ConversationID != c.ID {
+		t.Errorf("ratings: %+v", exp.Ratings)
+	}
+	if strings.Contains(text, otto.sentence) || strings.Contains(text, otto.email) {
+		t.Error("the export holds another customer's data")
+	}
+	var buf bytes.Buffer
+	if err := s.ExportCustomer(ctx, "cus_nobody", &buf); !errors.Is(err, bot.ErrNotFound) || buf.Len() > 0 {
+		t.Errorf("unknown customer: %v, %d bytes written", err, buf.Len())
+	}
+}
+
+func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
+	seedPerson(t, s, zelda)
+	seedPerson(t, s, otto)
+	// Zelda also wrote on Telegram, which knows her chat; the bot was
+	// blocked there once; webhook events about both wait in the outbox;
+	// where the store keeps files, she sent one.
+	const chat = 4242
+	if _, err := s.UpdateCustomer(ctx, zelda.id, func(c *bot.Customer) error {
+		c.Identities = append(c.Identities, bot.Identity{Channel: bot.Telegram, ID: "4242"})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TelegramTrack(ctx, "con_"+zelda.id, chat); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TelegramSetBlocked(ctx, chat, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TelegramTrack(ctx, "con_"+otto.id, 77); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, func(tx bot.Tx) error {
+		for _, d := range []string{
+			`{"key":"con_cus_zelda","body":"{\"customer_id\":\"cus_zelda\",\"text\":\"` + zelda.sentence + `\"}"}`,
+			`{"key":"customer:cus_zelda","customer_id":"cus_zelda"}`,
+			`{"key":"con_cus_otto","body":"{\"customer_id\":\"cus_otto\"}"}`,
+		} {
+			if err := tx.(appender).AppendOutbox([]byte(d)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []person{zelda, otto} {
+		if err := s.PutLinkCode(ctx, "code-of-"+p.id, bot.LinkCode{CustomerID: p.id, Expires: time.Now().Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := []byte("\x89PNG " + zelda.sentence + " in a photo")
+	blobs, haveBlobs := any(s).(attachment.Blobs)
+	if haveBlobs {
+		if err := blobs.PutAttachment(ctx, "con_"+zelda.id, "att_01", secret); err != nil {
+			t.Fatal(err)
+		}
+		if err := blobs.PutAttachment(ctx, "con_"+otto.id, "att_02", []byte("otto's file")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secrets := []string{zelda.sentence, zelda.name, zelda.email, zelda.comment, "hash-of-cus_zelda"}
+	for _, sec := range secrets {
+		if !bytes.Contains(raw(), []byte(sec)) {
+			t.Fatalf("before forget the store does not hold %q as raw bytes: the test would prove nothing", sec)
+		}
+	}
+
+	erased, err := s.ForgetCustomer(ctx, zelda.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := 2*zelda.messages + 1
+	if want := (bot.Erased{Customers: 1, Conversations: 1, Messages: msgs}); erased != want {
+		t.Errorf("erased %+v, want %+v", erased, want)
+	}
+	after := raw()
+	for _, sec := range secrets {
+		if bytes.Contains(after, []byte(sec)) {
+			t.Errorf("after forget the store still holds %q", sec)
+		}
+	}
+	t.Run("the customer is gone from every index", func(t *testing.T) {
+		if _, err := s.Customer(ctx, zelda.id); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("customer: %v", err)
+		}
+		if _, err := s.CustomerByEmail(ctx, zelda.email); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("by email: %v", err)
+		}
+		for _, id := range []bot.Identity{{Channel: bot.Web, ID: "hash-of-cus_zelda"}, {Channel: bot.Telegram, ID: "4242"}} {
+			if _, err := s.CustomerByIdentity(ctx, id); !errors.Is(err, bot.ErrNotFound) {
+				t.Errorf("by %s identity: %v", id.Channel, err)
+			}
+		}
+		if _, err := s.Conversation(ctx, "con_cus_zelda"); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("conversation: %v", err)
+		}
+		if ms, err := s.Messages(ctx, "con_cus_zelda", 0); err != nil || len(ms) > 0 {
+			t.Errorf("messages: %d, %v", len(ms), err)
+		}
+		if _, err := s.Ticket(ctx, "con_cus_zelda"); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("ticket: %v", err)
+		}
+		if _, _, err := s.TelegramChat(ctx, "con_cus_zelda"); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("telegram chat: %v", err)
+		}
+		if _, err := s.TakeLinkCode(ctx, "code-of-cus_zelda"); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("link code: %v", err)
+		}
+		if b, err := s.TelegramBlocked(ctx, chat); err != nil || b {
+			t.Errorf("telegram block mark: %v, %v", b, err)
+		}
+		if haveBlobs {
+			if _, _, err := blobs.Attachment(ctx, "con_cus_zelda", "att_01"); bot.ErrorCode(err) != bot.CodeNotFound {
+				t.Errorf("attachment: %v, want not found", err)
+			}
+		}
+	})
+	t.Run("nothing about the customer is sent afterwards", func(t *testing.T) {
+		recs := readOutbox(t, s, 0, 0)
+		if len(recs) != 1 || !strings.Contains(recs[0].data, "cus_otto") {
+			t.Errorf("outbox %+v, want only otto's event", recs)
+		}
+	})
+	t.Run("anonymous counts remain", func(t *testing.T) {
+		got := tallies(t, s)["2026-03-01"]
+		want := tally{Conversations: 1, Messages: msgs, Handoffs: 1, Ratings: map[string]int{"4": 1}}
+		if len(got.Ratings) != 1 || got.Ratings["4"] != 1 || got.Conversations != want.Conversations ||
+			got.Messages != want.Messages || got.Handoffs != want.Handoffs {
+			t.Errorf("tally %+v, want %+v", got, want)
+		}
+	})
+	t.Run("the other customer keeps everything", func(t *testing.T) {
+		ms, err := s.Messages(ctx, "con_cus_otto", 0)
+		if err != nil || len(ms) != msgs {
+			t.Fatalf("otto's messages: %d, %v", len(ms), err)
+		}
+		if c, err := s.CustomerByEmail(ctx, otto.email); err != nil || c.Name != otto.name {
+			t.Errorf("otto: %+v, %v", c, err)
+		}
+		if tk, err := s.Ticket(ctx, "con_cus_otto"); err != nil || tk.ID != "tkt_cus_otto" {
+			t.Errorf("otto's ticket: %+v, %v", tk, err)
+		}
+		if lc, err := s.TakeLinkCode(ctx, "code-of-cus_otto"); err != nil || lc.CustomerID != otto.id {
+			t.Errorf("otto's link code: %+v, %v", lc, err)
+		}
+		if ch, _, err := s.TelegramChat(ctx, "con_cus_otto"); err != nil || ch != 77 {
+			t.Errorf("otto's chat: %d, %v", ch, err)
+		}
+		if haveBlobs {
+			if _, _, err := blobs.Attachment(ctx, "con_cus_otto", "att_02"); err != nil {
+				t.Errorf("otto's attachment: %v", err)
+			}
+		}
+		if !bytes.Contains(after, []byte(otto.sentence)) || !bytes.Contains(after, []byte(otto.email)) {
+			t.Error("otto's text went too")
+		}
+		if _, _, err := s.Append(ctx, bot.Message{ConversationID: "con_cus_otto", From: bot.FromCustomer, Text: "still there?"}); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("forgetting again finds nobody", func(t *testing.T) {
+		if _, err := s.ForgetCustomer(ctx, zelda.id); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("second forget: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func forgetLinked[T any](t *testing.T, s Records[T], raw func() []byte) {
+	seedPerson(t, s, zelda)
+	old := otto // say Otto's record was Zelda's Telegram history, linked into her
+	old.id = "cus_zelda_tg"
+	seedPerson(t, s, old)
+	bystander := otto
+	bystander.id, bystander.sentence, bystander.email = "cus_other", "a bystander's own words", "other@example.com"
+	seedPerson(t, s, bystander)
+	link := func(id, k, v string) {
+		if _, err := s.UpdateCustomer(ctx, id, func(c *bot.Customer) error {
+			if c.Attrs == nil {
+				c.Attrs = map[string]string{}
+			}
+			c.Attrs[k] = v
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link(old.id, bot.AttrMergedInto, zelda.id)
+	// cus_other is named as linked, but was never merged into Zelda: it
+	// stays hers to keep.
+	link(zelda.id, bot.AttrLinkedFrom, old.id+", cus_other, cus_gone")
+
+	exp, _ := exportOf(t, s, zelda.id)
+	if len(exp.LinkedCustomers) != 1 || exp.LinkedCustomers[0].ID != old.id || len(exp.Conversations) != 2 {
+		t.Errorf("export: linked %+v, %d conversations; want %s and 2", exp.LinkedCustomers, len(exp.Conversations), old.id)
+	}
+	erased, err := s.ForgetCustomer(ctx, zelda.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if erased.Customers != 2 || erased.Conversations != 2 {
+		t.Errorf("erased %+v, want both records and both conversations", erased)
+	}
+	after := raw()
+	for _, sec := range []string{zelda.sentence, old.sentence, old.email} {
+		if bytes.Contains(after, []byte(sec)) {
+			t.Errorf("the store still holds %q", sec)
+		}
+	}
+	if _, err := s.Customer(ctx, "cus_other"); err != nil || !bytes.Contains(after, []byte(bystander.sentence)) {
+		t.Errorf("a customer not merged into Zelda was erased: %v", err)
+	}
+}
+
+func forgetInHandoff[T any](t *testing.T, s Records[T], _ func() []byte) {
+	for _, state := range []bot.State{bot.StateAgent, bot.StateQueued} {
+		p := zelda
+		p.id, p.state, p.messages = "cus_"+string(state), state, 2
+		seedPerson(t, s, p)
+		_, err := s.ForgetCustomer(ctx, p.id)
+		if !errors.Is(err, bot.ErrInHandoff) {
+			t.Fatalf("%s: got %v, want ErrInHandoff", state, err)
+		}
+		if ms, err := s.Messages(ctx, "con_"+p.id, 0); err != nil || len(ms) != 5 {
+			t.Errorf("%s: something was erased: %d messages, %v", state, len(ms), err)
+		}
+		if _, err := s.Customer(ctx, p.id); err != nil {
+			t.Errorf("%s: the customer was erased: %v", state, err)
+		}
+	}
+	// A conversation back with the bot whose ticket is still open waits
+	// for a person too.
+	p := otto
+	p.messages = 1
+	seedPerson(t, s, p)
+	if _, err := s.UpdateTicket(ctx, "con_"+p.id, func(tk *handoff.Ticket) error {
+		tk.ID, tk.ConversationID, tk.CustomerID, tk.Status = "tkt_again", "con_"+p.id, p.id, handoff.StatusQueued
+		tk.Created, tk.QueuedAt = time.Now(), time.Now()
+		tk.ClosedAt, tk.ResolvedAt = time.Time{}, time.Time{}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ForgetCustomer(ctx, p.id); !errors.Is(err, bot.ErrInHandoff) {
+		t.Errorf("with an open ticket: %v, want ErrInHandoff", err)
+	}
+	if _, err := s.ForgetCustomer(ctx, "cus_nobody"); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("unknown customer: %v, want ErrNotFound", err)
+	}
+}
