@@ -140,7 +140,31 @@ var DefaultHumanPhrases = []string{
 }
 
 // containsPhrase reports whether the words of phrase occur in a row in ws.
-func containsPhrase(ws []string, phrase string) bool { return containsWords(ws, words(phrase)) }
+// It splits phrase as words does, without allocating for a short phrase
+// already in lower case (the human phrases are tried on every message).
+func containsPhrase(ws []string, phrase string) bool {
+	var arr [8]string
+	return containsWords(ws, appendWords(arr[:0], phrase))
+}
+
+// appendWords appends the words of text, as words splits them, to dst.
+func appendWords(dst []string, text string) []string {
+	text = strings.ToLower(text)
+	start := -1
+	for i, r := range text {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' {
+			if start >= 0 {
+				dst, start = append(dst, text[start:i]), -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, text[start:])
+	}
+	return dst
+}
 
 // containsWords reports whether the words ps occur in a row in ws.
 func containsWords(ws, ps []string) bool {

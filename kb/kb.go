@@ -3,7 +3,7 @@ package kb
 import (
 	"context"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,8 +20,10 @@ type KB struct {
 	// variants are the segment variants of articles (see Variant).
 	variants map[string]*Article
 	index    bleve.Index
-	feat     *featurizer
-	model    *classifier
+	// retr searches index (see retriever).
+	retr  *retriever
+	feat  *featurizer
+	model *classifier
 	// phrasings are the training vectors by class, for Signals.Nearest.
 	phrasings *phrasings
 	// oos is the classifier's class for out-of-scope questions, or -1 when
@@ -114,7 +116,10 @@ func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, erro
 		idx.Close()
 		return nil, err
 	}
-	k.index = idx
+	if err := k.setIndex(idx); err != nil {
+		idx.Close()
+		return nil, err
+	}
 	if err := k.train(ctx, c, opts); err != nil {
 		idx.Close()
 		return nil, err
@@ -218,6 +223,16 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 	return nil
 }
 
+// setIndex makes idx the KB's index.
+func (k *KB) setIndex(idx bleve.Index) error {
+	r, err := newRetriever(idx)
+	if err != nil {
+		return err
+	}
+	k.index, k.retr = idx, r
+	return nil
+}
+
 // Close releases the index.
 func (k *KB) Close() error { return k.index.Close() }
 
@@ -273,7 +288,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 	if len(words) == 0 {
 		return nil, nil, nil
 	}
-	scores, err := retrieve(ctx, k.index, k.bleveQuery(fixed), fuzzy, retrieveK)
+	scores, err := k.retr.retrieve(ctx, k.bleveQuery(fixed), fuzzy, retrieveK)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,7 +321,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 		} else {
 			hits[maxHits-1] = h
 		}
-		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Confidence > hits[j].Confidence })
+		slices.SortStableFunc(hits, byConfidence)
 	}
 	best, second := hits[0], 0.0
 	if len(hits) > 1 {
@@ -342,6 +357,17 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 	}
 	rescale(hits, s.calibrated())
 	return hits, s, nil
+}
+
+// byConfidence orders hits by descending confidence.
+func byConfidence(a, b Hit) int {
+	switch {
+	case a.Confidence > b.Confidence:
+		return -1
+	case a.Confidence < b.Confidence:
+		return 1
+	}
+	return 0
 }
 
 // rescale gives the top hit confidence c and keeps the others in order

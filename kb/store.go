@@ -178,7 +178,10 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	k.index = idx
+	if err := k.setIndex(idx); err != nil {
+		idx.Close()
+		return nil, err
+	}
 	k.Reused = true
 	return k, nil
 }
