@@ -15,6 +15,8 @@ test:
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime 10s ./adapters/web/
 	go test -run '^$$' -fuzz '^FuzzLoadArticle$$' -fuzztime 10s ./kb/
+	go test -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime 10s ./kb/
+	go test -run '^$$' -fuzz '^FuzzASCIITokens$$' -fuzztime 10s ./kb/
 	go test -run '^$$' -fuzz '^FuzzWebhookUpdate$$' -fuzztime 10s ./adapters/telegram/
 
 build:

@@ -157,6 +157,11 @@ func (a *Act) setState(s State, agentName string) {
 // a conversation changes owner; it changes nothing when the owner is
 // already the same.
 func (a *Act) SetOwner(state State, agentID, agentName string) error {
+	return a.setOwner(state, agentID, agentName, true)
+}
+
+// setOwner is SetOwner, telling the customer only if tell is set.
+func (a *Act) setOwner(state State, agentID, agentName string, tell bool) error {
 	if state != StateAgent {
 		agentID = ""
 	} else if agentID == "" {
@@ -182,7 +187,7 @@ func (a *Act) SetOwner(state State, agentID, agentName string) error {
 	case state == StateBot && (prev == StateAgent || prev == StateQueued):
 		notice = "You're back with the virtual assistant. Ask me anything, or ask for a person again at any time."
 	}
-	if notice != "" {
+	if notice != "" && tell {
 		if _, err := a.Say(Message{From: FromSystem, Text: notice}); err != nil {
 			return err
 		}

@@ -235,7 +235,7 @@ func (t *turn) compose(ctx context.Context, hits []kb.Hit, query string) (bool, 
 	case verdictGrounded:
 	case verdictNotCovered:
 		log.Info("llm: articles do not cover the question", "conversation", t.conv.ID)
-		return true, t.fail(ctx, "not_covered", "Sorry, I'm not sure I understood. Could you rephrase your question?")
+		return true, t.notUnderstood(ctx, "not_covered")
 	default:
 		log.Warn("llm answer rejected; sending the article", "conversation", t.conv.ID, "verdict", verdict)
 		return false, nil

@@ -80,6 +80,8 @@ type Engine struct {
 	opts  Options
 	// searching holds a token while a search runs (see Options.Searches).
 	searching chan struct{}
+	// asked counts what customers ask about (see topics.go).
+	asked asked
 }
 
 // NewEngine returns an engine answering from a, storing in st and
@@ -411,6 +413,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound, memo map[string]compose
 		// first: the message starts the pending session in.Session.
 		first bool
 	)
+	e.loadAsked(ctx)
 	pending := in.Session != nil && in.Session.Pending && in.Session.Conversation.ID == in.ConversationID
 	err := e.store.View(ctx, func(tx Tx) error {
 		var err error

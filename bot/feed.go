@@ -97,3 +97,21 @@ func (s *Sub[E]) shut(lagged bool) {
 		close(s.c)
 	}
 }
+
+// LagAll drops every subscriber as lagged: the publisher may have missed
+// values (its source was cut off), so each must catch up from durable
+// state.
+func (f *Feed[E]) LagAll() {
+	f.mu.Lock()
+	var lagging []*Sub[E]
+	for _, m := range f.subs {
+		for s := range m {
+			lagging = append(lagging, s)
+		}
+	}
+	f.subs = nil
+	f.mu.Unlock()
+	for _, s := range lagging {
+		s.shut(true)
+	}
+}

@@ -154,6 +154,25 @@ func (e *Engine) Survey(ctx context.Context, conversationID string) error {
 // resolve's act; the answer is stored on the conversation (Rating,
 // RatingComment).
 func (a *Act) AskSurvey() error {
+	return a.askSurvey("Your question has been resolved. How would you rate the help you got, from 1 (poor) to 5 (excellent)?")
+}
+
+// Resolved gives a conversation a person resolved back to the bot and
+// asks the customer for a rating, in one message that says both (not a
+// "back with the virtual assistant" notice, then the survey): the
+// reaction to a resolve. It is AskSurvey when the bot owns the
+// conversation already.
+func (a *Act) Resolved() error {
+	if a.conv.State == StateBot {
+		return a.AskSurvey()
+	}
+	if err := a.setOwner(StateBot, "", "", false); err != nil {
+		return err
+	}
+	return a.askSurvey("Your question has been resolved, and you're back with the virtual assistant: ask me anything, or for a person again, at any time. How would you rate the help you got, from 1 (poor) to 5 (excellent)?")
+}
+
+func (a *Act) askSurvey(text string) error {
 	qr := make([]QuickReply, 0, 5)
 	labels := []string{"1 - poor", "2", "3", "4", "5 - excellent"}
 	for i, l := range labels {
@@ -161,7 +180,7 @@ func (a *Act) AskSurvey() error {
 	}
 	a.conv.SurveyState = surveyAsked
 	a.scheduleFollowup()
-	_, err := a.Say(Message{From: FromBot, Text: "Your question has been resolved. How would you rate the help you got, from 1 (poor) to 5 (excellent)?",
+	_, err := a.Say(Message{From: FromBot, Text: text,
 		QuickReplies: qr, Decision: &Decision{Kind: DecisionSurvey, Reason: "resolved"}})
 	return err
 }

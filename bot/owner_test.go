@@ -156,16 +156,9 @@ func TestANewQuestionIsNotTakenForASurveyComment(t *testing.T) {
 
 func TestReturnToBotTellsTheCustomer(t *testing.T) {
 	r := newQueueRig(t, true)
-	ctx := context.Background()
-	s := r.start("v")
-	r.say(s.Conversation.ID, "human please")
-	before := r.conv(s.Conversation.ID).LastSeq
-	if _, err := r.queue.ReturnToBot(ctx, s.Conversation.ID, r.agent.ID); err != nil {
-		t.Fatal(err)
-	}
-	ms, _ := r.db.Messages(ctx, s.Conversation.ID, before)
-	if !strings.Contains(texts(ms), "back with the virtual assistant") || r.conv(s.Conversation.ID).State != bot.StateBot {
-		t.Errorf("after return to bot: %s\n%s", r.conv(s.Conversation.ID).State, texts(ms))
+	conv, ms := r.closed(r.queue.ReturnToBot)
+	if !strings.Contains(texts(ms), "back with the virtual assistant") || r.conv(conv).State != bot.StateBot {
+		t.Errorf("after return to bot: %s\n%s", r.conv(conv).State, texts(ms))
 	}
 }
 

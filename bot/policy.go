@@ -88,6 +88,10 @@ func smalltalk(text string) string {
 	for _, w := range ws {
 		k, ok := smalltalkWords[w]
 		if !ok {
+			// Typed in a hurry: "helo", "hellooo", "hiii", "thanksss".
+			k, ok = smalltalkWords[single(w)]
+		}
+		if !ok {
 			return ""
 		}
 		// The strongest kind wins: "hi, thanks" thanks, "ok bye" says bye.
@@ -98,12 +102,27 @@ func smalltalk(text string) string {
 	return kind
 }
 
+// single returns w with each run of one letter made one letter.
+func single(w string) string {
+	var b strings.Builder
+	var last rune
+	for i, r := range w {
+		if i == 0 || r != last {
+			b.WriteRune(r)
+		}
+		last = r
+	}
+	return b.String()
+}
+
 var rank = map[string]int{"greeting": 1, "help": 2, "thanks": 3, "bye": 4}
 
 var smalltalkWords = map[string]string{
 	"hi": "greeting", "hello": "greeting", "hey": "greeting", "hiya": "greeting", "howdy": "greeting",
 	"morning": "greeting", "afternoon": "greeting", "evening": "greeting", "hallo": "greeting", "yo": "greeting",
+	"helo": "greeting", "halo": "greeting", "heya": "greeting", "hai": "greeting", "hola": "greeting",
 	"thanks": "thanks", "thank": "thanks", "thx": "thanks", "cheers": "thanks", "ty": "thanks", "ta": "thanks",
+	"thanx": "thanks", "thnx": "thanks", "thnks": "thanks", "thankyou": "thanks", "thanku": "thanks", "tanks": "thanks",
 	"bye": "bye", "goodbye": "bye", "cya": "bye", "later": "bye", "farewell": "bye",
 	"help": "help", "menu": "help", "start": "help",
 	// Filler that does not change the kind.
@@ -121,7 +140,31 @@ var DefaultHumanPhrases = []string{
 }
 
 // containsPhrase reports whether the words of phrase occur in a row in ws.
-func containsPhrase(ws []string, phrase string) bool { return containsWords(ws, words(phrase)) }
+// It splits phrase as words does, without allocating for a short phrase
+// already in lower case (the human phrases are tried on every message).
+func containsPhrase(ws []string, phrase string) bool {
+	var arr [8]string
+	return containsWords(ws, appendWords(arr[:0], phrase))
+}
+
+// appendWords appends the words of text, as words splits them, to dst.
+func appendWords(dst []string, text string) []string {
+	text = strings.ToLower(text)
+	start := -1
+	for i, r := range text {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' {
+			if start >= 0 {
+				dst, start = append(dst, text[start:i]), -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, text[start:])
+	}
+	return dst
+}
 
 // containsWords reports whether the words ps occur in a row in ws.
 func containsWords(ws, ps []string) bool {

@@ -1,6 +1,9 @@
 package bot
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestSmalltalk(t *testing.T) {
 	cases := map[string]string{
@@ -12,6 +15,13 @@ func TestSmalltalk(t *testing.T) {
 		"bye":                       "bye",
 		"ok bye, have a nice day":   "bye",
 		"help":                      "help",
+		"helo":                      "greeting",
+		"Hellooo!!":                 "greeting",
+		"hiii there":                "greeting",
+		"thnx":                      "thanks",
+		"thanksss a lot":            "thanks",
+		"byeee":                     "bye",
+		"hell":                      "",
 		"hi, where is my parcel":    "",
 		"thanks but my lamp broke":  "",
 		"":                          "",
@@ -110,5 +120,23 @@ func TestMatchRuleAppliesTheRulesInTheBotsOrder(t *testing.T) {
 		if got != tc.want || got.Kind() != tc.kind {
 			t.Errorf("MatchRule(%q, %q) = %+v (%q), want %+v (%q)", tc.text, tc.prev, got, got.Kind(), tc.want, tc.kind)
 		}
+	}
+}
+
+func TestAppendWordsSplitsAsWords(t *testing.T) {
+	for _, s := range append(DefaultHumanPhrases,
+		"", "?!", "Talk To A PERSON!!", "I'm fed up", "don't", "ÀÉÎ straße", "bad \xff utf8", "a'b-c d") {
+		got := appendWords([]string{"x"}, s)
+		want := append([]string{"x"}, words(s)...)
+		if !slices.Equal(got, want) {
+			t.Errorf("appendWords(%q) = %q, want %q", s, got, want)
+		}
+	}
+	ws := words("could I talk to a person please")
+	if allocs := testing.AllocsPerRun(100, func() { containsPhrase(ws, "talk to a person") }); allocs != 0 {
+		t.Errorf("containsPhrase allocates %v times, want 0", allocs)
+	}
+	if !containsPhrase(ws, "Talk to a Person") || containsPhrase(ws, "talk to someone") {
+		t.Error("containsPhrase finds the wrong phrases")
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
 )
 
 // rated resolves a hand-off and rates it n, returning the conversation id.
@@ -61,5 +64,39 @@ func TestAMessageLongAfterTheRatingIsNotAComment(t *testing.T) {
 	r.say(conv, "my lamp flickers")
 	if c := r.conv(conv); c.RatingComment != "" {
 		t.Errorf("a message two hours later became the comment %q", c.RatingComment)
+	}
+}
+
+// closed hands a new visitor's conversation off, closes it with close
+// and returns the conversation's id and the messages the close sent.
+func (r *queueRig) closed(close func(ctx context.Context, conversationID, by string) (handoff.Ticket, error)) (string, []bot.Message) {
+	r.t.Helper()
+	ctx := context.Background()
+	s := r.start("v")
+	r.say(s.Conversation.ID, "human please")
+	before := r.conv(s.Conversation.ID).LastSeq
+	if _, err := close(ctx, s.Conversation.ID, r.agent.ID); err != nil {
+		r.t.Fatal(err)
+	}
+	ms, err := r.db.Messages(ctx, s.Conversation.ID, before)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return s.Conversation.ID, ms
+}
+
+func TestAResolveSendsOneMessageThatSaysBackWithTheBotAndAsksTheRating(t *testing.T) {
+	r := newQueueRig(t, true)
+	conv, ms := r.closed(r.queue.Resolve)
+	if len(ms) != 1 {
+		t.Fatalf("a resolve sent %d messages, want 1:\n%s", len(ms), texts(ms))
+	}
+	m := ms[0]
+	if m.Decision == nil || m.Decision.Kind != bot.DecisionSurvey || m.Decision.Reason != "resolved" ||
+		!strings.Contains(m.Text, "back with the virtual assistant") || !strings.Contains(m.Text, "How would you rate") || len(m.QuickReplies) != 5 {
+		t.Errorf("the resolve's message is %q (decision %+v, %d quick replies), want the survey saying the bot is back", m.Text, m.Decision, len(m.QuickReplies))
+	}
+	if st := r.conv(conv).State; st != bot.StateBot {
+		t.Errorf("state %s after resolve, want bot", st)
 	}
 }

@@ -125,6 +125,9 @@ func (t *turn) apply(a *Act) (Message, error) {
 		if i == 0 {
 			first = m
 		}
+		if d := m.Decision; d != nil && d.Kind == DecisionAnswer && d.ArticleID != "" {
+			a.OnCommit(func() { t.e.asked.answered(d.ArticleID) })
+		}
 	}
 	var cust *Customer
 	if len(t.custFns) > 0 || t.handedOff {
@@ -253,7 +256,7 @@ func (t *turn) respond(ctx context.Context) error {
 		}
 		return t.clarify(ctx, d, query)
 	}
-	return t.fail(ctx, "low_confidence", "Sorry, I'm not sure I understood. Could you rephrase your question?")
+	return t.notUnderstood(ctx, "low_confidence")
 }
 
 // recentQuestions returns the customer's last two messages before this
@@ -365,11 +368,31 @@ func (t *turn) clarify(ctx context.Context, d kb.Decision, query string) error {
 // fail handles a turn the bot could not help with: the second in a row
 // offers a person.
 func (t *turn) fail(ctx context.Context, reason, text string) error {
+	return t.failWith(ctx, reason, text, nil)
+}
+
+// notUnderstood is the reply to a question the knowledge base has no
+// answer for: besides asking to rephrase, it names a few things the bot
+// often helps with (most asked first) and offers a person.
+func (t *turn) notUnderstood(ctx context.Context, reason string) error {
+	topics := t.e.topics(fallbackTopics)
+	if len(topics) == 0 {
+		return t.fail(ctx, reason, "Sorry, I'm not sure I understood. Could you rephrase your question?")
+	}
+	var qr []QuickReply
+	for _, a := range topics {
+		qr = append(qr, QuickReply{Label: a.Title, Payload: payloadArticle + a.ID})
+	}
+	return t.failWith(ctx, reason, "Sorry, I'm not sure I understood. Could you put it another way? I can help with questions like these, or a person from our team can take over.", qr)
+}
+
+// failWith is fail offering the quick replies before "Talk to a person".
+func (t *turn) failWith(ctx context.Context, reason, text string, qr []QuickReply) error {
 	t.conv.Failures++
 	if t.conv.Failures >= 2 {
 		return t.offerPerson(ctx, reason, "I'm sorry, I can't seem to help with this. Would you like to talk to a person?")
 	}
-	qr := []QuickReply{{Label: "Talk to a person", Payload: PayloadHuman}}
+	qr = append(qr, QuickReply{Label: "Talk to a person", Payload: PayloadHuman})
 	return t.reply(Message{Text: text, QuickReplies: qr, Decision: &Decision{Kind: DecisionNoAnswer, Reason: reason, Query: t.msg.Text}})
 }
 
@@ -391,7 +414,7 @@ func (t *turn) handoff(ctx context.Context, reason string, priority int, detail 
 	// it might contradict.
 	text := "I'm connecting you with a person from our team. Feel free to add any details in the meantime."
 	if reason == "frustration" {
-		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team right away."
+		text = "I'm sorry this has been frustrating. I'm bringing in a person from our team: feel free to add any details in the meantime."
 	}
 	t.reply(Message{Text: text, Decision: &Decision{Kind: DecisionHandoff, Reason: reason, ArticleID: articleOf(reason, detail)}})
 	t.setState(StateQueued)

@@ -18,7 +18,7 @@ import (
 // FS is the embedded content: the demo knowledge base laid out as a
 // content directory, and the raw web assets.
 //
-//go:embed articles synonyms.txt negatives.txt web console markdown.js
+//go:embed articles synonyms.txt negatives.txt web console markdown.js dom.js
 var FS embed.FS
 
 // Web returns the chat widget's assets (widget.js, widget.css,

@@ -42,3 +42,22 @@ type Event struct {
 // the subscriber fell behind (Lagged): a lagging subscriber has missed
 // events and should reload the queue (Queue.Tickets) and subscribe again.
 type Subscription = bot.Sub[Event]
+
+// Relay carries the queue's events between the nodes that share one
+// store, so that every node's subscribers see every node's changes. A
+// Queue without one (one node) publishes to its own subscribers only.
+// store/postgres implements it with LISTEN/NOTIFY.
+type Relay interface {
+	// Announce sends e to every node's subscribers, this node's included,
+	// once tx, the transaction of the act that made e, commits; never if
+	// it does not.
+	Announce(tx bot.Tx, e Event) error
+	// Publish sends e, which no act made (presence, SLA breaches), to
+	// every node's subscribers, this node's included, ordered before
+	// the events of any act this node commits after Publish returns.
+	Publish(e Event)
+	// Subscribe returns a subscription to the events of every node. A
+	// relay that may have missed events (its connection was lost) drops
+	// its subscribers as lagged, so that they reload the queue.
+	Subscribe(buffer int) *Subscription
+}

@@ -53,9 +53,9 @@ func (q *Queue) Transfer(ctx context.Context, conversationID, by string, to Targ
 		return Event{Kind: EventTransferred, Ticket: t, At: now}, nil
 	}, func(t Ticket, now time.Time) {
 		if target != nil {
-			q.mu.Lock()
-			q.lastAssigned[target.ID] = now
-			q.mu.Unlock()
+			if err := q.opts.Presence.Assigned(context.Background(), target.ID, now); err != nil {
+				q.opts.Log.Warn("note assignment", "agent", target.ID, "err", err)
+			}
 		}
 	})
 }
@@ -99,12 +99,10 @@ func (q *Queue) close(ctx context.Context, conversationID, by string, status Sta
 		t.Status, t.ClosedAt = status, now
 		if status == StatusResolved {
 			t.ResolvedAt = now
-			// The customer hears they are back with the bot, then the
-			// survey: the core's reaction to a resolve, whoever resolved.
-			if err := a.SetOwner(bot.StateBot, "", ""); err != nil {
-				return Event{}, err
-			}
-			if err := a.AskSurvey(); err != nil {
+			// The customer hears in one message that they are back with
+			// the bot and is asked for a rating: the core's reaction to
+			// a resolve, whoever resolved.
+			if err := a.Resolved(); err != nil {
 				return Event{}, err
 			}
 		}

@@ -111,7 +111,7 @@ func (n *Notices) text(p Place, first, online, hasEmail bool) string {
 	if !online {
 		return "Nobody from our team is online at this moment. Your conversation stays in the queue, and a person will reply in this chat as soon as someone is available; if you leave, you'll find the reply here when you return." + askEmail
 	}
-	wait := roundWait(p.Wait)
+	wait := AboutWait(p.Wait)
 	if first {
 		return fmt.Sprintf("You're number %d in the queue. Expected wait: %s. A person will reply right here.", p.Position, wait)
 	}
@@ -153,16 +153,22 @@ func (n *Notices) anyoneOnline() bool {
 	return false
 }
 
-// roundWait says a wait in whole minutes.
-func roundWait(d time.Duration) string {
+// AboutWait says a wait in words, rounded: "about a minute", "about 4
+// minutes", "about an hour", "about 3 hours", "a day or more". The queue's
+// notices and the widget's "we usually reply in" say waits alike.
+func AboutWait(d time.Duration) string {
 	m := int((d + 30*time.Second) / time.Minute)
 	switch {
 	case m <= 1:
 		return "about a minute"
 	case m < 60:
 		return fmt.Sprintf("about %d minutes", m)
+	case m < 90:
+		return "about an hour"
+	case m < 24*60:
+		return fmt.Sprintf("about %d hours", (m+30)/60)
 	}
-	return fmt.Sprintf("about %d hours", (m+30)/60)
+	return "a day or more"
 }
 
 // when says a time relative to now: "today at 09:00", "tomorrow at

@@ -61,7 +61,15 @@ type Options struct {
 	// CheckEvery is how often Run checks SLAs and presence (default 5
 	// seconds).
 	CheckEvery time.Duration
-	Log        *slog.Logger
+	// Relay, if set, carries the queue's events to and from the other
+	// nodes sharing the store (see Relay); nil: this node's subscribers
+	// get this node's events.
+	Relay Relay
+	// Presence keeps agents' presence; nil: in this process's memory
+	// (MemoryPresence). Nodes sharing a store share it too, so that
+	// routing on any node sees the agents online on every node.
+	Presence PresenceStore
+	Log      *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -73,7 +81,9 @@ const waitSamples = 20
 // to agents, and carries out what agents do with them. Every change to a
 // ticket is one act with its conversation's owner and the customer's
 // notice, stored before the call returns and before its events are
-// published; presence, recent waits and subscriptions live in memory.
+// published; presence lives in Options.Presence (memory by default),
+// events go through Options.Relay when set, and recent waits live in
+// memory.
 //
 // Each change is a compare-and-set on the ticket inside its act's
 // transaction, so a conversation has one owner at a time even when callers
@@ -85,10 +95,11 @@ type Queue struct {
 	opts   Options
 	events bot.Feed[Event]
 
-	mu           sync.Mutex
-	presence     map[string]*presence
-	lastAssigned map[string]time.Time // agent id -> last time given a ticket
-	waits        []time.Duration      // recent queued-to-assigned waits, oldest first
+	// beat orders heartbeats, so that presence events follow the
+	// presence they report.
+	beat  sync.Mutex
+	mu    sync.Mutex
+	waits []time.Duration // recent queued-to-assigned waits, oldest first
 }
 
 var _ bot.Handoff = (*Queue)(nil)
@@ -115,17 +126,43 @@ func NewQueue(st Store, owner Owner, opts Options) *Queue {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Queue{store: st, owner: owner, opts: opts,
-		presence: map[string]*presence{}, lastAssigned: map[string]time.Time{}}
+	if opts.Presence == nil {
+		opts.Presence = new(MemoryPresence)
+	}
+	return &Queue{store: st, owner: owner, opts: opts}
 }
 
 func (q *Queue) now() time.Time { return q.opts.Now().UTC() }
 
-// Subscribe returns a subscription to every queue event. buffer bounds
-// how many events may wait for the subscriber; one that falls further
-// behind is dropped (see Subscription.Lagged), so a slow console never
-// holds up the queue.
-func (q *Queue) Subscribe(buffer int) *Subscription { return q.events.Subscribe("", buffer) }
+// Subscribe returns a subscription to every queue event (of every node,
+// with a Relay). buffer bounds how many events may wait for the
+// subscriber; one that falls further behind is dropped (see
+// Subscription.Lagged), so a slow console never holds up the queue.
+func (q *Queue) Subscribe(buffer int) *Subscription {
+	if q.opts.Relay != nil {
+		return q.opts.Relay.Subscribe(buffer)
+	}
+	return q.events.Subscribe("", buffer)
+}
+
+// announce publishes e once a's act is durable: to every node through
+// the relay, else to this node's subscribers.
+func (q *Queue) announce(a *bot.Act, e Event) error {
+	if q.opts.Relay != nil {
+		return q.opts.Relay.Announce(a.Tx(), e)
+	}
+	a.OnCommit(func() { q.events.Publish("", e) })
+	return nil
+}
+
+// publish publishes e, which no act made, now.
+func (q *Queue) publish(e Event) {
+	if q.opts.Relay != nil {
+		q.opts.Relay.Publish(e)
+		return
+	}
+	q.events.Publish("", e)
+}
 
 // errNoChange aborts a ticket update that would change nothing.
 var errNoChange = errors.New("no change")
@@ -168,11 +205,19 @@ func (q *Queue) change(ctx context.Context, conversationID string,
 		if err := a.SetOwner(state, agent, name); err != nil {
 			return err
 		}
-		a.OnCommit(func() {
+		if q.opts.Relay == nil {
+			a.OnCommit(func() {
+				for _, e := range events {
+					q.events.Publish("", e)
+				}
+			})
+		} else {
 			for _, e := range events {
-				q.events.Publish("", e)
+				if err := q.opts.Relay.Announce(a.Tx(), e); err != nil {
+					return err
+				}
 			}
-		})
+		}
 		t, changed = next, true
 		return nil
 	})
@@ -264,17 +309,21 @@ func (q *Queue) open(a *bot.Act, tt TicketTx, cust *bot.Customer, tags []string)
 	}
 	if cur == nil {
 		queued := t
-		a.OnCommit(func() { q.events.Publish("", Event{Kind: EventQueued, Ticket: &queued, At: now}) })
+		if err := q.announce(a, Event{Kind: EventQueued, Ticket: &queued, At: now}); err != nil {
+			return Ticket{}, err
+		}
 		// A free agent takes a new ticket in the same act, so the
 		// customer is never told about a queue they are not in.
-		agent, err := q.route(tt, t, now)
+		agent, err := q.route(a, tt, t, now)
 		if err != nil {
 			return Ticket{}, err
 		}
 		if agent != "" {
 			t.Agent, t.Status, t.AssignedAt, t.Offered = agent, StatusAssigned, now, true
 			assigned := t
-			a.OnCommit(func() { q.events.Publish("", Event{Kind: EventAssigned, Ticket: &assigned, Agent: agent, At: now}) })
+			if err := q.announce(a, Event{Kind: EventAssigned, Ticket: &assigned, Agent: agent, At: now}); err != nil {
+				return Ticket{}, err
+			}
 			a.After(func(context.Context) { q.assigned(assigned, now) })
 		}
 	}
@@ -320,8 +369,10 @@ func (q *Queue) teamFor(tags []string, cust *bot.Customer) string {
 // assigned notes an assignment from the waiting queue that is durable:
 // the wait is remembered for estimates and the agent's turn in routing.
 func (q *Queue) assigned(t Ticket, now time.Time) {
+	if err := q.opts.Presence.Assigned(context.Background(), t.Agent, now); err != nil {
+		q.opts.Log.Warn("note assignment", "agent", t.Agent, "err", err)
+	}
 	q.mu.Lock()
-	q.lastAssigned[t.Agent] = now
 	q.waits = append(q.waits, t.AssignedAt.Sub(t.QueuedAt))
 	if len(q.waits) > waitSamples {
 		q.waits = q.waits[len(q.waits)-waitSamples:]

@@ -19,17 +19,25 @@ type candidate struct {
 
 // online returns the agents online at now, each with the time since
 // which it has had no new ticket.
-func (q *Queue) online(now time.Time) map[string]time.Time {
-	q.mu.Lock()
-	defer q.mu.Unlock()
+func (q *Queue) online(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	ps, err := q.opts.Presence.Present(ctx, now, q.opts.PresenceTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("read presence: %w", err)
+	}
+	return onlineOf(ps), nil
+}
+
+// onlineOf returns the online agents of ps, each with the time since
+// which it has had no new ticket.
+func onlineOf(ps map[string]AgentPresence) map[string]time.Time {
 	out := map[string]time.Time{}
-	for id, p := range q.presence {
-		if q.presenceAt(id, now) != PresenceOnline {
+	for id, p := range ps {
+		if p.Status != PresenceOnline {
 			continue
 		}
-		idle := p.since
-		if at := q.lastAssigned[id]; at.After(idle) {
-			idle = at
+		idle := p.Since
+		if p.LastAssigned.After(idle) {
+			idle = p.LastAssigned
 		}
 		out[id] = idle
 	}
@@ -57,12 +65,16 @@ func candidates(agents []Agent, online map[string]time.Time, open []Ticket) []ca
 }
 
 // route returns the agent a new waiting ticket goes to right away, inside
-// its hand-off's act, or "" when it must wait (see plan).
-func (q *Queue) route(tt TicketTx, t Ticket, now time.Time) (string, error) {
+// its hand-off's act a, or "" when it must wait (see plan).
+func (q *Queue) route(a *bot.Act, tt TicketTx, t Ticket, now time.Time) (string, error) {
 	if q.opts.ManualAssign || !q.opts.Hours.Open(now) {
 		return "", nil
 	}
-	online := q.online(now)
+	ps, err := q.opts.Presence.PresentIn(a.Tx(), now, q.opts.PresenceTimeout)
+	if err != nil {
+		return "", fmt.Errorf("read presence: %w", err)
+	}
+	online := onlineOf(ps)
 	if len(online) == 0 {
 		return "", nil
 	}
@@ -182,7 +194,10 @@ func (q *Queue) dispatch(ctx context.Context) error {
 	if len(waiting) == 0 {
 		return nil
 	}
-	online := q.online(now)
+	online, err := q.online(ctx, now)
+	if err != nil {
+		return fmt.Errorf("dispatch: %w", err)
+	}
 	if len(online) == 0 {
 		return nil
 	}

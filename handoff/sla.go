@@ -71,7 +71,7 @@ func (q *Queue) CheckSLA(ctx context.Context, now time.Time) ([]Ticket, error) {
 		}
 		if changed {
 			q.opts.Log.Warn("SLA breached", "conversation", t.ConversationID, "priority", t.Priority, "waiting", now.Sub(t.QueuedAt).Round(time.Second))
-			q.events.Publish("", Event{Kind: EventSLABreach, Ticket: &t, At: now})
+			q.publish(Event{Kind: EventSLABreach, Ticket: &t, At: now})
 			bumped = append(bumped, t)
 		}
 	}

@@ -222,6 +222,17 @@ func Group(ctx context.Context, m Matcher, gaps []Gap) ([]Topic, error) {
 // Gaps reads the conversations changed since the time, finds the
 // questions the bot failed on since then, and groups them into topics.
 func Gaps(ctx context.Context, src Source, m Matcher, since time.Time) (Report, error) {
+	gaps, err := Collect(ctx, src, since)
+	if err != nil {
+		return Report{}, err
+	}
+	return Reported(ctx, m, gaps, since)
+}
+
+// Collect returns the questions the bot failed on since the time, in the
+// conversations changed since then: the part of Gaps that reads the
+// store.
+func Collect(ctx context.Context, src Source, since time.Time) ([]Gap, error) {
 	var gaps []Gap
 	err := src.EachConversation(ctx, since, func(_ bot.Conversation, ms []bot.Message) error {
 		for _, g := range FindGaps(ms) {
@@ -232,8 +243,14 @@ func Gaps(ctx context.Context, src Source, m Matcher, since time.Time) (Report, 
 		return nil
 	})
 	if err != nil {
-		return Report{}, fmt.Errorf("read conversations: %w", err)
+		return nil, fmt.Errorf("read conversations: %w", err)
 	}
+	return gaps, nil
+}
+
+// Reported groups gaps collected since the time into the report: the
+// part of Gaps that needs the knowledge base.
+func Reported(ctx context.Context, m Matcher, gaps []Gap, since time.Time) (Report, error) {
 	topics, err := Group(ctx, m, gaps)
 	if err != nil {
 		return Report{}, err

@@ -140,14 +140,29 @@ type scored struct {
 	hits []Hit
 }
 
-// searchAll runs Search on every example and times each call of the
-// decision (search + decide), single goroutine.
+// searchAll runs Decide's search on every example and times each call
+// of the decision (search + decide), single goroutine.
 func (k *KB) searchAll(ctx context.Context, set []Example) ([]scored, []time.Duration, error) {
+	return k.searchAllWith(ctx, set, func(ctx context.Context, q string) ([]Hit, error) {
+		hits, _, err := k.search(ctx, q)
+		return hits, err
+	})
+}
+
+// searchAllPlain is searchAll without re-ranking.
+func (k *KB) searchAllPlain(ctx context.Context, set []Example) ([]scored, []time.Duration, error) {
+	return k.searchAllWith(ctx, set, func(ctx context.Context, q string) ([]Hit, error) {
+		hits, _, err := k.searchPlain(ctx, q)
+		return hits, err
+	})
+}
+
+func (k *KB) searchAllWith(ctx context.Context, set []Example, search func(context.Context, string) ([]Hit, error)) ([]scored, []time.Duration, error) {
 	out := make([]scored, len(set))
 	times := make([]time.Duration, len(set))
 	for i, e := range set {
 		start := time.Now()
-		hits, err := k.Search(ctx, e.Text)
+		hits, err := search(ctx, e.Text)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -299,22 +314,28 @@ func (k *KB) Evaluate(ctx context.Context, test []Example) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	r := score(set, k.thresholds)
+	return k.evaluate(set, times, k.thresholds), nil
+}
+
+// evaluate is Evaluate's report on searched questions with thresholds t.
+func (k *KB) evaluate(set []scored, times []time.Duration, t Thresholds) Result {
+	r := score(set, t)
 	for _, a := range grid() {
 		if math.Mod(a*1000, 50) != 0 {
 			continue
 		}
-		s := score(set, Thresholds{Answer: a, Clarify: math.Min(a, k.thresholds.Clarify)})
+		s := score(set, Thresholds{Answer: a, Clarify: math.Min(a, t.Clarify)})
 		r.Table = append(r.Table, TableRow{Answer: a, InScopeAccuracy: s.InScopeAccuracy, OOSRecall: s.OOSRecall,
 			Accuracy: s.Accuracy, AnswerRate: s.AnswerRate, AnswerPrecision: s.AnswerPrecision})
 	}
 	r.Calibration = calibration(set)
-	r.Confused = confusions(set, k.thresholds, 10)
+	r.Confused = confusions(set, t, 10)
+	times = append([]time.Duration(nil), times...)
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	r.SearchP50Ms = ms(times[len(times)/2])
 	r.SearchP99Ms = ms(times[min(len(times)-1, len(times)*99/100)])
 	r.BuildSeconds = k.BuildTime.Seconds()
-	return r, nil
+	return r
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/english"
@@ -74,24 +75,35 @@ func newFeaturizer(synonyms [][]string) *featurizer {
 // tokenize lower-cases s and splits it into words of letters and digits.
 // Apostrophes vanish ("don't" -> "dont"); everything else separates words.
 func tokenize(s string) []string {
-	var words []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			words = append(words, b.String())
-			b.Reset()
-		}
-	}
+	// The words are cut from one lower-cased copy of s: one string for
+	// all of them rather than one per word.
+	var arr [256]byte
+	var ends [32]int
+	buf, cuts, in := arr[:0], ends[:0], false
 	for _, r := range s {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+			in = true
 		case r == '\'' || r == '’':
 		default:
-			flush()
+			if in {
+				cuts, in = append(cuts, len(buf)), false
+			}
 		}
 	}
-	flush()
+	if in {
+		cuts = append(cuts, len(buf))
+	}
+	if len(cuts) == 0 {
+		return nil
+	}
+	all := string(buf)
+	words := make([]string, len(cuts))
+	start := 0
+	for i, end := range cuts {
+		words[i], start = all[start:end], end
+	}
 	return words
 }
 

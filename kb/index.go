@@ -160,6 +160,8 @@ func fillIndex(ctx context.Context, idx bleve.Index, arts []Article, synonyms []
 // retrieve asks Bleve for the best k articles for q and returns their
 // scores by article id. The fuzzy words are also matched with up to one
 // edit (two for long words) against the questions, at a lower boost.
+// Search uses a KB's retriever, which gets the same scores with less
+// work; retrieve is the plain form it is checked against.
 func retrieve(ctx context.Context, idx bleve.Index, q string, fuzzy []string, k int) (map[string]float64, error) {
 	qs, err := fieldQueries(idx.Mapping(), q)
 	if err != nil {
@@ -216,21 +218,7 @@ func fieldQueries(m mapping.IndexMapping, q string) ([]query.Query, error) {
 			}
 			terms[name] = ts
 		}
-		if len(ts) == 0 {
-			qs = append(qs, query.NewMatchNoneQuery())
-			continue
-		}
-		tqs := make([]query.Query, len(ts))
-		for i, t := range ts {
-			tq := query.NewTermQuery(t)
-			tq.SetField(f.name)
-			tq.SetBoost(f.boost)
-			tqs[i] = tq
-		}
-		d := query.NewDisjunctionQuery(tqs)
-		d.SetMin(1)
-		d.SetBoost(f.boost)
-		qs = append(qs, d)
+		qs = append(qs, termsQuery(f.name, f.boost, ts))
 	}
 	return qs, nil
 }

@@ -3,8 +3,9 @@ package kb
 import (
 	"context"
 	"errors"
-	"sort"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -19,8 +20,10 @@ type KB struct {
 	// variants are the segment variants of articles (see Variant).
 	variants map[string]*Article
 	index    bleve.Index
-	feat     *featurizer
-	model    *classifier
+	// retr searches index (see retriever).
+	retr  *retriever
+	feat  *featurizer
+	model *classifier
 	// phrasings are the training vectors by class, for Signals.Nearest.
 	phrasings *phrasings
 	// oos is the classifier's class for out-of-scope questions, or -1 when
@@ -32,6 +35,10 @@ type KB struct {
 	// content never uses but whose stem it does ("transfers") is known.
 	stems      map[string]bool
 	thresholds Thresholds
+	// rr re-ranks searches once vectors holds the articles' embeddings
+	// (Reranker.Prepare stores them); nil without a Reranker.
+	rr      *Reranker
+	vectors atomic.Pointer[articleVectors]
 	// BuildTime is how long building took (zero when an index was reused).
 	BuildTime time.Duration
 	// Reused says whether a stored index and model were reused.
@@ -59,6 +66,11 @@ type Options struct {
 	// classifier is trained; with total 0 it is a notice for the operator
 	// (a damaged store rebuilt, an interrupted build removed).
 	Progress func(stage string, done, total int)
+	// Reranker, if set, embeds the articles once the KB is built or
+	// opened and re-ranks every search with the question's embedding
+	// (see Reranker). If the articles cannot be embedded, the KB is
+	// returned all the same and ranks without embeddings.
+	Reranker *Reranker
 }
 
 // bleveWeight is how much Bleve's normalised score adds to the
@@ -71,7 +83,19 @@ const maxHits = 5
 
 // Build indexes the content in memory and trains the classifier.
 func Build(ctx context.Context, c *Content, opts Options) (*KB, error) {
-	return build(ctx, "", c, opts)
+	k, err := build(ctx, "", c, opts)
+	if err == nil {
+		k.embed(ctx)
+	}
+	return k, err
+}
+
+// embed prepares k's Reranker, if it has one. Its failure is the
+// Reranker's to report and retry: k serves without embeddings meanwhile.
+func (k *KB) embed(ctx context.Context) {
+	if k.rr != nil {
+		_ = k.rr.Prepare(ctx, k)
+	}
 }
 
 func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, error) {
@@ -92,7 +116,10 @@ func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, erro
 		idx.Close()
 		return nil, err
 	}
-	k.index = idx
+	if err := k.setIndex(idx); err != nil {
+		idx.Close()
+		return nil, err
+	}
 	if err := k.train(ctx, c, opts); err != nil {
 		idx.Close()
 		return nil, err
@@ -108,6 +135,7 @@ func newKB(c *Content, opts Options) *KB {
 		feat:       newFeaturizer(c.Synonyms),
 		oos:        -1,
 		thresholds: opts.Thresholds,
+		rr:         opts.Reranker,
 	}
 	if k.thresholds == (Thresholds{}) {
 		k.thresholds = DefaultThresholds
@@ -195,6 +223,16 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 	return nil
 }
 
+// setIndex makes idx the KB's index.
+func (k *KB) setIndex(idx bleve.Index) error {
+	r, err := newRetriever(idx)
+	if err != nil {
+		return err
+	}
+	k.index, k.retr = idx, r
+	return nil
+}
+
 // Close releases the index.
 func (k *KB) Close() error { return k.index.Close() }
 
@@ -222,21 +260,35 @@ func (k *KB) SetThresholds(t Thresholds) { k.thresholds = t }
 // field boosts, synonyms and typo tolerance; the classifier trained on the
 // question phrasings re-ranks them; the confidence of the top article
 // combines their probability with the other Signals. Confidences of all
-// articles (and of "none of them") sum to at most 1.
+// articles (and of "none of them") sum to at most 1. Search never asks
+// the Reranker: agents' article searches and the insights' grouping of
+// unanswered questions cost no embedding requests; Decide, which answers
+// customers, re-ranks.
 func (k *KB) Search(ctx context.Context, q string) ([]Hit, error) {
-	hits, _, err := k.search(ctx, q)
+	hits, _, err := k.searchPlain(ctx, q)
 	return hits, err
 }
 
-// search is Search, with the signals behind the top confidence (nil when
-// there are no hits).
+// search is Decide's search: Search's hits re-ranked by the Reranker, if
+// the KB has one, with the signals behind the top confidence of the
+// plain ranking (nil when there are no hits).
 func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
+	hits, s, err := k.searchPlain(ctx, q)
+	if err != nil || k.rr == nil || len(hits) == 0 {
+		return hits, s, err
+	}
+	return k.rr.rerank(ctx, k, q, hits), s, nil
+}
+
+// searchPlain is Search, with the signals behind the top confidence (nil
+// when there are no hits).
+func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	fixed, fuzzy := k.correct(q)
 	words := k.feat.words(fixed)
 	if len(words) == 0 {
 		return nil, nil, nil
 	}
-	scores, err := retrieve(ctx, k.index, k.bleveQuery(fixed), fuzzy, retrieveK)
+	scores, err := k.retr.retrieve(ctx, k.bleveQuery(fixed), fuzzy, retrieveK)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,7 +321,7 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 		} else {
 			hits[maxHits-1] = h
 		}
-		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Confidence > hits[j].Confidence })
+		slices.SortStableFunc(hits, byConfidence)
 	}
 	best, second := hits[0], 0.0
 	if len(hits) > 1 {
@@ -305,6 +357,17 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	}
 	rescale(hits, s.calibrated())
 	return hits, s, nil
+}
+
+// byConfidence orders hits by descending confidence.
+func byConfidence(a, b Hit) int {
+	switch {
+	case a.Confidence > b.Confidence:
+		return -1
+	case a.Confidence < b.Confidence:
+		return 1
+	}
+	return 0
 }
 
 // rescale gives the top hit confidence c and keeps the others in order

@@ -58,6 +58,7 @@ func Open(ctx context.Context, dir string, c *Content, opts Options) (*KB, error
 	defer unlock()
 	removeStaleBuilds(dir, opts)
 	if k, err := load(dir, c, opts); err == nil {
+		k.embed(ctx)
 		return k, nil
 	} else if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errStale) {
 		// A damaged store is rebuilt, but the operator should hear of it.
@@ -95,6 +96,7 @@ func Open(ctx context.Context, dir string, c *Content, opts Options) (*KB, error
 	}
 	k.Reused = false
 	k.BuildTime = buildTime
+	k.embed(ctx)
 	return k, nil
 }
 
@@ -176,7 +178,10 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	k.index = idx
+	if err := k.setIndex(idx); err != nil {
+		idx.Close()
+		return nil, err
+	}
 	k.Reused = true
 	return k, nil
 }

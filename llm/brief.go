@@ -32,6 +32,9 @@ var briefParts = regexp.MustCompile(`(?is)^\s*\**\s*SUMMARY\s*:?\**\s*(.*?)\n\s*
 // Brief implements bot.Briefer: one chat completion, not streamed, within
 // Options.Timeout, under the same budgets as Compose.
 func (c *Client) Brief(ctx context.Context, req bot.BriefRequest) (bot.Brief, error) {
+	if c.opts.Model == "" {
+		return bot.Brief{}, errors.New("llm: no model to write briefs (--llm-model)")
+	}
 	if b := c.opts.ConversationTokens; b > 0 && req.Used >= b {
 		c.observe("brief", "budget", 0, 0, 0)
 		return bot.Brief{}, fmt.Errorf("conversation: %w", ErrBudget)

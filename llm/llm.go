@@ -9,7 +9,9 @@
 // title, body), and the customer's words: for an answer their question
 // and up to three earlier ones, for an agent brief (Brief) the
 // conversation's latest messages; e-mail addresses, phone numbers and
-// card-like numbers in them masked (Options.Mask). Never: the customer's
+// card-like numbers in them masked (Options.Mask). With an embedding
+// model (Embed): article titles, bodies and phrasings, and customers'
+// questions, masked likewise. Never: the customer's
 // profile as such, conversation or customer ids, agents' private notes,
 // the API key in a log.
 package llm
@@ -39,7 +41,8 @@ type Options struct {
 	BaseURL string
 	// APIKey is sent as a bearer token; optional for local servers.
 	APIKey string
-	// Model writes answers. Required.
+	// Model writes answers. Required unless EmbeddingModel is set (a
+	// client only for embeddings, as `frontdesk eval --llm` uses).
 	Model string
 	// EmbeddingModel computes embeddings (optional; Embed fails without).
 	EmbeddingModel string
@@ -99,7 +102,7 @@ func New(o Options) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("llm base URL %q is not an http:// or https:// URL", o.BaseURL)
 	}
-	if strings.TrimSpace(o.Model) == "" {
+	if strings.TrimSpace(o.Model) == "" && strings.TrimSpace(o.EmbeddingModel) == "" {
 		return nil, errors.New("llm: a model is needed (--llm-model)")
 	}
 	if o.Timeout <= 0 {
@@ -129,6 +132,9 @@ func New(o Options) (*Client, error) {
 // Compose implements bot.Composer: one chat completion, streamed when
 // req.Stream, within Options.Timeout.
 func (c *Client) Compose(ctx context.Context, req bot.ComposeRequest, draft func(string)) (bot.Composition, error) {
+	if c.opts.Model == "" {
+		return bot.Composition{}, errors.New("llm: no model to write answers (--llm-model)")
+	}
 	if b := c.opts.ConversationTokens; b > 0 && req.Used >= b {
 		c.observe("chat", "budget", 0, 0, 0)
 		return bot.Composition{}, fmt.Errorf("conversation: %w", ErrBudget)

@@ -47,3 +47,12 @@ func (a Answerer) Variant(id, segment string) (*kb.Article, bool) {
 	}
 	return nil, false
 }
+
+// Articles returns the wrapped Decider's articles, if it lists them (as
+// *kb.KB and *kb.Live do), so that the bot can name what it helps with.
+func (a Answerer) Articles() []kb.Article {
+	if l, ok := a.Decider.(interface{ Articles() []kb.Article }); ok {
+		return l.Articles()
+	}
+	return nil
+}

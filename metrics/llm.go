@@ -10,6 +10,7 @@ import (
 type llmMetrics struct {
 	requests *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
+	rerank   *prometheus.CounterVec
 }
 
 // Requests to a model: a streamed answer takes a few seconds, and
@@ -24,7 +25,12 @@ func (m *Metrics) registerLLM() {
 		Buckets: llmBuckets}, []string{"call", "outcome"})
 	m.llm.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "frontdesk_llm_tokens_total",
 		Help: "Language-model tokens used, by call and kind (prompt, completion)."}, []string{"call", "kind"})
-	m.reg.MustRegister(m.llm.requests, m.llm.tokens)
+	m.llm.rerank = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "frontdesk_llm_rerank_total",
+		Help: "Questions ranked with embeddings (reranked) or, the embeddings endpoint failing or the articles not embedded yet, without (fallback)."}, []string{"outcome"})
+	m.reg.MustRegister(m.llm.requests, m.llm.tokens, m.llm.rerank)
+	for _, o := range []string{"reranked", "fallback"} {
+		m.llm.rerank.WithLabelValues(o)
+	}
 	for _, kind := range []string{"prompt", "completion"} {
 		m.llm.tokens.WithLabelValues("chat", kind)
 	}
@@ -37,4 +43,10 @@ func (m *Metrics) ObserveLLM(call, outcome string, promptTokens, completionToken
 	m.llm.requests.WithLabelValues(call, outcome).Observe(d.Seconds())
 	m.llm.tokens.WithLabelValues(call, "prompt").Add(float64(promptTokens))
 	m.llm.tokens.WithLabelValues(call, "completion").Add(float64(completionTokens))
+}
+
+// ObserveRerank counts one question's ranking with embeddings:
+// "reranked", or "fallback" when it was ranked without (kb.RerankOptions.Observe).
+func (m *Metrics) ObserveRerank(outcome string) {
+	m.llm.rerank.WithLabelValues(label(outcome)).Inc()
 }

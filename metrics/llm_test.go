@@ -36,3 +36,21 @@ func TestObserveLLMRecordsTokensAndLatencyByCallAndOutcome(t *testing.T) {
 		t.Errorf("duration sum %v, want 13.5", s)
 	}
 }
+
+func TestObserveRerankCountsReRankedAndFallbackQuestions(t *testing.T) {
+	m := New(Options{})
+	fams, _ := scrape(t, m)
+	if v := value(fams, "frontdesk_llm_rerank_total", "outcome", "fallback"); v != 0 {
+		t.Errorf("before any question: %v, want a zero series", v)
+	}
+	m.ObserveRerank("reranked")
+	m.ObserveRerank("reranked")
+	m.ObserveRerank("fallback")
+	fams, _ = scrape(t, m)
+	if v := value(fams, "frontdesk_llm_rerank_total", "outcome", "reranked"); v != 2 {
+		t.Errorf("reranked = %v, want 2", v)
+	}
+	if v := value(fams, "frontdesk_llm_rerank_total", "outcome", "fallback"); v != 1 {
+		t.Errorf("fallback = %v, want 1", v)
+	}
+}

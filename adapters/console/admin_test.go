@@ -119,7 +119,7 @@ func TestAdminsBackUpExportAndForgetWhileTheServerRuns(t *testing.T) {
 	root := r.login(r.addAgent("Root", handoff.RoleAdmin))
 	sup := r.login(r.addAgent("Sue", handoff.RoleSupervisor))
 	c := r.waitingCustomer()
-	c.send(map[string]any{"type": "profile", "name": "Wilhelmina Oakes", "email": "w.oakes@example.org"})
+	c.Send(map[string]any{"type": "profile", "name": "Wilhelmina Oakes", "email": "w.oakes@example.org"})
 	conv := root.must(http.StatusOK, "GET", conversationPath(c.conversation), nil)
 	customerID := conv["conversation"].(map[string]any)["customer_id"].(string)
 	exportPath := "/api/agent/admin/customers/" + customerID + "/export"

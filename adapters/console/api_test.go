@@ -18,9 +18,9 @@ func TestQueueListsWaitingTicketsInOrderWithTheirCustomer(t *testing.T) {
 	first := r.waitingCustomer()
 	second := r.newCustomer()
 	second.say("my name is Vera")
-	second.until(botSays("Nice to meet you"))
+	second.Until(botSays("Nice to meet you"))
 	second.say("this bot is useless")
-	second.until(stateIs("queued"))
+	second.Until(stateIs("queued"))
 	r.waitForTicket(second.conversation)
 
 	q := ann.must(http.StatusOK, "GET", "/api/agent/queue", nil)
@@ -70,7 +70,7 @@ func TestClaimIsExclusive(t *testing.T) {
 	}
 	// Claiming one's own conversation again changes nothing.
 	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
-	c.until(func(f map[string]any) bool {
+	c.Until(func(f map[string]any) bool {
 		return f["type"] == "message" && f["from"] == "system" && strings.Contains(f["text"].(string), "Ann from our team has joined")
 	})
 	// A conversation with the bot is not waiting for anyone.
@@ -181,7 +181,7 @@ func TestAgentReplyReachesTheCustomerButANoteDoesNot(t *testing.T) {
 	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
 	c := r.waitingCustomer()
 	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
-	c.until(stateIs("agent"))
+	c.Until(stateIs("agent"))
 
 	note := ann.must(http.StatusCreated, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": "VIP, be nice (internal)", "internal": true})
 	if note["internal"] != true || note["from"] != "agent" || note["agent"] != ann.agent.ID {
@@ -191,7 +191,7 @@ func TestAgentReplyReachesTheCustomerButANoteDoesNot(t *testing.T) {
 	if reply["internal"] != false || reply["agent_name"] != "Ann" || reply["seq"].(float64) != note["seq"].(float64)+1 {
 		t.Errorf("reply %v", reply)
 	}
-	for _, f := range c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "agent" }) {
+	for _, f := range c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "agent" }) {
 		if strings.Contains(f["text"].(string), "be nice") {
 			t.Errorf("the customer received the internal note: %v", f)
 		}
@@ -232,7 +232,7 @@ func TestAnArticleIsSentWithOneClick(t *testing.T) {
 	if d, _ := m["decision"].(map[string]any); d == nil || d["article_id"] != "delivery-times" {
 		t.Errorf("the article sent is not recorded on the message: %v", m["decision"])
 	}
-	c.until(func(f map[string]any) bool {
+	c.Until(func(f map[string]any) bool {
 		return f["type"] == "message" && f["from"] == "agent" && strings.Contains(f["text"].(string), "working days")
 	})
 }
@@ -245,10 +245,10 @@ func TestTheBotStaysSilentWhileAnAgentHasTheConversation(t *testing.T) {
 
 	// Waiting in the queue: the bot does not answer questions.
 	c.say("how do I return an item")
-	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "customer" })
+	c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "customer" })
 	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
 	c.say("how long does delivery take")
-	c.until(func(f map[string]any) bool {
+	c.Until(func(f map[string]any) bool {
 		return f["type"] == "message" && f["from"] == "customer" && f["text"] == "how long does delivery take"
 	})
 	// The agent's message takes the conversation's turn lock after any bot
@@ -287,7 +287,7 @@ func TestResolveSendsTheSurveyAndTheBotAnswersAgain(t *testing.T) {
 		t.Errorf("resolve answered %v", tk)
 	}
 	var survey map[string]any
-	for _, f := range c.until(botSays("How would you rate")) {
+	for _, f := range c.Until(botSays("How would you rate")) {
 		if f["type"] == "message" && f["from"] == "bot" {
 			survey = f
 		}
@@ -296,9 +296,9 @@ func TestResolveSendsTheSurveyAndTheBotAnswersAgain(t *testing.T) {
 		t.Errorf("survey %v, want five ratings", survey)
 	}
 	c.choose("5 - excellent", "survey:5")
-	c.until(botSays("Thank you for your rating"))
+	c.Until(botSays("Thank you for your rating"))
 	c.say("what are your opening hours")
-	c.until(botSays("Monday to Friday"))
+	c.Until(botSays("Monday to Friday"))
 
 	conv, err := r.db.Conversation(context.Background(), c.conversation)
 	if err != nil {
@@ -324,13 +324,13 @@ func TestReturnToBot(t *testing.T) {
 	if tk["status"] != "returned" {
 		t.Errorf("return answered %v", tk)
 	}
-	for _, f := range c.until(stateIs("bot")) {
+	for _, f := range c.Until(stateIs("bot")) {
 		if f["type"] == "message" && strings.Contains(f["text"].(string), "rate") {
 			t.Errorf("return to bot sent a survey: %v", f)
 		}
 	}
 	c.say("what are your opening hours")
-	c.until(botSays("Monday to Friday"))
+	c.Until(botSays("Monday to Friday"))
 	ann.must(http.StatusForbidden, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": "still there?"})
 }
 
@@ -357,7 +357,7 @@ func TestTransferToAnAgentOrATeam(t *testing.T) {
 	if tk["agent"] != bobAgent.ID || tk["agent_name"] != "Bob" {
 		t.Errorf("transfer answered %v", tk)
 	}
-	c.until(func(f map[string]any) bool {
+	c.Until(func(f map[string]any) bool {
 		return f["type"] == "message" && strings.Contains(f["text"].(string), "Bob from our team has taken over")
 	})
 	ann.must(http.StatusForbidden, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": "me again"})

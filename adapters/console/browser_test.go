@@ -76,7 +76,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	r.addAgent("Ann", handoff.RoleAgent)
 	c := r.newCustomer()
 	c.say("my name is Vera")
-	c.until(botSays("Nice to meet you"))
+	c.Until(botSays("Nice to meet you"))
 	c.askForPerson()
 	r.waitForTicket(c.conversation)
 	const evil = `<img src=x onerror="document.title='pwned'">`
@@ -150,14 +150,14 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		screenshot(ctx, t, "console-failed-reply")
 		t.Fatal(err)
 	}
-	for _, f := range c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "agent" }) {
+	for _, f := range c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "agent" }) {
 		if f["type"] == "message" && f["from"] == "agent" && f["text"] != "Hello Vera, Ann here." {
 			t.Errorf("customer got %v", f)
 		}
 	}
 
 	// The customer types and asks; the suggestion is sent with one click.
-	c.send(map[string]any{"type": "typing"})
+	c.Send(map[string]any{"type": "typing"})
 	err = chromedp.Run(ctx, poll(`document.querySelector('[data-testid="typing-indicator"]').textContent.includes('typing')`))
 	if err != nil {
 		t.Errorf("customer typing not shown: %v", err)
@@ -179,7 +179,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.until(func(f map[string]any) bool {
+	c.Until(func(f map[string]any) bool {
 		return f["type"] == "message" && f["from"] == "agent" && strings.Contains(f["text"].(string), "We refund within")
 	})
 
@@ -193,7 +193,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		screenshot(ctx, t, "console-failed-resolve")
 		t.Fatal(err)
 	}
-	c.until(botSays("How would you rate"))
+	c.Until(botSays("How would you rate"))
 	screenshot(ctx, t, "console-4-resolved")
 }
 
@@ -212,7 +212,7 @@ func TestConsoleForASupervisor(t *testing.T) {
 	for _, q := range []string{"my name is Vera", "my name is Otto", "my name is Lin"} {
 		c := r.newCustomer()
 		c.say(q)
-		c.until(botSays("Nice to meet you"))
+		c.Until(botSays("Nice to meet you"))
 		c.askForPerson()
 		r.waitForTicket(c.conversation)
 		switch {
@@ -307,7 +307,7 @@ func TestAdminExportsAndForgetsACustomerInTheBrowser(t *testing.T) {
 	r.addAgent("Root", handoff.RoleAdmin)
 	c := r.newCustomer()
 	c.say("my name is Vera")
-	c.until(botSays("Nice to meet you"))
+	c.Until(botSays("Nice to meet you"))
 	c.askForPerson()
 	r.waitForTicket(c.conversation)
 	item := `[data-testid="queue-item"][data-conversation="` + c.conversation + `"]`

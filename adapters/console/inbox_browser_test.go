@@ -93,7 +93,7 @@ func TestNoOneJoinsUntilTheAgentOpensTheChat(t *testing.T) {
 				screenshot(ctx, t, "inbox-failed-open")
 				t.Fatal(err)
 			}
-			c.until(func(f map[string]any) bool {
+			c.Until(func(f map[string]any) bool {
 				text, _ := f["text"].(string)
 				return f["type"] == "message" && strings.Contains(text, "Ann from our team has joined")
 			})
@@ -121,7 +121,7 @@ func TestInboxViewsAndSearchInTheBrowser(t *testing.T) {
 	ann.must(http.StatusOK, "POST", conversationPath(c1.conversation, "resolve"), nil)
 	c2 := r.waitingCustomer()
 	c2.say("my parcel ZX-4411 never came")
-	c2.until(func(f map[string]any) bool { return f["type"] == "ack" })
+	c2.Until(func(f map[string]any) bool { return f["type"] == "ack" })
 
 	resolved := `[data-testid="resolved-conversation"][data-conversation="` + c1.conversation + `"]`
 	waiting := `[data-testid="queue-item"][data-conversation="` + c2.conversation + `"]`

@@ -155,7 +155,7 @@ func TestAnOfferedConversationIsAcceptedByOpeningOrReplying(t *testing.T) {
 	a := r.login(ann)
 	c := r.newCustomer()
 	c.say("I want to talk to a real person")
-	c.until(stateIs("queued"))
+	c.Until(stateIs("queued"))
 	r.waitForTicket(c.conversation)
 	q := a.must(http.StatusOK, "GET", "/api/agent/queue", nil)
 	mine := q["mine"].([]any)
@@ -169,7 +169,7 @@ func TestAnOfferedConversationIsAcceptedByOpeningOrReplying(t *testing.T) {
 		}
 	}
 	a.must(http.StatusCreated, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": "Hi, Ann here."})
-	fs := c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "agent" })
+	fs := c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "agent" })
 	joined := slices.IndexFunc(fs, func(f map[string]any) bool {
 		text, _ := f["text"].(string)
 		return f["from"] == "system" && strings.Contains(text, "Ann from our team has joined")

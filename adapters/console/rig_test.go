@@ -16,7 +16,6 @@ import (
 
 	"github.com/frontdesk/frontdesk/internal/wait"
 
-	"github.com/gorilla/websocket"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/adapters/console"
@@ -25,6 +24,7 @@ import (
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/insights"
+	"github.com/frontdesk/frontdesk/internal/wstest"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -232,8 +232,8 @@ func conversationPath(id string, action ...string) string {
 // ---- The customer, through the web channel -------------------------------
 
 type customer struct {
+	*wstest.Conn
 	t            *testing.T
-	ws           *websocket.Conn
 	token        string
 	conversation string
 	n            int
@@ -246,66 +246,35 @@ func wsURL(base, path string) string { return "ws" + strings.TrimPrefix(base, "h
 // is not stored), and reads the bot's answer.
 func (r *rig) newCustomer() *customer {
 	r.t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(wsURL(r.http.URL, "/ws"), nil)
+	conn, _, err := wstest.Dial(r.t, wsURL(r.http.URL, "/ws"), nil, "customer")
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Cleanup(func() { ws.Close() })
-	c := &customer{t: r.t, ws: ws}
-	c.send(map[string]any{"type": "hello", "token": "", "last_seq": 0})
-	w := c.frame()
+	c := &customer{Conn: conn, t: r.t}
+	c.Send(map[string]any{"type": "hello", "token": "", "last_seq": 0})
+	w := c.Frame()
 	if w["type"] != "welcome" {
 		r.t.Fatalf("first frame %v, want welcome", w)
 	}
 	c.token, c.conversation = w["token"].(string), w["conversation_id"].(string)
-	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
 	c.say("hello")
-	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
 	return c
-}
-
-func (c *customer) send(v any) {
-	c.t.Helper()
-	if err := c.ws.WriteJSON(v); err != nil {
-		c.t.Fatal(err)
-	}
 }
 
 // say sends a message with a fresh client id.
 func (c *customer) say(text string) {
 	c.t.Helper()
 	c.n++
-	c.send(map[string]any{"type": "message", "id": fmt.Sprintf("m%d", c.n), "text": text})
+	c.Send(map[string]any{"type": "message", "id": fmt.Sprintf("m%d", c.n), "text": text})
 }
 
 // choose sends a quick reply's payload.
 func (c *customer) choose(label, payload string) {
 	c.t.Helper()
 	c.n++
-	c.send(map[string]any{"type": "message", "id": fmt.Sprintf("m%d", c.n), "text": label, "payload": payload})
-}
-
-func (c *customer) frame() map[string]any {
-	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var m map[string]any
-	if err := c.ws.ReadJSON(&m); err != nil {
-		c.t.Fatalf("customer: read frame: %v", err)
-	}
-	return m
-}
-
-// until reads frames until one satisfies ok, returning all read.
-func (c *customer) until(ok func(map[string]any) bool) []map[string]any {
-	c.t.Helper()
-	var fs []map[string]any
-	for {
-		f := c.frame()
-		fs = append(fs, f)
-		if ok(f) {
-			return fs
-		}
-	}
+	c.Send(map[string]any{"type": "message", "id": fmt.Sprintf("m%d", c.n), "text": label, "payload": payload})
 }
 
 func botSays(substr string) func(map[string]any) bool {
@@ -324,9 +293,9 @@ func stateIs(s string) func(map[string]any) bool {
 func (c *customer) askForPerson() {
 	c.t.Helper()
 	c.say("how long does delivery take")
-	c.until(botSays("Was this helpful?"))
+	c.Until(botSays("Was this helpful?"))
 	c.say("I want to talk to a real person")
-	c.until(stateIs("queued"))
+	c.Until(stateIs("queued"))
 }
 
 // waitForTicket waits until the conversation has an open ticket: the
@@ -352,17 +321,15 @@ func (r *rig) waitingCustomer() *customer {
 // ---- The agent websocket ---------------------------------------------------
 
 type agentWS struct {
-	t  *testing.T
-	ws *websocket.Conn
+	*wstest.Conn
 }
 
 func (r *rig) dialAgent(header http.Header, query string) (*agentWS, *http.Response, error) {
-	ws, resp, err := websocket.DefaultDialer.Dial(wsURL(r.http.URL, "/api/agent/ws"+query), header)
+	conn, resp, err := wstest.Dial(r.t, wsURL(r.http.URL, "/api/agent/ws"+query), header, "agent")
 	if err != nil {
 		return nil, resp, err
 	}
-	r.t.Cleanup(func() { ws.Close() })
-	return &agentWS{t: r.t, ws: ws}, resp, nil
+	return &agentWS{conn}, resp, nil
 }
 
 // connect opens the agent's websocket with its bearer token and reads
@@ -373,39 +340,10 @@ func (c *agentClient) connect() *agentWS {
 	if err != nil {
 		c.r.t.Fatal(err)
 	}
-	if f := a.frame(); f["type"] != "ready" {
+	if f := a.Frame(); f["type"] != "ready" {
 		c.r.t.Fatalf("first agent frame %v, want ready", f)
 	}
 	return a
-}
-
-func (a *agentWS) send(v any) {
-	a.t.Helper()
-	if err := a.ws.WriteJSON(v); err != nil {
-		a.t.Fatal(err)
-	}
-}
-
-func (a *agentWS) frame() map[string]any {
-	a.t.Helper()
-	a.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var m map[string]any
-	if err := a.ws.ReadJSON(&m); err != nil {
-		a.t.Fatalf("agent: read frame: %v", err)
-	}
-	return m
-}
-
-func (a *agentWS) until(ok func(map[string]any) bool) []map[string]any {
-	a.t.Helper()
-	var fs []map[string]any
-	for {
-		f := a.frame()
-		fs = append(fs, f)
-		if ok(f) {
-			return fs
-		}
-	}
 }
 
 func queueEvent(kind, conversation string) func(map[string]any) bool {

@@ -38,7 +38,7 @@ func TestSuggestionsFollowTheLatestQuestionAndSkipWhatIsNotOne(t *testing.T) {
 	sayAndWait := func(text string) {
 		t.Helper()
 		c.say(text)
-		c.until(func(f map[string]any) bool { return f["type"] == "ack" || f["type"] == "message" && f["text"] == text })
+		c.Until(func(f map[string]any) bool { return f["type"] == "ack" || f["type"] == "message" && f["text"] == text })
 	}
 	t.Run("a bare email address is not a question", func(t *testing.T) {
 		sayAndWait("maria.lopez@example.com")

@@ -23,7 +23,7 @@ func TestAgentWebsocketIsToldWhenACustomerAsksForAPerson(t *testing.T) {
 	ws := ann.connect()
 	c := r.waitingCustomer()
 
-	fs := ws.until(queueEvent("queued", c.conversation))
+	fs := ws.Until(queueEvent("queued", c.conversation))
 	tk := fs[len(fs)-1]["ticket"].(map[string]any)
 	if tk["reason"] != "requested" || tk["status"] != "queued" || tk["customer"].(map[string]any)["id"] == "" || tk["can_claim"] != true {
 		t.Errorf("queued ticket %v", tk)
@@ -36,15 +36,15 @@ func TestAgentWebsocketFollowsOwnedConversations(t *testing.T) {
 	ws := ann.connect()
 	c := r.waitingCustomer()
 	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
-	ws.until(queueEvent("assigned", c.conversation))
+	ws.Until(queueEvent("assigned", c.conversation))
 
 	// The customer's messages and typing reach the owner.
-	c.send(map[string]any{"type": "typing"})
-	ws.until(func(f map[string]any) bool {
+	c.Send(map[string]any{"type": "typing"})
+	ws.Until(func(f map[string]any) bool {
 		return f["type"] == "typing" && f["conversation_id"] == c.conversation && f["from"] == "customer"
 	})
 	c.say("are you there?")
-	fs := ws.until(func(f map[string]any) bool {
+	fs := ws.Until(func(f map[string]any) bool {
 		m, _ := f["message"].(map[string]any)
 		return f["type"] == "message" && f["conversation_id"] == c.conversation && m["text"] == "are you there?"
 	})
@@ -52,12 +52,12 @@ func TestAgentWebsocketFollowsOwnedConversations(t *testing.T) {
 		t.Errorf("message frame %v", fs[len(fs)-1])
 	}
 	// The agent's typing reaches the customer.
-	ws.send(map[string]any{"type": "typing", "conversation_id": c.conversation})
-	c.until(func(f map[string]any) bool { return f["type"] == "typing" && f["from"] == "agent" })
+	ws.Send(map[string]any{"type": "typing", "conversation_id": c.conversation})
+	c.Until(func(f map[string]any) bool { return f["type"] == "typing" && f["from"] == "agent" })
 
 	// Resolving: the console sees the ticket leave and the state change.
 	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "resolve"), nil)
-	ws.until(queueEvent("resolved", c.conversation))
+	ws.Until(queueEvent("resolved", c.conversation))
 }
 
 func TestAgentWebsocketWatchesOnlyWhatTheAgentMayRead(t *testing.T) {
@@ -68,38 +68,38 @@ func TestAgentWebsocketWatchesOnlyWhatTheAgentMayRead(t *testing.T) {
 	c := r.waitingCustomer()
 
 	// A waiting conversation may be watched by anyone.
-	bws.send(map[string]any{"type": "watch", "conversation_id": c.conversation})
+	bws.Send(map[string]any{"type": "watch", "conversation_id": c.conversation})
 	// The console reads its frames in order: once the heartbeat's change
 	// of presence comes back, the watch is in place.
-	bws.send(map[string]any{"type": "heartbeat", "presence": "away"})
-	bws.until(func(f map[string]any) bool { return f["type"] == "presence" && f["presence"] == "away" })
+	bws.Send(map[string]any{"type": "heartbeat", "presence": "away"})
+	bws.Until(func(f map[string]any) bool { return f["type"] == "presence" && f["presence"] == "away" })
 	c.say("hello? anyone?")
-	bws.until(func(f map[string]any) bool { return f["type"] == "message" && f["conversation_id"] == c.conversation })
+	bws.Until(func(f map[string]any) bool { return f["type"] == "message" && f["conversation_id"] == c.conversation })
 
 	// Once Ann has it, Bob stops following it, and may not watch it again.
 	ann.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
-	bws.until(queueEvent("assigned", c.conversation))
-	bws.send(map[string]any{"type": "watch", "conversation_id": c.conversation})
-	f := bws.until(func(f map[string]any) bool { return f["type"] == "error" })
+	bws.Until(queueEvent("assigned", c.conversation))
+	bws.Send(map[string]any{"type": "watch", "conversation_id": c.conversation})
+	f := bws.Until(func(f map[string]any) bool { return f["type"] == "error" })
 	if e := f[len(f)-1]; e["code"] != "forbidden" {
 		t.Errorf("watching Ann's conversation: %v, want a forbidden error", e)
 	}
-	bws.send(map[string]any{"type": "typing", "conversation_id": c.conversation})
-	if e := bws.until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "forbidden" {
+	bws.Send(map[string]any{"type": "typing", "conversation_id": c.conversation})
+	if e := bws.Until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "forbidden" {
 		t.Errorf("typing in Ann's conversation: %v", e[len(e)-1])
 	}
 	c.say("secret question")
 	ann.must(http.StatusCreated, "POST", conversationPath(c.conversation, "messages"), map[string]any{"text": "marker"})
 	// Bob's console gets nothing of it: a heartbeat's presence event is
 	// the next frame after the queue's.
-	bws.send(map[string]any{"type": "heartbeat", "presence": "online"})
-	for _, f := range bws.until(func(f map[string]any) bool { return f["type"] == "presence" }) {
+	bws.Send(map[string]any{"type": "heartbeat", "presence": "online"})
+	for _, f := range bws.Until(func(f map[string]any) bool { return f["type"] == "presence" }) {
 		if f["type"] == "message" || f["type"] == "typing" {
 			t.Errorf("Bob's console got %v from Ann's conversation", f)
 		}
 	}
-	bws.send(map[string]any{"type": "watch", "conversation_id": "con_nope"})
-	if e := bws.until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "not_found" {
+	bws.Send(map[string]any{"type": "watch", "conversation_id": "con_nope"})
+	if e := bws.Until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "not_found" {
 		t.Errorf("watching an unknown conversation: %v", e[len(e)-1])
 	}
 }
@@ -109,19 +109,19 @@ func TestHeartbeatSetsPresenceAndClosingSignsOff(t *testing.T) {
 	annAgent := r.addAgent("Ann", handoff.RoleAgent)
 	ann := r.login(annAgent)
 	ws := ann.connect()
-	ws.send(map[string]any{"type": "heartbeat", "presence": "away"})
-	f := ws.until(func(f map[string]any) bool { return f["type"] == "presence" })
+	ws.Send(map[string]any{"type": "heartbeat", "presence": "away"})
+	f := ws.Until(func(f map[string]any) bool { return f["type"] == "presence" })
 	if p := f[len(f)-1]; p["agent_id"] != annAgent.ID || p["presence"] != "away" {
 		t.Errorf("presence frame %v", p)
 	}
 	if p := r.queue.Presence(annAgent.ID); p != handoff.PresenceAway {
 		t.Errorf("presence %s, want away", p)
 	}
-	ws.send(map[string]any{"type": "heartbeat", "presence": "sleeping"})
-	if e := ws.until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "bad_frame" {
+	ws.Send(map[string]any{"type": "heartbeat", "presence": "sleeping"})
+	if e := ws.Until(func(f map[string]any) bool { return f["type"] == "error" }); e[len(e)-1]["code"] != "bad_frame" {
 		t.Errorf("bad presence: %v", e[len(e)-1])
 	}
-	ws.ws.Close()
+	ws.WS.Close()
 	wait.For(t, 5*time.Second, "the agent to go offline after its only console closed", func() bool {
 		return r.queue.Presence(annAgent.ID) == handoff.PresenceOffline
 	})
@@ -135,14 +135,14 @@ func TestAgentWebsocketAcceptsTheCookieAndChecksTheOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("with the cookie: %v", err)
 	}
-	if f := ws.frame(); f["type"] != "ready" {
+	if f := ws.Frame(); f["type"] != "ready" {
 		t.Errorf("first frame %v", f)
 	}
 	ws2, _, err := r.dialAgent(nil, "?token="+ann.token)
 	if err != nil {
 		t.Fatalf("with ?token=: %v", err)
 	}
-	ws2.frame()
+	ws2.Frame()
 	evil := http.Header{"Cookie": {"frontdesk_agent=" + ann.token}, "Origin": {"https://evil.example"}}
 	if _, resp, err := r.dialAgent(evil, ""); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("from another site: %v, want 403", err)
@@ -157,18 +157,18 @@ func TestAgentWebsocketRefusesBigAndBadFrames(t *testing.T) {
 	r := newRig(t, manual)
 	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
 	ws := ann.connect()
-	ws.ws.WriteMessage(websocket.TextMessage, []byte("not json"))
-	if f := ws.until(func(f map[string]any) bool { return f["type"] == "error" }); f[len(f)-1]["code"] != "bad_frame" {
+	ws.WS.WriteMessage(websocket.TextMessage, []byte("not json"))
+	if f := ws.Until(func(f map[string]any) bool { return f["type"] == "error" }); f[len(f)-1]["code"] != "bad_frame" {
 		t.Errorf("%v", f)
 	}
-	ws.send(map[string]any{"type": "dance"})
-	if f := ws.until(func(f map[string]any) bool { return f["type"] == "error" }); f[len(f)-1]["code"] != "bad_frame" {
+	ws.Send(map[string]any{"type": "dance"})
+	if f := ws.Until(func(f map[string]any) bool { return f["type"] == "error" }); f[len(f)-1]["code"] != "bad_frame" {
 		t.Errorf("%v", f)
 	}
-	ws.send(map[string]any{"type": "watch", "conversation_id": strings.Repeat("x", 9000)})
-	ws.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	ws.Send(map[string]any{"type": "watch", "conversation_id": strings.Repeat("x", 9000)})
+	ws.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		if _, _, err := ws.ws.ReadMessage(); err != nil {
+		if _, _, err := ws.WS.ReadMessage(); err != nil {
 			var ce *websocket.CloseError
 			if !errors.As(err, &ce) || ce.Code != websocket.CloseMessageTooBig {
 				t.Errorf("after a 9 KiB frame: %v, want close 1009", err)
@@ -183,9 +183,9 @@ func TestLogoutClosesTheSessionsWebsockets(t *testing.T) {
 	ann := r.login(r.addAgent("Ann", handoff.RoleAgent))
 	ws := ann.connect()
 	ann.must(http.StatusOK, "POST", "/api/agent/logout", nil)
-	ws.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	ws.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		if _, _, err := ws.ws.ReadMessage(); err != nil {
+		if _, _, err := ws.WS.ReadMessage(); err != nil {
 			var ce *websocket.CloseError
 			if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
 				t.Errorf("after logout: %v, want close 1008", err)
@@ -205,9 +205,9 @@ func TestShutdownClosesAgentWebsocketsGoingAway(t *testing.T) {
 		defer cancel()
 		done <- r.console.Shutdown(ctx)
 	}()
-	ws.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	ws.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		if _, _, err := ws.ws.ReadMessage(); err != nil {
+		if _, _, err := ws.WS.ReadMessage(); err != nil {
 			var ce *websocket.CloseError
 			if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
 				t.Errorf("at shutdown: %v, want close 1001", err)
@@ -276,7 +276,7 @@ func TestAgentWebsocketHidesTheCustomerOfOtherAgentsConversations(t *testing.T) 
 		return cu
 	}
 	// While it waits, everyone sees who is waiting, as in the queue.
-	if cu := customerOf(aws.until(queueEvent("queued", c.conversation))); cu == nil || cu["name"] != "Vera Secret" {
+	if cu := customerOf(aws.Until(queueEvent("queued", c.conversation))); cu == nil || cu["name"] != "Vera Secret" {
 		t.Errorf("Ann's queued event: customer %v, want Vera", cu)
 	}
 	bob.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
@@ -285,7 +285,7 @@ func TestAgentWebsocketHidesTheCustomerOfOtherAgentsConversations(t *testing.T) 
 	// Bob's conversation: Ann's console hears that it was taken and
 	// resolved, but not who the customer is; Bob and Sue see the customer.
 	for _, event := range []string{"assigned", "resolved"} {
-		fs := aws.until(queueEvent(event, c.conversation))
+		fs := aws.Until(queueEvent(event, c.conversation))
 		f := fs[len(fs)-1]
 		data, err := json.Marshal(f)
 		if err != nil {
@@ -298,7 +298,7 @@ func TestAgentWebsocketHidesTheCustomerOfOtherAgentsConversations(t *testing.T) 
 			t.Errorf("Ann's %s event: ticket %v, want Bob's", event, tk)
 		}
 		for name, ws := range map[string]*agentWS{"Bob": bws, "Sue": sws} {
-			if cu := customerOf(ws.until(queueEvent(event, c.conversation))); cu == nil || cu["name"] != "Vera Secret" || cu["email"] != "vera.secret@example.com" {
+			if cu := customerOf(ws.Until(queueEvent(event, c.conversation))); cu == nil || cu["name"] != "Vera Secret" || cu["email"] != "vera.secret@example.com" {
 				t.Errorf("%s's %s event: customer %v, want Vera with her email", name, event, cu)
 			}
 		}
@@ -312,7 +312,7 @@ func TestTheQueueAndItsEventsShowTheSameCustomers(t *testing.T) {
 	aws := ann.connect()
 	c := r.waitingCustomer()
 	bob.must(http.StatusOK, "POST", conversationPath(c.conversation, "claim"), nil)
-	fs := aws.until(queueEvent("assigned", c.conversation))
+	fs := aws.Until(queueEvent("assigned", c.conversation))
 
 	q := ann.must(http.StatusOK, "GET", "/api/agent/queue", nil)
 	for _, list := range []string{"tickets", "mine", "assigned"} {

@@ -69,7 +69,7 @@ func TestAVisitorSendsAFileThatOnlyTheyCanFetch(t *testing.T) {
 		t.Fatalf("upload: %d %v", code, ack)
 	}
 	// It arrives as the customer's message, with the bot's reply after it.
-	fs := c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	fs := c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
 	var att map[string]any
 	for _, f := range fs {
 		if f["type"] == "message" && f["from"] == "customer" && f["id"] == "f1" {

@@ -120,12 +120,12 @@ func onFake(t *testing.T, f *fakeEngine) *server {
 func TestOnAFakeHelloIsWelcomedWithTheDocumentedFrames(t *testing.T) {
 	f := &fakeEngine{redeemErr: bot.ErrLinkExpired}
 	c := onFake(t, f).connect()
-	c.send(map[string]any{"type": "hello", "token": "", "last_seq": 0, "link": "old-code"})
+	c.Send(map[string]any{"type": "hello", "token": "", "last_seq": 0, "link": "old-code"})
 	// A link code that expired is reported, and the hello goes on.
-	if e := c.frame(); e["type"] != "error" || e["code"] != "link_expired" {
+	if e := c.Frame(); e["type"] != "error" || e["code"] != "link_expired" {
 		t.Fatalf("first frame %v, want error link_expired", e)
 	}
-	w := c.frame()
+	w := c.Frame()
 	token, _ := w["token"].(string)
 	cust, _ := w["customer"].(map[string]any)
 	channels, _ := w["channels"].([]any)
@@ -133,13 +133,13 @@ func TestOnAFakeHelloIsWelcomedWithTheDocumentedFrames(t *testing.T) {
 		w["state"] != "bot" || cust["returning"] != false || len(channels) != 1 || channels[0] != "telegram" {
 		t.Fatalf("welcome %v", w)
 	}
-	if g := c.frame(); g["type"] != "message" || g["seq"] != 1.0 || g["from"] != "bot" || g["text"] != "Hi! How can I help?" || g["time"] == nil {
+	if g := c.Frame(); g["type"] != "message" || g["seq"] != 1.0 || g["from"] != "bot" || g["text"] != "Hi! How can I help?" || g["time"] == nil {
 		t.Fatalf("greeting %v", g)
 	}
 
 	// A message is acknowledged right before its echo, then answered.
-	c.send(map[string]any{"type": "message", "id": "m1", "text": "where is my parcel"})
-	ack, echo, reply := c.frame(), c.frame(), c.frame()
+	c.Send(map[string]any{"type": "message", "id": "m1", "text": "where is my parcel"})
+	ack, echo, reply := c.Frame(), c.Frame(), c.Frame()
 	if ack["type"] != "ack" || ack["id"] != "m1" || ack["seq"] != 2.0 {
 		t.Errorf("ack %v", ack)
 	}
@@ -151,8 +151,8 @@ func TestOnAFakeHelloIsWelcomedWithTheDocumentedFrames(t *testing.T) {
 	}
 
 	// A link to continue on Telegram.
-	c.send(map[string]any{"type": "link", "channel": "telegram"})
-	if l := c.frame(); l["type"] != "link" || l["channel"] != "telegram" || l["url"] != "https://t.me/shop_bot?start=abc123" {
+	c.Send(map[string]any{"type": "link", "channel": "telegram"})
+	if l := c.Frame(); l["type"] != "link" || l["channel"] != "telegram" || l["url"] != "https://t.me/shop_bot?start=abc123" {
 		t.Errorf("link %v", l)
 	}
 }
@@ -172,9 +172,9 @@ func TestOnAFakeTheCoresErrorsBecomeErrorFrames(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cl := onFake(t, &fakeEngine{handle: c.handle}).connect()
 			cl.hello("", 0)
-			cl.frame() // the greeting
-			cl.send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
-			e := cl.frame()
+			cl.Frame() // the greeting
+			cl.Send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
+			e := cl.Frame()
 			msg, _ := e["message"].(string)
 			if e["type"] != "error" || e["code"] != c.code || e["id"] != "m1" || msg == "" {
 				t.Fatalf("got %v, want an error frame %s about m1", e, c.code)
@@ -183,8 +183,8 @@ func TestOnAFakeTheCoresErrorsBecomeErrorFrames(t *testing.T) {
 				t.Errorf("the store's error reached the customer: %q", msg)
 			}
 			// The connection stays open: the next frame is answered.
-			cl.send(map[string]any{"type": "dance"})
-			if e := cl.frame(); e["code"] != "bad_frame" {
+			cl.Send(map[string]any{"type": "dance"})
+			if e := cl.Frame(); e["code"] != "bad_frame" {
 				t.Errorf("after the error: %v, want bad_frame", e)
 			}
 		})
@@ -193,9 +193,9 @@ func TestOnAFakeTheCoresErrorsBecomeErrorFrames(t *testing.T) {
 	t.Run("a channel that is not offered", func(t *testing.T) {
 		cl := onFake(t, &fakeEngine{linkErr: bot.ErrChannelUnavailable}).connect()
 		cl.hello("", 0)
-		cl.frame()
-		cl.send(map[string]any{"type": "link", "channel": "whatsapp"})
-		if e := cl.frame(); e["type"] != "error" || e["code"] != "unavailable" {
+		cl.Frame()
+		cl.Send(map[string]any{"type": "link", "channel": "whatsapp"})
+		if e := cl.Frame(); e["type"] != "error" || e["code"] != "unavailable" {
 			t.Fatalf("got %v, want error unavailable", e)
 		}
 	})
@@ -203,10 +203,10 @@ func TestOnAFakeTheCoresErrorsBecomeErrorFrames(t *testing.T) {
 	t.Run("a chat started elsewhere closes with 1000", func(t *testing.T) {
 		cl := onFake(t, &fakeEngine{handle: func(bot.Inbound) (bot.Message, error) { return bot.Message{}, bot.ErrStaleSession }}).connect()
 		cl.hello("", 0)
-		cl.frame()
-		cl.send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
-		cl.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, _, err := cl.ws.ReadMessage()
+		cl.Frame()
+		cl.Send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
+		cl.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err := cl.WS.ReadMessage()
 		if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
 			t.Fatalf("got %v, want close 1000", err)
 		}

@@ -113,7 +113,7 @@ func TestAHundredResumesOfALongConversationHoldOnlyPages(t *testing.T) {
 	c := s.connect()
 	w, _ := c.begin()
 	token, conv := w["token"].(string), w["conversation_id"].(string)
-	c.ws.Close()
+	c.WS.Close()
 	last := s.fill(conv, 10_000, strings.Repeat("a reply from our team about your order. ", 8))
 	const clients, backlog = 100, 1000
 
@@ -159,16 +159,16 @@ func resumeAll(s *server, token string, last int64, backlog int) error {
 	if err != nil {
 		return err
 	}
-	defer c.ws.Close()
-	if err := c.ws.WriteJSON(map[string]any{"type": "hello", "token": token, "last_seq": 0}); err != nil {
+	defer c.WS.Close()
+	if err := c.WS.WriteJSON(map[string]any{"type": "hello", "token": token, "last_seq": 0}); err != nil {
 		return err
 	}
 	want := last - int64(backlog) + 1
 	welcomed := false
 	for {
-		c.ws.SetReadDeadline(time.Now().Add(60 * time.Second))
+		c.WS.SetReadDeadline(time.Now().Add(60 * time.Second))
 		var f wireFrame
-		if err := c.ws.ReadJSON(&f); err != nil {
+		if err := c.WS.ReadJSON(&f); err != nil {
 			return fmt.Errorf("after seq %d: %w", want-1, err)
 		}
 		switch {
@@ -196,7 +196,7 @@ func TestHistoryPagesAndLiveMessagesArriveEachOnceInOrder(t *testing.T) {
 	c := s.connect()
 	w, _ := c.begin()
 	token, conv := w["token"].(string), w["conversation_id"].(string)
-	c.ws.Close()
+	c.WS.Close()
 	s.fill(conv, 1000, "history")
 
 	// Live messages are stored while the history is being sent.
@@ -223,11 +223,11 @@ func TestHistoryPagesAndLiveMessagesArriveEachOnceInOrder(t *testing.T) {
 		// A connection whose events lag is closed; the client resumes from
 		// what it has, as the widget does.
 		cl := s.connect()
-		cl.send(map[string]any{"type": "hello", "token": token, "last_seq": seen})
+		cl.Send(map[string]any{"type": "hello", "token": token, "last_seq": seen})
 		for seen != end {
-			cl.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+			cl.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
 			var f wireFrame
-			if err := cl.ws.ReadJSON(&f); err != nil {
+			if err := cl.WS.ReadJSON(&f); err != nil {
 				var ce *websocket.CloseError
 				if !errors.As(err, &ce) {
 					t.Fatalf("connection failed at seq %d: %v", seen, err)
@@ -246,7 +246,7 @@ func TestHistoryPagesAndLiveMessagesArriveEachOnceInOrder(t *testing.T) {
 				end = <-stored // the last live message is stored by now
 			}
 		}
-		cl.ws.Close()
+		cl.WS.Close()
 	}
 }
 
@@ -255,18 +255,18 @@ func TestAnAddressIsSentFewHistoriesAtOnce(t *testing.T) {
 	c := s.from("203.0.113.1")
 	w, _ := c.begin()
 	token, conv := w["token"].(string), w["conversation_id"].(string)
-	c.ws.Close()
+	c.WS.Close()
 	// More than the sockets of both ends buffer, so a client that does not
 	// read keeps its history waiting.
 	last := s.fill(conv, 4000, strings.Repeat("x", 4000))
 
 	stalled := s.from("203.0.113.1")
-	stalled.send(map[string]any{"type": "hello", "token": token, "last_seq": 0})
+	stalled.Send(map[string]any{"type": "hello", "token": token, "last_seq": 0})
 	time.Sleep(200 * time.Millisecond)
 
 	other := s.from("203.0.113.1")
-	other.send(map[string]any{"type": "hello", "token": token, "last_seq": last - 1})
-	if f := other.frame(); f["type"] != "error" || f["code"] != "rate_limited" {
+	other.Send(map[string]any{"type": "hello", "token": token, "last_seq": last - 1})
+	if f := other.Frame(); f["type"] != "error" || f["code"] != "rate_limited" {
 		t.Errorf("a second history for the address got %v, want rate_limited", f)
 	}
 	if code := other.closeCode(); code != websocket.CloseTryAgainLater {
@@ -274,14 +274,14 @@ func TestAnAddressIsSentFewHistoriesAtOnce(t *testing.T) {
 	}
 	elsewhere := s.from("203.0.113.2")
 	elsewhere.hello(token, int(last-1))
-	if f := elsewhere.frame(); f["seq"] != float64(last) {
+	if f := elsewhere.Frame(); f["seq"] != float64(last) {
 		t.Errorf("another address got %v, want seq %d", f, last)
 	}
 	// The stalled client still gets its whole history once it reads.
 	for want := 1.0; want <= float64(last); {
-		stalled.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		stalled.WS.SetReadDeadline(time.Now().Add(10 * time.Second))
 		var f wireFrame
-		if err := stalled.ws.ReadJSON(&f); err != nil {
+		if err := stalled.WS.ReadJSON(&f); err != nil {
 			t.Fatalf("after seq %v: %v", want-1, err)
 		}
 		if f.Type == "message" {

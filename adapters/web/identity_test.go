@@ -17,8 +17,8 @@ func hexToken(c byte) string { return strings.Repeat(string(c), 64) }
 // up to and including the welcome.
 func (c *client) helloAs(token string, identity map[string]any) (welcome map[string]any, before []map[string]any) {
 	c.t.Helper()
-	c.send(map[string]any{"type": "hello", "token": token, "identity": identity})
-	fs := c.until(isType("welcome"))
+	c.Send(map[string]any{"type": "hello", "token": token, "identity": identity})
+	fs := c.Until(isType("welcome"))
 	return fs[len(fs)-1], fs[:len(fs)-1]
 }
 
@@ -36,8 +36,8 @@ func TestSignedIdentityOnTwoBrowsersSharesOneCustomerAndHistory(t *testing.T) {
 	if cust := wa["customer"].(map[string]any); cust["verified"] != true || cust["name"] != "Ana" {
 		t.Fatalf("welcome customer %v, want verified Ana", cust)
 	}
-	a.send(map[string]any{"type": "message", "id": "m1", "text": "where is my parcel"})
-	a.until(func(f map[string]any) bool {
+	a.Send(map[string]any{"type": "message", "id": "m1", "text": "where is my parcel"})
+	a.Until(func(f map[string]any) bool {
 		return f["type"] == "message" && f["from"] == "bot" && f["seq"].(float64) > 2
 	})
 
@@ -47,7 +47,7 @@ func TestSignedIdentityOnTwoBrowsersSharesOneCustomerAndHistory(t *testing.T) {
 		t.Fatalf("second browser got conversation %v, want %v", wb["conversation_id"], wa["conversation_id"])
 	}
 	seen := false
-	for _, f := range b.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "customer" }) {
+	for _, f := range b.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "customer" }) {
 		seen = seen || f["text"] == "where is my parcel"
 	}
 	if !seen {
@@ -103,9 +103,9 @@ func TestWrongOrMissingHashStaysAnonymousAndLeavesTheVerifiedProfile(t *testing.
 				t.Errorf("unverified visitor welcomed as verified: %v", cust)
 			}
 			// The visitor stores a customer of their own with what they typed.
-			c.frame()
-			c.send(map[string]any{"type": "message", "id": "m1", "text": "my email is ana@shop.example"})
-			c.until(func(f map[string]any) bool {
+			c.Frame()
+			c.Send(map[string]any{"type": "message", "id": "m1", "text": "my email is ana@shop.example"})
+			c.Until(func(f map[string]any) bool {
 				return f["type"] == "message" && f["from"] == "bot" && f["seq"].(float64) > 2
 			})
 		})

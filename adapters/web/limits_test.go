@@ -31,9 +31,9 @@ func (s *server) from(addr string) *client {
 // (0 when it ended without a close frame).
 func (c *client) closeCode() int {
 	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		if _, _, err := c.ws.ReadMessage(); err != nil {
+		if _, _, err := c.WS.ReadMessage(); err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
 				return ce.Code
@@ -66,17 +66,17 @@ func TestReconnectingDoesNotRefillAVisitorsRateLimit(t *testing.T) {
 	c := s.connect()
 	w, _ := c.begin()
 	token, conv := w["token"].(string), w["conversation_id"].(string)
-	c.ws.Close()
+	c.WS.Close()
 	var acked, refused int
 	for i := range 30 {
 		c := s.connect()
 		c.hello(token, 0)
 		for j := range 12 {
-			c.send(map[string]any{"type": "message", "id": fmt.Sprint("m", i, "-", j), "text": "hello"})
+			c.Send(map[string]any{"type": "message", "id": fmt.Sprint("m", i, "-", j), "text": "hello"})
 		}
 		answered := map[string]bool{}
 		for len(answered) < 12 {
-			f := c.frame()
+			f := c.Frame()
 			id, _ := f["id"].(string)
 			switch {
 			case f["type"] == "ack":
@@ -88,7 +88,7 @@ func TestReconnectingDoesNotRefillAVisitorsRateLimit(t *testing.T) {
 			}
 			answered[id] = true
 		}
-		c.ws.Close()
+		c.WS.Close()
 	}
 	elapsed := time.Since(start)
 	stored := s.customerMessages(conv)
@@ -105,12 +105,12 @@ func TestVisitorsAtOneAddressShareItsMessageLimit(t *testing.T) {
 	sendFive := func() (acked, refused int) {
 		c := s.connect()
 		c.hello("", 0)
-		c.frame() // greeting
+		c.Frame() // greeting
 		for i := range 5 {
-			c.send(map[string]any{"type": "message", "id": fmt.Sprint("m", i), "text": "hello"})
+			c.Send(map[string]any{"type": "message", "id": fmt.Sprint("m", i), "text": "hello"})
 		}
 		for acked+refused < 5 {
-			switch f := c.frame(); {
+			switch f := c.Frame(); {
 			case f["type"] == "ack":
 				acked++
 			case f["type"] == "error" && f["code"] == "rate_limited":
@@ -137,8 +137,8 @@ func TestAFloodOfNewVisitorsStoresNothingAndIsRefusedPerAddress(t *testing.T) {
 		wg.Go(func() {
 			for range hellos / workers {
 				c := s.from("203.0.113.1")
-				c.send(map[string]any{"type": "hello", "token": "", "last_seq": 0})
-				switch f := c.frame(); {
+				c.Send(map[string]any{"type": "hello", "token": "", "last_seq": 0})
+				switch f := c.Frame(); {
 				case f["type"] == "welcome":
 					welcomed.Add(1)
 				case f["type"] == "error" && f["code"] == "rate_limited":
@@ -151,7 +151,7 @@ func TestAFloodOfNewVisitorsStoresNothingAndIsRefusedPerAddress(t *testing.T) {
 					t.Errorf("worker %d: hello answered with %v", w, f)
 					wrong.Add(1)
 				}
-				c.ws.Close()
+				c.WS.Close()
 				if wrong.Load() > 3 {
 					return
 				}
@@ -185,8 +185,8 @@ func TestAFloodOfNewVisitorsStoresNothingAndIsRefusedPerAddress(t *testing.T) {
 	strict := startServer(t, "", web.Options{HelloBurst: 2, HellosPerMinute: 0.001})
 	for i := range 3 {
 		c := strict.from(fmt.Sprint("203.0.113.", 10+i))
-		c.send(map[string]any{"type": "hello", "token": "", "last_seq": 0})
-		f := c.frame()
+		c.Send(map[string]any{"type": "hello", "token": "", "last_seq": 0})
+		f := c.Frame()
 		if want := i < 2; (f["type"] == "welcome") != want {
 			t.Errorf("hello %d with a forged X-Forwarded-For: %v, want welcomed %v", i, f, want)
 		}
@@ -196,18 +196,18 @@ func TestAFloodOfNewVisitorsStoresNothingAndIsRefusedPerAddress(t *testing.T) {
 func TestANewVisitorIsStoredWithTheirFirstMessageInOneAct(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
-	c.send(map[string]any{"type": "hello", "token": "", "last_seq": 0, "name": "Ana"})
-	w := c.frame()
+	c.Send(map[string]any{"type": "hello", "token": "", "last_seq": 0, "name": "Ana"})
+	w := c.Frame()
 	token, conv := w["token"].(string), w["conversation_id"].(string)
 	if w["type"] != "welcome" || w["customer"].(map[string]any)["returning"] != false || w["customer"].(map[string]any)["name"] != "Ana" {
 		t.Fatalf("welcome %v", w)
 	}
-	g := c.frame()
+	g := c.Frame()
 	if g["type"] != "message" || g["seq"] != 1.0 || g["from"] != "bot" || g["text"] == "" {
 		t.Fatalf("greeting %v, want the bot's seq 1", g)
 	}
-	c.send(map[string]any{"type": "profile", "email": "ana@example.com"})
-	c.send(map[string]any{"type": "typing"})
+	c.Send(map[string]any{"type": "profile", "email": "ana@example.com"})
+	c.Send(map[string]any{"type": "typing"})
 
 	// A reload before the first message: the same conversation, the
 	// greeting again for a client that has not seen it, not for one that has.
@@ -215,12 +215,12 @@ func TestANewVisitorIsStoredWithTheirFirstMessageInOneAct(t *testing.T) {
 	if w2 := again.hello(token, 0); w2["conversation_id"] != conv {
 		t.Errorf("reload of a new visitor: conversation %v, want %v", w2["conversation_id"], conv)
 	}
-	if g2 := again.frame(); g2["seq"] != 1.0 || g2["from"] != "bot" {
+	if g2 := again.Frame(); g2["seq"] != 1.0 || g2["from"] != "bot" {
 		t.Errorf("greeting after a reload %v, want %v", g2, g)
 	}
 	resumed := s.connect()
 	resumed.hello(token, 1)
-	again.ws.Close()
+	again.WS.Close()
 
 	if cs, _ := s.db.ListCustomers(context.Background(), 0); len(cs) != 0 {
 		t.Errorf("before the first message %d customers are stored, want none", len(cs))
@@ -229,8 +229,8 @@ func TestANewVisitorIsStoredWithTheirFirstMessageInOneAct(t *testing.T) {
 		t.Errorf("before the first message the conversation is stored (err %v)", err)
 	}
 
-	c.send(map[string]any{"type": "message", "id": "m1", "text": "how do I return a lamp"})
-	fs := c.until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" })
+	c.Send(map[string]any{"type": "message", "id": "m1", "text": "how do I return a lamp"})
+	fs := c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" })
 	for _, f := range fs {
 		if f["type"] == "message" && f["seq"] == 1.0 {
 			t.Errorf("the greeting was sent twice: %v", f)
@@ -240,7 +240,7 @@ func TestANewVisitorIsStoredWithTheirFirstMessageInOneAct(t *testing.T) {
 		}
 	}
 	// The other connection, which saw the greeting, gets what follows it.
-	if f := resumed.until(isType("message")); f[len(f)-1]["seq"] != 2.0 {
+	if f := resumed.Until(isType("message")); f[len(f)-1]["seq"] != 2.0 {
 		t.Errorf("the resumed connection's first message %v, want seq 2", f[len(f)-1])
 	}
 
@@ -264,13 +264,13 @@ func TestANewVisitorIsStoredWithTheirFirstMessageInOneAct(t *testing.T) {
 		t.Errorf("resumed welcome %v", wb)
 	}
 	for _, m := range ms {
-		if f := back.frame(); f["seq"] != float64(m.Seq) || f["text"] != m.Text {
+		if f := back.Frame(); f["seq"] != float64(m.Seq) || f["text"] != m.Text {
 			t.Fatalf("resumed with %v, want seq %d %q", f, m.Seq, m.Text)
 		}
 	}
 	from2 := s.connect()
 	from2.hello(token, 2)
-	if f := from2.frame(); f["seq"] != 3.0 {
+	if f := from2.Frame(); f["seq"] != 3.0 {
 		t.Errorf("resumed after seq 2 with %v, want seq 3", f)
 	}
 }
@@ -282,17 +282,17 @@ func TestAChannelLinkStoresAPendingVisitorFirst(t *testing.T) {
 	}
 	c := s.connect()
 	w := c.hello("", 0)
-	c.frame() // greeting
-	c.send(map[string]any{"type": "link", "channel": "telegram"})
-	if f := c.until(isType("link")); f[len(f)-1]["url"] == "" {
+	c.Frame() // greeting
+	c.Send(map[string]any{"type": "link", "channel": "telegram"})
+	if f := c.Until(isType("link")); f[len(f)-1]["url"] == "" {
 		t.Fatalf("link %v", f[len(f)-1])
 	}
 	ms, err := s.db.Messages(context.Background(), w["conversation_id"].(string), 0)
 	if err != nil || len(ms) != 1 || ms[0].Seq != 1 {
 		t.Fatalf("after the link: %+v (%v), want the greeting stored", ms, err)
 	}
-	c.send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
-	if f := c.until(isType("ack")); f[len(f)-1]["seq"] != 2.0 {
+	c.Send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
+	if f := c.Until(isType("ack")); f[len(f)-1]["seq"] != 2.0 {
 		t.Errorf("ack %v, want seq 2", f[len(f)-1])
 	}
 }
@@ -310,17 +310,17 @@ func TestAPendingChatLinkedElsewhereIsClosedAndResumesLinked(t *testing.T) {
 	}
 	tab := s.connect()
 	w := tab.hello("", 0)
-	tab.frame() // greeting
+	tab.Frame() // greeting
 	token := w["token"].(string)
 	// Another tab of the visitor follows the link from Telegram.
 	linked := s.connect()
-	linked.send(map[string]any{"type": "hello", "token": token, "last_seq": 0, "link": code})
-	if f := linked.frame(); f["type"] != "welcome" || f["customer"].(map[string]any)["name"] != "Ana" {
+	linked.Send(map[string]any{"type": "hello", "token": token, "last_seq": 0, "link": code})
+	if f := linked.Frame(); f["type"] != "welcome" || f["customer"].(map[string]any)["name"] != "Ana" {
 		t.Fatalf("linked hello: %v", f)
 	}
 	// The first tab's chat is now Ana's: its message is not stored in a
 	// conversation of its own; it is closed, and resumes as Ana.
-	tab.send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
+	tab.Send(map[string]any{"type": "message", "id": "m1", "text": "hello"})
 	if code := tab.closeCode(); code != websocket.CloseNormalClosure {
 		t.Errorf("stale tab closed with %d, want 1000", code)
 	}

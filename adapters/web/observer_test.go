@@ -36,14 +36,14 @@ func TestTheObserverHearsOfRefusalsErrorsAndSends(t *testing.T) {
 	s := startServer(t, "", web.Options{RateBurst: 3, RatePerSecond: 0.001, AllowedOrigins: []string{"https://shop.example"}, Observer: obs})
 	c := s.connect()
 	c.hello("", 0)
-	c.frame()
-	c.send(map[string]any{"type": "nonsense"})
+	c.Frame()
+	c.Send(map[string]any{"type": "nonsense"})
 	for i := range 4 {
-		c.send(map[string]any{"type": "message", "id": string(rune('a' + i)), "text": "hello"})
+		c.Send(map[string]any{"type": "message", "id": string(rune('a' + i)), "text": "hello"})
 	}
 	var errs int
 	for errs < 2 {
-		if f := c.frame(); f["type"] == "error" {
+		if f := c.Frame(); f["type"] == "error" {
 			errs++
 		}
 	}

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"io/fs"
 	"log/slog"
@@ -97,54 +98,23 @@ type Server struct {
 
 // NewServer returns the web channel for the engine.
 func NewServer(e Engine, opts Options) *Server {
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	if opts.MaxFrame == 0 {
-		opts.MaxFrame = 4096
-	}
-	if opts.MaxText == 0 {
-		opts.MaxText = 2000
-	}
-	if opts.RateBurst == 0 {
-		opts.RateBurst = 10
-	}
-	if opts.RatePerSecond == 0 {
-		opts.RatePerSecond = 1
-	}
-	if opts.AddressRateBurst == 0 {
-		opts.AddressRateBurst = 10 * opts.RateBurst
-	}
-	if opts.AddressRatePerSecond == 0 {
-		opts.AddressRatePerSecond = 10 * opts.RatePerSecond
-	}
-	if opts.HelloBurst == 0 {
-		opts.HelloBurst = 60
-	}
-	if opts.HellosPerMinute == 0 {
-		opts.HellosPerMinute = 30
-	}
-	if opts.MaxResumes == 0 {
-		opts.MaxResumes = 4
-	}
-	if opts.ResumeWait == 0 {
-		opts.ResumeWait = 10 * time.Second
-	}
-	if opts.MaxBacklog == 0 {
-		opts.MaxBacklog = 1000
-	}
-	if opts.SendQueue == 0 {
-		opts.SendQueue = 256
-	}
-	if opts.PingInterval == 0 {
-		opts.PingInterval = 30 * time.Second
-	}
-	if opts.ReadTimeout == 0 {
-		opts.ReadTimeout = 60 * time.Second
-	}
-	if opts.Observer == nil {
-		opts.Observer = nopObserver{}
-	}
+	// A zero option takes its default (cmp.Or: the first non-zero).
+	opts.Log = cmp.Or(opts.Log, slog.New(slog.DiscardHandler))
+	opts.MaxFrame = cmp.Or(opts.MaxFrame, 4096)
+	opts.MaxText = cmp.Or(opts.MaxText, 2000)
+	opts.RateBurst = cmp.Or(opts.RateBurst, 10)
+	opts.RatePerSecond = cmp.Or(opts.RatePerSecond, 1)
+	opts.AddressRateBurst = cmp.Or(opts.AddressRateBurst, 10*opts.RateBurst)
+	opts.AddressRatePerSecond = cmp.Or(opts.AddressRatePerSecond, 10*opts.RatePerSecond)
+	opts.HelloBurst = cmp.Or(opts.HelloBurst, 60)
+	opts.HellosPerMinute = cmp.Or(opts.HellosPerMinute, 30)
+	opts.MaxResumes = cmp.Or(opts.MaxResumes, 4)
+	opts.ResumeWait = cmp.Or(opts.ResumeWait, 10*time.Second)
+	opts.MaxBacklog = cmp.Or(opts.MaxBacklog, 1000)
+	opts.SendQueue = cmp.Or(opts.SendQueue, 256)
+	opts.PingInterval = cmp.Or(opts.PingInterval, 30*time.Second)
+	opts.ReadTimeout = cmp.Or(opts.ReadTimeout, 60*time.Second)
+	opts.Observer = cmp.Or[Observer](opts.Observer, nopObserver{})
 	s := &Server{engine: e, opts: opts}
 	s.limits = newLimits(&s.opts)
 	s.upgrader = websocket.Upgrader{

@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/wstest"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -82,19 +83,17 @@ func (s *server) stop() {
 }
 
 type client struct {
-	t  *testing.T
-	ws *websocket.Conn
+	*wstest.Conn
+	t *testing.T
 }
 
 func (s *server) dial(header http.Header) (*client, *http.Response, error) {
 	url := "ws" + strings.TrimPrefix(s.http.URL, "http") + "/ws"
-	ws, resp, err := websocket.DefaultDialer.Dial(url, header)
+	conn, resp, err := wstest.Dial(s.t, url, header, "customer")
 	if err != nil {
 		return nil, resp, err
 	}
-	c := &client{t: s.t, ws: ws}
-	s.t.Cleanup(func() { ws.Close() })
-	return c, resp, nil
+	return &client{Conn: conn, t: s.t}, resp, nil
 }
 
 func (s *server) connect() *client {
@@ -106,37 +105,6 @@ func (s *server) connect() *client {
 	return c
 }
 
-func (c *client) send(v any) {
-	c.t.Helper()
-	if err := c.ws.WriteJSON(v); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// frame reads the next frame as a map.
-func (c *client) frame() map[string]any {
-	c.t.Helper()
-	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var m map[string]any
-	if err := c.ws.ReadJSON(&m); err != nil {
-		c.t.Fatalf("read frame: %v", err)
-	}
-	return m
-}
-
-// until reads frames until one satisfies ok, returning all read.
-func (c *client) until(ok func(map[string]any) bool) []map[string]any {
-	c.t.Helper()
-	var fs []map[string]any
-	for {
-		f := c.frame()
-		fs = append(fs, f)
-		if ok(f) {
-			return fs
-		}
-	}
-}
-
 func isType(t string) func(map[string]any) bool {
 	return func(f map[string]any) bool { return f["type"] == t }
 }
@@ -145,8 +113,8 @@ func isType(t string) func(map[string]any) bool {
 // backlog message (the greeting on a first visit).
 func (c *client) hello(token string, lastSeq int) map[string]any {
 	c.t.Helper()
-	c.send(map[string]any{"type": "hello", "token": token, "last_seq": lastSeq})
-	w := c.frame()
+	c.Send(map[string]any{"type": "hello", "token": token, "last_seq": lastSeq})
+	w := c.Frame()
 	if w["type"] != "welcome" {
 		c.t.Fatalf("first frame %v, want welcome", w)
 	}
@@ -160,9 +128,9 @@ func (c *client) hello(token string, lastSeq int) map[string]any {
 func (c *client) begin() (map[string]any, int) {
 	c.t.Helper()
 	w := c.hello("", 0)
-	c.frame() // greeting
-	c.send(map[string]any{"type": "message", "id": "first", "text": "hello"})
-	fs := c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.Frame() // greeting
+	c.Send(map[string]any{"type": "message", "id": "first", "text": "hello"})
+	fs := c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
 	return w, int(fs[len(fs)-1]["seq"].(float64))
 }
 
@@ -177,7 +145,7 @@ func TestHelloWelcomesAndGreetsANewVisitor(t *testing.T) {
 	if cust := w["customer"].(map[string]any); cust["returning"] != false {
 		t.Errorf("new visitor returning: %v", cust)
 	}
-	g := c.frame()
+	g := c.Frame()
 	if g["type"] != "message" || g["from"] != "bot" || g["seq"] != 1.0 {
 		t.Errorf("greeting %v", g)
 	}
@@ -187,10 +155,10 @@ func TestMessageIsAckedEchoedAndAnswered(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
 	c.hello("", 0)
-	c.frame() // greeting
-	c.send(map[string]any{"type": "message", "id": "m1", "text": "how do I return a lamp"})
+	c.Frame() // greeting
+	c.Send(map[string]any{"type": "message", "id": "m1", "text": "how do I return a lamp"})
 	var ack, echo, answer map[string]any
-	for _, f := range c.until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" }) {
+	for _, f := range c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" }) {
 		switch {
 		case f["type"] == "ack":
 			ack = f
@@ -215,13 +183,13 @@ func TestRetriedMessageIsStoredOnce(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
 	w := c.hello("", 0)
-	c.frame()
+	c.Frame()
 	msg := map[string]any{"type": "message", "id": "retry-1", "text": "hello"}
-	c.send(msg)
-	first := c.until(isType("ack"))
-	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
-	c.send(msg)
-	second := c.until(isType("ack"))
+	c.Send(msg)
+	first := c.Until(isType("ack"))
+	c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.Send(msg)
+	second := c.Until(isType("ack"))
 	if first[len(first)-1]["seq"] != second[len(second)-1]["seq"] {
 		t.Errorf("retry acked with seq %v, first with %v", second[len(second)-1]["seq"], first[len(first)-1]["seq"])
 	}
@@ -245,7 +213,7 @@ func TestReconnectResumesWithExactlyTheMissedMessages(t *testing.T) {
 	c := s.connect()
 	w, last := c.begin()
 	token := w["token"].(string)
-	c.ws.Close()
+	c.WS.Close()
 
 	// While the client is away, the bot and an agent say things.
 	conv := w["conversation_id"].(string)
@@ -259,13 +227,13 @@ func TestReconnectResumesWithExactlyTheMissedMessages(t *testing.T) {
 	if w2["conversation_id"] != conv || w2["customer"].(map[string]any)["returning"] != true {
 		t.Fatalf("resumed welcome %v", w2)
 	}
-	a, b := c2.frame(), c2.frame()
+	a, b := c2.Frame(), c2.Frame()
 	if a["seq"] != float64(last+1) || a["text"] != "one" || b["seq"] != float64(last+2) || b["text"] != "two" {
 		t.Errorf("resumed with %v, %v; want seq %d and %d", a, b, last+1, last+2)
 	}
 	// Nothing else is pending: a new message's ack comes next.
-	c2.send(map[string]any{"type": "message", "id": "x", "text": "thanks"})
-	if f := c2.frame(); f["type"] != "ack" && !(f["type"] == "message" && f["seq"] == float64(last+3)) {
+	c2.Send(map[string]any{"type": "message", "id": "x", "text": "thanks"})
+	if f := c2.Frame(); f["type"] != "ack" && !(f["type"] == "message" && f["seq"] == float64(last+3)) {
 		t.Errorf("after the backlog got %v, want the new message's ack or echo", f)
 	}
 }
@@ -274,9 +242,9 @@ func TestResumeAfterServerRestartOnTheSameData(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
 	w := c.hello("", 0)
-	c.frame()
-	c.send(map[string]any{"type": "message", "id": "before-restart", "text": "where is my package"})
-	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" })
+	c.Frame()
+	c.Send(map[string]any{"type": "message", "id": "before-restart", "text": "where is my package"})
+	c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["text"] == "Was this helpful?" })
 	path := s.path
 	s.stop()
 
@@ -287,7 +255,7 @@ func TestResumeAfterServerRestartOnTheSameData(t *testing.T) {
 		t.Fatalf("after restart conversation %v, want %v", w2["conversation_id"], w["conversation_id"])
 	}
 	var texts []string
-	for _, f := range c2.until(func(f map[string]any) bool { return f["text"] == "Was this helpful?" }) {
+	for _, f := range c2.Until(func(f map[string]any) bool { return f["text"] == "Was this helpful?" }) {
 		texts = append(texts, f["text"].(string))
 	}
 	if len(texts) != 4 || texts[1] != "where is my package" {
@@ -299,11 +267,11 @@ func TestOversizedFrameClosesWith1009(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
 	c.hello("", 0)
-	c.frame()
-	c.send(map[string]any{"type": "message", "id": "big", "text": strings.Repeat("x", 5000)})
-	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	c.Frame()
+	c.Send(map[string]any{"type": "message", "id": "big", "text": strings.Repeat("x", 5000)})
+	c.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		_, _, err := c.ws.ReadMessage()
+		_, _, err := c.WS.ReadMessage()
 		if err == nil {
 			continue
 		}
@@ -317,28 +285,28 @@ func TestOversizedFrameClosesWith1009(t *testing.T) {
 func TestBadFramesGetErrorsAndTheConnectionStaysOpen(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
-	c.send(map[string]any{"type": "message", "id": "early", "text": "hi"})
-	if f := c.frame(); f["type"] != "error" || f["code"] != "not_ready" {
+	c.Send(map[string]any{"type": "message", "id": "early", "text": "hi"})
+	if f := c.Frame(); f["type"] != "error" || f["code"] != "not_ready" {
 		t.Errorf("message before hello: %v", f)
 	}
 	c.hello("", 0)
-	c.frame()
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte("{not json")); err != nil {
+	c.Frame()
+	if err := c.WS.WriteMessage(websocket.TextMessage, []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
-	if f := c.frame(); f["type"] != "error" || f["code"] != "bad_frame" {
+	if f := c.Frame(); f["type"] != "error" || f["code"] != "bad_frame" {
 		t.Errorf("bad JSON: %v", f)
 	}
-	c.send(map[string]any{"type": "dance"})
-	if f := c.frame(); f["type"] != "error" || f["code"] != "bad_frame" {
+	c.Send(map[string]any{"type": "dance"})
+	if f := c.Frame(); f["type"] != "error" || f["code"] != "bad_frame" {
 		t.Errorf("unknown type: %v", f)
 	}
-	c.send(map[string]any{"type": "message", "text": "no id"})
-	if f := c.frame(); f["type"] != "error" || f["code"] != "bad_frame" {
+	c.Send(map[string]any{"type": "message", "text": "no id"})
+	if f := c.Frame(); f["type"] != "error" || f["code"] != "bad_frame" {
 		t.Errorf("message without id: %v", f)
 	}
-	c.send(map[string]any{"type": "message", "id": "ok", "text": "hello"})
-	if f := c.until(isType("ack")); f[len(f)-1]["id"] != "ok" {
+	c.Send(map[string]any{"type": "message", "id": "ok", "text": "hello"})
+	if f := c.Until(isType("ack")); f[len(f)-1]["id"] != "ok" {
 		t.Errorf("connection unusable after errors: %v", f)
 	}
 }
@@ -347,13 +315,13 @@ func TestRateLimit(t *testing.T) {
 	s := startServer(t, "", web.Options{RateBurst: 3, RatePerSecond: 0.001})
 	c := s.connect()
 	c.hello("", 0)
-	c.frame()
+	c.Frame()
 	for i := range 4 {
-		c.send(map[string]any{"type": "message", "id": string(rune('a' + i)), "text": "hello"})
+		c.Send(map[string]any{"type": "message", "id": string(rune('a' + i)), "text": "hello"})
 	}
 	var acks, limited int
 	for acks+limited < 4 {
-		f := c.frame()
+		f := c.Frame()
 		switch {
 		case f["type"] == "ack":
 			acks++
@@ -397,9 +365,9 @@ func TestStateChangesAreSent(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
 	c.hello("", 0)
-	c.frame()
-	c.send(map[string]any{"type": "message", "id": "h", "text": "Talk to a person", "payload": "human"})
-	fs := c.until(isType("state"))
+	c.Frame()
+	c.Send(map[string]any{"type": "message", "id": "h", "text": "Talk to a person", "payload": "human"})
+	fs := c.Until(isType("state"))
 	if fs[len(fs)-1]["state"] != "queued" {
 		t.Errorf("state frame %v, want queued", fs[len(fs)-1])
 	}
@@ -424,15 +392,15 @@ func TestAckTravelsWithItsMessageAndRefusalsNameTheMessage(t *testing.T) {
 	s := startServer(t, "", web.Options{RateBurst: 1, RatePerSecond: 0.001})
 	c := s.connect()
 	c.hello("", 0)
-	c.frame() // greeting
-	c.send(map[string]any{"type": "message", "id": "a1", "text": "when are you open"})
-	fs := c.until(isType("ack"))
-	if next := c.frame(); next["type"] != "message" || next["id"] != "a1" || next["seq"] != fs[len(fs)-1]["seq"] {
+	c.Frame() // greeting
+	c.Send(map[string]any{"type": "message", "id": "a1", "text": "when are you open"})
+	fs := c.Until(isType("ack"))
+	if next := c.Frame(); next["type"] != "message" || next["id"] != "a1" || next["seq"] != fs[len(fs)-1]["seq"] {
 		t.Errorf("after the ack came %v, want the acknowledged message itself", next)
 	}
-	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
-	c.send(map[string]any{"type": "message", "id": "a2", "text": "and on sunday?"})
-	e := c.until(isType("error"))
+	c.Until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
+	c.Send(map[string]any{"type": "message", "id": "a2", "text": "and on sunday?"})
+	e := c.Until(isType("error"))
 	if f := e[len(e)-1]; f["code"] != "rate_limited" || f["id"] != "a2" {
 		t.Errorf("refusal %v, want rate_limited for id a2", f)
 	}
@@ -451,7 +419,7 @@ func TestABacklogLongerThanTheSendQueueArrivesWhole(t *testing.T) {
 	c2 := s.connect()
 	c2.hello(w["token"].(string), 0)
 	for want := 1.0; want <= float64(last+40); want++ {
-		if f := c2.frame(); f["seq"] != want {
+		if f := c2.Frame(); f["seq"] != want {
 			t.Fatalf("backlog frame %v, want seq %v", f, want)
 		}
 	}
@@ -478,7 +446,7 @@ func TestALastSeqFromAClosedConversationGetsTheNewOneWhole(t *testing.T) {
 	if w2["conversation_id"] == conv.ID {
 		t.Fatal("a closed conversation was resumed")
 	}
-	if f := c2.frame(); f["type"] != "message" || f["seq"] != 1.0 {
+	if f := c2.Frame(); f["type"] != "message" || f["seq"] != 1.0 {
 		t.Errorf("first frame of the new conversation %v, want its seq 1", f)
 	}
 }
@@ -487,7 +455,7 @@ func TestShutdownTellsClientsItIsGoingAway(t *testing.T) {
 	s := startServer(t, "", web.Options{})
 	c := s.connect()
 	c.hello("", 0)
-	c.frame()
+	c.Frame()
 	idle := s.connect() // connected, has not said hello: blocked in its read
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -495,9 +463,9 @@ func TestShutdownTellsClientsItIsGoingAway(t *testing.T) {
 		t.Fatalf("shutdown did not finish: %v", err)
 	}
 	for _, cl := range []*client{c, idle} {
-		cl.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		cl.WS.SetReadDeadline(time.Now().Add(2 * time.Second))
 		for {
-			_, _, err := cl.ws.ReadMessage()
+			_, _, err := cl.WS.ReadMessage()
 			if err == nil {
 				continue
 			}
@@ -537,9 +505,9 @@ func TestASlowClientIsDisconnectedWithoutSlowingOthersAndResumesWhole(t *testing
 	// does, and still misses nothing).
 	last := float64(first)
 	for last < float64(first+n) {
-		fast.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		fast.WS.SetReadDeadline(time.Now().Add(10 * time.Second))
 		var f map[string]any
-		if err := fast.ws.ReadJSON(&f); err != nil {
+		if err := fast.WS.ReadJSON(&f); err != nil {
 			fast = s.connect()
 			fast.hello(token, int(last))
 			continue
@@ -555,10 +523,10 @@ func TestASlowClientIsDisconnectedWithoutSlowingOthersAndResumesWhole(t *testing
 		t.Fatal(err)
 	}
 	// The slow tab was cut off rather than holding anyone up ...
-	slow.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	slow.WS.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var got int
 	for {
-		if _, _, err := slow.ws.ReadMessage(); err != nil {
+		if _, _, err := slow.WS.ReadMessage(); err != nil {
 			break
 		}
 		got++
@@ -570,7 +538,7 @@ func TestASlowClientIsDisconnectedWithoutSlowingOthersAndResumesWhole(t *testing
 	again := s.connect()
 	again.hello(token, first)
 	for want := float64(first + 1); want <= float64(first+n); want++ {
-		if f := again.frame(); f["seq"] != want {
+		if f := again.Frame(); f["seq"] != want {
 			t.Fatalf("resumed frame %v, want seq %v", f["seq"], want)
 		}
 	}

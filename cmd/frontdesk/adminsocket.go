@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/insights"
 	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/store/postgres"
 )
@@ -54,6 +56,7 @@ type adminRequest struct {
 // marks a mistake in the command line (exit code 2).
 type adminResponse struct {
 	Stdout string `json:"stdout"`
+	Stderr string `json:"stderr,omitempty"`
 	Error  string `json:"error,omitempty"`
 	Usage  bool   `json:"usage,omitempty"`
 }
@@ -71,7 +74,7 @@ func isHelp(arg string) bool {
 // holding the directory's lock, when no other process holds it; through
 // the admin socket of the serve that holds it otherwise. With store (a
 // postgres:// URL) it runs on that database, which every node shares.
-func runAdmin(ctx context.Context, dir, store string, req adminRequest, stdout io.Writer) error {
+func runAdmin(ctx context.Context, dir, store string, req adminRequest, stdout, stderr io.Writer) error {
 	if store != "" {
 		if err := checkStore(store); err != nil {
 			return err
@@ -85,12 +88,12 @@ func runAdmin(ctx context.Context, dir, store string, req adminRequest, stdout i
 			return fmt.Errorf("store %s: %s", target.shown, target.scrub(err.Error()))
 		}
 		defer db.Close()
-		return execAdmin(ctx, adminTarget{db: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout)
+		return execAdmin(ctx, adminTarget{db: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout, stderr)
 	}
 	lock, err := lockDataDir(dir, req.Args[0])
 	var busy busyError
 	if errors.As(err, &busy) {
-		return runRemote(ctx, dir, req, stdout, busy)
+		return runRemote(ctx, dir, req, stdout, stderr, busy)
 	}
 	if err != nil {
 		return err
@@ -101,11 +104,11 @@ func runAdmin(ctx context.Context, dir, store string, req adminRequest, stdout i
 		return err
 	}
 	defer db.Close()
-	return execAdmin(ctx, adminTarget{db: db, file: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout)
+	return execAdmin(ctx, adminTarget{db: db, file: db, agents: handoff.NewAgents(db, handoff.AgentsOptions{}), dataDir: dir, log: slog.Default()}, req, stdout, stderr)
 }
 
 // execAdmin carries out req on t.
-func execAdmin(ctx context.Context, t adminTarget, req adminRequest, stdout io.Writer) error {
+func execAdmin(ctx context.Context, t adminTarget, req adminRequest, stdout, stderr io.Writer) error {
 	if len(req.Args) == 0 {
 		return usageError{"no admin command given"}
 	}
@@ -114,6 +117,8 @@ func execAdmin(ctx context.Context, t adminTarget, req adminRequest, stdout io.W
 		return execAgent(ctx, t, req.Args[1:], req.Password, stdout)
 	case "customer":
 		return execCustomer(ctx, t, req.Args[1:], stdout)
+	case "apikey":
+		return execAPIKey(ctx, t, req.Args[1:], stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("%q is not an admin command", req.Args[0])}
 }
@@ -176,7 +181,7 @@ func adminCall(ctx context.Context, dir string, newReq func() (*http.Request, er
 
 // runRemote sends req to the process that holds dir (busy) and prints
 // its answer.
-func runRemote(ctx context.Context, dir string, req adminRequest, stdout io.Writer, busy busyError) error {
+func runRemote(ctx context.Context, dir string, req adminRequest, stdout, stderr io.Writer, busy busyError) error {
 	if busy.command != "serve" {
 		return busy
 	}
@@ -199,6 +204,7 @@ func runRemote(ctx context.Context, dir string, req adminRequest, stdout io.Writ
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return fmt.Errorf("admin socket in %s: %s, %w", dir, resp.Status, err)
 	}
+	io.WriteString(stderr, out.Stderr)
 	io.WriteString(stdout, out.Stdout)
 	switch {
 	case out.Error == "":
@@ -227,6 +233,27 @@ func backupThroughSocket(ctx context.Context, dir string, w io.Writer) (int64, e
 		return n, fmt.Errorf("backup through the admin socket: %w", err)
 	}
 	return n, nil
+}
+
+// gapsThroughSocket returns the questions the bot failed on since the
+// time, read by the serve that holds dir (see insights.Collect).
+func gapsThroughSocket(ctx context.Context, dir string, since time.Time) ([]insights.Gap, error) {
+	resp, err := adminCall(ctx, dir, func() (*http.Request, error) {
+		return http.NewRequest(http.MethodGet, "http://frontdesk/gaps?since="+url.QueryEscape(since.Format(time.RFC3339Nano)), nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gaps through the admin socket in %s: %w", dir, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return nil, fmt.Errorf("gaps through the admin socket in %s: %s: %s", dir, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	var gaps []insights.Gap
+	if err := json.NewDecoder(resp.Body).Decode(&gaps); err != nil {
+		return nil, fmt.Errorf("gaps through the admin socket in %s: %w", dir, err)
+	}
+	return gaps, nil
 }
 
 // serveAdmin listens on the admin socket of dir, whose lock the caller
@@ -269,9 +296,9 @@ func serveAdmin(dir string, t adminTarget, log *slog.Logger) (stop func(), err e
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var out bytes.Buffer
-		err := execAdmin(r.Context(), t, req, &out)
-		resp := adminResponse{Stdout: out.String()}
+		var out, errOut bytes.Buffer
+		err := execAdmin(r.Context(), t, req, &out, &errOut)
+		resp := adminResponse{Stdout: out.String(), Stderr: errOut.String()}
 		if err != nil {
 			resp.Error = err.Error()
 			resp.Usage = errors.As(err, new(usageError))
@@ -283,6 +310,22 @@ func serveAdmin(dir string, t adminTarget, log *slog.Logger) (stop func(), err e
 		log.Info("admin command", "command", strings.Join(cmd, " "), "ok", err == nil)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(resp)
+	})
+	mux.HandleFunc("GET /gaps", func(w http.ResponseWriter, r *http.Request) {
+		since, err := time.Parse(time.RFC3339Nano, r.URL.Query().Get("since"))
+		if err != nil {
+			http.Error(w, "since: want an RFC 3339 time", http.StatusBadRequest)
+			return
+		}
+		gaps, err := insights.Collect(r.Context(), t.db, since)
+		if err != nil {
+			log.Error("admin gaps", "err", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		log.Info("admin command", "command", "gaps", "ok", true)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(gaps)
 	})
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		if t.file == nil {

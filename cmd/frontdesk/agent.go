@@ -103,7 +103,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	return runAdmin(ctx, c.dataDir, c.store, req, stdout)
+	return runAdmin(ctx, c.dataDir, c.store, req, stdout, stderr)
 }
 
 // execAgent carries out an agent command line on t, with the password

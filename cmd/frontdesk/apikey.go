@@ -8,12 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 const identityUsage = `Usage:
@@ -45,61 +43,84 @@ func runIdentity(_ context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 const apikeyUsage = `Usage:
-  frontdesk apikey add --name NAME [--scope read|write] [--data-dir DIR]
-  frontdesk apikey list [--data-dir DIR]
-  frontdesk apikey revoke ID [--data-dir DIR]
+  frontdesk apikey add --name NAME [--scope read|write] [--data-dir DIR | --store URL]
+  frontdesk apikey list [--data-dir DIR | --store URL]
+  frontdesk apikey revoke ID [--data-dir DIR | --store URL]
 
 add prints the new key once: only its hash is stored. A read key reads
 the customer API (/api/v1/, see docs/customer-api.md); a write key may
 also create, change and forget customers. A revoked key never works
 again.
 
-The database is locked while "frontdesk serve" runs on the same data
-directory; then an admin manages keys in the console (Insights →
-Integrations) or through the agent API (/api/agent/admin/apikeys,
-docs/agent-api.md).
+While "frontdesk serve" runs on the same data directory, the command
+goes through its admin socket (DIR/admin.sock); an admin can also manage
+keys in the console (Insights → Integrations) or through the agent API
+(/api/agent/admin/apikeys, docs/agent-api.md).
 `
 
-func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// apikeyCommand is a parsed apikey command line.
+type apikeyCommand struct {
+	sub, dataDir, store, name, scope string
+	pos                              []string
+}
+
+// parseAPIKey parses and checks an apikey command line (args after
+// "apikey"); the same line is parsed again where it runs, which may be a
+// running server (see runAdmin).
+func parseAPIKey(args []string, stderr io.Writer) (apikeyCommand, error) {
+	var c apikeyCommand
 	if len(args) == 0 {
 		fmt.Fprint(stderr, apikeyUsage)
-		return usageError{"apikey needs add, list or revoke"}
+		return c, usageError{"apikey needs add, list or revoke"}
 	}
-	if isHelp(args[0]) {
+	c.sub, args = args[0], args[1:]
+	fs := flag.NewFlagSet("apikey "+c.sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, apikeyUsage+"\nFlags:\n"); fs.PrintDefaults() }
+	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
+	fs.StringVar(&c.store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
+	fs.StringVar(&c.name, "name", "", "what the key is for, e.g. \"shop backend\"")
+	fs.StringVar(&c.scope, "scope", "read", "read or write")
+	var err error
+	if c.pos, err = parseFlags(fs, args); err != nil {
+		return c, err
+	}
+	switch {
+	case c.sub == "revoke" && len(c.pos) != 1:
+		return c, usageError{"apikey revoke takes the key's id"}
+	case c.sub != "revoke" && len(c.pos) != 0:
+		return c, usageError{fmt.Sprintf("apikey %s takes no arguments, got %q", c.sub, c.pos)}
+	case c.sub != "add" && c.sub != "list" && c.sub != "revoke":
+		fmt.Fprint(stderr, apikeyUsage)
+		return c, usageError{fmt.Sprintf("unknown apikey command %q", c.sub)}
+	}
+	return c, nil
+}
+
+// runAPIKey manages the customer API's keys, on the database file or
+// through the admin socket of the serve that holds the data directory.
+func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
 		fmt.Fprint(stdout, apikeyUsage)
 		return nil
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("apikey "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, apikeyUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory`")
-	name := fs.String("name", "", "what the key is for, e.g. \"shop backend\"")
-	scope := fs.String("scope", "read", "read or write")
-	pos, err := parseFlags(fs, args)
+	c, err := parseAPIKey(args, stderr)
 	if err != nil {
 		return err
 	}
-	switch {
-	case sub == "revoke" && len(pos) != 1:
-		return usageError{"apikey revoke takes the key's id"}
-	case sub != "revoke" && len(pos) != 0:
-		return usageError{fmt.Sprintf("apikey %s takes no arguments, got %q", sub, pos)}
-	case sub != "add" && sub != "list" && sub != "revoke":
-		fmt.Fprint(stderr, apikeyUsage)
-		return usageError{fmt.Sprintf("unknown apikey command %q", sub)}
-	}
-	db, err := bolt.Open(filepath.Join(*dataDir, "frontdesk.db"))
-	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("%w\nWhile it runs, an admin manages API keys in the console (Insights → Integrations) or through the agent API (/api/agent/admin/apikeys)", err)
-	}
+	return runAdmin(ctx, c.dataDir, c.store, adminRequest{Args: append([]string{"apikey"}, args...)}, stdout, stderr)
+}
+
+// execAPIKey carries out an apikey command line on t.
+func execAPIKey(ctx context.Context, t adminTarget, args []string, stdout, stderr io.Writer) error {
+	c, err := parseAPIKey(args, io.Discard)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	switch sub {
+	db := t.db
+	switch c.sub {
 	case "add":
-		k, text, err := bot.NewAPIKey(*name, bot.Scope(*scope), time.Now())
+		k, text, err := bot.NewAPIKey(c.name, bot.Scope(c.scope), time.Now())
 		if err != nil {
 			return usageError{bot.ErrorMessage(err)}
 		}
@@ -124,9 +145,9 @@ func runAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return tw.Flush()
 	case "revoke":
-		k, err := db.APIKey(ctx, pos[0])
+		k, err := db.APIKey(ctx, c.pos[0])
 		if errors.Is(err, bot.ErrNotFound) {
-			return fmt.Errorf("no API key %q", pos[0])
+			return fmt.Errorf("no API key %q", c.pos[0])
 		}
 		if err != nil {
 			return err

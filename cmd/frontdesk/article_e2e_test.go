@@ -63,10 +63,7 @@ func TestSaveAnswerAsArticleEndToEnd(t *testing.T) {
 	const answer = "Yes! We rent out lamps for weddings and events from 20 euros a day."
 	customer := ctx
 	err := chromedp.Run(customer,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText(question),
 		waitText("customer", question),
 		chromedp.Sleep(300*time.Millisecond),
@@ -82,18 +79,10 @@ func TestSaveAnswerAsArticleEndToEnd(t *testing.T) {
 	defer cancelAdmin()
 	var picked, result string
 	err = chromedp.Run(admin,
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "ada@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
+		consoleLogin(base, "ada@example.com"),
+		claimFromQueue(),
 		agentText("customer", question),
-		chromedp.WaitVisible(`[data-testid="reply-input"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="reply-input"]`, answer, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="reply-send"]`, chromedp.ByQuery),
-		agentText("agent", answer),
+		agentReply(answer),
 		chromedp.WaitVisible(`[data-testid="save-as-article"]`, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="save-as-article"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="article-dialog"]`, chromedp.ByQuery),
@@ -132,10 +121,7 @@ func TestSaveAnswerAsArticleEndToEnd(t *testing.T) {
 	next := customer
 	err = chromedp.Run(next,
 		chromedp.Evaluate(`localStorage.clear()`, nil),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText("can i rent lamps for a wedding"),
 		waitText("bot", "20 euros a day"),
 	)

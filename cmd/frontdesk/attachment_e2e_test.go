@@ -70,10 +70,7 @@ func TestAttachmentsAreSentAndShownBothWays(t *testing.T) {
 
 	customer := ctx
 	err := chromedp.Run(customer,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText("I want to talk to a person"),
 		waitText("bot", "connecting you with a person"),
 		chromedp.SetUploadFiles(`[data-testid="fd-file"]`, []string{photo}, chromedp.ByQuery),
@@ -87,13 +84,8 @@ func TestAttachmentsAreSentAndShownBothWays(t *testing.T) {
 	agent, cancel := chromedp.NewContext(ctx)
 	defer cancel()
 	err = chromedp.Run(agent,
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
+		consoleLogin(base, "maria@example.com"),
+		claimFromQueue(),
 		loadedImage(`[data-testid="transcript-attachment"]`, "lamp.png"),
 		chromedp.SetUploadFiles(`[data-testid="attach-file"]`, []string{pdf}, chromedp.ByQuery),
 		agentText("agent", "manual.pdf"),

@@ -65,7 +65,12 @@ type backend struct {
 	// lease elects the node that polls Telegram; nil on the bbolt file,
 	// which one process owns.
 	lease telegram.Lease
-	close func()
+	// relay and presence share the agent queue's events and agents'
+	// presence between the nodes (handoff.Options); nil on the bbolt
+	// file: the queue keeps them in this process.
+	relay    handoff.Relay
+	presence handoff.PresenceStore
+	close    func()
 }
 
 // openBackend opens the store: the bbolt file in dataDir when storeURL
@@ -100,5 +105,6 @@ func openBackend(ctx context.Context, storeURL, dataDir string, m *metrics.Metri
 		return nil, fmt.Errorf("store %s: events: %s", target.shown, target.scrub(err.Error()))
 	}
 	log.Info("store is PostgreSQL", "database", target.shown)
-	return &backend{db: db, bus: bus, files: attachment.New(db, 0), lease: db, close: func() { bus.Close(); db.Close() }}, nil
+	return &backend{db: db, bus: bus, files: attachment.New(db, 0), lease: db,
+		relay: bus.QueueRelay(), presence: db.Presence(), close: func() { bus.Close(); db.Close() }}, nil
 }

@@ -29,11 +29,16 @@ func newSettings(fs *flag.FlagSet) *settings {
 // add declares a setting with a default and a usage line.
 func (s *settings) add(name, def, usage string) {
 	s.defaults[name] = def
-	shown := def
-	if shown == "" {
-		shown = "none"
+	switch {
+	case strings.Contains(usage, "(default"):
+		// The usage says what the default is in words.
+		usage = fmt.Sprintf("%s (env %s)", usage, envName(name))
+	case def == "":
+		usage = fmt.Sprintf("%s (default none; env %s)", usage, envName(name))
+	default:
+		usage = fmt.Sprintf("%s (default %s; env %s)", usage, def, envName(name))
 	}
-	s.fs.String(name, "", fmt.Sprintf("%s (default %s; env %s)", usage, shown, envName(name)))
+	s.fs.String(name, "", usage)
 }
 
 // addBool declares a setting that is false unless given: "--json" alone

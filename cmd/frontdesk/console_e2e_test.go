@@ -41,10 +41,7 @@ func TestHandOffEndToEnd(t *testing.T) {
 	// The customer asks a question, then for a person.
 	customer := ctx
 	err := chromedp.Run(customer,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText("how do I return a lamp?"),
 		waitText("bot", "Was this helpful?"),
 		sendText("I'd like to talk to a person please"),
@@ -61,11 +58,7 @@ func TestHandOffEndToEnd(t *testing.T) {
 	const reply = "Hello, this is Maria. I can help you with the return."
 	var convID string
 	err = chromedp.Run(agent,
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+		consoleLogin(base, "maria@example.com"),
 		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
 		chromedp.AttributeValue(`[data-testid="queue-item"]`, "data-conversation", &convID, nil, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
@@ -73,10 +66,7 @@ func TestHandOffEndToEnd(t *testing.T) {
 		agentText("customer", "how do I return a lamp?"),
 		agentText("bot", "30 days"),
 		agentText("customer", "talk to a person"),
-		chromedp.WaitVisible(`[data-testid="reply-input"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="reply-input"]`, reply, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="reply-send"]`, chromedp.ByQuery),
-		agentText("agent", reply),
+		agentReply(reply),
 	)
 	if err != nil {
 		screenshot(agent, t, "handoff-failed-agent")
@@ -180,11 +170,7 @@ func TestTheConsoleHeaderIsOneRowOnAPhone(t *testing.T) {
 	}
 	err := chromedp.Run(ctx,
 		chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+		consoleLogin(base, "maria@example.com"),
 		chromedp.WaitVisible(`[data-testid="logout"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="dashboard"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="insights"]`, chromedp.ByQuery), // insights.js adds it for admins

@@ -35,8 +35,11 @@ none of the erased text stays in it.
 
 While "frontdesk serve" runs on the data directory, the commands go
 through its admin socket (admin.sock in the data directory, open only to
-the user who runs serve); otherwise they work on the database file. An
-admin agent can also export and forget in the console, or through the
+the user who runs serve); otherwise they work on the database file.
+With --store postgres://… (env FRONTDESK_STORE), as serve's, they work
+on that PostgreSQL database (forget then erases in one transaction; the
+database's own vacuum removes the old row versions). An admin agent can
+also export and forget in the console, or through the
 agent API (GET /api/agent/admin/customers/ID/export,
 POST /api/agent/admin/customers/ID/forget).
 `
@@ -118,7 +121,7 @@ func runCustomer(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	return runAdmin(ctx, c.dataDir, c.store, adminRequest{Args: append([]string{"customer"}, args...)}, stdout)
+	return runAdmin(ctx, c.dataDir, c.store, adminRequest{Args: append([]string{"customer"}, args...)}, stdout, stderr)
 }
 
 // execCustomer carries out a customer command line on t.

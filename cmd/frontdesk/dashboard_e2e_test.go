@@ -24,10 +24,7 @@ func TestInsightsDashboardEndToEnd(t *testing.T) {
 
 	customer := ctx
 	err := chromedp.Run(customer,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText("I'd like to talk to a person please"),
 		waitText("bot", "connecting you with a person"),
 	)
@@ -40,17 +37,9 @@ func TestInsightsDashboardEndToEnd(t *testing.T) {
 	var deflectionBars, handoffBars, hourBars, timeLines, topics int
 	var handoffValue string
 	err = chromedp.Run(sup,
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "sue@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="reply-input"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="reply-input"]`, "Hello, Sue here.", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="reply-send"]`, chromedp.ByQuery),
-		agentText("agent", "Sue here"),
+		consoleLogin(base, "sue@example.com"),
+		claimFromQueue(),
+		agentReply("Hello, Sue here."),
 		chromedp.WaitVisible(`[data-testid="insights"]`, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="insights"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="chart-deflection"] svg rect`, chromedp.ByQuery),

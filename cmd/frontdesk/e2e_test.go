@@ -77,6 +77,49 @@ func waitText(from, text string) chromedp.Action {
 	return browsertest.Poll(js, 20*time.Second)
 }
 
+// openWidget opens the demo shop page at base and the chat widget on it,
+// and waits for the bot's greeting.
+func openWidget(base string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/"),
+		chromedp.WaitVisible(launcher, chromedp.ByQuery),
+		chromedp.Click(launcher, chromedp.ByQuery),
+		waitText("bot", "assistant"),
+	}
+}
+
+// agentReply sends text from the open conversation of the console and
+// waits until the transcript shows it.
+func agentReply(text string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.WaitVisible(`[data-testid="reply-input"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="reply-input"]`, text, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="reply-send"]`, chromedp.ByQuery),
+		agentText("agent", text),
+	}
+}
+
+// consoleLogin opens the agent console at base and logs in as the agent
+// with the email and the password the tests give every agent.
+func consoleLogin(base, email string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/console"),
+		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-email"]`, email, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
+		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+	}
+}
+
+// claimFromQueue waits for a conversation in the console's queue and
+// claims the first.
+func claimFromQueue() chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
+	}
+}
+
 func sendText(text string) chromedp.Action {
 	return chromedp.Tasks{
 		chromedp.WaitVisible(input, chromedp.ByQuery),
@@ -97,10 +140,7 @@ func TestWidgetEndToEnd(t *testing.T) {
 	})
 
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText("my name is Ana"),
 		waitText("bot", "Nice to meet you, Ana"),
 		sendText("how long does delivry take?"),

@@ -15,10 +15,7 @@ func TestWidgetShowsAMarkdownNameAsText(t *testing.T) {
 	base := startServe(t)
 	const name = "[Verify your account](https://evil.example/phish)"
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		chromedp.WaitVisible(`[data-testid="fd-prechat"] input[name="name"]`, chromedp.ByQuery),
 		chromedp.SendKeys(`[data-testid="fd-prechat"] input[name="name"]`, name, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="fd-prechat-start"]`, chromedp.ByQuery),

@@ -22,6 +22,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout")
 	var kf kbFlags
 	kf.register(fs)
+	var lf evalLLMFlags
+	lf.register(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -54,15 +56,18 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !*asJSON {
 		prog = progress(stderr)
 	}
+	from := "defaults"
+	if kf.answer != "" || kf.clarify != "" {
+		from = "flags"
+	}
+	if lf.on {
+		return evalLLM(ctx, lf, t, from, trainSet, valSet, testSet, evalFiles{*train, *val, *test}, *asJSON, prog, stdout, stderr)
+	}
 	k, err := kb.Build(ctx, kb.ContentFromExamples(trainSet), kb.Options{Thresholds: t, Progress: prog})
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	from := "defaults"
-	if kf.answer != "" || kf.clarify != "" {
-		from = "flags"
-	}
 	if valSet != nil {
 		ct, err := k.Calibrate(ctx, valSet)
 		if err != nil {
@@ -136,9 +141,12 @@ func report(w io.Writer, r kb.Result, train, val, test string) {
 }
 
 const evalUsage = `Usage: frontdesk eval --train FILE [--val FILE] --test FILE [--json]
+       frontdesk eval --llm --llm-base-url URL --llm-embedding-model NAME --train FILE [--val FILE] --test FILE [--json]
 
 Measures answer quality on labelled question sets (JSON Lines of
-{"text", "intent"}).
+{"text", "intent"}). With --llm, measures the ranking re-ranked with the
+embedding model beside the plain ranking, on the same questions (the
+API key, if the server needs one, in FRONTDESK_LLM_API_KEY).
 
 Flags:
 `

@@ -42,20 +42,17 @@ func runGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no database at %s (set --data-dir to the server's data directory): %w", path, err)
 	}
-	db, err := bolt.Open(path)
-	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("%w\nRun frontdesk gaps with the server stopped, or open Insights → Knowledge gaps in the console (GET /api/agent/insights/gaps)", err)
-	}
+	from := time.Now().Add(-back)
+	gaps, err := collectGaps(ctx, *dataDir, from)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	k, err := kf.buildKB(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	rep, err := insights.Gaps(ctx, db, k, time.Now().Add(-back))
+	rep, err := insights.Reported(ctx, k, gaps, from)
 	if err != nil {
 		return err
 	}
@@ -66,6 +63,27 @@ func runGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	printGaps(stdout, rep)
 	return nil
+}
+
+// collectGaps reads the questions the bot failed on since the time: from
+// the database file when no process holds the data directory, through
+// the admin socket of the serve that holds it otherwise.
+func collectGaps(ctx context.Context, dir string, since time.Time) ([]insights.Gap, error) {
+	lock, err := lockDataDir(dir, "gaps")
+	var busy busyError
+	if errors.As(err, &busy) && busy.command == "serve" {
+		return gapsThroughSocket(ctx, dir, since)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	db, err := bolt.Open(filepath.Join(dir, "frontdesk.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return insights.Collect(ctx, db, since)
 }
 
 // parseSince reads a look-back period: 7d or a Go duration.
@@ -110,8 +128,9 @@ func reasonList(r map[string]int) string {
 const gapsUsage = `Usage: frontdesk gaps [--since 7d] [--json] [--data-dir DIR] [--content DIR]
 
 The questions the bot could not answer, grouped into topics. It reads
-the database file, so it runs while serve is stopped; while serve runs,
-see Insights in the console (GET /api/agent/insights/gaps).
+the database file, or, while serve runs on the data directory, asks it
+through its admin socket (DIR/admin.sock). The console shows the same
+under Insights (GET /api/agent/insights/gaps).
 
 Flags:
 `

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/frontdesk/frontdesk/adapters/web"
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/kb"
 )
@@ -66,7 +66,7 @@ func (h *widgetHome) Home(ctx context.Context) (web.Home, error) {
 		slices.Sort(times)
 		median := times[len(times)/2]
 		out.ReplySeconds = int64(median / time.Second)
-		out.ReplyText = "We usually reply in " + replyIn(median)
+		out.ReplyText = "We usually reply in " + handoff.AboutWait(median)
 	}
 	list, err := h.agents.List(ctx)
 	if err != nil {
@@ -87,41 +87,14 @@ func (h *widgetHome) Home(ctx context.Context) (web.Home, error) {
 	return out, nil
 }
 
-// popular returns the n articles most customers asked about, then (to
-// fill the list, or before anything is counted) the first articles of
-// the knowledge base, leaving out those that always hand off.
+// popular returns the n articles most customers asked about (see
+// bot.Popular), as the widget shows them.
 func popular(articles []kb.Article, counts map[string]int, n int) []web.HomeTopic {
-	ranked := make([]kb.Article, 0, len(articles))
-	for _, a := range articles {
-		if !a.Handoff {
-			ranked = append(ranked, a)
-		}
-	}
-	sort.SliceStable(ranked, func(i, j int) bool { return counts[ranked[i].ID] > counts[ranked[j].ID] })
 	out := []web.HomeTopic{}
-	for _, a := range ranked {
-		if len(out) == n {
-			break
-		}
+	for _, a := range bot.Popular(articles, counts, n) {
 		out = append(out, web.HomeTopic{ID: a.ID, Title: a.Title})
 	}
 	return out
-}
-
-// replyIn says a typical wait in words.
-func replyIn(d time.Duration) string {
-	m := int((d + 30*time.Second) / time.Minute)
-	switch {
-	case m <= 1:
-		return "about a minute"
-	case m < 60:
-		return fmt.Sprintf("about %d minutes", m)
-	case m < 90:
-		return "about an hour"
-	case m < 24*60:
-		return fmt.Sprintf("about %d hours", (m+30)/60)
-	}
-	return "a day or more"
 }
 
 func firstName(name string) string {

@@ -40,11 +40,7 @@ func TestAdminManagesIntegrationsInTheConsole(t *testing.T) {
 	defer cancel()
 	var secret, keys, failures string
 	err = chromedp.Run(admin,
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "ada@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
+		consoleLogin(base, "ada@example.com"),
 		chromedp.WaitVisible(`[data-testid="insights"]`, chromedp.ByQuery),
 		chromedp.Click(`[data-testid="insights"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid="integrations"]`, chromedp.ByQuery),

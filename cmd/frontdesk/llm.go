@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/llm"
 )
 
@@ -17,7 +19,8 @@ import (
 func llmSettings(s *settings) {
 	s.add("llm-base-url", "", "OpenAI-compatible API base (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama); enables model-written answers (key: env FRONTDESK_LLM_API_KEY)")
 	s.add("llm-model", "", "model that writes answers, e.g. gpt-4o-mini or qwen2.5:3b")
-	s.add("llm-embedding-model", "", "embedding model, e.g. text-embedding-3-small or nomic-embed-text (accepted; semantic re-ranking is not built yet)")
+	s.add("llm-embedding-model", "", "embedding model, e.g. text-embedding-3-small or nomic-embed-text; re-ranks the knowledge base's candidates by meaning (vectors cached in DATA-DIR/embeddings.json)")
+	s.add("llm-embedding-weight", fmt.Sprint(kb.DefaultRerankWeight), "weight of the question's similarity to each candidate article in the ranking (learn it for your model and content with frontdesk eval --llm --val)")
 	s.add("llm-timeout", llm.DefaultTimeout.String(), "longest wait for the model before the article is sent as written")
 	s.add("llm-conversation-tokens", "20000", "tokens one conversation may use; then its articles are sent as written (0: no limit)")
 	s.add("llm-daily-tokens", "2000000", "tokens this server may use a day (UTC); then articles are sent as written (0: no limit)")
@@ -87,4 +90,38 @@ func openLLM(cfg *settings, obs llm.Observer, log *slog.Logger) (*llm.Client, er
 	log.Info("language model enabled", "host", u.Host, "model", o.Model, "embedding_model", o.EmbeddingModel,
 		"timeout", o.Timeout.String(), "mask", o.Mask, "api_key_set", o.APIKey != "")
 	return c, nil
+}
+
+// embeddingsFile is the embeddings cache's name in the data directory.
+const embeddingsFile = "embeddings.json"
+
+// openReranker returns the knowledge base's re-ranker when the settings
+// name an embedding model, or nil. Its vectors are cached in
+// dataDir/embeddings.json; each question's outcome is counted by
+// observe.
+func openReranker(cfg *settings, client *llm.Client, dataDir string, observe func(string), log *slog.Logger) (*kb.Reranker, error) {
+	model := cfg.get("llm-embedding-model")
+	if client == nil || model == "" {
+		return nil, nil
+	}
+	w, err := embeddingWeight(cfg.get("llm-embedding-weight"))
+	if err != nil {
+		return nil, err
+	}
+	return kb.NewReranker(client, kb.RerankOptions{
+		Model:     model,
+		CacheFile: filepath.Join(dataDir, embeddingsFile),
+		Weight:    w,
+		Observe:   observe,
+		Log:       log,
+	}), nil
+}
+
+// embeddingWeight parses --llm-embedding-weight.
+func embeddingWeight(s string) (float64, error) {
+	w, err := strconv.ParseFloat(s, 64)
+	if err != nil || w <= 0 || w > 1000 {
+		return 0, usageError{fmt.Sprintf("llm-embedding-weight: %q is not a number above 0 such as %g (leave out --llm-embedding-model to rank without embeddings)", s, float64(kb.DefaultRerankWeight))}
+	}
+	return w, nil
 }

@@ -42,13 +42,8 @@ func TestTheConsoleShowsTheMachineWrittenBrief(t *testing.T) {
 
 	var value string
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
+		consoleLogin(base, "maria@example.com"),
+		claimFromQueue(),
 		agentText("bot", "In short: it depends on the article."),
 		browsertest.Poll(`[...document.querySelectorAll('[data-testid="decision"]')].some(e => e.textContent.includes("machine-written from"))`, 20*time.Second),
 		agentText("bot", "Wants to return a lamp; asked for a person."),

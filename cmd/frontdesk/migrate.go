@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,22 +19,30 @@ import (
 const migrateUsage = `Usage:
   frontdesk migrate --from data/frontdesk.db --to postgres://USER:PASSWORD@HOST:5432/DB
 
-Copies a single-node shop from its bbolt file into PostgreSQL, for running
-several nodes on one database: customers and their channel identities,
-conversations with every message, tickets, agents and their sessions, and
-the Telegram channel's state (offset, chats, queued requests). Ids,
-message numbers, times and who owns each conversation are kept exactly.
+Copies a single-node shop from its bbolt file, and the files sent in its
+chats (the attachments directory beside the file), into PostgreSQL, for
+running several nodes on one database: customers and their channel
+identities, conversations with every message and scheduled follow-up,
+attachments, tickets, agents and their sessions, the dashboard's day
+totals (as they are, with what deleted conversations added) and the
+tallies of deleted conversations, link codes and channel links, customer
+API keys, webhook events waiting for delivery, and the Telegram channel's
+state (offset, chats, queued requests). Ids, message numbers, times and
+who owns each conversation are kept exactly.
 
 The database's tables are created (or brought up to date) by Frontdesk
 itself; the copy is one PostgreSQL transaction, and the counts of what it
-wrote are checked against what it read before it commits. A copy that
+wrote (and each attachment's size and SHA-256) are checked against what
+it read before it commits. A copy that
 fails or is cut short commits nothing: run it again. migrate refuses
   - a file in use: stop "frontdesk serve" on its data directory first;
   - a database that already holds a shop (it never merges or overwrites);
   - a --to that is not a postgres:// URL.
 The file is brought up to this build's schema first, as serve would, and
-is otherwise left as it was. Parts that PostgreSQL does not hold yet are
-listed as "not copied yet": they stay in the file only.
+is otherwise left as it was, and so are the files. Index entries and
+files of conversations or customers already deleted are left out, and
+counted. A part of the file this build does not know is listed as "not
+copied yet": it stays in the file only.
 
 The URL's password is never printed. Give --to through FRONTDESK_TO to
 keep it out of the process list.
@@ -103,7 +110,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("open the PostgreSQL database %s: %s", target.shown, target.scrub(err.Error()))
 	}
 	defer dst.Close()
-	rep, err := transfer.Copy(ctx, src, dst)
+	rep, err := transfer.Copy(ctx, src, attachmentsDir(dir), dst)
 	if errors.Is(err, transfer.ErrNotEmpty) {
 		return fmt.Errorf("%s; nothing was copied.\n"+
 			"migrate copies into an empty database only: it never merges two shops or overwrites one.\n"+
@@ -116,7 +123,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("copy %s into %s: %s", from, target.shown, target.scrub(err.Error()))
 	}
-	printMigrated(stdout, from, target.shown, rep, attachmentFiles(attachmentsDir(dir)))
+	printMigrated(stdout, from, target.shown, rep)
 	return nil
 }
 
@@ -173,26 +180,39 @@ func postgresTarget(v string) (pgTarget, error) {
 }
 
 // printMigrated prints what a copy copied and what it left behind.
-func printMigrated(w io.Writer, from, to string, rep transfer.Report, attachments int) {
+func printMigrated(w io.Writer, from, to string, rep transfer.Report) {
 	c := rep.Counts
 	fmt.Fprintf(w, "copied %s into PostgreSQL %s in %.2f s, in one transaction, counts checked before commit:\n", from, to, rep.Took.Seconds())
 	fmt.Fprintf(w, "  customers       %d (%s, %s)\n", c.Customers, counted(c.Identities, "channel identity", "channel identities"), counted(c.Emails, "email address", "email addresses"))
-	fmt.Fprintf(w, "  conversations   %d, with %s (each conversation's count checked)\n", c.Conversations, counted(c.Messages, "message", "messages"))
+	fmt.Fprintf(w, "  conversations   %d, with %s (each conversation's count checked), %s\n", c.Conversations, counted(c.Messages, "message", "messages"),
+		counted(c.Followups, "follow-up scheduled", "follow-ups scheduled"))
+	fmt.Fprintf(w, "  attachments     %s, %d bytes (each file's size and SHA-256 checked)\n", counted(c.Attachments, "file", "files"), c.AttachmentBytes)
 	fmt.Fprintf(w, "  tickets         %d (%d open)\n", c.Tickets, c.OpenTickets)
 	fmt.Fprintf(w, "  agents          %d, with %s\n", c.Agents, counted(c.Sessions, "session", "sessions"))
+	fmt.Fprintf(w, "  dashboard       %s, %s, %s to roll up; %s\n", counted(c.StatsDays, "day total", "day totals"),
+		counted(c.StatsContributions, "conversation's share", "conversations' shares"), counted(c.StatsDirty, "conversation", "conversations"),
+		counted(c.Tallies, "day of deleted conversations", "days of deleted conversations"))
+	fmt.Fprintf(w, "  links           %s, %s\n", counted(c.LinkCodes, "link code", "link codes"), counted(c.ChannelLinks, "channel offered", "channels offered"))
+	fmt.Fprintf(w, "  API keys        %d\n", c.APIKeys)
+	fmt.Fprintf(w, "  webhooks        %s waiting for delivery\n", counted(c.WebhookEvents, "event", "events"))
 	fmt.Fprintf(w, "  Telegram        offset %d, %s, %s, %s, %s\n", c.TelegramOffset, counted(c.TelegramChats, "chat", "chats"),
 		counted(c.TelegramRequests, "queued request", "queued requests"), counted(c.TelegramUpdates, "handled update", "handled updates"),
 		counted(c.TelegramBlocked, "blocked chat", "blocked chats"))
-	var left []string
-	for _, p := range rep.NotCopied {
-		left = append(left, fmt.Sprintf("%s (%d)", p.Name, p.Records))
+	if len(rep.LeftOut) > 0 {
+		fmt.Fprintf(w, "left out, as belonging to nothing the file still holds: %s\n", parts(rep.LeftOut))
 	}
-	if attachments > 0 {
-		left = append(left, fmt.Sprintf("attachment files (%d)", attachments))
+	if len(rep.NotCopied) > 0 {
+		fmt.Fprintf(w, "not copied yet: %s (this build does not know them; they stay in %s)\n", parts(rep.NotCopied), from)
 	}
-	if len(left) > 0 {
-		fmt.Fprintf(w, "not copied yet: %s (PostgreSQL does not hold these yet; they stay in %s and its data directory)\n", strings.Join(left, ", "), from)
+}
+
+// parts lists parts with their counts.
+func parts(ps []bolt.Part) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("%s (%d)", p.Name, p.Records))
 	}
+	return strings.Join(out, ", ")
 }
 
 // counted is n with its noun.
@@ -201,16 +221,4 @@ func counted(n int64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// attachmentFiles counts the files under dir (0 when there is none).
-func attachmentFiles(dir string) int {
-	n := 0
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			n++
-		}
-		return nil
-	})
-	return n
 }

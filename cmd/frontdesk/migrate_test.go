@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -113,6 +114,13 @@ func fillDataDir(t *testing.T, dir string) (conv string) {
 	if err := os.WriteFile(filepath.Join(att, "att_1"), []byte("a photo"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Left by a conversation deleted before its files were pruned.
+	if err := os.MkdirAll(filepath.Join(attachmentsDir(dir), "con_dead"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(attachmentsDir(dir), "con_dead", "att_2"), []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return conv
 }
 
@@ -151,8 +159,9 @@ func TestMigrateCopiesAStoppedShopOnce(t *testing.T) {
 		"tickets         1 (1 open)",
 		"agents          1, with 0 sessions",
 		"Telegram        offset 42, 1 chat, 0 queued requests, 1 handled update, 0 blocked chats",
-		"not copied yet: customer API keys (1)",
-		"attachment files (1)",
+		"attachments     1 file, 7 bytes (each file's size and SHA-256 checked)",
+		"API keys        1\n",
+		"left out, as belonging to nothing the file still holds: attachment files of deleted conversations (1)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -160,6 +169,9 @@ func TestMigrateCopiesAStoppedShopOnce(t *testing.T) {
 	}
 	if strings.Contains(out+errOut, secret) {
 		t.Errorf("the password was printed:\n%s%s", out, errOut)
+	}
+	if strings.Contains(out, "not copied yet") {
+		t.Errorf("a current file left parts behind:\n%s", out)
 	}
 
 	// What PostgreSQL holds is the shop: the conversation, owned by Ann,
@@ -180,6 +192,14 @@ func TestMigrateCopiesAStoppedShopOnce(t *testing.T) {
 	}
 	if tk, err := pg.Ticket(ctx, conv); err != nil || tk.Agent != c.Agent || !tk.Open() {
 		t.Errorf("copied ticket = %+v (%v)", tk, err)
+	}
+	if keys, err := pg.APIKeys(ctx); err != nil || len(keys) != 1 || keys[0].Name != "shop backend" {
+		t.Errorf("copied API keys = %+v (%v)", keys, err)
+	}
+	if f, _, err := pg.Attachment(ctx, conv, "att_1"); err != nil {
+		t.Errorf("copied attachment: %v", err)
+	} else if data, _ := io.ReadAll(f); string(data) != "a photo" {
+		t.Errorf("copied attachment = %q", data)
 	}
 	if !regexp.MustCompile(`in \d+\.\d\d s`).MatchString(out) {
 		t.Errorf("output does not say how long it took:\n%s", out)

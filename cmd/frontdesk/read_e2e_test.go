@@ -29,10 +29,7 @@ func TestEachSideSeesThatTheOtherReadIt(t *testing.T) {
 		return browsertest.Poll(fmt.Sprintf(`!!document.querySelector(%q)`, sel), 20*time.Second)
 	}
 	err := chromedp.Run(customer,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText("I want to talk to a person"),
 		waitText("bot", "connecting you with a person"),
 	)
@@ -43,18 +40,10 @@ func TestEachSideSeesThatTheOtherReadIt(t *testing.T) {
 	defer cancel()
 	const reply = "Hi, Maria here. Let me look."
 	err = chromedp.Run(agent,
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(`[data-testid="login-email"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-email"]`, "maria@example.com", chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="login-password"]`, "a long password", chromedp.ByQuery),
-		chromedp.Click(`[data-testid="login-submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`[data-testid="queue-item"]`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="queue-item"] [data-testid="claim"]`, chromedp.ByQuery),
+		consoleLogin(base, "maria@example.com"),
+		claimFromQueue(),
 		agentText("customer", "talk to a person"),
-		chromedp.WaitVisible(`[data-testid="reply-input"]`, chromedp.ByQuery),
-		chromedp.SendKeys(`[data-testid="reply-input"]`, reply, chromedp.ByQuery),
-		chromedp.Click(`[data-testid="reply-send"]`, chromedp.ByQuery),
-		agentText("agent", reply),
+		agentReply(reply),
 	)
 	if err != nil {
 		screenshot(agent, t, "read-failed-agent")

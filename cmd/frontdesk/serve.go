@@ -148,6 +148,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer lock.Release()
+	rr, err := openReranker(cfg, composer, dataDir, m.ObserveRerank, log)
+	if err != nil {
+		return err
+	}
 	// The store before the knowledge base's build: a database that cannot
 	// be reached is told at once.
 	be, err := openBackend(ctx, cfg.get("store"), dataDir, m, log)
@@ -157,7 +161,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer be.close()
 	db, files, bus := be.db, be.files, be.bus
 	start := time.Now()
-	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Progress: func(stage string, done, total int) {
+	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Reranker: rr, Progress: func(stage string, done, total int) {
 		if total == 0 {
 			log.Warn(stage)
 		}
@@ -167,9 +171,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// live serves the knowledge base and, with --content, follows the
 	// directory (live.go); it owns k.
-	live = kb.NewLive(k, c, kb.Options{Thresholds: th})
+	live = kb.NewLive(k, c, kb.Options{Thresholds: th, Reranker: rr})
 	defer live.Close()
 	log.Info("knowledge base ready", "articles", len(k.Articles()), "reused", k.Reused, "seconds", time.Since(start).Seconds())
+	if rr != nil {
+		st := rr.Stats()
+		log.Info("re-ranking with embeddings", "texts", st.Texts, "cached", st.Cached, "embedded", st.Embedded, "requests", st.Requests)
+	}
 
 	var botComposer bot.Composer
 	if composer != nil {
@@ -177,6 +185,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	qopts.Log = log
+	qopts.Relay, qopts.Presence = be.relay, be.presence
 	qopts.ArticleTags = func(id string) []string {
 		if a, ok := live.Article(id); ok {
 			return a.Tags
@@ -230,6 +239,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
+	}
+	if rr != nil {
+		// Articles whose embedding failed (at start or on a reload) are
+		// tried again each minute; meanwhile questions rank without. Each
+		// node embeds for its own knowledge base.
+		bg.Go(func() { rr.Run(bgctx, time.Minute) })
 	}
 	// The timers run on one node of a cluster at a time (internal/leader).
 	timers := []func(context.Context){

@@ -21,10 +21,7 @@ func TestALongAnswerIsShownFromItsFirstLine(t *testing.T) {
 	base := startServe(t)
 	ctx := browsertest.New(t, 1280, 560)
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(launcher, chromedp.ByQuery),
-		chromedp.Click(launcher, chromedp.ByQuery),
-		waitText("bot", "assistant"),
+		openWidget(base),
 		sendText("my lamp is flickering"),
 		waitText("bot", "Most flickering"),
 		waitText("bot", "Was this helpful?"),

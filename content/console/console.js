@@ -53,31 +53,7 @@
 
   const $ = (id) => document.getElementById(id);
 
-  function h(tag, attrs, children) {
-    const el = document.createElement(tag);
-    if (attrs) {
-      for (const k of Object.keys(attrs)) {
-        const v = attrs[k];
-        if (v === null || v === undefined || v === false) {
-          continue;
-        }
-        if (k === 'class') {
-          el.className = v;
-        } else if (k.startsWith('on')) {
-          el.addEventListener(k.slice(2), v);
-        } else {
-          el.setAttribute(k, v === true ? '' : String(v));
-        }
-      }
-    }
-    for (const c of children || []) {
-      if (c === null || c === undefined || c === false) {
-        continue;
-      }
-      el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
-    }
-    return el;
-  }
+  //@frontdesk:include dom.js
 
   function clear(el) {
     while (el.firstChild) {

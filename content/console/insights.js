@@ -13,28 +13,7 @@
   const apiURL = (p) => new URL('api/agent/' + p, base).href;
   const $ = (id) => document.getElementById(id);
 
-  function h(tag, attrs, children) {
-    const el = document.createElement(tag);
-    for (const k of Object.keys(attrs || {})) {
-      const v = attrs[k];
-      if (v === null || v === undefined || v === false) {
-        continue;
-      }
-      if (k === 'class') {
-        el.className = v;
-      } else if (k.startsWith('on')) {
-        el.addEventListener(k.slice(2), v);
-      } else {
-        el.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-    for (const c of children || []) {
-      if (c !== null && c !== undefined && c !== false) {
-        el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
-      }
-    }
-    return el;
-  }
+  //@frontdesk:include dom.js
 
   async function get(path) {
     const res = await fetch(apiURL(path), { credentials: 'same-origin', headers: { Accept: 'application/json' } });

@@ -146,20 +146,7 @@
 
   const uid = Math.random().toString(36).slice(2, 8);
 
-  function h(tag, attrs, children) {
-    const el = document.createElement(tag);
-    if (attrs) {
-      for (const k of Object.keys(attrs)) {
-        if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) {
-          el.setAttribute(k, attrs[k] === true ? '' : attrs[k]);
-        }
-      }
-    }
-    for (const c of children || []) {
-      el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
-    }
-    return el;
-  }
+  //@frontdesk:include dom.js
 
   const ICONS = {
     chat: 'M20 11.5a7.5 7.5 0 0 1-10.9 6.7L4 19.5l1.4-4.4A7.5 7.5 0 1 1 20 11.5z',

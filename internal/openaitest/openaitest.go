@@ -9,6 +9,7 @@ package openaitest
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // Server is the stand-in model server.
@@ -27,6 +29,11 @@ type Server struct {
 	reqs   []Request
 	bodies []string
 	auth   []string
+
+	embedScript func([]string) EmbedReply
+	embeds      [][]string
+	concepts    map[string]string
+	dims        int
 }
 
 // Request is the part of a chat-completions request the tests read.
@@ -70,7 +77,7 @@ type Reply struct {
 // closed when the test ends.
 func New(t *testing.T, script func(Request) Reply) *Server {
 	t.Helper()
-	m := &Server{script: script}
+	m := &Server{script: script, dims: EmbedDims}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", m.chat)
 	mux.HandleFunc("POST /v1/embeddings", m.embeddings)
@@ -183,8 +190,74 @@ func chunks(s string, n int) []string {
 	return out
 }
 
-// embeddings answers with a vector per input: counts of a few letters,
-// so that similar texts get similar vectors.
+// EmbedReply is what the server answers to one embeddings request.
+type EmbedReply struct {
+	Status int // an HTTP error status instead of vectors
+	// Malformed answers one vector fewer than asked for.
+	Malformed bool
+	Delay     time.Duration
+}
+
+// SetEmbeddings scripts the embeddings requests from now on (nil: every
+// request is answered with vectors).
+func (m *Server) SetEmbeddings(script func(inputs []string) EmbedReply) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.embedScript = script
+}
+
+// Embeddings returns the inputs of each embeddings request received so
+// far, failed ones included.
+func (m *Server) Embeddings() [][]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([][]string(nil), m.embeds...)
+}
+
+// EmbedDims is the length of the server's vectors.
+const EmbedDims = 64
+
+// Vector is the server's embedding of text: a bag of words, each word
+// (lower-cased letters and digits, with Concepts folded) counted in one
+// of EmbedDims dimensions chosen by its FNV hash. Texts that share words
+// are near; the same text always gets the same vector.
+func Vector(text string, concepts map[string]string) []float32 {
+	return vector(text, concepts, EmbedDims)
+}
+
+func vector(text string, concepts map[string]string, dims int) []float32 {
+	v := make([]float32, dims)
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if c, ok := concepts[w]; ok {
+			w = c
+		}
+		h := fnv.New32a()
+		h.Write([]byte(w))
+		v[h.Sum32()%uint32(dims)]++
+	}
+	return v
+}
+
+// SetDims changes the length of the server's vectors from now on, as a
+// different model behind the same name would.
+func (m *Server) SetDims(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dims = n
+}
+
+// SetConcepts makes the server's vectors fold the given words onto
+// others (word -> concept), as a real embedding model puts synonyms
+// near each other.
+func (m *Server) SetConcepts(concepts map[string]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.concepts = concepts
+}
+
+// embeddings answers with a Vector per input, or as SetEmbeddings scripts.
 func (m *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Input []string `json:"input"`
@@ -194,13 +267,33 @@ func (m *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"message":"bad json"}}`, http.StatusBadRequest)
 		return
 	}
-	var data []any
-	for i, in := range req.Input {
-		v := make([]float32, 8)
-		for _, c := range strings.ToLower(in) {
-			v[int(c)%8]++
+	m.mu.Lock()
+	m.embeds = append(m.embeds, req.Input)
+	script, concepts, dims := m.embedScript, m.concepts, m.dims
+	m.mu.Unlock()
+	var rep EmbedReply
+	if script != nil {
+		rep = script(req.Input)
+	}
+	if rep.Delay > 0 {
+		select {
+		case <-time.After(rep.Delay):
+		case <-r.Context().Done():
+			return
 		}
-		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": v})
+	}
+	if rep.Status != 0 && rep.Status != http.StatusOK {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rep.Status)
+		fmt.Fprint(w, `{"error":{"message":"the model is overloaded","type":"server_error","code":null}}`)
+		return
+	}
+	data := []any{}
+	for i, in := range req.Input {
+		if rep.Malformed && i == len(req.Input)-1 {
+			break
+		}
+		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": vector(in, concepts, dims)})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model,

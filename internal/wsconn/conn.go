@@ -24,6 +24,8 @@
 package wsconn
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -210,12 +212,9 @@ func relay[E any](c *Conn, attach <-chan Stream[E], handle func(E)) {
 			}
 			handle(e)
 		case <-c.out.ready:
-			for _, f := range c.out.take() {
-				c.ws.SetWriteDeadline(time.Now().Add(WriteWait))
-				if err := c.ws.WriteJSON(f); err != nil {
-					c.fail()
-					return
-				}
+			if err := c.writeFrames(c.out.take(), true); err != nil {
+				c.fail()
+				return
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(WriteWait)); err != nil {
@@ -229,15 +228,50 @@ func relay[E any](c *Conn, attach <-chan Stream[E], handle func(E)) {
 	}
 }
 
+// frameBuffers holds the buffers frames are encoded in, shared by all
+// connections: a connection holds one only while it writes, so an idle
+// one holds none.
+var frameBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeFrames writes each of fs as a JSON text frame, each within
+// WriteWait when each is set (else within the deadline already set). A
+// frame is what the websocket library's WriteJSON writes (the
+// JSON and a newline), encoded in a pooled buffer and written in one piece
+// rather than through a new message writer and encoder per frame.
+func (c *Conn) writeFrames(fs []any, each bool) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	b := frameBuffers.Get().(*bytes.Buffer)
+	defer frameBuffers.Put(b)
+	enc := json.NewEncoder(b)
+	for _, f := range fs {
+		b.Reset()
+		if err := enc.Encode(f); err != nil {
+			return err
+		}
+		if each {
+			c.ws.SetWriteDeadline(time.Now().Add(WriteWait))
+		}
+		if err := c.ws.WriteMessage(websocket.TextMessage, b.Bytes()); err != nil {
+			return err
+		}
+	}
+	if b.Cap() > maxPooledFrame {
+		// A rare large frame (a long history page) is not kept for all.
+		*b = bytes.Buffer{}
+	}
+	return nil
+}
+
+// maxPooledFrame is the largest buffer frameBuffers keeps.
+const maxPooledFrame = 64 << 10
+
 // goodbye writes what End left to flush, then the close frame.
 func (c *Conn) goodbye() {
 	c.ws.SetWriteDeadline(time.Now().Add(WriteWait))
-	if c.flush {
-		for _, f := range c.out.take() {
-			if c.ws.WriteJSON(f) != nil {
-				return
-			}
-		}
+	if c.flush && c.writeFrames(c.out.take(), false) != nil {
+		return
 	}
 	c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(c.code, c.reason))
 }

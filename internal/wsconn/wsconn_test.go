@@ -296,3 +296,51 @@ func TestRegistry(t *testing.T) {
 		r.Done()
 	})
 }
+
+// TestFramesAreWhatWriteJSONWrites: the writer encodes frames itself; the
+// bytes on the wire are the websocket library's WriteJSON's, newline and
+// HTML escaping included.
+func TestFramesAreWhatWriteJSONWrites(t *testing.T) {
+	type frame struct {
+		Type string `json:"type"`
+		Text string `json:"text,omitempty"`
+		N    int    `json:"n"`
+	}
+	fs := []any{
+		frame{Type: "message", Text: "<b>Tom & Jerry</b> \u2028 ünïcode", N: 1},
+		map[string]any{"type": "state", "state": "bot"},
+		frame{Type: "big", Text: strings.Repeat("x", 70<<10)},
+	}
+	want := make([][]byte, len(fs))
+	server, client := rawPair(t)
+	go func() {
+		for _, f := range fs {
+			server.WriteJSON(f)
+		}
+	}()
+	for i := range fs {
+		_, data, err := client.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = data
+	}
+	c, client2 := pair(t, wsconn.Options{MaxFrame: 1024, SendQueue: 8, PingInterval: time.Minute, ReadTimeout: time.Minute})
+	go c.Write()
+	defer c.Close(websocket.CloseNormalClosure, "")
+	for _, f := range fs {
+		if _, err := c.Send(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client2.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := range want {
+		_, got, err := client2.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want[i]) {
+			t.Errorf("frame %d (%d bytes): %.80q, WriteJSON wrote (%d bytes) %.80q", i, len(got), got, len(want[i]), want[i])
+		}
+	}
+}

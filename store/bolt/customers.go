@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,18 +78,32 @@ func saveCustomer(tx *bbolt.Tx, m *memos, c *bot.Customer) error {
 			return fmt.Errorf("save customer %s: %s identity: %w", c.ID, id.Channel, ErrIdentityTaken)
 		}
 	}
-	for _, id := range old.Identities {
-		if err := ids.Delete(identityKey(id)); err != nil {
-			return err
-		}
-	}
-	if old.Email != "" && bytes.Equal(emails.Get(emailKey(old.Email)), []byte(c.ID)) {
-		if err := emails.Delete(emailKey(old.Email)); err != nil {
-			return err
+	// Most saves (a turn noting a topic) change neither the identities nor
+	// the email: their index entries are then left as they are rather
+	// than deleted and put back, which would rewrite the index's pages in
+	// every commit for nothing.
+	sameIDs := slices.Equal(old.Identities, c.Identities)
+	if !sameIDs {
+		for _, id := range old.Identities {
+			if err := ids.Delete(identityKey(id)); err != nil {
+				return err
+			}
 		}
 	}
 	for _, id := range c.Identities {
+		if sameIDs && ids.Get(identityKey(id)) != nil {
+			continue // c's, as checked above
+		}
 		if err := ids.Put(identityKey(id), []byte(c.ID)); err != nil {
+			return err
+		}
+	}
+	emailIndexed := old.Email != "" && bytes.Equal(emails.Get(emailKey(old.Email)), []byte(c.ID))
+	if emailIndexed && old.Email == c.Email {
+		return m.customers.put(customers, c.ID, c)
+	}
+	if emailIndexed {
+		if err := emails.Delete(emailKey(old.Email)); err != nil {
 			return err
 		}
 	}

@@ -286,3 +286,67 @@ func TestConcurrentUpdatesOfACustomerAreAllKept(t *testing.T) {
 		t.Errorf("update of an unknown customer: %v", err)
 	}
 }
+
+// TestASaveThatKeepsIdentitiesAndEmailLeavesTheirIndexes: a turn that
+// notes a topic saves the customer; the identity and email indexes, which
+// did not change, are not rewritten (fewer pages a commit), and still find
+// the customer.
+func TestASaveThatKeepsIdentitiesAndEmailLeavesTheirIndexes(t *testing.T) {
+	db := open(t, tempPath(t))
+	web := bot.Identity{Channel: bot.Web, ID: "w1"}
+	tg := bot.Identity{Channel: bot.Telegram, ID: "42"}
+	c := &bot.Customer{ID: "cus_1", Email: "ana@example.com", Identities: []bot.Identity{web, tg}}
+	if err := db.SaveCustomer(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// Enough others that each index has pages of its own (saved at once:
+	// their acts share commits).
+	var wg sync.WaitGroup
+	for i := range 500 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := &bot.Customer{ID: fmt.Sprint("cus_o", i), Email: fmt.Sprint("o", i, "@example.com"),
+				Identities: []bot.Identity{{Channel: bot.Web, ID: fmt.Sprint("o", i)}}}
+			if err := db.SaveCustomer(ctx, o); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	written := func(save func()) int64 {
+		st := db.bolt.Stats()
+		before := st.TxStats.GetWrite()
+		save()
+		st = db.bolt.Stats()
+		return st.TxStats.GetWrite() - before
+	}
+	kept := written(func() {
+		c.Name = "Ana"
+		if err := db.SaveCustomer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	})
+	moved := written(func() {
+		c.Identities = []bot.Identity{tg, web}
+		c.Email = "ana@example.org"
+		if err := db.SaveCustomer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("pages written: %d keeping the identities and email, %d moving them", kept, moved)
+	if kept >= moved {
+		t.Errorf("a save keeping the identities and email wrote %d pages, one moving them %d", kept, moved)
+	}
+	for _, id := range []bot.Identity{web, tg} {
+		if got, err := db.CustomerByIdentity(ctx, id); err != nil || got.ID != "cus_1" || got.Name != "Ana" {
+			t.Errorf("%v finds %+v, %v", id, got, err)
+		}
+	}
+	if got, err := db.CustomerByEmail(ctx, "ana@example.org"); err != nil || got.ID != "cus_1" {
+		t.Errorf("the email finds %+v, %v", got, err)
+	}
+	if _, err := db.CustomerByEmail(ctx, "ana@example.com"); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("the old email still finds the customer: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,14 @@ func markStatsDirty(btx *bbolt.Tx, conversationID string) error {
 	if b == nil {
 		return nil // a file being migrated
 	}
-	return b.Put([]byte(conversationID), nil)
+	// A conversation already marked stays marked: putting the mark again
+	// would rewrite its page in every act for nothing (the rollup tells a
+	// changed conversation by its revision, not by the mark).
+	key := []byte(conversationID)
+	if k, _ := b.Cursor().Seek(key); bytes.Equal(k, key) {
+		return nil
+	}
+	return b.Put(key, nil)
 }
 
 // Rollup brings the daily totals up to date with every conversation

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
 )
 
 // Bus is a bot.Bus across nodes: every node sharing the database runs
@@ -45,6 +46,9 @@ type Bus struct {
 
 	mu   sync.Mutex
 	subs map[string]map[*sub]struct{} // by conversation; "" = everything
+
+	// queue fans the agent queue's events out (see QueueRelay).
+	queue bot.Feed[handoff.Event]
 
 	out    chan []byte // payloads for the notifier
 	cancel context.CancelFunc
@@ -188,6 +192,8 @@ func (b *Bus) handle(ctx context.Context, payload string) {
 		for _, e := range evs {
 			b.deliver(e)
 		}
+	case "q", "Q": // the agent queue's (see QueueRelay)
+		b.queueNote(kind, rest)
 	case "e": // "e <JSON event>"
 		var e bot.Event
 		if err := json.Unmarshal([]byte(rest), &e); err != nil {
@@ -307,8 +313,11 @@ func (b *Bus) deliver(e bot.Event) {
 // lag drops the subscribers of the conversation and of everything.
 func (b *Bus) lag(conv string) { b.lagWhere(func(k string) bool { return k == "" || k == conv }) }
 
-// lagAll drops every subscriber as lagged.
-func (b *Bus) lagAll() { b.lagWhere(func(string) bool { return true }) }
+// lagAll drops every subscriber as lagged, the queue's too.
+func (b *Bus) lagAll() {
+	b.lagWhere(func(string) bool { return true })
+	b.queue.LagAll()
+}
 
 func (b *Bus) lagWhere(match func(key string) bool) {
 	var lagging []*sub

@@ -172,6 +172,19 @@ CREATE TABLE attachments (
 -- Images and PDFs are compressed already: kept out of line, as they are.
 ALTER TABLE attachments ALTER COLUMN data SET STORAGE EXTERNAL;
 `,
+	// 5: agents' presence, shared by the nodes' queues. Soft state, so
+	// unlogged: a crash of the server empties it, and every agent counts
+	// as offline until their console beats again (within seconds), as
+	// after a restart of a single node.
+	`
+CREATE UNLOGGED TABLE agent_presence (
+	agent_id      text PRIMARY KEY,
+	status        text NOT NULL,             -- handoff.Presence, never offline
+	last_beat     bigint NOT NULL,           -- Unix nanoseconds, by the beating node's clock
+	since         bigint NOT NULL,           -- when status last changed
+	last_assigned bigint NOT NULL DEFAULT 0  -- when last given a ticket from the queue
+);
+`,
 }
 
 // jsonNanos is the SQL of a JSON time (the text expression field) as

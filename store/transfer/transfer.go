@@ -32,35 +32,53 @@ import (
 type Report struct {
 	postgres.Counts
 	// NotCopied lists the parts of the file that PostgreSQL does not hold
-	// yet, with their record counts.
+	// yet, with their record counts: a bucket this build does not know.
 	NotCopied []bolt.Part
-	Took      time.Duration
+	// LeftOut lists what was not copied because it belongs to nothing
+	// the file still holds (index entries of deleted conversations,
+	// files of deleted conversations, unfinished uploads), with counts.
+	LeftOut []bolt.Part
+	Took    time.Duration
 }
 
 // ErrNotEmpty is returned (wrapped, with the tables) when the database
 // already holds a shop.
 var ErrNotEmpty = errors.New("the target database already holds a shop")
 
-// Copy copies the shop of from into to, which must hold none, in one
-// transaction, and returns what it copied. from must not be written
-// meanwhile ("frontdesk migrate" holds its data directory).
-func Copy(ctx context.Context, from *bolt.DB, to *postgres.DB) (Report, error) {
+// Copy copies the shop of from, with the files sent in its chats (kept
+// under the directory attachments, as attachment.Dir keeps them; "" for
+// none), into to, which must hold none, in one transaction, and returns
+// what it copied. from and its files must not be written meanwhile
+// ("frontdesk migrate" holds its data directory).
+func Copy(ctx context.Context, from *bolt.DB, attachments string, to *postgres.DB) (Report, error) {
 	start := time.Now()
 	var rep Report
 	err := from.Dump(ctx, func(d *bolt.Dump) error {
 		return to.Import(ctx, func(im *postgres.Import) error {
-			src, err := copyAll(d, im)
-			if err != nil {
+			c := &copier{d: d, im: im, src: postgres.Counts{MessagesPer: map[string]int64{}},
+				customers: map[string]bool{}, convs: map[string]bool{}, left: map[string]int{}}
+			if err := c.copyAll(); err != nil {
 				return err
+			}
+			files, err := c.copyAttachments(ctx, attachments)
+			if err != nil {
+				return fmt.Errorf("copy the attachments in %s: %w", attachments, err)
 			}
 			got, err := im.Counts()
 			if err != nil {
 				return err
 			}
-			if err := compare(src, got); err != nil {
+			if err := compare(c.src, got); err != nil {
 				return fmt.Errorf("verify the copy (nothing was committed): %w", err)
 			}
-			rep.Counts, rep.NotCopied = got, d.Others()
+			stored, err := im.AttachmentDigests()
+			if err != nil {
+				return err
+			}
+			if err := compareFiles(files, stored); err != nil {
+				return fmt.Errorf("verify the attachments (nothing was committed): %w", err)
+			}
+			rep.Counts, rep.NotCopied, rep.LeftOut = got, d.Others(), c.leftOut()
 			return nil
 		})
 	})
@@ -75,64 +93,110 @@ func Copy(ctx context.Context, from *bolt.DB, to *postgres.DB) (Report, error) {
 	return rep, nil
 }
 
-// copyAll writes every record d reads through im and returns the counts
-// of what it read.
-func copyAll(d *bolt.Dump, im *postgres.Import) (postgres.Counts, error) {
-	src := postgres.Counts{MessagesPer: map[string]int64{}}
+// copier copies one Dump into one Import, counting what it reads.
+type copier struct {
+	d   *bolt.Dump
+	im  *postgres.Import
+	src postgres.Counts // what it read and wrote
+	// The customers and conversations copied: index entries and files
+	// of others (deleted) are left out.
+	customers, convs map[string]bool
+	left             map[string]int // what was left out, for people -> count
+}
+
+// Why records are left out.
+const (
+	leftConvIndex = "rollup and follow-up entries of deleted conversations"
+	leftLinkCodes = "link codes of deleted customers"
+	leftFiles     = "attachment files of deleted conversations"
+	leftNotFiles  = "entries of the attachments directory that are no attachment (unfinished uploads, other names)"
+)
+
+func (c *copier) leftOut() []bolt.Part {
+	var out []bolt.Part
+	for _, what := range []string{leftConvIndex, leftLinkCodes, leftFiles, leftNotFiles} {
+		if n := c.left[what]; n > 0 {
+			out = append(out, bolt.Part{Name: what, Records: n})
+		}
+	}
+	return out
+}
+
+// copyAll writes every record of the file through the import, counting
+// them in c.src.
+func (c *copier) copyAll() error {
+	if err := c.copyShop(); err != nil {
+		return err
+	}
+	if err := c.copyTelegram(); err != nil {
+		return fmt.Errorf("copy the Telegram channel's state: %w", err)
+	}
+	if err := c.copyInsights(); err != nil {
+		return err
+	}
+	return c.copyKeysAndLinks()
+}
+
+// copyShop copies customers, conversations, messages, agents, sessions
+// and tickets.
+func (c *copier) copyShop() error {
+	d, im, src := c.d, c.im, &c.src
 	tx := im.Tx()
-	err := d.Customers(func(c *bot.Customer) error {
+	err := d.Customers(func(cu *bot.Customer) error {
 		src.Customers++
-		return tx.PutCustomer(c)
+		c.customers[cu.ID] = true
+		return tx.PutCustomer(cu)
 	})
 	if err != nil {
-		return src, fmt.Errorf("copy customers: %w", err)
+		return fmt.Errorf("copy customers: %w", err)
 	}
 	// PutCustomer indexed each customer's identities and email as a new
 	// act would; the file's indexes are what it looked customers up by.
 	if err := im.ClearCustomerIndexes(); err != nil {
-		return src, err
+		return err
 	}
 	err = d.Identities(func(id bot.Identity, customer string) error {
 		src.Identities++
 		return im.PutIdentity(id, customer)
 	})
 	if err != nil {
-		return src, fmt.Errorf("copy the identity index: %w", err)
+		return fmt.Errorf("copy the identity index: %w", err)
 	}
 	err = d.Emails(func(email, customer string) error {
 		src.Emails++
 		return im.PutEmail(email, customer)
 	})
 	if err != nil {
-		return src, fmt.Errorf("copy the email index: %w", err)
+		return fmt.Errorf("copy the email index: %w", err)
 	}
-	err = d.Conversations(func(c *bot.Conversation) error {
+	err = d.Conversations(func(conv *bot.Conversation) error {
 		src.Conversations++
-		if err := tx.PutConversation(c); err != nil {
+		c.convs[conv.ID] = true
+		if err := tx.PutConversation(conv); err != nil {
 			return err
 		}
-		return d.Messages(c.ID, func(m *bot.Message) error {
+		return d.Messages(conv.ID, func(m *bot.Message) error {
 			src.Messages++
-			src.MessagesPer[c.ID]++
+			src.MessagesPer[conv.ID]++
 			return tx.PutMessage(*m)
 		})
 	})
 	if err != nil {
-		return src, fmt.Errorf("copy conversations: %w", err)
+		return fmt.Errorf("copy conversations: %w", err)
 	}
 	err = d.Agents(func(a *handoff.Agent) error {
 		src.Agents++
 		return im.PutAgent(a)
 	})
 	if err != nil {
-		return src, fmt.Errorf("copy agents: %w", err)
+		return fmt.Errorf("copy agents: %w", err)
 	}
 	err = d.Sessions(func(s *handoff.Session) error {
 		src.Sessions++
 		return im.PutSession(s)
 	})
 	if err != nil {
-		return src, fmt.Errorf("copy agent sessions: %w", err)
+		return fmt.Errorf("copy agent sessions: %w", err)
 	}
 	err = d.Tickets(func(t *handoff.Ticket) error {
 		src.Tickets++
@@ -142,15 +206,13 @@ func copyAll(d *bolt.Dump, im *postgres.Import) (postgres.Counts, error) {
 		return tx.PutTicket(t)
 	})
 	if err != nil {
-		return src, fmt.Errorf("copy tickets: %w", err)
+		return fmt.Errorf("copy tickets: %w", err)
 	}
-	if err := copyTelegram(d, im, &src); err != nil {
-		return src, fmt.Errorf("copy the Telegram channel's state: %w", err)
-	}
-	return src, nil
+	return nil
 }
 
-func copyTelegram(d *bolt.Dump, im *postgres.Import, src *postgres.Counts) error {
+func (c *copier) copyTelegram() error {
+	d, im, src := c.d, c.im, &c.src
 	if src.TelegramOffset = d.TelegramOffset(); src.TelegramOffset != 0 {
 		if err := im.SetTelegramOffset(src.TelegramOffset); err != nil {
 			return err
@@ -205,6 +267,17 @@ func compare(src, got postgres.Counts) error {
 	check("queued Telegram requests", src.TelegramRequests, got.TelegramRequests)
 	check("handled Telegram updates", src.TelegramUpdates, got.TelegramUpdates)
 	check("blocked Telegram chats", src.TelegramBlocked, got.TelegramBlocked)
+	check("link codes", src.LinkCodes, got.LinkCodes)
+	check("channel links", src.ChannelLinks, got.ChannelLinks)
+	check("scheduled follow-ups", src.Followups, got.Followups)
+	check("API keys", src.APIKeys, got.APIKeys)
+	check("webhook events", src.WebhookEvents, got.WebhookEvents)
+	check("day totals", src.StatsDays, got.StatsDays)
+	check("conversations' shares of the day totals", src.StatsContributions, got.StatsContributions)
+	check("conversations to roll up", src.StatsDirty, got.StatsDirty)
+	check("tallies of deleted conversations", src.Tallies, got.Tallies)
+	check("attachments", src.Attachments, got.Attachments)
+	check("attachment bytes", src.AttachmentBytes, got.AttachmentBytes)
 	var convs []string
 	for conv := range src.MessagesPer {
 		convs = append(convs, conv)
