@@ -399,7 +399,9 @@ func TestTwoRealNodesOnOnePostgres(t *testing.T) {
 	}
 	n1.kill()
 	killedAt := time.Now()
-	for f := range cust.frames { // what node 1 sent before it died
+	// What node 1 sent before it died (next is nil once the connection
+	// has ended, or after 15 s).
+	for f := cust.next(); f != nil; f = cust.next() {
 		record(1, f)
 	}
 	lost := unacked()
