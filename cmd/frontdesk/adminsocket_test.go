@@ -20,10 +20,10 @@ func TestTheBinaryOnABusyDataDirectory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	bin := buildFrontdesk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	bin := buildFrontdesk(t, dir)
 	dataDir := filepath.Join(dir, "data")
 	srv := &serverProc{bin: bin, dataDir: dataDir, addr: freeAddr(t), logPath: filepath.Join(dir, "serve.log")}
 	t.Cleanup(srv.kill)

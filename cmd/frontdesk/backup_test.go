@@ -163,10 +163,10 @@ func TestBackupUnderLoadRestoresEveryConversation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it under load")
 	}
+	bin := buildFrontdesk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	bin := buildFrontdesk(t, dir)
 	dataDir := filepath.Join(dir, "data")
 	tokens := prefill(t, filepath.Join(dataDir, "frontdesk.db"), 1000, 40)
 	const email, password = "root@example.com", "a long password"

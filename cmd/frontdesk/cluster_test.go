@@ -154,10 +154,10 @@ func TestTwoRealNodesOnOnePostgres(t *testing.T) {
 		t.Skip("builds the binary and kills it")
 	}
 	dsn := pgtest.DB(t)
+	bin := buildFrontdesk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	bin := buildFrontdesk(t, dir)
 	const password = "a long password"
 	for _, a := range []struct{ name, email string }{{"Ann", "ann@example.com"}, {"Bob", "bob@example.com"}} {
 		add := exec.Command(bin, "agent", "add", "--store", dsn, "--data-dir", filepath.Join(dir, "agents"), "--name", a.name, "--email", a.email)

@@ -10,28 +10,50 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/frontdesk/frontdesk/internal/wait"
 )
 
-// buildFrontdesk builds this command into dir with the go tool, as a
-// person would, and returns the binary's path. It is built without -race
-// whatever the test runs with: the binary is the system under test.
-func buildFrontdesk(t *testing.T, dir string) string {
+// buildFrontdesk builds this command with the go tool, as a person
+// would, once per test process, and returns the binary's path. It is
+// built without -race whatever the test runs with: the binary is the
+// system under test.
+func buildFrontdesk(t *testing.T) string {
 	t.Helper()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go tool is not on PATH")
 	}
-	bin := dir + "/frontdesk"
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "frontdesk-bin-")
+		if built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "frontdesk")
+		if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+// built is the binary the tests run, built once per test process (a
+// build takes tens of seconds on a busy machine) into a temporary
+// directory that TestMain removes.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
 }
 
 // childEnv is this process's environment without FRONTDESK_* variables,

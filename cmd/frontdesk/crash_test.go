@@ -45,10 +45,10 @@ func TestCrashKeepsAcknowledgedWork(t *testing.T) {
 	}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
+	bin := buildFrontdesk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	bin := buildFrontdesk(t, dir)
 	dataDir := filepath.Join(dir, "data")
 	const email, password = "ann@example.com", "a long password"
 	add := exec.Command(bin, "agent", "add", "--data-dir", dataDir, "--name", "Ann", "--email", email, "--role", "admin")

@@ -75,5 +75,8 @@ func TestMain(m *testing.M) {
 	if demoIndex.dir != "" {
 		os.RemoveAll(demoIndex.dir)
 	}
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 	os.Exit(code)
 }

@@ -154,7 +154,7 @@ func healthLatency(t *testing.T, base string, k int) time.Duration {
 // within 2 s instead of waiting on them.
 func TestStalledClientsNeitherStarveHealthNorDelayShutdown(t *testing.T) {
 	dir := t.TempDir()
-	bin := buildFrontdesk(t, dir)
+	bin := buildFrontdesk(t)
 	srv := &serverProc{bin: bin, dataDir: filepath.Join(dir, "data"), addr: freeAddr(t), logPath: filepath.Join(dir, "serve.log")}
 	t.Cleanup(srv.kill)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -63,6 +63,7 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it")
 	}
+	bin := buildFrontdesk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const hookSecret, idSecret = "webhook secret, at least 16", "identity secret, at least 16"
@@ -71,7 +72,6 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 	defer hooks.Close()
 
 	dir := t.TempDir()
-	bin := buildFrontdesk(t, dir)
 	dataDir := filepath.Join(dir, "data")
 	add := exec.Command(bin, "apikey", "add", "--data-dir", dataDir, "--name", "shop", "--scope", "write")
 	add.Env = childEnv()
