@@ -141,7 +141,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				fmt.Fprintf(stdout, "  - %s (%s)\n", h.Title, h.ID)
 			}
 		default:
-			fmt.Fprintf(stdout, "Decision: NO ANSWER (confidence %s < clarify threshold %s); the bot asks to rephrase, and offers a person at the second miss in a row\n", confidence(top, t.Clarify), confidence(t.Clarify))
+			fmt.Fprintf(stdout, "Decision: NO ANSWER (confidence %s < clarify threshold %s); the bot asks to rephrase, names questions it often answers, and offers a person (at the second miss in a row it asks whether to bring one in)\n", confidence(top, t.Clarify), confidence(t.Clarify))
 		}
 		fmt.Fprintln(stdout, "(No dialogue rule applies: the knowledge base decides.)")
 	}
