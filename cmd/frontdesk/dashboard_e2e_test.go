@@ -77,6 +77,17 @@ func TestInsightsDashboardEndToEnd(t *testing.T) {
 	if topics != 3 {
 		t.Errorf("%d gap topics, want 3", topics)
 	}
+	// Every axis label lies inside its chart, none cut off at an edge.
+	var clipped []string
+	if err := chromedp.Run(sup, chromedp.Evaluate(`[...document.querySelectorAll('[data-testid^="chart-"] svg')].flatMap(s => {
+		const b = s.getBoundingClientRect();
+		return [...s.querySelectorAll('text.tick')].filter(e => { const r = e.getBoundingClientRect(); return r.left < b.left - 0.5 || r.right > b.right + 0.5; }).map(e => s.closest('figure').dataset.testid + ': ' + e.textContent);
+	})`, &clipped)); err != nil {
+		t.Fatal(err)
+	}
+	if len(clipped) > 0 {
+		t.Errorf("axis labels cut off at the chart's edge: %q", clipped)
+	}
 	var csvHref string
 	if err := chromedp.Run(sup, chromedp.AttributeValue(`[data-testid="stats-csv"]`, "href", &csvHref, nil, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)

@@ -470,7 +470,10 @@
     });
     labels.forEach((l, i) => {
       if (labels.length <= 14 || i % 3 === 0) {
-        root.appendChild(svg('text', { x: xAt(i), y: H - 6, 'text-anchor': 'middle', class: 'tick' }, [l]));
+        // The last day's label ends at the last point: centred there it
+        // would run past the chart's right edge and be cut off.
+        const anchor = labels.length > 1 && i === labels.length - 1 ? 'end' : 'middle';
+        root.appendChild(svg('text', { x: xAt(i), y: H - 6, 'text-anchor': anchor, class: 'tick' }, [l]));
       }
     });
     return h('div', null, [root, legend(series.map((s) => s.name))]);
