@@ -53,9 +53,12 @@ also create, change and forget customers. A revoked key never works
 again.
 
 While "frontdesk serve" runs on the same data directory, the command
-goes through its admin socket (DIR/admin.sock); an admin can also manage
-keys in the console (Insights → Integrations) or through the agent API
-(/api/agent/admin/apikeys, docs/agent-api.md).
+goes through its admin socket (DIR/admin.sock); otherwise it works on
+the database file. With --store postgres://… (env FRONTDESK_STORE), as
+serve's, it works on that PostgreSQL database, whether or not any serve
+runs. An admin can also manage keys in the console (Insights →
+Integrations) or through the agent API (/api/agent/admin/apikeys,
+docs/agent-api.md).
 `
 
 // apikeyCommand is a parsed apikey command line.

@@ -46,6 +46,17 @@ func TestTheUsageNamesTheRealFlags(t *testing.T) {
 	}
 }
 
+// TestTheHelpDescribesStore: the commands that take --store say what it
+// is, in their own help and in the overview.
+func TestTheHelpDescribesStore(t *testing.T) {
+	for _, cmd := range [][]string{{"help"}, {"agent", "--help"}, {"customer", "--help"}, {"apikey", "--help"}} {
+		out, errOut, _ := runCmd(t, cmd...)
+		if help := out + errOut; !strings.Contains(help, "--store postgres://") || !strings.Contains(help, "PostgreSQL") {
+			t.Errorf("%s: the help does not describe --store:\n%s", strings.Join(cmd, " "), help)
+		}
+	}
+}
+
 // TestMistakesGetShortErrorsWithHints: a newcomer's mistake is one short
 // error (no page of usage) that says how to fix it.
 func TestMistakesGetShortErrorsWithHints(t *testing.T) {

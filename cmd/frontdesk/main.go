@@ -78,7 +78,9 @@ Usage:
   frontdesk version                            print the version
 
 Every command takes -h or --help. Every flag has an environment twin:
---data-dir is FRONTDESK_DATA_DIR (default ./data).
+--data-dir is FRONTDESK_DATA_DIR (default ./data). serve, agent, customer
+and apikey take --store postgres://… (FRONTDESK_STORE) to work on a
+PostgreSQL database instead of the data directory's file.
 serve also reads a YAML file (--config); flags win over the environment,
 the environment over the file.
 `
