@@ -16,7 +16,15 @@
   let loggedIn = false;
 
   function render() {
-    btn.textContent = loggedIn ? 'Log out' : 'Log in as a demo customer';
+    // "as a demo customer" gives way on a phone's narrow header (CSS).
+    btn.textContent = loggedIn ? 'Log out' : 'Log in';
+    if (!loggedIn) {
+      const rest = document.createElement('span');
+      rest.className = 'demo-long';
+      rest.textContent = ' as a demo customer';
+      btn.appendChild(rest);
+    }
+    btn.title = loggedIn ? 'Log out of the demo customer' : 'Log in as a demo customer';
     btn.setAttribute('aria-pressed', loggedIn ? 'true' : 'false');
     who.textContent = loggedIn ? 'Signed in as ' + identity.name : '';
   }
