@@ -66,7 +66,7 @@ Usage:
                                                load a running server as N web customers; turns/s and latency
   frontdesk customer list|show|set ...         look up and edit customer profiles
   frontdesk customer export|forget ID|EMAIL    a customer's data as JSON; erase a customer for good
-  frontdesk backup FILE [--url URL --token T | --email E]
+  frontdesk backup FILE [--data-dir DIR | --url URL (--token T | --email E)]
                                                a consistent copy of the database, from the file or a running server
   frontdesk migrate --from data/frontdesk.db --to postgres://USER:PASSWORD@HOST/DB
                                                copy a single-node shop into PostgreSQL, counts checked
