@@ -14,6 +14,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // person is a customer to seed: what they are called and what they
@@ -169,7 +170,7 @@ func TestForgetLeavesNoTraceInTheFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Tally{Conversations: 1, Messages: 81, Handoffs: 1, Ratings: map[string]int{"4": 1}}
+		want := records.Tally{Conversations: 1, Messages: 81, Handoffs: 1, Ratings: map[string]int{"4": 1}}
 		if got := tallies["2026-03-01"]; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("tally %+v, want %+v", got, want)
 		}
@@ -300,7 +301,7 @@ func TestExportHoldsEverythingAboutTheCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exp.Format != ExportFormat || exp.Customer.Name != p.name || exp.Customer.Email != p.email || len(exp.Customer.Identities) != 1 {
+	if exp.Format != records.ExportFormat || exp.Customer.Name != p.name || exp.Customer.Email != p.email || len(exp.Customer.Identities) != 1 {
 		t.Errorf("profile: %+v", exp.Customer)
 	}
 	if len(exp.Conversations) != 1 {

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"testing"
@@ -11,14 +10,14 @@ import (
 	"github.com/frontdesk/frontdesk/adapters/webhook"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // Records is what RunRecords tests beside Store: the state frontdesk
 // serve keeps besides chats and the queue (API keys, the webhook outbox,
 // link codes),
 // the data rights (export, erasure), retention and the readiness check.
-// T is the backend's tally type (its JSON is the contract).
-type Records[T any] interface {
+type Records interface {
 	Store
 	bot.APIKeyStore
 	bot.LinkStore
@@ -27,7 +26,7 @@ type Records[T any] interface {
 	ExportCustomer(ctx context.Context, id string, w io.Writer) error
 	ForgetCustomer(ctx context.Context, id string) (bot.Erased, error)
 	Expire(ctx context.Context, before time.Time) (bot.Erased, error)
-	Tallies(ctx context.Context) (map[string]T, error)
+	Tallies(ctx context.Context) (map[string]records.Tally, error)
 	Ping(ctx context.Context) error
 }
 
@@ -36,25 +35,25 @@ type Records[T any] interface {
 // returns everything the store keeps as bytes (a file as it is on disk,
 // every row of every table), so that a test can look for text that must
 // be gone.
-type Opener[T any] func(t *testing.T) (s Records[T], raw func() []byte)
+type Opener func(t *testing.T) (s Records, raw func() []byte)
 
 // RunRecords runs the records' part of the contract on stores open
 // returns.
-func RunRecords[T any](t *testing.T, open Opener[T]) {
+func RunRecords(t *testing.T, open Opener) {
 	for _, tc := range []struct {
 		name string
-		fn   func(t *testing.T, s Records[T], raw func() []byte)
+		fn   func(t *testing.T, s Records, raw func() []byte)
 	}{
-		{"APIKeysAreKeptListedOldestFirstAndRevoked", apiKeys[T]},
-		{"TheOutboxIsWrittenWithTheAct", outboxInAct[T]},
-		{"TheOutboxIsReadInPagesAndUpdated", outboxPages[T]},
-		{"ExportHoldsEverythingAboutTheCustomer", export[T]},
-		{"ForgetLeavesNoTraceOfTheCustomer", forget[T]},
-		{"ForgetTakesTheRecordsLinkedIntoTheCustomer", forgetLinked[T]},
-		{"ForgetRefusesWhilePeopleHaveAConversation", forgetInHandoff[T]},
-		{"ExpireDeletesOnlyOldConversationsNobodyHandles", expire[T]},
-		{"ExpireDeletesManyInBoundedActs", expireMany[T]},
-		{"PingAnswersUntilClosed", ping[T]},
+		{"APIKeysAreKeptListedOldestFirstAndRevoked", apiKeys},
+		{"TheOutboxIsWrittenWithTheAct", outboxInAct},
+		{"TheOutboxIsReadInPagesAndUpdated", outboxPages},
+		{"ExportHoldsEverythingAboutTheCustomer", export},
+		{"ForgetLeavesNoTraceOfTheCustomer", forget},
+		{"ForgetTakesTheRecordsLinkedIntoTheCustomer", forgetLinked},
+		{"ForgetRefusesWhilePeopleHaveAConversation", forgetInHandoff},
+		{"ExpireDeletesOnlyOldConversationsNobodyHandles", expire},
+		{"ExpireDeletesManyInBoundedActs", expireMany},
+		{"PingAnswersUntilClosed", ping},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, raw := open(t)
@@ -63,26 +62,10 @@ func RunRecords[T any](t *testing.T, open Opener[T]) {
 	}
 }
 
-// tally is a backend's tally, read through its JSON.
-type tally struct {
-	Conversations int            `json:"conversations"`
-	Messages      int            `json:"messages"`
-	Handoffs      int            `json:"handoffs"`
-	Ratings       map[string]int `json:"ratings"`
-}
-
-func tallies[T any](t *testing.T, s Records[T]) map[string]tally {
+func tallies(t *testing.T, s Records) map[string]records.Tally {
 	t.Helper()
-	in, err := s.Tallies(ctx)
+	out, err := s.Tallies(ctx)
 	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]tally
-	if err := json.Unmarshal(data, &out); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -17,7 +17,7 @@ var (
 	year      = 365 * 24 * time.Hour
 )
 
-func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
+func expire(t *testing.T, s Records, _ func() []byte) {
 	old, recent := expireNow.Add(-year-24*time.Hour), expireNow.Add(-year+24*time.Hour)
 	cases := []struct {
 		p     person
@@ -126,7 +126,7 @@ func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
 // expireMany deletes more conversations and customers than one act
 // takes (bolt.ExpireBatch, postgres.ExpireBatch: 100), keeping the one
 // in the middle that a person has.
-func expireMany[T any](t *testing.T, s Records[T], _ func() []byte) {
+func expireMany(t *testing.T, s Records, _ func() []byte) {
 	const n = 250
 	old := expireNow.Add(-2 * year)
 	for i := range n {

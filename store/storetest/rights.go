@@ -11,6 +11,7 @@ import (
 	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // exported is a customer export, read through its JSON (the format is
@@ -31,7 +32,7 @@ type exported struct {
 	} `json:"ratings"`
 }
 
-func exportOf[T any](t *testing.T, s Records[T], id string) (exported, string) {
+func exportOf(t *testing.T, s Records, id string) (exported, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := s.ExportCustomer(ctx, id, &buf); err != nil {
@@ -44,7 +45,7 @@ func exportOf[T any](t *testing.T, s Records[T], id string) (exported, string) {
 	return e, buf.String()
 }
 
-func export[T any](t *testing.T, s Records[T], _ func() []byte) {
+func export(t *testing.T, s Records, _ func() []byte) {
 	seedPerson(t, s, zelda)
 	seedPerson(t, s, otto)
 	exp, text := exportOf(t, s, zelda.id)
@@ -76,7 +77,7 @@ func export[T any](t *testing.T, s Records[T], _ func() []byte) {
 	}
 }
 
-func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
+func forget(t *testing.T, s Records, raw func() []byte) {
 	seedPerson(t, s, zelda)
 	seedPerson(t, s, otto)
 	// Zelda also wrote on Telegram, which knows her chat; the bot was
@@ -193,7 +194,7 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 	})
 	t.Run("anonymous counts remain", func(t *testing.T) {
 		got := tallies(t, s)["2026-03-01"]
-		want := tally{Conversations: 1, Messages: msgs, Handoffs: 1, Ratings: map[string]int{"4": 1}}
+		want := records.Tally{Conversations: 1, Messages: msgs, Handoffs: 1, Ratings: map[string]int{"4": 1}}
 		if len(got.Ratings) != 1 || got.Ratings["4"] != 1 || got.Conversations != want.Conversations ||
 			got.Messages != want.Messages || got.Handoffs != want.Handoffs {
 			t.Errorf("tally %+v, want %+v", got, want)
@@ -235,7 +236,7 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 	})
 }
 
-func forgetLinked[T any](t *testing.T, s Records[T], raw func() []byte) {
+func forgetLinked(t *testing.T, s Records, raw func() []byte) {
 	seedPerson(t, s, zelda)
 	old := otto // say Otto's record was Zelda's Telegram history, linked into her
 	old.id = "cus_zelda_tg"
@@ -281,7 +282,7 @@ func forgetLinked[T any](t *testing.T, s Records[T], raw func() []byte) {
 	}
 }
 
-func forgetInHandoff[T any](t *testing.T, s Records[T], _ func() []byte) {
+func forgetInHandoff(t *testing.T, s Records, _ func() []byte) {
 	for _, state := range []bot.State{bot.StateAgent, bot.StateQueued} {
 		p := zelda
 		p.id, p.state, p.messages = "cus_"+string(state), state, 2
