@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/store/storetest"
 )
 
 // What Expire deletes and keeps is checked on every backend by
@@ -17,12 +18,12 @@ func TestExpireCommitsOneActForEachKind(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	year := 365 * 24 * time.Hour
 	old, recent := now.Add(-year-24*time.Hour), now.Add(-year+24*time.Hour)
-	for _, p := range []person{{id: "cus_old_a", at: old}, {id: "cus_old_b", at: old}, {id: "cus_recent", at: recent}} {
-		p.messages, p.state = 3, bot.StateClosed
-		seed(t, db, p)
+	for _, p := range []storetest.Person{{ID: "cus_old_a", At: old}, {ID: "cus_old_b", At: old}, {ID: "cus_recent", At: recent}} {
+		p.Messages, p.State = 3, bot.StateClosed
+		storetest.SeedPerson(t, db, p)
 		// seed moves Updated with the messages; put it back on the day.
-		conv, _ := db.Conversation(ctx, "con_"+p.id)
-		conv.Updated = p.at
+		conv, _ := db.Conversation(ctx, "con_"+p.ID)
+		conv.Updated = p.At
 		if err := db.SaveConversation(ctx, conv); err != nil {
 			t.Fatal(err)
 		}

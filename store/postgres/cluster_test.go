@@ -33,8 +33,12 @@ func newNode(t *testing.T, dsn string) *node {
 	return &node{db: db, bus: bus, eng: bot.NewEngine(nil, db, bus, bot.Options{})}
 }
 
-// next waits for the subscription's next event.
-func next(t *testing.T, s bot.Subscription) bot.Event {
+// next waits for the subscription's next event: a conversation's
+// (bot.Subscription) or the queue's (handoff.Subscription).
+func next[E any](t *testing.T, s interface {
+	C() <-chan E
+	Lagged() bool
+}) E {
 	t.Helper()
 	select {
 	case e, ok := <-s.C():
@@ -45,7 +49,8 @@ func next(t *testing.T, s bot.Subscription) bot.Event {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event within 10s")
 	}
-	return bot.Event{}
+	var zero E
+	return zero
 }
 
 func say(t *testing.T, n *node, conv string, m bot.Message) {
