@@ -11,6 +11,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/store/records"
 )
 
@@ -26,30 +27,20 @@ func (db *DB) CustomerExport(ctx context.Context, id string) (*records.Export, e
 		if err != nil {
 			return err
 		}
-		out = records.NewExport(people)
-		for _, p := range people {
-			convs, err := conversationsOf(tx, p.ID)
-			if err != nil {
-				return err
-			}
-			for _, c := range convs {
-				ms, err := (&Tx{btx: tx, m: db.memos}).Messages(c.ID, 0, 0)
+		out, err = records.Collect(people, func(cus string) ([]bot.Conversation, error) { return conversationsOf(tx, cus) },
+			func(conv string) ([]bot.Message, []handoff.Ticket, error) {
+				ms, err := (&Tx{btx: tx, m: db.memos}).Messages(conv, 0, 0)
 				if err != nil {
-					return err
+					return nil, nil, err
 				}
-				ts, err := ticketsOf(tx, c.ID)
-				if err != nil {
-					return err
-				}
-				out.Add(c, ms, ts)
-			}
-		}
-		return nil
+				ts, err := ticketsOf(tx, conv)
+				return ms, ts, err
+			})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.Done()
 	return out, nil
 }
 

@@ -30,31 +30,20 @@ func (db *DB) CustomerExport(ctx context.Context, id string) (*records.Export, e
 		if err != nil {
 			return err
 		}
-		out = records.NewExport(people)
-		for _, p := range people {
-			convs, err := tx.Conversations(p.ID)
+		out, err = records.Collect(people, tx.Conversations, func(conv string) ([]bot.Message, []handoff.Ticket, error) {
+			ms, err := tx.Messages(conv, 0, 0)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			for _, c := range convs {
-				ms, err := tx.Messages(c.ID, 0, 0)
-				if err != nil {
-					return err
-				}
-				ts, err := listJSON[handoff.Ticket](tx, "tickets of "+c.ID,
-					"SELECT data FROM tickets WHERE conversation_id = $1 ORDER BY history", c.ID)
-				if err != nil {
-					return err
-				}
-				out.Add(c, ms, ts)
-			}
-		}
-		return nil
+			ts, err := listJSON[handoff.Ticket](tx, "tickets of "+conv,
+				"SELECT data FROM tickets WHERE conversation_id = $1 ORDER BY history", conv)
+			return ms, ts, err
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.Done()
 	return out, nil
 }
 

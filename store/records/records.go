@@ -52,28 +52,35 @@ type ExportRating struct {
 	Comment        string `json:"comment,omitempty"`
 }
 
-// NewExport starts the export of people[0], with people[1:] the earlier
-// records linked into it, stamped now. The store adds each of their
-// conversations with Add, then calls Done.
-func NewExport(people []bot.Customer) *Export {
-	return &Export{Format: ExportFormat, ExportedAt: time.Now().UTC(),
+// Collect builds the export of people[0], with people[1:] the earlier
+// records linked into it, stamped now: each person's conversations as
+// convs reads them (newest first in the export), each with its messages
+// and tickets as contents reads them, and its rating if it has one.
+// The store calls it inside one read transaction.
+func Collect(people []bot.Customer, convs func(customerID string) ([]bot.Conversation, error),
+	contents func(convID string) ([]bot.Message, []handoff.Ticket, error)) (*Export, error) {
+	e := &Export{Format: ExportFormat, ExportedAt: time.Now().UTC(),
 		Customer: people[0], LinkedCustomers: append([]bot.Customer{}, people[1:]...),
 		Conversations: []ExportConversation{}, Ratings: []ExportRating{}}
-}
-
-// Add adds conversation c with its messages and tickets, and its rating
-// if it has one.
-func (e *Export) Add(c bot.Conversation, ms []bot.Message, ts []handoff.Ticket) {
-	e.Conversations = append(e.Conversations, ExportConversation{Conversation: c,
-		Messages: nonNil(ms), Tickets: nonNil(ts)})
-	if c.Rating > 0 {
-		e.Ratings = append(e.Ratings, ExportRating{ConversationID: c.ID, Rating: c.Rating, Comment: c.RatingComment})
+	for _, p := range people {
+		cs, err := convs(p.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			ms, ts, err := contents(c.ID)
+			if err != nil {
+				return nil, err
+			}
+			e.Conversations = append(e.Conversations, ExportConversation{Conversation: c,
+				Messages: nonNil(ms), Tickets: nonNil(ts)})
+			if c.Rating > 0 {
+				e.Ratings = append(e.Ratings, ExportRating{ConversationID: c.ID, Rating: c.Rating, Comment: c.RatingComment})
+			}
+		}
 	}
-}
-
-// Done puts the conversations newest first.
-func (e *Export) Done() {
 	slices.SortStableFunc(e.Conversations, func(a, b ExportConversation) int { return b.Created.Compare(a.Created) })
+	return e, nil
 }
 
 // Write writes the export of the customer with the id as indented JSON
