@@ -10,6 +10,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/internal/pgtest"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"github.com/frontdesk/frontdesk/store/postgres"
 	"github.com/frontdesk/frontdesk/store/storetest"
 )
@@ -51,6 +52,21 @@ func next[E any](t *testing.T, s interface {
 	}
 	var zero E
 	return zero
+}
+
+// cutBuses ends every bus's listening connection to the database of db,
+// as a network fault or a server restart would.
+func cutBuses(t *testing.T, db *postgres.DB) {
+	t.Helper()
+	if _, err := db.Pool().Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", postgres.BusApplicationName); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// listensAgain waits until bus has listened again after a cut.
+func listensAgain(t *testing.T, bus *postgres.Bus) {
+	t.Helper()
+	wait.For(t, 10*time.Second, "the bus to listen again", func() bool { return bus.Reconnects.Load() > 0 })
 }
 
 func say(t *testing.T, n *node, conv string, m bot.Message) {
@@ -257,9 +273,7 @@ func TestALostListenerLagsSubscribersWhoCatchUpFromTheStore(t *testing.T) {
 	b := newNode(t, dsn)
 	conv := storetest.NewConversation(t, writer, "cus_1")
 	sub := b.bus.Subscribe(conv.ID, 16)
-	if _, err := writer.Pool().Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", postgres.BusApplicationName); err != nil {
-		t.Fatal(err)
-	}
+	cutBuses(t, writer)
 	if _, _, err := writer.Append(ctx, bot.Message{ConversationID: conv.ID, Text: "sent while B was deaf"}); err != nil {
 		t.Fatal(err)
 	}
@@ -274,13 +288,7 @@ func TestALostListenerLagsSubscribersWhoCatchUpFromTheStore(t *testing.T) {
 	if !sub.Lagged() {
 		t.Fatal("the subscriber was closed, but not as lagged")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for b.bus.Reconnects.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the bus did not listen again")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	listensAgain(t, b.bus)
 	// The client catches up by seq, then follows again.
 	sub = b.bus.Subscribe(conv.ID, 16)
 	ms, err := b.db.Messages(ctx, conv.ID, 0)

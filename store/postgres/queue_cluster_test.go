@@ -260,9 +260,7 @@ func TestALostListenerLagsQueueSubscribers(t *testing.T) {
 	qa := queueNode(t, a, handoff.Options{ManualAssign: true})
 	qb := queueNode(t, b, handoff.Options{ManualAssign: true})
 	sub := qb.Subscribe(16)
-	if _, err := a.db.Pool().Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", postgres.BusApplicationName); err != nil {
-		t.Fatal(err)
-	}
+	cutBuses(t, a.db)
 	conv, cust := waiting(t, a.db)
 	if err := qa.Enqueue(ctx, conv, cust); err != nil {
 		t.Fatal(err)
@@ -274,13 +272,7 @@ func TestALostListenerLagsQueueSubscribers(t *testing.T) {
 	if !sub.Lagged() {
 		t.Fatal("the queue subscriber was closed, but not as lagged")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for b.bus.Reconnects.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the bus did not listen again")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	listensAgain(t, b.bus)
 	sub = qb.Subscribe(16)
 	if ts, err := qb.Tickets(ctx, handoff.Filter{}); err != nil || len(ts) != 1 || ts[0].ConversationID != conv.ID {
 		t.Fatalf("reload: %+v, %v", ts, err)
