@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/tick"
 )
 
 // FollowupOptions configure the follow-up after a resolved hand-off: some
@@ -134,18 +136,11 @@ func (e *Engine) SendDueFollowups(ctx context.Context, st DueFollowups) (int, er
 
 // RunFollowups sends due follow-ups every interval until ctx ends.
 func (e *Engine) RunFollowups(ctx context.Context, st DueFollowups, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := e.SendDueFollowups(ctx, st); err != nil && ctx.Err() == nil {
-				e.opts.Log.Error("follow-ups", "err", err)
-			}
+	tick.Every(ctx, interval, func() {
+		if _, err := e.SendDueFollowups(ctx, st); err != nil && ctx.Err() == nil {
+			e.opts.Log.Error("follow-ups", "err", err)
 		}
-	}
+	})
 }
 
 // followupReply handles the customer's answer to the follow-up.

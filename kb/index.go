@@ -168,7 +168,11 @@ func retrieve(ctx context.Context, idx bleve.Index, q string, fuzzy []string, k 
 		return nil, err
 	}
 	qs = append(qs, fuzzyQueries(fuzzy)...)
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false)
+	return searchScores(ctx, idx, bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false))
+}
+
+// searchScores runs req on idx and returns each hit's score by id.
+func searchScores(ctx context.Context, idx bleve.Index, req *bleve.SearchRequest) (map[string]float64, error) {
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)

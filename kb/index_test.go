@@ -21,15 +21,7 @@ func retrieveByMatch(ctx context.Context, idx bleve.Index, q string, fuzzy []str
 		qs = append(qs, m)
 	}
 	qs = append(qs, fuzzyQueries(fuzzy)...)
-	res, err := idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]float64{}
-	for _, h := range res.Hits {
-		out[h.ID] = h.Score
-	}
-	return out, nil
+	return searchScores(ctx, idx, bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false))
 }
 
 func TestRetrieveScoresAsMatchQueries(t *testing.T) {

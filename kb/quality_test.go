@@ -25,6 +25,17 @@ func qualityData(t *testing.T) string {
 	return dir
 }
 
+// qualitySets reads the labelled sets the quality studies use: CLINC150's
+// training and validation sets, and Banking77's training set split into
+// four fifths to train on and one to validate.
+func qualitySets(t *testing.T) (clincTrain, clincVal, bankTrain, bankVal []Example) {
+	dir := qualityData(t)
+	clincTrain = readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
+	clincVal = readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
+	bankVal, bankTrain = everyNth(readSet(t, filepath.Join(dir, "banking77/train.jsonl")), 5, 4)
+	return clincTrain, clincVal, bankTrain, bankVal
+}
+
 func readSet(t *testing.T, name string) []Example {
 	f, err := os.Open(name)
 	if err != nil {
@@ -145,11 +156,7 @@ func probeAll(t *testing.T, k *KB, set []Example) []probe {
 }
 
 func TestQualityRanking(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	valA, valB := everyNth(clincVal, 2, 0)
 
 	kc := buildFrom(t, clincTrain)
@@ -312,11 +319,7 @@ func TestQualityCalibration(t *testing.T) {
 	// oosWeight counts each out-of-scope question as this many: the
 	// training split has 100 among 15,000, far fewer than customers ask.
 	const oosWeight = 10
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	valA, valB := everyNth(clincVal, 2, 0)
 
 	saved := calibWeights
@@ -533,11 +536,7 @@ func TestQualityDemoSignals(t *testing.T) {
 // TestQualityTraining compares training settings by top-1 in-scope
 // accuracy (every question answered with its best article).
 func TestQualityTraining(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	valA, valB := everyNth(clincVal, 2, 0)
 	saved, savedWW, savedMin, savedMax := defaultTrain, wordWeight, minGram, maxGram
 	defer func() { defaultTrain, wordWeight, minGram, maxGram = saved, savedWW, savedMin, savedMax }()
@@ -567,11 +566,7 @@ func TestQualityTraining(t *testing.T) {
 // TestQualityEnsemble compares one classifier with the average of two
 // trained from different seeds.
 func TestQualityEnsemble(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	saved := defaultTrain
 	defer func() { defaultTrain = saved }()
 	var pc, pk [][]probe

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/tick"
 )
 
 // Embedder computes embeddings: one vector per text, in order, all of
@@ -330,16 +332,7 @@ func checkVectors(vecs [][]float32, n, dims int) error {
 // Run retries, every interval, embedding the articles of a KB whose
 // Prepare failed, until it succeeds for the newest such KB or ctx ends.
 func (r *Reranker) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		r.retry(ctx)
-	}
+	tick.Every(ctx, every, func() { r.retry(ctx) })
 }
 
 // retry prepares the latest KB again if its Prepare failed.

@@ -179,15 +179,7 @@ func (r *retriever) retrieve(ctx context.Context, q string, fuzzy []string, k in
 		req.PreSearchData = map[string]interface{}{search.SynonymPreSearchDataKey: r.synonyms}
 	}
 	req.Query = bleve.NewDisjunctionQuery(qs...)
-	res, err := r.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("search index: %w", err)
-	}
-	out := make(map[string]float64, len(res.Hits))
-	for _, h := range res.Hits {
-		out[h.ID] = h.Score
-	}
-	return out, nil
+	return searchScores(ctx, r.idx, req)
 }
 
 // tree is the query of retrieve for terms (by analyser) as postings

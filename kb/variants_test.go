@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"math/rand"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -15,11 +14,7 @@ import (
 // mean phrasing vector) and multinomial naive Bayes over the tf-idf
 // vectors.
 func TestQualityAddons(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	type scoredSet struct {
 		ps        []probe
 		proto, nb [][]float32
@@ -127,11 +122,7 @@ func everyNthProbe(ps []probe) (a, b []probe) {
 // (thresholds chosen on the other half) and at the default thresholds.
 // The shipped search caps at restFloor (0.1); "as is" undoes the cap.
 func TestQualityUnknown(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	valA, valB := everyNth(clincVal, 2, 0)
 	kc := buildFrom(t, clincTrain)
 	defer kc.Close()
@@ -181,11 +172,7 @@ func capRest(rest float64) func(*Signals) float64 {
 // classifier's logits: how many of Bleve's articles count, and how their
 // score relative to the best is transformed.
 func TestQualityFusion(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	type raw struct {
 		want  int
 		clf   []float32
@@ -289,11 +276,7 @@ func TestQualityFusion(t *testing.T) {
 // classifiers trained on one view of the features: words only (unigrams
 // and bigrams) or character n-grams only.
 func TestQualityViews(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	view := func(raw []uint64, words bool) []uint64 {
 		out := raw[:0]
 		for _, h := range raw {
@@ -408,11 +391,7 @@ func trainHinge(xs []sparse, ys []int, nClass, nFeat, epochs int, rate float32, 
 // TestQualityHinge compares the shipped classifier with a hinge-loss one,
 // alone and added to it, fused with Bleve.
 func TestQualityHinge(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	type set struct {
 		ps   []probe
 		h    [][]float32
@@ -496,11 +475,7 @@ func stddev(z []float32) float64 {
 // copies of it with one word left out (word dropout), so that no single
 // word carries an article.
 func TestQualityDropout(t *testing.T) {
-	dir := qualityData(t)
-	clincTrain := readSet(t, filepath.Join(dir, "clinc150/train.jsonl"))
-	clincVal := readSet(t, filepath.Join(dir, "clinc150/val.jsonl"))
-	bank := readSet(t, filepath.Join(dir, "banking77/train.jsonl"))
-	bankVal, bankTrain := everyNth(bank, 5, 4)
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	type set struct {
 		ps   [][]probe
 		nArt int

@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/store/bolt"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 func TestAdminsManageAgentsWhileTheServerRuns(t *testing.T) {
@@ -160,7 +161,7 @@ func TestAdminsBackUpExportAndForgetWhileTheServerRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var exp bolt.Export
+		var exp records.Export
 		if err := json.NewDecoder(resp.Body).Decode(&exp); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -9,10 +8,6 @@ import (
 
 func TestAskShowsTheSignalsBehindTheConfidence(t *testing.T) {
 	q := "how do i fix my car engine"
-	out, stderr, err := runCmd(t, "ask", "--json", q)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
 	var r struct {
 		Decision string `json:"decision"`
 		Signals  *struct {
@@ -24,9 +19,7 @@ func TestAskShowsTheSignalsBehindTheConfidence(t *testing.T) {
 			Confidence float64 `json:"confidence"`
 		} `json:"hits"`
 	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	out := askJSON(t, q, &r)
 	if r.Decision == "answer" {
 		t.Errorf("%q answered: %s", q, out)
 	}
@@ -46,10 +39,6 @@ func TestAskSaysWhenTheTopArticleRestsOnUnknownWords(t *testing.T) {
 	// "charger" is not in the demo content; its character n-grams match
 	// "charge" in the VAT article, which has no support without it.
 	q := "i need a new charger for my device"
-	out, stderr, err := runCmd(t, "ask", "--json", q)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, stderr)
-	}
 	var r struct {
 		Decision string `json:"decision"`
 		Signals  *struct {
@@ -58,9 +47,7 @@ func TestAskSaysWhenTheTopArticleRestsOnUnknownWords(t *testing.T) {
 			Unknown        []string `json:"unknown_words"`
 		} `json:"signals"`
 	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	out := askJSON(t, q, &r)
 	if r.Decision == "answer" || r.Signals == nil || !r.Signals.RestsOnUnknown || !slices.Equal(r.Signals.Unknown, []string{"charger"}) {
 		t.Errorf("%q: %s", q, out)
 	}

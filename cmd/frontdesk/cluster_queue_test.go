@@ -25,11 +25,8 @@ func TestAHandOffOnNode1IsOfferedToAnAgentOnNode2(t *testing.T) {
 	node1 := startServeIn(t, filepath.Join(t.TempDir(), "node1"), "--store", dsn)
 	node2 := startServeIn(t, filepath.Join(t.TempDir(), "node2"), "--store", dsn)
 
-	var login struct{ Token string }
-	if code := agentAPI(t, node2, "", "POST", "/api/agent/login", map[string]string{"email": "maria@example.com", "password": "a long password"}, &login); code != http.StatusOK {
-		t.Fatalf("login on node 2: %d", code)
-	}
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(node2, "http")+"/api/agent/ws", http.Header{"Authorization": {"Bearer " + login.Token}})
+	token := loginToken(t, node2, "maria@example.com", "a long password")
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(node2, "http")+"/api/agent/ws", http.Header{"Authorization": {"Bearer " + token}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +64,7 @@ func TestAHandOffOnNode1IsOfferedToAnAgentOnNode2(t *testing.T) {
 		}
 		break
 	}
-	if code := agentAPI(t, node2, login.Token, "POST", "/api/agent/conversations/"+c.conv+"/claim", nil, nil); code != http.StatusOK {
+	if code := agentAPI(t, node2, token, "POST", "/api/agent/conversations/"+c.conv+"/claim", nil, nil); code != http.StatusOK {
 		t.Fatalf("accept on node 2: %d", code)
 	}
 	c.until(from("system", "Maria from our team has joined"))

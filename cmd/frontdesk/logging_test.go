@@ -28,15 +28,12 @@ func TestJSONLogsCarryConversationsAndNoText(t *testing.T) {
 	c.until(func(f map[string]any) bool { return f["type"] == "message" && f["from"] == "bot" })
 	c.say("I want to talk to a human about order "+customerSecret, "")
 	c.until(botSays("connecting you with a person"))
-	var login struct{ Token string }
-	if code := agentAPI(t, p.base, "", "POST", "/api/agent/login", map[string]string{"email": "maria@example.com", "password": "a long password"}, &login); code != http.StatusOK {
-		t.Fatalf("login: %d", code)
-	}
+	token := loginToken(t, p.base, "maria@example.com", "a long password")
 	conv := "/api/agent/conversations/" + c.conv
-	if code := agentAPI(t, p.base, login.Token, "POST", conv+"/claim", nil, nil); code != http.StatusOK {
+	if code := agentAPI(t, p.base, token, "POST", conv+"/claim", nil, nil); code != http.StatusOK {
 		t.Fatalf("claim: %d", code)
 	}
-	if code := agentAPI(t, p.base, login.Token, "POST", conv+"/messages", map[string]any{"text": "Order " + agentSecret + " is on its way"}, nil); code != http.StatusCreated {
+	if code := agentAPI(t, p.base, token, "POST", conv+"/messages", map[string]any{"text": "Order " + agentSecret + " is on its way"}, nil); code != http.StatusCreated {
 		t.Fatalf("reply: %d", code)
 	}
 	c.until(from("agent", agentSecret))

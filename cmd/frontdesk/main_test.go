@@ -18,6 +18,20 @@ func runCmd(t *testing.T, args ...string) (string, string, error) {
 	return out.String(), errb.String(), err
 }
 
+// askJSON runs "frontdesk ask --json" on q, decodes its output into r
+// and returns the output.
+func askJSON(t *testing.T, q string, r any) string {
+	t.Helper()
+	out, stderr, err := runCmd(t, "ask", "--json", q)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if err := json.Unmarshal([]byte(out), r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return out
+}
+
 // writeSet writes labelled examples for a tiny shop to dir/name.
 func writeSet(t *testing.T, dir, name string, lines ...string) string {
 	t.Helper()
@@ -179,10 +193,6 @@ func TestAskOnTheDemoContent(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.q, func(t *testing.T) {
-			out, stderr, err := runCmd(t, "ask", "--json", tc.q)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, stderr)
-			}
 			var r struct {
 				Decision string `json:"decision"`
 				Article  *struct {
@@ -194,9 +204,7 @@ func TestAskOnTheDemoContent(t *testing.T) {
 					Confidence float64 `json:"confidence"`
 				} `json:"hits"`
 			}
-			if err := json.Unmarshal([]byte(out), &r); err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
+			out := askJSON(t, tc.q, &r)
 			if r.Decision != tc.want {
 				t.Errorf("decision %q, want %q (%s)", r.Decision, tc.want, out)
 			}
@@ -223,23 +231,17 @@ func TestAskRunsTheBotsDialogueRules(t *testing.T) {
 		{"where is my parcel", "answer", "", "", "No dialogue rule applies"},
 	} {
 		t.Run(tc.q, func(t *testing.T) {
-			out, stderr, err := runCmd(t, "ask", "--json", tc.q)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, stderr)
-			}
 			var r struct {
 				Decision   string `json:"decision"`
 				Rule       string `json:"rule"`
 				RuleDetail string `json:"rule_detail"`
 				KBDecision string `json:"kb_decision"`
 			}
-			if err := json.Unmarshal([]byte(out), &r); err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
+			askJSON(t, tc.q, &r)
 			if r.Decision != tc.decision || r.Rule != tc.rule || r.RuleDetail != tc.detail || r.KBDecision == "" {
 				t.Errorf("got %+v, want decision %q by rule %q (%q)", r, tc.decision, tc.rule, tc.detail)
 			}
-			out, _, err = runCmd(t, "ask", tc.q)
+			out, _, err := runCmd(t, "ask", tc.q)
 			if err != nil || !strings.Contains(out, tc.human) {
 				t.Errorf("human output lacks %q (%v):\n%s", tc.human, err, out)
 			}

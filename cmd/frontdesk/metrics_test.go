@@ -166,11 +166,7 @@ func TestMetricsAfterAScriptedConversation(t *testing.T) {
 	c.say("I'd like to talk to a person please", "")
 	c.until(botSays("connecting you with a person"))
 
-	var login struct{ Token string }
-	if code := agentAPI(t, base, "", "POST", "/api/agent/login", map[string]string{"email": "maria@example.com", "password": "a long password"}, &login); code != http.StatusOK {
-		t.Fatalf("login: %d", code)
-	}
-	token := login.Token
+	token := loginToken(t, base, "maria@example.com", "a long password")
 	if code := agentAPI(t, base, token, "POST", "/api/agent/presence", map[string]string{"presence": "online"}, nil); code != http.StatusOK {
 		t.Fatalf("presence: %d", code)
 	}

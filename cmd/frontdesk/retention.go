@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/tick"
+
 	"github.com/frontdesk/frontdesk/bot"
 )
 
@@ -59,16 +61,7 @@ type retention struct {
 // caller owns the goroutine and waits for it.
 func (r retention) run(ctx context.Context) {
 	r.sweep(ctx)
-	t := time.NewTicker(r.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			r.sweep(ctx)
-		}
-	}
+	tick.Every(ctx, r.interval, func() { r.sweep(ctx) })
 }
 
 // sweep deletes what is older than keep now, and logs what it did.

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/store/records"
 	"github.com/gorilla/websocket"
-
-	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
 // webVisitor is a web chat customer on the customer websocket.
@@ -172,7 +171,7 @@ func TestForgetLeavesNoTraceInTheDatabaseFile(t *testing.T) {
 
 	// Serve is stopped: the CLI opens the file.
 	out, _, err := runCmd(t, "customer", "export", otto.email, "--data-dir", dataDir)
-	var exp bolt.Export
+	var exp records.Export
 	if err != nil || json.Unmarshal([]byte(out), &exp) != nil || exp.Customer.Name != otto.name || len(exp.Conversations) != 1 {
 		t.Fatalf("customer export: %v\n%.300s", err, out)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/tick"
 )
 
 // roller is what the rollup loop needs of the store.
@@ -15,16 +17,9 @@ type roller interface {
 // interval until ctx ends, so that a request for figures has little left
 // to roll up itself.
 func rollupLoop(ctx context.Context, st roller, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := st.Rollup(ctx); err != nil && ctx.Err() == nil {
-				log.Error("roll up the dashboard's figures", "err", err)
-			}
+	tick.Every(ctx, interval, func() {
+		if err := st.Rollup(ctx); err != nil && ctx.Err() == nil {
+			log.Error("roll up the dashboard's figures", "err", err)
 		}
-	}
+	})
 }

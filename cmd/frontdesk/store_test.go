@@ -63,16 +63,13 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 	c.say("I'd like to talk to a person please", "")
 	c.until(botSays("connecting you with a person"))
 
-	var login struct{ Token string }
-	if code := agentAPI(t, node2, "", "POST", "/api/agent/login", map[string]string{"email": "maria@example.com", "password": "a long password"}, &login); code != http.StatusOK {
-		t.Fatalf("login on node 2: %d", code)
-	}
+	token := loginToken(t, node2, "maria@example.com", "a long password")
 	var queue struct {
 		Tickets []struct {
 			ConversationID string `json:"conversation_id"`
 		} `json:"tickets"`
 	}
-	if code := agentAPI(t, node2, login.Token, "GET", "/api/agent/queue", nil, &queue); code != http.StatusOK {
+	if code := agentAPI(t, node2, token, "GET", "/api/agent/queue", nil, &queue); code != http.StatusOK {
 		t.Fatalf("queue on node 2: %d", code)
 	}
 	found := false
@@ -82,11 +79,11 @@ func TestTwoNodesShareOnePostgres(t *testing.T) {
 	if !found {
 		t.Errorf("node 2's queue %+v lacks the conversation handed off on node 1", queue.Tickets)
 	}
-	if code := agentAPI(t, node2, login.Token, "POST", "/api/agent/conversations/"+c.conv+"/claim", nil, nil); code != http.StatusOK {
+	if code := agentAPI(t, node2, token, "POST", "/api/agent/conversations/"+c.conv+"/claim", nil, nil); code != http.StatusOK {
 		t.Fatalf("claim on node 2: %d", code)
 	}
 	c.until(from("system", "Maria from our team has joined"))
-	if code := agentAPI(t, node2, login.Token, "POST", "/api/agent/conversations/"+c.conv+"/messages", map[string]any{"text": "Hello, this is Maria."}, nil); code != http.StatusCreated {
+	if code := agentAPI(t, node2, token, "POST", "/api/agent/conversations/"+c.conv+"/messages", map[string]any{"text": "Hello, this is Maria."}, nil); code != http.StatusCreated {
 		t.Fatalf("reply on node 2: %d", code)
 	}
 	reply := c.until(from("agent", "this is Maria"))

@@ -117,17 +117,7 @@ func (m *Server) chat(w http.ResponseWriter, r *http.Request) {
 	script := m.script
 	m.mu.Unlock()
 	rep := script(req)
-	if rep.Delay > 0 {
-		select {
-		case <-time.After(rep.Delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if rep.Status != 0 && rep.Status != http.StatusOK {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(rep.Status)
-		fmt.Fprint(w, `{"error":{"message":"the model is overloaded","type":"server_error","code":null}}`)
+	if !delayOrFail(w, r, rep.Delay, rep.Status) {
 		return
 	}
 	if rep.Prompt == 0 {
@@ -275,17 +265,7 @@ func (m *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	if script != nil {
 		rep = script(req.Input)
 	}
-	if rep.Delay > 0 {
-		select {
-		case <-time.After(rep.Delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if rep.Status != 0 && rep.Status != http.StatusOK {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(rep.Status)
-		fmt.Fprint(w, `{"error":{"message":"the model is overloaded","type":"server_error","code":null}}`)
+	if !delayOrFail(w, r, rep.Delay, rep.Status) {
 		return
 	}
 	data := []any{}
@@ -305,4 +285,24 @@ func (m *Server) Auth() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.auth...)
+}
+
+// delayOrFail waits delay (or until the request is gone), then answers
+// with the error a real server sends when status is set and not 200. It
+// reports whether the handler should go on to answer normally.
+func delayOrFail(w http.ResponseWriter, r *http.Request, delay time.Duration, status int) bool {
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	if status != 0 && status != http.StatusOK {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprint(w, `{"error":{"message":"the model is overloaded","type":"server_error","code":null}}`)
+		return false
+	}
+	return true
 }

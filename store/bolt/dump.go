@@ -14,6 +14,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/stats"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // Dump is the whole file read on one snapshot, record by record, for
@@ -314,13 +315,13 @@ func (d *Dump) WebhookOutbox(fn func(seq uint64, data []byte) error) error {
 
 // Tallies calls fn for every day's tally of deleted conversations, in
 // day order.
-func (d *Dump) Tallies(fn func(day string, t Tally) error) error {
+func (d *Dump) Tallies(fn func(day string, t records.Tally) error) error {
 	b := d.tx.Bucket(bucketTallies)
 	if b == nil {
 		return nil
 	}
 	return b.ForEach(func(k, v []byte) error {
-		var t Tally
+		var t records.Tally
 		if err := json.Unmarshal(v, &t); err != nil {
 			return fmt.Errorf("decode tally %q: %w", k, err)
 		}

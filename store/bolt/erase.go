@@ -13,6 +13,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // Deletion for good: the retention sweep (retention.go) and a customer's
@@ -22,26 +23,15 @@ import (
 // ratings over time stay right.
 
 // bucketTallies: day (UTC, "2006-01-02", the day a deleted conversation
-// started) -> JSON Tally.
+// started) -> JSON records.Tally.
 var bucketTallies = []byte("tallies")
 
-// Tally is what is left of the conversations of one day that were
-// deleted: counts, with no customer, text or id.
-type Tally struct {
-	Conversations int `json:"conversations"`
-	Messages      int `json:"messages"`
-	// Handoffs counts the tickets the conversations had.
-	Handoffs int `json:"handoffs"`
-	// Ratings counts survey ratings by score, "1" to "5".
-	Ratings map[string]int `json:"ratings,omitempty"`
-}
-
 // Tallies returns the tallies of deleted conversations by day.
-func (db *DB) Tallies(ctx context.Context) (map[string]Tally, error) {
-	out := map[string]Tally{}
+func (db *DB) Tallies(ctx context.Context) (map[string]records.Tally, error) {
+	out := map[string]records.Tally{}
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketTallies).ForEach(func(k, v []byte) error {
-			var t Tally
+			var t records.Tally
 			if err := json.Unmarshal(v, &t); err != nil {
 				return fmt.Errorf("decode tally %s: %w", k, err)
 			}
@@ -59,7 +49,7 @@ func (db *DB) Tallies(ctx context.Context) (map[string]Tally, error) {
 // none).
 func eraseConversation(tx *bbolt.Tx, c *bot.Conversation, erased *bot.Erased) (chat int64, err error) {
 	id := []byte(c.ID)
-	tally := Tally{Conversations: 1, Messages: int(c.LastSeq)}
+	tally := records.Tally{Conversations: 1, Messages: int(c.LastSeq)}
 	if c.Rating >= 1 && c.Rating <= 5 {
 		tally.Ratings = map[string]int{strconv.Itoa(c.Rating): 1}
 	}
@@ -116,9 +106,9 @@ func eraseConversation(tx *bbolt.Tx, c *bot.Conversation, erased *bot.Erased) (c
 	return chat, nil
 }
 
-func addTally(tx *bbolt.Tx, day string, add Tally) error {
+func addTally(tx *bbolt.Tx, day string, add records.Tally) error {
 	b := tx.Bucket(bucketTallies)
-	var t Tally
+	var t records.Tally
 	if err := getJSON(b, day, &t); err != nil && !errors.Is(err, bot.ErrNotFound) {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 // ping), as every backend keeps it (see store/storetest); the raw store
 // is the file, free pages and all.
 func TestRecordsConformance(t *testing.T) {
-	storetest.RunRecords(t, func(t *testing.T) (storetest.Records[bolt.Tally], func() []byte) {
+	storetest.RunRecords(t, func(t *testing.T) (storetest.Records, func() []byte) {
 		path := filepath.Join(t.TempDir(), "frontdesk.db")
 		db, err := bolt.Open(path)
 		if err != nil {

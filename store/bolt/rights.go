@@ -2,121 +2,52 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // A customer's data rights: a copy of everything kept about them
 // (ExportCustomer), and erasure (ForgetCustomer).
 
-// ExportFormat names the layout of an Export, for whoever reads it later.
-const ExportFormat = "frontdesk-customer-export/1"
-
-// Export is everything Frontdesk keeps about one customer.
-type Export struct {
-	Format     string    `json:"format"`
-	ExportedAt time.Time `json:"exported_at"`
-	// Customer is the profile with its channel identities (a web
-	// identity's id is the SHA-256 of the visitor token, a Telegram one
-	// the user id).
-	Customer bot.Customer `json:"customer"`
-	// LinkedCustomers are earlier records of the same person that were
-	// linked into Customer (its bot.AttrLinkedFrom): their conversations
-	// are listed below too.
-	LinkedCustomers []bot.Customer `json:"linked_customers"`
-	// Conversations, newest first, each with every message (agents'
-	// private notes included, marked internal) and its hand-off tickets.
-	Conversations []ExportConversation `json:"conversations"`
-	// Ratings are the customer's answers to satisfaction surveys.
-	Ratings []ExportRating `json:"ratings"`
-}
-
-// ExportConversation is a conversation with its messages and tickets.
-type ExportConversation struct {
-	bot.Conversation
-	Messages []bot.Message    `json:"messages"`
-	Tickets  []handoff.Ticket `json:"tickets"`
-}
-
-// ExportRating is one survey answer.
-type ExportRating struct {
-	ConversationID string `json:"conversation_id"`
-	Rating         int    `json:"rating"`
-	Comment        string `json:"comment,omitempty"`
-}
-
 // CustomerExport returns everything kept about the customer with the id,
 // read in one transaction, or bot.ErrNotFound.
-func (db *DB) CustomerExport(ctx context.Context, id string) (*Export, error) {
-	out := &Export{Format: ExportFormat, ExportedAt: time.Now().UTC(),
-		LinkedCustomers: []bot.Customer{}, Conversations: []ExportConversation{}, Ratings: []ExportRating{}}
+func (db *DB) CustomerExport(ctx context.Context, id string) (*records.Export, error) {
+	var out *records.Export
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		people, err := customerAndLinked(tx, id)
 		if err != nil {
 			return err
 		}
-		out.Customer, out.LinkedCustomers = people[0], append(out.LinkedCustomers, people[1:]...)
-		for _, p := range people {
-			convs, err := conversationsOf(tx, p.ID)
-			if err != nil {
-				return err
-			}
-			for _, c := range convs {
-				ms, err := (&Tx{btx: tx, m: db.memos}).Messages(c.ID, 0, 0)
+		out, err = records.Collect(people, func(cus string) ([]bot.Conversation, error) { return conversationsOf(tx, cus) },
+			func(conv string) ([]bot.Message, []handoff.Ticket, error) {
+				ms, err := (&Tx{btx: tx, m: db.memos}).Messages(conv, 0, 0)
 				if err != nil {
-					return err
+					return nil, nil, err
 				}
-				ts, err := ticketsOf(tx, c.ID)
-				if err != nil {
-					return err
-				}
-				out.Conversations = append(out.Conversations, ExportConversation{Conversation: c,
-					Messages: nonNilSlice(ms), Tickets: nonNilSlice(ts)})
-				if c.Rating > 0 {
-					out.Ratings = append(out.Ratings, ExportRating{ConversationID: c.ID, Rating: c.Rating, Comment: c.RatingComment})
-				}
-			}
-		}
-		return nil
+				ts, err := ticketsOf(tx, conv)
+				return ms, ts, err
+			})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(out.Conversations, func(a, b ExportConversation) int { return b.Created.Compare(a.Created) })
 	return out, nil
 }
 
 // ExportCustomer writes CustomerExport as indented JSON to w. It writes
 // nothing when it fails to read (bot.ErrNotFound for an unknown id).
 func (db *DB) ExportCustomer(ctx context.Context, id string, w io.Writer) error {
-	e, err := db.CustomerExport(ctx, id)
-	if err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return fmt.Errorf("export customer %s: %w", id, err)
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
-}
-
-func nonNilSlice[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	return records.Write(w, id, func() (*records.Export, error) { return db.CustomerExport(ctx, id) })
 }
 
 // customerAndLinked returns the customer with the id followed by the earlier
@@ -146,13 +77,13 @@ func customerAndLinked(tx *bbolt.Tx, id string) ([]bot.Customer, error) {
 var ErrNotScrubbed = errors.New("erased, but the file is not compacted yet (it will be when it is next opened)")
 
 // ForgetCustomer erases the customer with the id for good, with the
-// earlier records linked into it (see Export.LinkedCustomers): the
+// earlier records linked into it (see records.Export.LinkedCustomers): the
 // profiles (name, email, attributes, topics), channel identities and
 // their index entries, email index entries, link codes, every
 // conversation with all its messages (customer, bot and agents' text,
 // private notes, survey comments), client ids, tickets and Telegram
 // delivery state and block marks. What remains is anonymous: each
-// conversation is counted in the tally of the day it started (see Tally).
+// conversation is counted in the tally of the day it started (see records.Tally).
 // It fails with bot.ErrNotFound for an unknown id, and with
 // bot.ErrInHandoff, erasing nothing, while one of the conversations is
 // with people.

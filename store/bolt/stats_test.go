@@ -11,48 +11,8 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/stats"
+	"github.com/frontdesk/frontdesk/store/storetest"
 )
-
-// seedConversation stores a conversation and its messages in one act, as
-// the engine's acts would, the times given as "15:04:05" on day.
-func seedConversation(t *testing.T, db *DB, id, day string, ms []bot.Message, times ...string) {
-	t.Helper()
-	at := func(s string) time.Time {
-		tm, err := time.Parse("2006-01-02 15:04:05", day+" "+s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tm
-	}
-	err := db.Update(context.Background(), func(tx bot.Tx) error {
-		c, err := tx.Conversation(id)
-		if err == bot.ErrNotFound {
-			c = &bot.Conversation{ID: id, CustomerID: "cus_" + id, Channel: bot.Web, State: bot.StateBot, Created: at(times[0])}
-		} else if err != nil {
-			return err
-		}
-		for i, m := range ms {
-			m.ConversationID, m.Seq, m.Time = id, c.LastSeq+1, at(times[i])
-			if err := tx.PutMessage(m); err != nil {
-				return err
-			}
-			c.LastSeq, c.Updated = m.Seq, m.Time
-		}
-		c.Rev++
-		return tx.PutConversation(c)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func cust(text, payload string) bot.Message {
-	return bot.Message{From: bot.FromCustomer, Text: text, Payload: payload}
-}
-
-func botSays(kind bot.DecisionKind, reason, article string) bot.Message {
-	return bot.Message{From: bot.FromBot, Text: "…", Decision: &bot.Decision{Kind: kind, Reason: reason, ArticleID: article}}
-}
 
 // The figures themselves, and rollups beside acts, are checked on every
 // backend by store/storetest (RunInsights). The rollups survive a
@@ -64,8 +24,8 @@ func TestRollupsSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	const d1 = "2026-11-02"
-	seedConversation(t, db, "A", d1, []bot.Message{
-		cust("how long is delivery", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times"),
+	storetest.SeedConversation(t, db, "A", d1, []bot.Message{
+		storetest.Cust("how long is delivery", ""), storetest.BotSays(bot.DecisionAnswer, "confident", "delivery-times"),
 	}, "09:00:00", "09:00:01")
 	ctx := context.Background()
 	day, _ := time.Parse(stats.DayLayout, d1)
@@ -105,7 +65,7 @@ func TestForgetLeavesOnlyTheDayTotals(t *testing.T) {
 	if err := db.Update(ctx, func(tx bot.Tx) error { return tx.PutCustomer(&bot.Customer{ID: "cus_F"}) }); err != nil {
 		t.Fatal(err)
 	}
-	seedConversation(t, db, "F", "2026-11-02", []bot.Message{cust("hello there", "")}, "09:00:00")
+	storetest.SeedConversation(t, db, "F", "2026-11-02", []bot.Message{storetest.Cust("hello there", "")}, "09:00:00")
 	day, _ := time.Parse(stats.DayLayout, "2026-11-02")
 	if _, err := db.Stats(ctx, day, day); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/internal/pgtest"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"github.com/frontdesk/frontdesk/store/postgres"
 	"github.com/frontdesk/frontdesk/store/storetest"
 )
@@ -33,8 +34,12 @@ func newNode(t *testing.T, dsn string) *node {
 	return &node{db: db, bus: bus, eng: bot.NewEngine(nil, db, bus, bot.Options{})}
 }
 
-// next waits for the subscription's next event.
-func next(t *testing.T, s bot.Subscription) bot.Event {
+// next waits for the subscription's next event: a conversation's
+// (bot.Subscription) or the queue's (handoff.Subscription).
+func next[E any](t *testing.T, s interface {
+	C() <-chan E
+	Lagged() bool
+}) E {
 	t.Helper()
 	select {
 	case e, ok := <-s.C():
@@ -45,7 +50,23 @@ func next(t *testing.T, s bot.Subscription) bot.Event {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event within 10s")
 	}
-	return bot.Event{}
+	var zero E
+	return zero
+}
+
+// cutBuses ends every bus's listening connection to the database of db,
+// as a network fault or a server restart would.
+func cutBuses(t *testing.T, db *postgres.DB) {
+	t.Helper()
+	if _, err := db.Pool().Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", postgres.BusApplicationName); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// listensAgain waits until bus has listened again after a cut.
+func listensAgain(t *testing.T, bus *postgres.Bus) {
+	t.Helper()
+	wait.For(t, 10*time.Second, "the bus to listen again", func() bool { return bus.Reconnects.Load() > 0 })
 }
 
 func say(t *testing.T, n *node, conv string, m bot.Message) {
@@ -252,9 +273,7 @@ func TestALostListenerLagsSubscribersWhoCatchUpFromTheStore(t *testing.T) {
 	b := newNode(t, dsn)
 	conv := storetest.NewConversation(t, writer, "cus_1")
 	sub := b.bus.Subscribe(conv.ID, 16)
-	if _, err := writer.Pool().Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", postgres.BusApplicationName); err != nil {
-		t.Fatal(err)
-	}
+	cutBuses(t, writer)
 	if _, _, err := writer.Append(ctx, bot.Message{ConversationID: conv.ID, Text: "sent while B was deaf"}); err != nil {
 		t.Fatal(err)
 	}
@@ -269,13 +288,7 @@ func TestALostListenerLagsSubscribersWhoCatchUpFromTheStore(t *testing.T) {
 	if !sub.Lagged() {
 		t.Fatal("the subscriber was closed, but not as lagged")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for b.bus.Reconnects.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the bus did not listen again")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	listensAgain(t, b.bus)
 	// The client catches up by seq, then follows again.
 	sub = b.bus.Subscribe(conv.ID, 16)
 	ms, err := b.db.Messages(ctx, conv.ID, 0)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // Deletion for good: the retention sweep (retention.go) and a customer's
@@ -18,21 +19,10 @@ import (
 // per-day tallies of what was deleted (table tallies), so that counts of
 // conversations, messages, hand-offs and ratings over time stay right.
 
-// Tally is what is left of the conversations of one day that were
-// deleted: counts, with no customer, text or id. Its JSON is store/bolt's.
-type Tally struct {
-	Conversations int `json:"conversations"`
-	Messages      int `json:"messages"`
-	// Handoffs counts the tickets the conversations had.
-	Handoffs int `json:"handoffs"`
-	// Ratings counts survey ratings by score, "1" to "5".
-	Ratings map[string]int `json:"ratings,omitempty"`
-}
-
 // Tallies returns the tallies of deleted conversations by day (UTC,
 // "2006-01-02", the day they started).
-func (db *DB) Tallies(ctx context.Context) (map[string]Tally, error) {
-	out := map[string]Tally{}
+func (db *DB) Tallies(ctx context.Context) (map[string]records.Tally, error) {
+	out := map[string]records.Tally{}
 	err := db.read(ctx, func(tx *Tx) error {
 		rows, err := tx.q.Query(ctx, `SELECT day, conversations, messages, handoffs,
 			ARRAY[rated_1, rated_2, rated_3, rated_4, rated_5] FROM tallies`)
@@ -42,7 +32,7 @@ func (db *DB) Tallies(ctx context.Context) (map[string]Tally, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var day string
-			var t Tally
+			var t records.Tally
 			var rated []int
 			if err := rows.Scan(&day, &t.Conversations, &t.Messages, &t.Handoffs, &rated); err != nil {
 				return err

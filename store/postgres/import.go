@@ -15,6 +15,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/stats"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // Import is one transaction that fills a database holding no shop with a
@@ -291,7 +292,7 @@ func (im *Import) PutWebhookEvent(seq uint64, data []byte) error {
 }
 
 // PutTally stores a day's tally of deleted conversations.
-func (im *Import) PutTally(day string, t Tally) error {
+func (im *Import) PutTally(day string, t records.Tally) error {
 	var rated [5]int
 	for k, n := range t.Ratings {
 		i, err := strconv.Atoi(k)

@@ -43,21 +43,6 @@ func waiting(t *testing.T, db *postgres.DB) (bot.Conversation, bot.Customer) {
 	return *storetest.NewConversation(t, db, cust.ID), cust
 }
 
-// nextQ waits for the subscription's next queue event.
-func nextQ(t *testing.T, s *handoff.Subscription) handoff.Event {
-	t.Helper()
-	select {
-	case e, ok := <-s.C():
-		if !ok {
-			t.Fatalf("queue subscription closed (lagged=%v)", s.Lagged())
-		}
-		return e
-	case <-time.After(10 * time.Second):
-		t.Fatal("no queue event within 10s")
-	}
-	return handoff.Event{}
-}
-
 // quiet asserts that no queue event comes for a while.
 func quiet(t *testing.T, s *handoff.Subscription) {
 	t.Helper()
@@ -83,7 +68,7 @@ func TestQueueEventsCrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, s := range map[string]*handoff.Subscription{"A": onA, "B": onB} {
-		e := nextQ(t, s)
+		e := next(t, s)
 		if e.Kind != handoff.EventQueued || e.Ticket == nil || e.Ticket.ConversationID != conv.ID || e.Ticket.Status != handoff.StatusQueued {
 			t.Fatalf("node %s: %+v, want the queued ticket of %s", name, e, conv.ID)
 		}
@@ -92,7 +77,7 @@ func TestQueueEventsCrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, s := range map[string]*handoff.Subscription{"A": onA, "B": onB} {
-		if e := nextQ(t, s); e.Kind != handoff.EventAssigned || e.Agent != "bob" || e.Ticket.Agent != "bob" {
+		if e := next(t, s); e.Kind != handoff.EventAssigned || e.Agent != "bob" || e.Ticket.Agent != "bob" {
 			t.Fatalf("node %s: %+v, want bob's claim", name, e)
 		}
 		quiet(t, s)
@@ -118,7 +103,7 @@ func TestAnAgentOnNodeBIsOfferedATicketQueuedOnNodeA(t *testing.T) {
 	if err := qb.Heartbeat(ctx, "ann", handoff.PresenceOnline); err != nil {
 		t.Fatal(err)
 	}
-	if e := nextQ(t, onA); e.Kind != handoff.EventPresence || e.Agent != "ann" || e.Presence != handoff.PresenceOnline {
+	if e := next(t, onA); e.Kind != handoff.EventPresence || e.Agent != "ann" || e.Presence != handoff.PresenceOnline {
 		t.Fatalf("node A: %+v, want ann online", e)
 	}
 	if p := qa.Presence("ann"); p != handoff.PresenceOnline {
@@ -138,7 +123,7 @@ func TestAnAgentOnNodeBIsOfferedATicketQueuedOnNodeA(t *testing.T) {
 	}
 	var kinds []handoff.EventKind
 	for len(kinds) < 3 {
-		e := nextQ(t, onB)
+		e := next(t, onB)
 		kinds = append(kinds, e.Kind)
 		if e.Kind == handoff.EventAssigned && (e.Agent != "ann" || e.Ticket.ConversationID != conv.ID) {
 			t.Fatalf("node B: %+v, want the offer to ann", e)
@@ -225,7 +210,7 @@ func TestPresenceExpiresWhenANodeDies(t *testing.T) {
 		t.Fatalf("ticket %+v, %v; want offered to ann", tk, err)
 	}
 	for _, want := range []handoff.EventKind{handoff.EventPresence, handoff.EventQueued, handoff.EventAssigned} {
-		if e := nextQ(t, onA); e.Kind != want {
+		if e := next(t, onA); e.Kind != want {
 			t.Fatalf("%+v, want %s", e, want)
 		}
 	}
@@ -237,7 +222,7 @@ func TestPresenceExpiresWhenANodeDies(t *testing.T) {
 	defer func() { stop(); <-ran }()
 	var offline, withdrawn int
 	for offline == 0 || withdrawn == 0 {
-		switch e := nextQ(t, onA); e.Kind {
+		switch e := next(t, onA); e.Kind {
 		case handoff.EventPresence:
 			if e.Agent != "ann" || e.Presence != handoff.PresenceOffline {
 				t.Fatalf("%+v, want ann offline", e)
@@ -275,9 +260,7 @@ func TestALostListenerLagsQueueSubscribers(t *testing.T) {
 	qa := queueNode(t, a, handoff.Options{ManualAssign: true})
 	qb := queueNode(t, b, handoff.Options{ManualAssign: true})
 	sub := qb.Subscribe(16)
-	if _, err := a.db.Pool().Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", postgres.BusApplicationName); err != nil {
-		t.Fatal(err)
-	}
+	cutBuses(t, a.db)
 	conv, cust := waiting(t, a.db)
 	if err := qa.Enqueue(ctx, conv, cust); err != nil {
 		t.Fatal(err)
@@ -289,13 +272,7 @@ func TestALostListenerLagsQueueSubscribers(t *testing.T) {
 	if !sub.Lagged() {
 		t.Fatal("the queue subscriber was closed, but not as lagged")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for b.bus.Reconnects.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the bus did not listen again")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	listensAgain(t, b.bus)
 	sub = qb.Subscribe(16)
 	if ts, err := qb.Tickets(ctx, handoff.Filter{}); err != nil || len(ts) != 1 || ts[0].ConversationID != conv.ID {
 		t.Fatalf("reload: %+v, %v", ts, err)
@@ -304,7 +281,7 @@ func TestALostListenerLagsQueueSubscribers(t *testing.T) {
 	if err := qa.Enqueue(ctx, conv2, cust2); err != nil {
 		t.Fatal(err)
 	}
-	if e := nextQ(t, sub); e.Kind != handoff.EventQueued || e.Ticket.ConversationID != conv2.ID {
+	if e := next(t, sub); e.Kind != handoff.EventQueued || e.Ticket.ConversationID != conv2.ID {
 		t.Fatalf("after reconnecting: %+v", e)
 	}
 }
@@ -327,7 +304,7 @@ func TestQueueEventLatencyAcrossNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		acts = append(acts, time.Since(start))
-		if e := nextQ(t, onB); e.Kind != handoff.EventQueued || e.Ticket.ConversationID != conv.ID {
+		if e := next(t, onB); e.Kind != handoff.EventQueued || e.Ticket.ConversationID != conv.ID {
 			t.Fatalf("%+v, want %s queued", e, conv.ID)
 		}
 		events = append(events, time.Since(start))

@@ -9,7 +9,6 @@ import (
 
 	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/internal/pgtest"
-	"github.com/frontdesk/frontdesk/store/postgres"
 	"github.com/frontdesk/frontdesk/store/storetest"
 )
 
@@ -17,7 +16,7 @@ import (
 // ping), as every backend keeps it (see store/storetest); the raw store
 // is every row of every table, binary columns as their bytes.
 func TestRecordsConformance(t *testing.T) {
-	storetest.RunRecords(t, func(t *testing.T) (storetest.Records[postgres.Tally], func() []byte) {
+	storetest.RunRecords(t, func(t *testing.T) (storetest.Records, func() []byte) {
 		dsn := pgtest.DB(t)
 		db := open(t, dsn)
 		// Read through a connection of its own, so that a test may close

@@ -25,7 +25,7 @@ const expireScan = 2000
 // delivery state; then the customers last seen before it who are left
 // without any conversation, with their identity and email index entries
 // and link codes. Deleted conversations are counted in the per-day
-// tallies (see Tally). It returns what it deleted.
+// tallies (see records.Tally). It returns what it deleted.
 //
 // Deleting goes in acts of at most ExpireBatch records, each its own
 // transaction, so other acts get in between; the candidates are found in

@@ -2,18 +2,16 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/frontdesk/frontdesk/adapters/api"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // The customer API's erasure (the console's Records wants Backup too,
@@ -23,105 +21,36 @@ var _ api.Records = (*DB)(nil)
 // A customer's data rights: a copy of everything kept about them
 // (ExportCustomer), and erasure (ForgetCustomer), as store/bolt has them.
 
-// ExportFormat names the layout of an Export, for whoever reads it later:
-// store/bolt's, field for field.
-const ExportFormat = "frontdesk-customer-export/1"
-
-// Export is everything Frontdesk keeps about one customer.
-type Export struct {
-	Format     string    `json:"format"`
-	ExportedAt time.Time `json:"exported_at"`
-	// Customer is the profile with its channel identities (a web
-	// identity's id is the SHA-256 of the visitor token, a Telegram one
-	// the user id).
-	Customer bot.Customer `json:"customer"`
-	// LinkedCustomers are earlier records of the same person that were
-	// linked into Customer (its bot.AttrLinkedFrom): their conversations
-	// are listed below too.
-	LinkedCustomers []bot.Customer `json:"linked_customers"`
-	// Conversations, newest first, each with every message (agents'
-	// private notes included, marked internal) and its hand-off tickets.
-	Conversations []ExportConversation `json:"conversations"`
-	// Ratings are the customer's answers to satisfaction surveys.
-	Ratings []ExportRating `json:"ratings"`
-}
-
-// ExportConversation is a conversation with its messages and tickets.
-type ExportConversation struct {
-	bot.Conversation
-	Messages []bot.Message    `json:"messages"`
-	Tickets  []handoff.Ticket `json:"tickets"`
-}
-
-// ExportRating is one survey answer.
-type ExportRating struct {
-	ConversationID string `json:"conversation_id"`
-	Rating         int    `json:"rating"`
-	Comment        string `json:"comment,omitempty"`
-}
-
 // CustomerExport returns everything kept about the customer with the id,
 // read in one transaction (one snapshot), or bot.ErrNotFound.
-func (db *DB) CustomerExport(ctx context.Context, id string) (*Export, error) {
-	out := &Export{Format: ExportFormat, ExportedAt: time.Now().UTC(),
-		LinkedCustomers: []bot.Customer{}, Conversations: []ExportConversation{}, Ratings: []ExportRating{}}
+func (db *DB) CustomerExport(ctx context.Context, id string) (*records.Export, error) {
+	var out *records.Export
 	err := db.view(ctx, func(tx *Tx) error {
 		people, err := tx.customerAndLinked(id)
 		if err != nil {
 			return err
 		}
-		out.Customer, out.LinkedCustomers = people[0], append(out.LinkedCustomers, people[1:]...)
-		for _, p := range people {
-			convs, err := tx.Conversations(p.ID)
+		out, err = records.Collect(people, tx.Conversations, func(conv string) ([]bot.Message, []handoff.Ticket, error) {
+			ms, err := tx.Messages(conv, 0, 0)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			for _, c := range convs {
-				ms, err := tx.Messages(c.ID, 0, 0)
-				if err != nil {
-					return err
-				}
-				ts, err := listJSON[handoff.Ticket](tx, "tickets of "+c.ID,
-					"SELECT data FROM tickets WHERE conversation_id = $1 ORDER BY history", c.ID)
-				if err != nil {
-					return err
-				}
-				out.Conversations = append(out.Conversations, ExportConversation{Conversation: c,
-					Messages: nonNil(ms), Tickets: nonNil(ts)})
-				if c.Rating > 0 {
-					out.Ratings = append(out.Ratings, ExportRating{ConversationID: c.ID, Rating: c.Rating, Comment: c.RatingComment})
-				}
-			}
-		}
-		return nil
+			ts, err := listJSON[handoff.Ticket](tx, "tickets of "+conv,
+				"SELECT data FROM tickets WHERE conversation_id = $1 ORDER BY history", conv)
+			return ms, ts, err
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(out.Conversations, func(a, b ExportConversation) int { return b.Created.Compare(a.Created) })
 	return out, nil
 }
 
 // ExportCustomer writes CustomerExport as indented JSON to w. It writes
 // nothing when it fails to read (bot.ErrNotFound for an unknown id).
 func (db *DB) ExportCustomer(ctx context.Context, id string, w io.Writer) error {
-	e, err := db.CustomerExport(ctx, id)
-	if err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(e, "", "  ")
-	if err != nil {
-		return fmt.Errorf("export customer %s: %w", id, err)
-	}
-	_, err = w.Write(append(data, '\n'))
-	return err
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	return records.Write(w, id, func() (*records.Export, error) { return db.CustomerExport(ctx, id) })
 }
 
 // customerAndLinked returns the customer with the id followed by the
@@ -151,14 +80,14 @@ func (tx *Tx) customerAndLinked(id string) ([]bot.Customer, error) {
 }
 
 // ForgetCustomer erases the customer with the id for good, with the
-// earlier records linked into it (see Export.LinkedCustomers): the
+// earlier records linked into it (see records.Export.LinkedCustomers): the
 // profiles (name, email, attributes, topics), channel identities and
 // email index entries, link codes, every conversation with all its
 // messages (customer, bot and agents' text, private notes, survey
 // comments), attachments, client ids, tickets, Telegram delivery state
 // and block marks, and the webhook events not yet sent that name them.
 // What remains is anonymous: each conversation is counted in the tally
-// of the day it started (see Tally). It fails with bot.ErrNotFound for
+// of the day it started (see records.Tally). It fails with bot.ErrNotFound for
 // an unknown id, and with bot.ErrInHandoff, erasing nothing, while one
 // of the conversations is with people.
 //

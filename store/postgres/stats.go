@@ -189,27 +189,9 @@ func (tx *Tx) writeRollup(batch []rolled) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	prev := map[string]stats.Days{}
-	rows, err = tx.q.Query(tx.ctx, "SELECT conversation_id, days FROM stats_convs WHERE conversation_id = ANY($1) FOR UPDATE", ids)
+	prev, err := keyedJSON[stats.Days](tx, "contribution of",
+		"SELECT conversation_id, days FROM stats_convs WHERE conversation_id = ANY($1) FOR UPDATE", ids)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id string
-		var raw []byte
-		if err := rows.Scan(&id, &raw); err != nil {
-			rows.Close()
-			return err
-		}
-		var d stats.Days
-		if err := json.Unmarshal(raw, &d); err != nil {
-			rows.Close()
-			return fmt.Errorf("decode contribution of %s: %w", id, err)
-		}
-		prev[id] = d
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	// The days the batch touches, as they stand.
@@ -229,27 +211,9 @@ func (tx *Tx) writeRollup(batch []rolled) error {
 	for k := range touched {
 		keys = append(keys, k)
 	}
-	days := map[string]*stats.Day{}
-	rows, err = tx.q.Query(tx.ctx, "SELECT day, data FROM stats_days WHERE day = ANY($1) ORDER BY day FOR UPDATE", keys)
+	days, err := keyedJSON[*stats.Day](tx, "day",
+		"SELECT day, data FROM stats_days WHERE day = ANY($1) ORDER BY day FOR UPDATE", keys)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var k string
-		var raw []byte
-		if err := rows.Scan(&k, &raw); err != nil {
-			rows.Close()
-			return err
-		}
-		d := new(stats.Day)
-		if err := json.Unmarshal(raw, d); err != nil {
-			rows.Close()
-			return fmt.Errorf("decode day %s: %w", k, err)
-		}
-		days[k] = d
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 
@@ -319,24 +283,11 @@ func (db *DB) Stats(ctx context.Context, from, to time.Time) (map[string]stats.D
 	out := map[string]stats.Day{}
 	lo, hi := from.UTC().Format(stats.DayLayout), to.UTC().Format(stats.DayLayout)
 	err := db.read(ctx, func(tx *Tx) error {
-		rows, err := tx.q.Query(ctx, "SELECT day, data FROM stats_days WHERE day >= $1 AND day <= $2", lo, hi)
-		if err != nil {
-			return err
+		days, err := keyedJSON[stats.Day](tx, "day", "SELECT day, data FROM stats_days WHERE day >= $1 AND day <= $2", lo, hi)
+		if err == nil {
+			out = days
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var k string
-			var raw []byte
-			if err := rows.Scan(&k, &raw); err != nil {
-				return err
-			}
-			var d stats.Day
-			if err := json.Unmarshal(raw, &d); err != nil {
-				return fmt.Errorf("decode day %s: %w", k, err)
-			}
-			out[k] = d
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil && !errors.Is(err, bot.ErrClosed) {
 		err = fmt.Errorf("read stats: %w", err)

@@ -59,15 +59,7 @@ func TestRollupsOnTwoNodesAddUp(t *testing.T) {
 					if turn%3 == 2 {
 						ms = append(ms, bot.Message{From: bot.FromBot, Text: "…", Decision: &bot.Decision{Kind: bot.DecisionHandoff, Reason: "requested"}})
 					}
-					for _, m := range ms {
-						m.ConversationID, m.Seq, m.Time = id, c.LastSeq+1, at
-						if err := tx.PutMessage(m); err != nil {
-							return err
-						}
-						c.LastSeq, c.Updated = m.Seq, at
-					}
-					c.Rev++
-					return tx.PutConversation(c)
+					return storetest.PutMessages(tx, c, ms, func(int) time.Time { return at })
 				})
 				if err != nil {
 					t.Error(err)

@@ -123,6 +123,33 @@ func listJSON[T any](tx *Tx, what, sql string, args ...any) ([]T, error) {
 	return out, nil
 }
 
+// keyedJSON reads rows of (key, JSON document) by the query, each
+// document decoded as a T, by key; what names them in errors.
+func keyedJSON[T any](tx *Tx, what, sql string, args ...any) (map[string]T, error) {
+	rows, err := tx.q.Query(tx.ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := map[string]T{}
+	for rows.Next() {
+		var k string
+		var raw []byte
+		if err := rows.Scan(&k, &raw); err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("decode %s %s: %w", what, k, err)
+		}
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // nanos is t as Unix nanoseconds for ordering, clamped to int64 (the zero
 // time sorts first).
 func nanos(t time.Time) int64 {

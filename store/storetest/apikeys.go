@@ -9,7 +9,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 )
 
-func apiKeys[T any](t *testing.T, s Records[T], _ func() []byte) {
+func apiKeys(t *testing.T, s Records, _ func() []byte) {
 	base := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	var texts []string
 	// Stored out of order: listed by creation time, ties by id.

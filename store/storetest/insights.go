@@ -55,10 +55,10 @@ func RunInsights(t *testing.T, open func(t *testing.T) InsightsStore, betweenRol
 	}
 }
 
-// seed stores a conversation (new, or the stored one) and appends ms in
-// one act, as the engine's acts would, the times given as "15:04:05" on
-// day.
-func seed(t *testing.T, s bot.Store, id, day string, ms []bot.Message, times ...string) {
+// SeedConversation stores a conversation (new, or the stored one) and
+// appends ms in one act, as the engine's acts would, the times given as
+// "15:04:05" on day.
+func SeedConversation(t *testing.T, s bot.Store, id, day string, ms []bot.Message, times ...string) {
 	t.Helper()
 	at := func(v string) time.Time {
 		tm, err := time.Parse("2006-01-02 15:04:05", day+" "+v)
@@ -74,26 +74,33 @@ func seed(t *testing.T, s bot.Store, id, day string, ms []bot.Message, times ...
 		} else if err != nil {
 			return err
 		}
-		for i, m := range ms {
-			m.ConversationID, m.Seq, m.Time = id, c.LastSeq+1, at(times[i])
-			if err := tx.PutMessage(m); err != nil {
-				return err
-			}
-			c.LastSeq, c.Updated = m.Seq, m.Time
-		}
-		c.Rev++
-		return tx.PutConversation(c)
+		return PutMessages(tx, c, ms, func(i int) time.Time { return at(times[i]) })
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func cust(text, payload string) bot.Message {
+// PutMessages appends ms to c in tx, message i at at(i), as a turn does,
+// and puts c with its new revision.
+func PutMessages(tx bot.Tx, c *bot.Conversation, ms []bot.Message, at func(i int) time.Time) error {
+	for i, m := range ms {
+		m.ConversationID, m.Seq, m.Time = c.ID, c.LastSeq+1, at(i)
+		if err := tx.PutMessage(m); err != nil {
+			return err
+		}
+		c.LastSeq, c.Updated = m.Seq, m.Time
+	}
+	c.Rev++
+	return tx.PutConversation(c)
+}
+
+// Cust is a customer's message; BotSays, the bot's reply with its decision.
+func Cust(text, payload string) bot.Message {
 	return bot.Message{From: bot.FromCustomer, Text: text, Payload: payload}
 }
 
-func botSays(kind bot.DecisionKind, reason, article string) bot.Message {
+func BotSays(kind bot.DecisionKind, reason, article string) bot.Message {
 	return bot.Message{From: bot.FromBot, Text: "…", Decision: &bot.Decision{Kind: kind, Reason: reason, ArticleID: article}}
 }
 
@@ -109,36 +116,36 @@ func day(t *testing.T, s string) time.Time {
 func statsHandCounted(t *testing.T, s InsightsStore) {
 	const d1, d2 = "2026-11-02", "2026-11-03"
 	// A: answered, helpful: the bot finished it.
-	seed(t, s, "A", d1, []bot.Message{
-		cust("how long is delivery", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times"),
-		botSays(bot.DecisionFeedback, "ask_helpful", "delivery-times"), cust("Yes", bot.PayloadHelpfulYes),
+	SeedConversation(t, s, "A", d1, []bot.Message{
+		Cust("how long is delivery", ""), BotSays(bot.DecisionAnswer, "confident", "delivery-times"),
+		BotSays(bot.DecisionFeedback, "ask_helpful", "delivery-times"), Cust("Yes", bot.PayloadHelpfulYes),
 	}, "09:00:00", "09:00:01", "09:00:01", "09:00:30")
 	// B: not understood, a person asked for, joins after 120 s, replies
 	// after 180 s, resolves; the customer rates 4.
-	seed(t, s, "B", d1, []bot.Message{
-		cust("lamp rental?", ""), botSays(bot.DecisionNoAnswer, "low_confidence", ""),
-		cust("Talk to a person", bot.PayloadHuman), botSays(bot.DecisionHandoff, "requested", ""),
+	SeedConversation(t, s, "B", d1, []bot.Message{
+		Cust("lamp rental?", ""), BotSays(bot.DecisionNoAnswer, "low_confidence", ""),
+		Cust("Talk to a person", bot.PayloadHuman), BotSays(bot.DecisionHandoff, "requested", ""),
 		{From: bot.FromSystem, Text: "Ana from our team has joined the conversation."},
 		{From: bot.FromAgent, Text: "Hello, Ana here.", Agent: "agt_ana"},
-		botSays(bot.DecisionSurvey, "resolved", ""), cust("4", "survey:4"),
-		botSays(bot.DecisionFeedback, "followup", ""), cust("Yes, it did", bot.PayloadFollowupSolved),
+		BotSays(bot.DecisionSurvey, "resolved", ""), Cust("4", "survey:4"),
+		BotSays(bot.DecisionFeedback, "followup", ""), Cust("Yes, it did", bot.PayloadFollowupSolved),
 	}, "10:00:00", "10:00:01", "10:01:00", "10:01:00", "10:03:00", "10:04:00", "10:10:00", "10:11:00", "12:10:00", "12:11:00")
 	// C: answered, not helpful, frustrated: a person replies after 600 s
 	// without a join notice first (a private note does not count).
-	seed(t, s, "C", d1, []bot.Message{
-		cust("return a lamp", ""), botSays(bot.DecisionAnswer, "confident", "returns"),
-		botSays(bot.DecisionFeedback, "ask_helpful", "returns"), cust("No", bot.PayloadHelpfulNo),
-		cust("this is useless", ""), botSays(bot.DecisionHandoff, "frustration", ""),
+	SeedConversation(t, s, "C", d1, []bot.Message{
+		Cust("return a lamp", ""), BotSays(bot.DecisionAnswer, "confident", "returns"),
+		BotSays(bot.DecisionFeedback, "ask_helpful", "returns"), Cust("No", bot.PayloadHelpfulNo),
+		Cust("this is useless", ""), BotSays(bot.DecisionHandoff, "frustration", ""),
 		{From: bot.FromAgent, Text: "note", Internal: true},
 		{From: bot.FromAgent, Text: "Sorry! Let me help."},
 	}, "14:00:00", "14:00:01", "14:00:01", "14:01:00", "14:02:00", "14:02:00", "14:05:00", "14:12:00")
 	// D, the next day: answered, helpful.
-	seed(t, s, "D", d2, []bot.Message{
-		cust("delivery time?", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times"),
-		botSays(bot.DecisionFeedback, "ask_helpful", "delivery-times"), cust("Yes", bot.PayloadHelpfulYes),
+	SeedConversation(t, s, "D", d2, []bot.Message{
+		Cust("delivery time?", ""), BotSays(bot.DecisionAnswer, "confident", "delivery-times"),
+		BotSays(bot.DecisionFeedback, "ask_helpful", "delivery-times"), Cust("Yes", bot.PayloadHelpfulYes),
 	}, "08:00:00", "08:00:01", "08:00:01", "08:00:20")
 	// A greeting nobody answered is no conversation.
-	seed(t, s, "E", d2, []bot.Message{botSays(bot.DecisionSmalltalk, "greeting", "")}, "11:00:00")
+	SeedConversation(t, s, "E", d2, []bot.Message{BotSays(bot.DecisionSmalltalk, "greeting", "")}, "11:00:00")
 
 	from, to := day(t, d1), day(t, d2)
 	summary := func() stats.Summary {
@@ -179,8 +186,8 @@ func statsHandCounted(t *testing.T, s InsightsStore) {
 
 	// D is handed off later the same day: rolled up again, it replaces its
 	// old contribution instead of adding to it.
-	seed(t, s, "D", d2, []bot.Message{
-		cust("a person please", ""), botSays(bot.DecisionHandoff, "requested", ""),
+	SeedConversation(t, s, "D", d2, []bot.Message{
+		Cust("a person please", ""), BotSays(bot.DecisionHandoff, "requested", ""),
 		{From: bot.FromSystem, Text: "Bo from our team has joined the conversation."},
 	}, "09:00:00", "09:00:00", "09:01:00")
 	sum = summary()
@@ -239,7 +246,7 @@ func rollupBatches(t *testing.T, s InsightsStore) {
 			ids[i] = fmt.Sprintf("con_%04d", i)
 			at := start.Add(time.Duration(i) * 7 * time.Minute) // over six days
 			c := &bot.Conversation{ID: ids[i], CustomerID: "cus_1", Channel: bot.Web, State: bot.StateBot, Created: at, Updated: at, LastSeq: 2}
-			for j, m := range []bot.Message{cust("how long is delivery", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times")} {
+			for j, m := range []bot.Message{Cust("how long is delivery", ""), BotSays(bot.DecisionAnswer, "confident", "delivery-times")} {
 				m.ConversationID, m.Seq, m.Time = c.ID, int64(j+1), at
 				if err := tx.PutMessage(m); err != nil {
 					return err
@@ -314,16 +321,9 @@ func rollupsDuringActs(t *testing.T, s InsightsStore) {
 						return err
 					}
 					at := start.Add(time.Duration(turn) * time.Hour)
-					for _, m := range []bot.Message{cust("how long is delivery", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times"),
-						botSays(bot.DecisionFeedback, "ask_helpful", "delivery-times"), cust("Yes", bot.PayloadHelpfulYes)} {
-						m.ConversationID, m.Seq, m.Time = id, c.LastSeq+1, at
-						if err := tx.PutMessage(m); err != nil {
-							return err
-						}
-						c.LastSeq, c.Updated = m.Seq, at
-					}
-					c.Rev++
-					return tx.PutConversation(c)
+					return PutMessages(tx, c, []bot.Message{Cust("how long is delivery", ""), BotSays(bot.DecisionAnswer, "confident", "delivery-times"),
+						BotSays(bot.DecisionFeedback, "ask_helpful", "delivery-times"), Cust("Yes", bot.PayloadHelpfulYes)},
+						func(int) time.Time { return at })
 				})
 				if err != nil {
 					t.Error(err)
@@ -353,16 +353,16 @@ func changeDuringRollup(t *testing.T, s InsightsStore, between func(InsightsStor
 		t.Skip("the store has no hook between a rollup's reading and writing")
 	}
 	const d = "2026-11-02"
-	seed(t, s, "A", d, []bot.Message{
-		cust("how long is delivery", ""), botSays(bot.DecisionAnswer, "confident", "delivery-times"),
+	SeedConversation(t, s, "A", d, []bot.Message{
+		Cust("how long is delivery", ""), BotSays(bot.DecisionAnswer, "confident", "delivery-times"),
 	}, "09:00:00", "09:00:01")
 	once := sync.Once{}
 	ran := false
 	between(s, func() {
 		once.Do(func() {
 			ran = true
-			seed(t, s, "A", d, []bot.Message{
-				cust("a person please", ""), botSays(bot.DecisionHandoff, "requested", ""),
+			SeedConversation(t, s, "A", d, []bot.Message{
+				Cust("a person please", ""), BotSays(bot.DecisionHandoff, "requested", ""),
 			}, "09:01:00", "09:01:00")
 		})
 	})
@@ -384,9 +384,9 @@ func changeDuringRollup(t *testing.T, s InsightsStore, between func(InsightsStor
 }
 
 func eachConversation(t *testing.T, s InsightsStore) {
-	seed(t, s, "old", "2026-11-01", []bot.Message{cust("hello", "")}, "09:00:00")
-	seed(t, s, "b", "2026-11-03", []bot.Message{cust("where is my parcel", ""), {From: bot.FromAgent, Text: "note", Internal: true}}, "09:00:00", "09:00:05")
-	seed(t, s, "a", "2026-11-03", []bot.Message{cust("hi", "")}, "08:00:00")
+	SeedConversation(t, s, "old", "2026-11-01", []bot.Message{Cust("hello", "")}, "09:00:00")
+	SeedConversation(t, s, "b", "2026-11-03", []bot.Message{Cust("where is my parcel", ""), {From: bot.FromAgent, Text: "note", Internal: true}}, "09:00:00", "09:00:05")
+	SeedConversation(t, s, "a", "2026-11-03", []bot.Message{Cust("hi", "")}, "08:00:00")
 	// Updated exactly at since, to the nanosecond, is in; a nanosecond
 	// before is out.
 	since := time.Date(2026, 11, 2, 12, 0, 0, 123456789, time.UTC)

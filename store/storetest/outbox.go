@@ -20,7 +20,7 @@ type outboxRecord struct {
 	data string
 }
 
-func readOutbox[T any](t *testing.T, s Records[T], after uint64, limit int) []outboxRecord {
+func readOutbox(t *testing.T, s Records, after uint64, limit int) []outboxRecord {
 	t.Helper()
 	var out []outboxRecord
 	if err := s.Outbox(ctx, after, limit, func(seq uint64, data []byte) { out = append(out, outboxRecord{seq, string(data)}) }); err != nil {
@@ -29,7 +29,7 @@ func readOutbox[T any](t *testing.T, s Records[T], after uint64, limit int) []ou
 	return out
 }
 
-func outboxInAct[T any](t *testing.T, s Records[T], _ func() []byte) {
+func outboxInAct(t *testing.T, s Records, _ func() []byte) {
 	conv := NewConversation(t, s, "cus_1")
 	// Records appended in an act exist exactly when the act does.
 	err := s.Update(ctx, func(tx bot.Tx) error {
@@ -90,7 +90,7 @@ func outboxInAct[T any](t *testing.T, s Records[T], _ func() []byte) {
 	}
 }
 
-func outboxPages[T any](t *testing.T, s Records[T], _ func() []byte) {
+func outboxPages(t *testing.T, s Records, _ func() []byte) {
 	for i := range 7 {
 		if err := s.Update(ctx, func(tx bot.Tx) error { return tx.(appender).AppendOutbox(fmt.Appendf(nil, "r%d", i)) }); err != nil {
 			t.Fatal(err)

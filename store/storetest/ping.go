@@ -8,7 +8,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 )
 
-func ping[T any](t *testing.T, s Records[T], _ func() []byte) {
+func ping(t *testing.T, s Records, _ func() []byte) {
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("ping: %v", err)
 	}

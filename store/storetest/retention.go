@@ -17,37 +17,37 @@ var (
 	year      = 365 * 24 * time.Hour
 )
 
-func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
+func expire(t *testing.T, s Records, _ func() []byte) {
 	old, recent := expireNow.Add(-year-24*time.Hour), expireNow.Add(-year+24*time.Hour)
 	cases := []struct {
-		p     person
+		p     Person
 		state bot.State
 		gone  bool
 	}{
-		{person{id: "cus_old_bot", at: old}, bot.StateBot, true},
-		{person{id: "cus_old_closed", at: old}, bot.StateClosed, true},
-		{person{id: "cus_old_queued", at: old}, bot.StateQueued, false},
-		{person{id: "cus_old_agent", at: old}, bot.StateAgent, false},
-		{person{id: "cus_recent", at: recent}, bot.StateBot, false},
+		{Person{ID: "cus_old_bot", At: old}, bot.StateBot, true},
+		{Person{ID: "cus_old_closed", At: old}, bot.StateClosed, true},
+		{Person{ID: "cus_old_queued", At: old}, bot.StateQueued, false},
+		{Person{ID: "cus_old_agent", At: old}, bot.StateAgent, false},
+		{Person{ID: "cus_recent", At: recent}, bot.StateBot, false},
 	}
 	for i := range cases {
 		c := &cases[i]
-		c.p.state, c.p.messages, c.p.name, c.p.email = c.state, 3, "Name "+c.p.id, c.p.id+"@example.com"
-		c.p.sentence = "text of " + c.p.id
-		seedPerson(t, s, c.p)
+		c.p.State, c.p.Messages, c.p.Name, c.p.Email = c.state, 3, "Name "+c.p.ID, c.p.ID+"@example.com"
+		c.p.Sentence = "text of " + c.p.ID
+		SeedPerson(t, s, c.p)
 		// seed moves Updated with the messages; put it back on the day.
-		conv, err := s.Conversation(ctx, "con_"+c.p.id)
+		conv, err := s.Conversation(ctx, "con_"+c.p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		conv.Updated = c.p.at
+		conv.Updated = c.p.At
 		if err := s.SaveConversation(ctx, conv); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// An old customer who has a recent conversation keeps both; one with
 	// no conversation at all, seen long ago, goes.
-	seedPerson(t, s, person{id: "cus_back", at: recent, messages: 1})
+	SeedPerson(t, s, Person{ID: "cus_back", At: recent, Messages: 1})
 	if _, err := s.UpdateCustomer(ctx, "cus_back", func(c *bot.Customer) error { c.FirstSeen = old; return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +65,12 @@ func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
 		t.Errorf("erased %+v, want %+v", erased, want)
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s conversation %s is kept: %v", c.state, c.p.id, !c.gone), func(t *testing.T) {
-			_, cerr := s.Conversation(ctx, "con_"+c.p.id)
-			_, uerr := s.Customer(ctx, c.p.id)
-			_, eerr := s.CustomerByEmail(ctx, c.p.email)
-			_, ierr := s.CustomerByIdentity(ctx, bot.Identity{Channel: bot.Web, ID: "hash-of-" + c.p.id})
-			ms, _ := s.Messages(ctx, "con_"+c.p.id, 0)
+		t.Run(fmt.Sprintf("%s conversation %s is kept: %v", c.state, c.p.ID, !c.gone), func(t *testing.T) {
+			_, cerr := s.Conversation(ctx, "con_"+c.p.ID)
+			_, uerr := s.Customer(ctx, c.p.ID)
+			_, eerr := s.CustomerByEmail(ctx, c.p.Email)
+			_, ierr := s.CustomerByIdentity(ctx, bot.Identity{Channel: bot.Web, ID: "hash-of-" + c.p.ID})
+			ms, _ := s.Messages(ctx, "con_"+c.p.ID, 0)
 			if c.gone {
 				for what, err := range map[string]error{"conversation": cerr, "customer": uerr, "email": eerr, "identity": ierr} {
 					if !errors.Is(err, bot.ErrNotFound) {
@@ -80,7 +80,7 @@ func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
 				if len(ms) > 0 {
 					t.Errorf("%d messages left", len(ms))
 				}
-				if _, err := s.Ticket(ctx, "con_"+c.p.id); !errors.Is(err, bot.ErrNotFound) {
+				if _, err := s.Ticket(ctx, "con_"+c.p.ID); !errors.Is(err, bot.ErrNotFound) {
 					t.Errorf("ticket: %v", err)
 				}
 				return
@@ -88,7 +88,7 @@ func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
 			if cerr != nil || uerr != nil || eerr != nil || ierr != nil || len(ms) != 7 {
 				t.Errorf("conversation %v, customer %v, email %v, identity %v, %d messages", cerr, uerr, eerr, ierr, len(ms))
 			}
-			if _, err := s.Ticket(ctx, "con_"+c.p.id); err != nil {
+			if _, err := s.Ticket(ctx, "con_"+c.p.ID); err != nil {
 				t.Errorf("ticket: %v", err)
 			}
 		})
@@ -125,8 +125,8 @@ func expire[T any](t *testing.T, s Records[T], _ func() []byte) {
 
 // expireMany deletes more conversations and customers than one act
 // takes (bolt.ExpireBatch, postgres.ExpireBatch: 100), keeping the one
-// in the middle that a person has.
-func expireMany[T any](t *testing.T, s Records[T], _ func() []byte) {
+// in the middle that a Person has.
+func expireMany(t *testing.T, s Records, _ func() []byte) {
 	const n = 250
 	old := expireNow.Add(-2 * year)
 	for i := range n {

@@ -11,6 +11,7 @@ import (
 	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // exported is a customer export, read through its JSON (the format is
@@ -31,7 +32,7 @@ type exported struct {
 	} `json:"ratings"`
 }
 
-func exportOf[T any](t *testing.T, s Records[T], id string) (exported, string) {
+func exportOf(t *testing.T, s Records, id string) (exported, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := s.ExportCustomer(ctx, id, &buf); err != nil {
@@ -44,11 +45,11 @@ func exportOf[T any](t *testing.T, s Records[T], id string) (exported, string) {
 	return e, buf.String()
 }
 
-func export[T any](t *testing.T, s Records[T], _ func() []byte) {
-	seedPerson(t, s, zelda)
-	seedPerson(t, s, otto)
-	exp, text := exportOf(t, s, zelda.id)
-	if exp.Format != "frontdesk-customer-export/1" || exp.Customer.Name != zelda.name || exp.Customer.Email != zelda.email || len(exp.Customer.Identities) != 1 {
+func export(t *testing.T, s Records, _ func() []byte) {
+	SeedPerson(t, s, zelda)
+	SeedPerson(t, s, otto)
+	exp, text := exportOf(t, s, zelda.ID)
+	if exp.Format != "frontdesk-customer-export/1" || exp.Customer.Name != zelda.Name || exp.Customer.Email != zelda.Email || len(exp.Customer.Identities) != 1 {
 		t.Errorf("profile: %+v (format %q)", exp.Customer, exp.Format)
 	}
 	if exp.LinkedCustomers == nil || len(exp.LinkedCustomers) != 0 {
@@ -58,16 +59,16 @@ func export[T any](t *testing.T, s Records[T], _ func() []byte) {
 		t.Fatalf("%d conversations, want 1", len(exp.Conversations))
 	}
 	c := exp.Conversations[0]
-	if n := 2*zelda.messages + 1; len(c.Messages) != n || c.Messages[0].Seq != 1 || !strings.Contains(c.Messages[0].Text, zelda.sentence) || !c.Messages[n-1].Internal {
+	if n := 2*zelda.Messages + 1; len(c.Messages) != n || c.Messages[0].Seq != 1 || !strings.Contains(c.Messages[0].Text, zelda.Sentence) || !c.Messages[n-1].Internal {
 		t.Errorf("messages: %d (want %d), first %+v", len(c.Messages), n, c.Messages[0])
 	}
-	if len(c.Tickets) != 1 || c.Tickets[0].ID != "tkt_"+zelda.id {
+	if len(c.Tickets) != 1 || c.Tickets[0].ID != "tkt_"+zelda.ID {
 		t.Errorf("tickets: %+v", c.Tickets)
 	}
-	if len(exp.Ratings) != 1 || exp.Ratings[0].Comment != zelda.comment || exp.Ratings[0].Rating != 4 || exp.Ratings[0].ConversationID != c.ID {
+	if len(exp.Ratings) != 1 || exp.Ratings[0].Comment != zelda.Comment || exp.Ratings[0].Rating != 4 || exp.Ratings[0].ConversationID != c.ID {
 		t.Errorf("ratings: %+v", exp.Ratings)
 	}
-	if strings.Contains(text, otto.sentence) || strings.Contains(text, otto.email) {
+	if strings.Contains(text, otto.Sentence) || strings.Contains(text, otto.Email) {
 		t.Error("the export holds another customer's data")
 	}
 	var buf bytes.Buffer
@@ -76,31 +77,31 @@ func export[T any](t *testing.T, s Records[T], _ func() []byte) {
 	}
 }
 
-func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
-	seedPerson(t, s, zelda)
-	seedPerson(t, s, otto)
+func forget(t *testing.T, s Records, raw func() []byte) {
+	SeedPerson(t, s, zelda)
+	SeedPerson(t, s, otto)
 	// Zelda also wrote on Telegram, which knows her chat; the bot was
 	// blocked there once; webhook events about both wait in the outbox;
 	// where the store keeps files, she sent one.
 	const chat = 4242
-	if _, err := s.UpdateCustomer(ctx, zelda.id, func(c *bot.Customer) error {
+	if _, err := s.UpdateCustomer(ctx, zelda.ID, func(c *bot.Customer) error {
 		c.Identities = append(c.Identities, bot.Identity{Channel: bot.Telegram, ID: "4242"})
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.TelegramTrack(ctx, "con_"+zelda.id, chat); err != nil {
+	if _, err := s.TelegramTrack(ctx, "con_"+zelda.ID, chat); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.TelegramSetBlocked(ctx, chat, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.TelegramTrack(ctx, "con_"+otto.id, 77); err != nil {
+	if _, err := s.TelegramTrack(ctx, "con_"+otto.ID, 77); err != nil {
 		t.Fatal(err)
 	}
 	err := s.Update(ctx, func(tx bot.Tx) error {
 		for _, d := range []string{
-			`{"key":"con_cus_zelda","body":"{\"customer_id\":\"cus_zelda\",\"text\":\"` + zelda.sentence + `\"}"}`,
+			`{"key":"con_cus_zelda","body":"{\"customer_id\":\"cus_zelda\",\"text\":\"` + zelda.Sentence + `\"}"}`,
 			`{"key":"customer:cus_zelda","customer_id":"cus_zelda"}`,
 			`{"key":"con_cus_otto","body":"{\"customer_id\":\"cus_otto\"}"}`,
 		} {
@@ -113,33 +114,33 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []person{zelda, otto} {
-		if err := s.PutLinkCode(ctx, "code-of-"+p.id, bot.LinkCode{CustomerID: p.id, Expires: time.Now().Add(time.Minute)}); err != nil {
+	for _, p := range []Person{zelda, otto} {
+		if err := s.PutLinkCode(ctx, "code-of-"+p.ID, bot.LinkCode{CustomerID: p.ID, Expires: time.Now().Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	secret := []byte("\x89PNG " + zelda.sentence + " in a photo")
+	secret := []byte("\x89PNG " + zelda.Sentence + " in a photo")
 	blobs, haveBlobs := any(s).(attachment.Blobs)
 	if haveBlobs {
-		if err := blobs.PutAttachment(ctx, "con_"+zelda.id, "att_01", secret); err != nil {
+		if err := blobs.PutAttachment(ctx, "con_"+zelda.ID, "att_01", secret); err != nil {
 			t.Fatal(err)
 		}
-		if err := blobs.PutAttachment(ctx, "con_"+otto.id, "att_02", []byte("otto's file")); err != nil {
+		if err := blobs.PutAttachment(ctx, "con_"+otto.ID, "att_02", []byte("otto's file")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	secrets := []string{zelda.sentence, zelda.name, zelda.email, zelda.comment, "hash-of-cus_zelda"}
+	secrets := []string{zelda.Sentence, zelda.Name, zelda.Email, zelda.Comment, "hash-of-cus_zelda"}
 	for _, sec := range secrets {
 		if !bytes.Contains(raw(), []byte(sec)) {
 			t.Fatalf("before forget the store does not hold %q as raw bytes: the test would prove nothing", sec)
 		}
 	}
 
-	erased, err := s.ForgetCustomer(ctx, zelda.id)
+	erased, err := s.ForgetCustomer(ctx, zelda.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := 2*zelda.messages + 1
+	msgs := 2*zelda.Messages + 1
 	if want := (bot.Erased{Customers: 1, Conversations: 1, Messages: msgs}); erased != want {
 		t.Errorf("erased %+v, want %+v", erased, want)
 	}
@@ -150,10 +151,10 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 		}
 	}
 	t.Run("the customer is gone from every index", func(t *testing.T) {
-		if _, err := s.Customer(ctx, zelda.id); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := s.Customer(ctx, zelda.ID); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("customer: %v", err)
 		}
-		if _, err := s.CustomerByEmail(ctx, zelda.email); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := s.CustomerByEmail(ctx, zelda.Email); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("by email: %v", err)
 		}
 		for _, id := range []bot.Identity{{Channel: bot.Web, ID: "hash-of-cus_zelda"}, {Channel: bot.Telegram, ID: "4242"}} {
@@ -193,7 +194,7 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 	})
 	t.Run("anonymous counts remain", func(t *testing.T) {
 		got := tallies(t, s)["2026-03-01"]
-		want := tally{Conversations: 1, Messages: msgs, Handoffs: 1, Ratings: map[string]int{"4": 1}}
+		want := records.Tally{Conversations: 1, Messages: msgs, Handoffs: 1, Ratings: map[string]int{"4": 1}}
 		if len(got.Ratings) != 1 || got.Ratings["4"] != 1 || got.Conversations != want.Conversations ||
 			got.Messages != want.Messages || got.Handoffs != want.Handoffs {
 			t.Errorf("tally %+v, want %+v", got, want)
@@ -204,13 +205,13 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 		if err != nil || len(ms) != msgs {
 			t.Fatalf("otto's messages: %d, %v", len(ms), err)
 		}
-		if c, err := s.CustomerByEmail(ctx, otto.email); err != nil || c.Name != otto.name {
+		if c, err := s.CustomerByEmail(ctx, otto.Email); err != nil || c.Name != otto.Name {
 			t.Errorf("otto: %+v, %v", c, err)
 		}
 		if tk, err := s.Ticket(ctx, "con_cus_otto"); err != nil || tk.ID != "tkt_cus_otto" {
 			t.Errorf("otto's ticket: %+v, %v", tk, err)
 		}
-		if lc, err := s.TakeLinkCode(ctx, "code-of-cus_otto"); err != nil || lc.CustomerID != otto.id {
+		if lc, err := s.TakeLinkCode(ctx, "code-of-cus_otto"); err != nil || lc.CustomerID != otto.ID {
 			t.Errorf("otto's link code: %+v, %v", lc, err)
 		}
 		if ch, _, err := s.TelegramChat(ctx, "con_cus_otto"); err != nil || ch != 77 {
@@ -221,7 +222,7 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 				t.Errorf("otto's attachment: %v", err)
 			}
 		}
-		if !bytes.Contains(after, []byte(otto.sentence)) || !bytes.Contains(after, []byte(otto.email)) {
+		if !bytes.Contains(after, []byte(otto.Sentence)) || !bytes.Contains(after, []byte(otto.Email)) {
 			t.Error("otto's text went too")
 		}
 		if _, _, err := s.Append(ctx, bot.Message{ConversationID: "con_cus_otto", From: bot.FromCustomer, Text: "still there?"}); err != nil {
@@ -229,20 +230,20 @@ func forget[T any](t *testing.T, s Records[T], raw func() []byte) {
 		}
 	})
 	t.Run("forgetting again finds nobody", func(t *testing.T) {
-		if _, err := s.ForgetCustomer(ctx, zelda.id); !errors.Is(err, bot.ErrNotFound) {
+		if _, err := s.ForgetCustomer(ctx, zelda.ID); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("second forget: %v, want ErrNotFound", err)
 		}
 	})
 }
 
-func forgetLinked[T any](t *testing.T, s Records[T], raw func() []byte) {
-	seedPerson(t, s, zelda)
+func forgetLinked(t *testing.T, s Records, raw func() []byte) {
+	SeedPerson(t, s, zelda)
 	old := otto // say Otto's record was Zelda's Telegram history, linked into her
-	old.id = "cus_zelda_tg"
-	seedPerson(t, s, old)
+	old.ID = "cus_zelda_tg"
+	SeedPerson(t, s, old)
 	bystander := otto
-	bystander.id, bystander.sentence, bystander.email = "cus_other", "a bystander's own words", "other@example.com"
-	seedPerson(t, s, bystander)
+	bystander.ID, bystander.Sentence, bystander.Email = "cus_other", "a bystander's own words", "other@example.com"
+	SeedPerson(t, s, bystander)
 	link := func(id, k, v string) {
 		if _, err := s.UpdateCustomer(ctx, id, func(c *bot.Customer) error {
 			if c.Attrs == nil {
@@ -254,16 +255,16 @@ func forgetLinked[T any](t *testing.T, s Records[T], raw func() []byte) {
 			t.Fatal(err)
 		}
 	}
-	link(old.id, bot.AttrMergedInto, zelda.id)
+	link(old.ID, bot.AttrMergedInto, zelda.ID)
 	// cus_other is named as linked, but was never merged into Zelda: it
 	// stays hers to keep.
-	link(zelda.id, bot.AttrLinkedFrom, old.id+", cus_other, cus_gone")
+	link(zelda.ID, bot.AttrLinkedFrom, old.ID+", cus_other, cus_gone")
 
-	exp, _ := exportOf(t, s, zelda.id)
-	if len(exp.LinkedCustomers) != 1 || exp.LinkedCustomers[0].ID != old.id || len(exp.Conversations) != 2 {
-		t.Errorf("export: linked %+v, %d conversations; want %s and 2", exp.LinkedCustomers, len(exp.Conversations), old.id)
+	exp, _ := exportOf(t, s, zelda.ID)
+	if len(exp.LinkedCustomers) != 1 || exp.LinkedCustomers[0].ID != old.ID || len(exp.Conversations) != 2 {
+		t.Errorf("export: linked %+v, %d conversations; want %s and 2", exp.LinkedCustomers, len(exp.Conversations), old.ID)
 	}
-	erased, err := s.ForgetCustomer(ctx, zelda.id)
+	erased, err := s.ForgetCustomer(ctx, zelda.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,46 +272,46 @@ func forgetLinked[T any](t *testing.T, s Records[T], raw func() []byte) {
 		t.Errorf("erased %+v, want both records and both conversations", erased)
 	}
 	after := raw()
-	for _, sec := range []string{zelda.sentence, old.sentence, old.email} {
+	for _, sec := range []string{zelda.Sentence, old.Sentence, old.Email} {
 		if bytes.Contains(after, []byte(sec)) {
 			t.Errorf("the store still holds %q", sec)
 		}
 	}
-	if _, err := s.Customer(ctx, "cus_other"); err != nil || !bytes.Contains(after, []byte(bystander.sentence)) {
+	if _, err := s.Customer(ctx, "cus_other"); err != nil || !bytes.Contains(after, []byte(bystander.Sentence)) {
 		t.Errorf("a customer not merged into Zelda was erased: %v", err)
 	}
 }
 
-func forgetInHandoff[T any](t *testing.T, s Records[T], _ func() []byte) {
+func forgetInHandoff(t *testing.T, s Records, _ func() []byte) {
 	for _, state := range []bot.State{bot.StateAgent, bot.StateQueued} {
 		p := zelda
-		p.id, p.state, p.messages = "cus_"+string(state), state, 2
-		seedPerson(t, s, p)
-		_, err := s.ForgetCustomer(ctx, p.id)
+		p.ID, p.State, p.Messages = "cus_"+string(state), state, 2
+		SeedPerson(t, s, p)
+		_, err := s.ForgetCustomer(ctx, p.ID)
 		if !errors.Is(err, bot.ErrInHandoff) {
 			t.Fatalf("%s: got %v, want ErrInHandoff", state, err)
 		}
-		if ms, err := s.Messages(ctx, "con_"+p.id, 0); err != nil || len(ms) != 5 {
+		if ms, err := s.Messages(ctx, "con_"+p.ID, 0); err != nil || len(ms) != 5 {
 			t.Errorf("%s: something was erased: %d messages, %v", state, len(ms), err)
 		}
-		if _, err := s.Customer(ctx, p.id); err != nil {
+		if _, err := s.Customer(ctx, p.ID); err != nil {
 			t.Errorf("%s: the customer was erased: %v", state, err)
 		}
 	}
 	// A conversation back with the bot whose ticket is still open waits
-	// for a person too.
+	// for a Person too.
 	p := otto
-	p.messages = 1
-	seedPerson(t, s, p)
-	if _, err := s.UpdateTicket(ctx, "con_"+p.id, func(tk *handoff.Ticket) error {
-		tk.ID, tk.ConversationID, tk.CustomerID, tk.Status = "tkt_again", "con_"+p.id, p.id, handoff.StatusQueued
+	p.Messages = 1
+	SeedPerson(t, s, p)
+	if _, err := s.UpdateTicket(ctx, "con_"+p.ID, func(tk *handoff.Ticket) error {
+		tk.ID, tk.ConversationID, tk.CustomerID, tk.Status = "tkt_again", "con_"+p.ID, p.ID, handoff.StatusQueued
 		tk.Created, tk.QueuedAt = time.Now(), time.Now()
 		tk.ClosedAt, tk.ResolvedAt = time.Time{}, time.Time{}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ForgetCustomer(ctx, p.id); !errors.Is(err, bot.ErrInHandoff) {
+	if _, err := s.ForgetCustomer(ctx, p.ID); !errors.Is(err, bot.ErrInHandoff) {
 		t.Errorf("with an open ticket: %v, want ErrInHandoff", err)
 	}
 	if _, err := s.ForgetCustomer(ctx, "cus_nobody"); !errors.Is(err, bot.ErrNotFound) {

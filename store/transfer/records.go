@@ -6,8 +6,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/stats"
-	"github.com/frontdesk/frontdesk/store/bolt"
-	"github.com/frontdesk/frontdesk/store/postgres"
+	"github.com/frontdesk/frontdesk/store/records"
 )
 
 // copyInsights copies what the dashboards and timers read beside the
@@ -70,9 +69,9 @@ func (c *copier) copyInsights() error {
 	if err != nil {
 		return fmt.Errorf("copy the conversations to roll up: %w", err)
 	}
-	err = d.Tallies(func(day string, t bolt.Tally) error {
+	err = d.Tallies(func(day string, t records.Tally) error {
 		src.Tallies++
-		return im.PutTally(day, postgres.Tally(t))
+		return im.PutTally(day, t)
 	})
 	if err != nil {
 		return fmt.Errorf("copy the tallies of deleted conversations: %w", err)

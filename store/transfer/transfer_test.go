@@ -28,6 +28,7 @@ import (
 	"github.com/frontdesk/frontdesk/stats"
 	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/store/postgres"
+	"github.com/frontdesk/frontdesk/store/records"
 	"github.com/frontdesk/frontdesk/store/storetest"
 	"github.com/frontdesk/frontdesk/store/transfer"
 )
@@ -334,7 +335,7 @@ type snapshot struct {
 	Webhooks      []string
 	ChannelLinks  map[bot.Channel]string
 	Due           []string // follow-ups due within two delays
-	Tallies       map[string]bolt.Tally
+	Tallies       map[string]records.Tally
 	Stats         map[string]stats.Day // rolled up
 	Attachment    string               // the file, its type and time
 }
@@ -468,12 +469,7 @@ func read(t *testing.T, st storetest.Store, sh *shop) snapshot {
 		}
 	case *postgres.DB:
 		blobs = db
-		var ts map[string]postgres.Tally
-		ts, err = db.Tallies(ctx)
-		s.Tallies = map[string]bolt.Tally{}
-		for day, t := range ts {
-			s.Tallies[day] = bolt.Tally(t)
-		}
+		s.Tallies, err = db.Tallies(ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
