@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,6 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	tuneGC()
 	limits, err := readHTTPLimits(cfg)
 	if err != nil {
 		return err
@@ -357,6 +359,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	stopHTTP(sctx, srv, "main", log)
 	log.Info("stopped")
 	return nil
+}
+
+// serveGCPercent is the garbage collector's target serve runs with when
+// GOGC is not set: twice Go's default heap growth between collections.
+// At 3,000 conversations a message a second the collector took about a
+// tenth of the server's CPU; with 200 it runs half as often, for about a
+// fifth more memory under that load and none more per idle connection
+// (README, "Performance").
+const serveGCPercent = 200
+
+// tuneGC sets serveGCPercent unless the operator set GOGC.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 }
 
 // baseURL is how a person on this machine reaches the listener.

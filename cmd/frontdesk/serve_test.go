@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"testing"
 )
@@ -42,5 +43,21 @@ func TestServeReadsTheWebLimitSettings(t *testing.T) {
 				t.Errorf("err = %v, want a usage error", err)
 			}
 		})
+	}
+}
+
+// serve collects garbage at GOGC=200 unless the operator set GOGC.
+func TestServeTunesTheGarbageCollectorUnlessGOGCIsSet(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	t.Setenv("GOGC", "")
+	tuneGC()
+	if got := debug.SetGCPercent(100); got != serveGCPercent {
+		t.Errorf("GC percent %d without GOGC, want %d", got, serveGCPercent)
+	}
+	t.Setenv("GOGC", "50")
+	tuneGC()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d with GOGC set, want it left alone (100)", got)
 	}
 }
