@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 )
 
 // Store is the durable state the Engine needs. Implementations must be
@@ -115,4 +117,34 @@ func UpdateCustomer(ctx context.Context, st Store, id string, fn func(c *Custome
 		return nil, err
 	}
 	return out, nil
+}
+
+// AppendIn appends m to its conversation inside tx: the rule every
+// store's Append follows. A message whose client id the conversation
+// already holds is not stored again: the stored one is returned, with
+// dup set. Otherwise m takes the conversation's next seq, and the
+// conversation's revision, preview and recent questions follow it.
+func AppendIn(tx Tx, m Message) (_ Message, dup bool, err error) {
+	c, err := tx.Conversation(m.ConversationID)
+	if err != nil {
+		return m, false, fmt.Errorf("conversation %s: %w", m.ConversationID, err)
+	}
+	if m.ClientID != "" {
+		switch old, err := tx.MessageByClientID(c.ID, m.ClientID); {
+		case err == nil:
+			return *old, true, nil
+		case !errors.Is(err, ErrNotFound):
+			return m, false, err
+		}
+	}
+	m.Seq = c.LastSeq + 1
+	if err := tx.PutMessage(m); err != nil {
+		return m, false, err
+	}
+	c.LastSeq, c.Rev = m.Seq, c.Rev+1
+	NoteMessage(c, m)
+	if m.Time.After(c.Updated) {
+		c.Updated = m.Time
+	}
+	return m, false, tx.PutConversation(c)
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -46,38 +45,19 @@ func (s ConversationStore) SaveConversation(ctx context.Context, c *bot.Conversa
 // in the conversation (by any node), Append stores nothing and returns
 // the stored message with dup = true.
 func (s ConversationStore) Append(ctx context.Context, m bot.Message) (bot.Message, bool, error) {
-	dup := false
-	in := m
+	var (
+		out bot.Message
+		dup bool
+	)
 	err := s.db.update(ctx, func(tx *Tx) error {
-		dup, m = false, in
-		c, err := tx.Conversation(m.ConversationID)
-		if err != nil {
-			return fmt.Errorf("conversation %s: %w", m.ConversationID, err)
-		}
-		if m.ClientID != "" {
-			switch old, err := tx.MessageByClientID(c.ID, m.ClientID); {
-			case err == nil:
-				dup, m = true, *old
-				return nil
-			case !errors.Is(err, bot.ErrNotFound):
-				return err
-			}
-		}
-		m.Seq = c.LastSeq + 1
-		if err := tx.PutMessage(m); err != nil {
-			return err
-		}
-		c.LastSeq, c.Rev = m.Seq, c.Rev+1
-		bot.NoteMessage(c, m)
-		if m.Time.After(c.Updated) {
-			c.Updated = m.Time
-		}
-		return tx.PutConversation(c)
+		var err error
+		out, dup, err = bot.AppendIn(tx, m)
+		return err
 	})
 	if err != nil {
 		return bot.Message{}, false, err
 	}
-	return m, dup, nil
+	return out, dup, nil
 }
 
 // Messages returns the messages of a conversation with Seq > after, in
