@@ -2,6 +2,8 @@ package handoff
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
@@ -87,4 +89,33 @@ type TicketTx interface {
 	PutTicket(t *Ticket) error
 	// Agent returns the agent with the id, or ErrNotFound.
 	Agent(id string) (*Agent, error)
+}
+
+// UpdateTicketIn is the compare-and-set every store's UpdateTicket does
+// inside its transaction: fn changes the conversation's open ticket (a
+// new one, with only ConversationID set, when there is none), may not
+// move it to another conversation or change its id, and the result is
+// stored.
+func UpdateTicketIn(tx TicketTx, conversationID string, fn func(*Ticket) error) (Ticket, error) {
+	var t Ticket
+	cur, err := tx.OpenTicket(conversationID)
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		t = Ticket{ConversationID: conversationID}
+	case err != nil:
+		return t, err
+	default:
+		t = *cur
+	}
+	oldID := t.ID
+	if err := fn(&t); err != nil {
+		return t, err
+	}
+	switch {
+	case t.ConversationID != conversationID:
+		return t, fmt.Errorf("update ticket of %s: ticket moved to conversation %s", conversationID, t.ConversationID)
+	case oldID != "" && t.ID != oldID:
+		return t, fmt.Errorf("update ticket of %s: id changed from %s to %s", conversationID, oldID, t.ID)
+	}
+	return t, tx.PutTicket(&t)
 }

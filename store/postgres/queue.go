@@ -223,26 +223,9 @@ func (s QueueStore) TicketsIn(tx bot.Tx) handoff.TicketTx { return tx.(*Tx) }
 func (s QueueStore) UpdateTicket(ctx context.Context, conversationID string, fn func(*handoff.Ticket) error) (handoff.Ticket, error) {
 	var t handoff.Ticket
 	err := s.db.update(ctx, func(tx *Tx) error {
-		cur, err := tx.OpenTicket(conversationID)
-		switch {
-		case errors.Is(err, bot.ErrNotFound):
-			t = handoff.Ticket{ConversationID: conversationID}
-		case err != nil:
-			return err
-		default:
-			t = *cur
-		}
-		oldID := t.ID
-		if err := fn(&t); err != nil {
-			return err
-		}
-		switch {
-		case t.ConversationID != conversationID:
-			return fmt.Errorf("update ticket of %s: ticket moved to conversation %s", conversationID, t.ConversationID)
-		case oldID != "" && t.ID != oldID:
-			return fmt.Errorf("update ticket of %s: id changed from %s to %s", conversationID, oldID, t.ID)
-		}
-		return tx.PutTicket(&t)
+		var err error
+		t, err = handoff.UpdateTicketIn(tx, conversationID, fn)
+		return err
 	})
 	if err != nil {
 		return handoff.Ticket{}, err
