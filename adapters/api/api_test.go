@@ -15,7 +15,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/api"
 	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
@@ -29,15 +29,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kb.Build(context.Background(), c, kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
+	k := kbtest.Shop(t)
 	path := filepath.Join(t.TempDir(), "frontdesk.db")
 	db, err := bolt.Open(path)
 	if err != nil {

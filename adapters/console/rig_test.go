@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"golang.org/x/crypto/bcrypt"
@@ -33,11 +34,8 @@ import (
 var sharedKB *kb.KB
 
 func TestMain(m *testing.M) {
-	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
-	if err != nil {
-		panic(err)
-	}
-	sharedKB, err = kb.Build(context.Background(), c, kb.Options{})
+	var err error
+	sharedKB, err = kbtest.Build()
 	if err != nil {
 		panic(err)
 	}

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"golang.org/x/crypto/bcrypt"
@@ -24,19 +24,7 @@ import (
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
-func shopKB(t testing.TB) *kb.KB {
-	t.Helper()
-	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kb.Build(context.Background(), c, kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
-	return k
-}
+var shopKB = kbtest.Shop
 
 type clock struct {
 	mu  sync.Mutex

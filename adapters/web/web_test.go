@@ -17,6 +17,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/adapters/web"
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 	"github.com/frontdesk/frontdesk/internal/wstest"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
@@ -26,11 +27,8 @@ import (
 var sharedKB *kb.KB
 
 func TestMain(m *testing.M) {
-	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
-	if err != nil {
-		panic(err)
-	}
-	sharedKB, err = kb.Build(context.Background(), c, kb.Options{})
+	var err error
+	sharedKB, err = kbtest.Build()
 	if err != nil {
 		panic(err)
 	}

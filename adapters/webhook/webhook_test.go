@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +15,7 @@ import (
 	"github.com/frontdesk/frontdesk/adapters/webhook"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
-	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
@@ -63,18 +62,7 @@ func (rc *receiver) events() []webhook.Payload {
 	return append([]webhook.Payload(nil), rc.got...)
 }
 
-func testKB(t *testing.T) *kb.KB {
-	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kb.Build(context.Background(), c, kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
-	return k
-}
+var testKB = kbtest.Shop
 
 func TestFailingReceiverGetsEveryEventOnceInOrderSigned(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())

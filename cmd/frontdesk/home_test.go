@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
-	"github.com/frontdesk/frontdesk/kb"
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
@@ -21,15 +20,7 @@ import (
 // online first.
 func TestTheWidgetHomeIsMeasured(t *testing.T) {
 	ctx := context.Background()
-	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kb.Build(ctx, c, kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	k := kbtest.Shop(t)
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
 	if err != nil {
 		t.Fatal(err)

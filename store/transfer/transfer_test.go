@@ -23,6 +23,7 @@ import (
 	"github.com/frontdesk/frontdesk/attachment"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 	"github.com/frontdesk/frontdesk/internal/pgtest"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/stats"
@@ -60,19 +61,7 @@ const followupDelay = time.Hour
 // photo is a small PNG, as a customer sends one.
 var photo = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), make([]byte, 300)...)
 
-func shopKB(t testing.TB) *kb.KB {
-	t.Helper()
-	c, err := kb.Load(os.DirFS("../../kb/testdata/shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kb.Build(ctx, c, kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
-	return k
-}
+var shopKB = kbtest.Shop
 
 // stack is an engine with its agent queue on a store.
 type stack struct {
