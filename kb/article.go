@@ -93,8 +93,9 @@ const (
 
 // buildVersion changes whenever the index or model format changes, so that
 // stored indexes built by an older binary are rebuilt. v2: 16 training
-// epochs, which the calibration weights were learnt for.
-const buildVersion = "kb-v2"
+// epochs, which the calibration weights were learnt for; v3: the dense
+// word-vector columns (wordvec.go).
+const buildVersion = "kb-v3"
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 

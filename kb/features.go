@@ -2,6 +2,7 @@ package kb
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -24,6 +25,11 @@ type featurizer struct {
 	// column, but they still count in the vector's norm, so a question made
 	// mostly of unknown words gets small weights and a low confidence.
 	unknownIDF float32
+	// wordIDF weighs each word in a question's mean word vector (see
+	// withDense); a word the training texts never use gets
+	// wordUnknownIDF. Nil: no dense columns (a model stored before them).
+	wordIDF        map[string]float32
+	wordUnknownIDF float32
 }
 
 type phrase struct {
@@ -274,7 +280,84 @@ func (f *featurizer) fit(texts []string, minDF int) {
 	f.unknownIDF = float32(math.Log(1+n) + 1)
 }
 
-// transform is words + rawFeatures + vector for one text.
+// fitWords learns the idf of whole words for withDense.
+func (f *featurizer) fitWords(texts []string) {
+	df := map[string]int{}
+	for _, t := range texts {
+		ws := f.words(t)
+		for i, w := range ws {
+			if !slices.Contains(ws[:i], w) {
+				df[w]++
+			}
+		}
+	}
+	n := float64(len(texts))
+	f.wordIDF = make(map[string]float32, len(df))
+	for w, c := range df {
+		f.wordIDF[w] = float32(math.Log((1+n)/(1+float64(c))) + 1)
+	}
+	f.wordUnknownIDF = float32(math.Log(1+n) + 1)
+}
+
+// columns is how many features the classifier reads: the sparse ones,
+// then the dense ones.
+func (f *featurizer) columns() int {
+	if f.wordIDF == nil {
+		return len(f.idf)
+	}
+	return len(f.idf) + wordDim
+}
+
+// withDense returns x with the dense columns added: the mean of the
+// words' vectors (wordvec.go), each weighed by its idf, scaled to norm
+// denseWeight. Words without a vector are left out; when none has one,
+// x is returned as it is. x itself is not changed.
+func (f *featurizer) withDense(x sparse, words []string) sparse {
+	if f.wordIDF == nil {
+		return x
+	}
+	var d [wordDim]float32
+	vs, found := loadWords(), false
+	for _, w := range words {
+		idf, ok := f.wordIDF[w]
+		if !ok {
+			idf = f.wordUnknownIDF
+		}
+		if vs.add(d[:], w, idf) {
+			found = true
+		}
+	}
+	if !found {
+		return x
+	}
+	var norm float64
+	for _, v := range d {
+		norm += float64(v) * float64(v)
+	}
+	if norm == 0 {
+		return x
+	}
+	scale := float32(denseWeight / math.Sqrt(norm))
+	n := len(x.idx)
+	y := sparse{idx: make([]int32, n, n+wordDim), val: make([]float32, n, n+wordDim)}
+	copy(y.idx, x.idx)
+	copy(y.val, x.val)
+	base := int32(len(f.idf))
+	for i, v := range d {
+		y.idx = append(y.idx, base+int32(i))
+		y.val = append(y.val, v*scale)
+	}
+	return y
+}
+
+// full is the classifier's vector of a text: transform and withDense.
+func (f *featurizer) full(text string) sparse {
+	ws := f.words(text)
+	return f.withDense(f.vector(rawFeatures(ws, nil)), ws)
+}
+
+// transform is words + rawFeatures + vector for one text: its sparse
+// part only.
 func (f *featurizer) transform(text string) sparse {
 	return f.vector(rawFeatures(f.words(text), nil))
 }

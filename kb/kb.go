@@ -201,9 +201,12 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 		minDF = 1
 	}
 	k.feat.fit(texts, minDF)
-	xs := make([]sparse, len(texts))
+	k.feat.fitWords(texts)
+	xs, full := make([]sparse, len(texts)), make([]sparse, len(texts))
 	for i, t := range texts {
-		xs[i] = k.feat.transform(t)
+		ws := k.feat.words(t)
+		xs[i] = k.feat.vector(rawFeatures(ws, nil))
+		full[i] = k.feat.withDense(xs[i], ws)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -215,7 +218,7 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 	if opts.Progress != nil {
 		opts.Progress("train", 0, len(texts))
 	}
-	k.model = trainClassifier(xs, ys, nClass, len(k.feat.idf), defaultTrain)
+	k.model = trainClassifier(full, ys, nClass, k.feat.columns(), defaultTrain)
 	k.phrasings = newPhrasings(xs, ys, nClass, len(k.feat.idf))
 	if opts.Progress != nil {
 		opts.Progress("train", len(texts), len(texts))
@@ -294,7 +297,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 	}
 	z := make([]float32, k.model.nClass)
 	x, known := k.feat.vectorKnown(rawFeatures(words, make([]uint64, 0, 256)))
-	k.model.logits(x, z)
+	k.model.logits(k.feat.withDense(x, words), z)
 	var top float64
 	bleveBest := ""
 	for id, s := range scores {
@@ -349,7 +352,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 		fixed, _ := k.correct(withoutWords(q, s.Unknown))
 		if words := k.feat.words(fixed); len(words) > 0 {
 			z := make([]float32, k.model.nClass)
-			k.model.logits(k.feat.vector(rawFeatures(words, make([]uint64, 0, 256))), z)
+			k.model.logits(k.feat.withDense(k.feat.vector(rawFeatures(words, make([]uint64, 0, 256))), words), z)
 			axpy(z, bleve, 1)
 			softmax(z)
 			s.WithoutUnknown = float64(z[k.byID[best.ID]])

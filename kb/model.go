@@ -45,21 +45,42 @@ func trainClassifier(xs []sparse, ys []int, nClass, nFeat int, opt trainOptions)
 	}
 	rng := rand.New(rand.NewSource(opt.seed))
 	probs := make([][]float32, miniBatch)
+	grads := make([][]float32, miniBatch)
+	actives := make([][]int, miniBatch)
 	for i := range probs {
 		probs[i] = make([]float32, nClass)
+		grads[i] = make([]float32, nClass)
+		actives[i] = make([]int, 0, nClass)
 	}
-	grad := make([]float32, nClass)
-	active := make([]int, 0, nClass)
 	var wg sync.WaitGroup
 	var avgW, avgB []float32
 	nAvg := 0
+	// update applies the batch's gradients to the weight rows of the
+	// features whose column has the given parity: two goroutines share
+	// the rows, each row updated by one, in the order of the batch, so
+	// the result is the same as on one goroutine.
+	update := func(batch []int, parity int32) {
+		for i, n := range batch {
+			x, grad, active := xs[n], grads[i], actives[i]
+			for j, col := range x.idx {
+				if col&1 != parity {
+					continue
+				}
+				row := m.w[int(col)*nClass : int(col+1)*nClass]
+				v := x.val[j]
+				for _, c := range active {
+					row[c] -= grad[c] * v
+				}
+			}
+		}
+	}
 	for epoch := 0; epoch < opt.epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		rate := float32(opt.rate / (1 + 0.5*float64(epoch)))
 		for start := 0; start < len(order); start += miniBatch {
 			batch := order[start:min(start+miniBatch, len(order))]
 			// Forward passes only read the weights: split them over two
-			// goroutines, then apply the updates on this one.
+			// goroutines, then the updates, split by feature.
 			half := (len(batch) + 1) / 2
 			wg.Add(1)
 			go func() {
@@ -75,8 +96,8 @@ func trainClassifier(xs []sparse, ys []int, nClass, nFeat int, opt trainOptions)
 			}
 			wg.Wait()
 			for i, n := range batch {
-				x, y := xs[n], ys[n]
-				active = active[:0]
+				y := ys[n]
+				actives[i] = actives[i][:0]
 				for c, p := range probs[i] {
 					g := p
 					if c == y {
@@ -86,21 +107,21 @@ func trainClassifier(xs []sparse, ys []int, nClass, nFeat int, opt trainOptions)
 					// update would be noise, and skipping them makes
 					// training several times faster once the model is fair.
 					if g > 1e-4 || g < -1e-4 {
-						grad[c] = rate * g
-						active = append(active, c)
+						grads[i][c] = rate * g
+						actives[i] = append(actives[i], c)
 					}
 				}
-				for _, c := range active {
-					m.b[c] -= grad[c]
-				}
-				for j, col := range x.idx {
-					row := m.w[int(col)*nClass : int(col+1)*nClass]
-					v := x.val[j]
-					for _, c := range active {
-						row[c] -= grad[c] * v
-					}
+				for _, c := range actives[i] {
+					m.b[c] -= grads[i][c]
 				}
 			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				update(batch, 1)
+			}()
+			update(batch, 0)
+			wg.Wait()
 		}
 		if epoch >= opt.epochs-avgEpochs {
 			if avgW == nil {

@@ -84,7 +84,7 @@ func (k *KB) probe(ctx context.Context, e Example) probe {
 	if err != nil {
 		panic(err)
 	}
-	x := k.feat.vector(rawFeatures(words, nil))
+	x := k.feat.withDense(k.feat.vector(rawFeatures(words, nil)), words)
 	k.model.logits(x, p.clf)
 	var top float64
 	for _, s := range scores {

@@ -156,15 +156,15 @@ func (s *Signals) features() []float64 {
 // out-of-scope question counting 10 times (see the README, "How the
 // knowledge base decides"). Nil means the model's probability as it is.
 var calibWeights = []float64{
-	0.843,  // logit of the model's probability
-	0.568,  // margin
-	-3.511, // out of scope
-	1.190,  // known words
-	0.526,  // known weight
-	0.098,  // nearest phrasing
-	-0.209, // Bleve agrees
-	0.419,  // Bleve's relative score
-	-2.271, // bias
+	0.877,  // logit of the model's probability
+	0.001,  // margin
+	-2.637, // out of scope
+	0.754,  // known words
+	1.718,  // known weight
+	1.015,  // nearest phrasing
+	-0.567, // Bleve agrees
+	0.795,  // Bleve's relative score
+	-3.342, // bias
 }
 
 // confidence is the calibrated probability that the top article is right.

@@ -37,6 +37,10 @@ type savedModel struct {
 	NClass     int
 	OOS        int
 	W, B       []float32
+	// The dense columns (withDense): how many, and the words' idf.
+	Dense          int
+	WordIDF        map[string]float32
+	WordUnknownIDF float32
 }
 
 // Open returns the knowledge base for c stored in dir, building and
@@ -159,7 +163,7 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 		return nil, fmt.Errorf("read %s: %w", modelFile, err)
 	}
 	k := newKB(c, opts)
-	if sm.OOS != k.oos || len(sm.B) != sm.NClass || len(sm.W) != len(sm.Keys)*sm.NClass || len(sm.IDF) != len(sm.Keys) {
+	if sm.OOS != k.oos || len(sm.B) != sm.NClass || sm.Dense != wordDim || len(sm.W) != (len(sm.Keys)+sm.Dense)*sm.NClass || len(sm.IDF) != len(sm.Keys) {
 		return nil, fmt.Errorf("read %s: model does not fit the content", modelFile)
 	}
 	k.feat.vocab = make(map[uint64]int32, len(sm.Keys))
@@ -167,6 +171,10 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 		k.feat.vocab[h] = int32(i)
 	}
 	k.feat.idf, k.feat.unknownIDF = sm.IDF, sm.UnknownIDF
+	k.feat.wordIDF, k.feat.wordUnknownIDF = sm.WordIDF, sm.WordUnknownIDF
+	if k.feat.wordIDF == nil {
+		k.feat.wordIDF = map[string]float32{} // gob drops an empty map
+	}
 	k.model = &classifier{nClass: sm.NClass, w: sm.W, b: sm.B}
 	texts, ys := k.examples(c)
 	xs := make([]sparse, len(texts))
@@ -190,13 +198,16 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 // file goes last: its presence says the rest is complete.
 func (k *KB) save(dir, hash string) error {
 	sm := savedModel{
-		Keys:       make([]uint64, len(k.feat.idf)),
-		IDF:        k.feat.idf,
-		UnknownIDF: k.feat.unknownIDF,
-		NClass:     k.model.nClass,
-		OOS:        k.oos,
-		W:          k.model.w,
-		B:          k.model.b,
+		Keys:           make([]uint64, len(k.feat.idf)),
+		IDF:            k.feat.idf,
+		UnknownIDF:     k.feat.unknownIDF,
+		NClass:         k.model.nClass,
+		OOS:            k.oos,
+		W:              k.model.w,
+		B:              k.model.b,
+		Dense:          wordDim,
+		WordIDF:        k.feat.wordIDF,
+		WordUnknownIDF: k.feat.wordUnknownIDF,
 	}
 	for h, i := range k.feat.vocab {
 		sm.Keys[i] = h

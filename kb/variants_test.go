@@ -195,7 +195,7 @@ func TestQualityFusion(t *testing.T) {
 			}
 			fixed, fuzzy := k.correct(e.Text)
 			if w := k.feat.words(fixed); len(w) > 0 {
-				k.model.logits(k.feat.vector(rawFeatures(w, nil)), r.clf)
+				k.model.logits(k.feat.withDense(k.feat.vector(rawFeatures(w, nil)), w), r.clf)
 				scores, err := retrieve(context.Background(), k.index, k.bleveQuery(fixed), fuzzy, 40)
 				if err != nil {
 					t.Fatal(err)
