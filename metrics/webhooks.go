@@ -15,13 +15,13 @@ type Webhooks struct {
 func (m *Metrics) Webhooks(types []string) *Webhooks {
 	w := &Webhooks{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "frontdesk_webhook_deliveries_total",
-			Help: "Webhook delivery attempts by event type and result (delivered, failed: retried later)."}, []string{"type", "result"}),
+			Help: "Webhook delivery attempts by event type and result (delivered; failed: retried later, or dropped if also counted as given_up; given_up: dropped after --webhook-give-up)."}, []string{"type", "result"}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "frontdesk_webhook_pending",
 			Help: "Webhook events in the outbox waiting for delivery, as of the last delivery pass."}),
 	}
 	m.reg.MustRegister(w.deliveries, w.pending)
 	for _, t := range types {
-		for _, r := range []string{"delivered", "failed"} {
+		for _, r := range []string{"delivered", "failed", "given_up"} {
 			w.deliveries.WithLabelValues(eventLabel(t), r)
 		}
 	}
@@ -50,6 +50,11 @@ func (w *Webhooks) WebhookDelivered(eventType string) {
 // WebhookFailed counts a failed attempt (the event is retried).
 func (w *Webhooks) WebhookFailed(eventType string) {
 	w.deliveries.WithLabelValues(eventLabel(eventType), "failed").Inc()
+}
+
+// WebhookGivenUp counts an event dropped after failing for too long.
+func (w *Webhooks) WebhookGivenUp(eventType string) {
+	w.deliveries.WithLabelValues(eventLabel(eventType), "given_up").Inc()
 }
 
 // WebhookPending sets how many events wait.

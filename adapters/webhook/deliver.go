@@ -31,6 +31,8 @@ type Store interface {
 type Observer interface {
 	WebhookDelivered(eventType string)
 	WebhookFailed(eventType string)
+	// WebhookGivenUp is told of an event dropped after GiveUpAfter.
+	WebhookGivenUp(eventType string)
 	WebhookPending(n int)
 }
 
@@ -45,9 +47,14 @@ type Options struct {
 	// MinBackoff is the wait after a first failure, doubled after each
 	// further one up to MaxBackoff (defaults 1 s and 5 min), with jitter.
 	MinBackoff, MaxBackoff time.Duration
-	Observer               Observer
-	Log                    *slog.Logger
-	Now                    func() time.Time
+	// GiveUpAfter is how long an event is retried after its first
+	// failed attempt before it is dropped (logged, counted, and listed
+	// among the failures), so that a URL gone for good does not fill the
+	// outbox; 0 retries for ever.
+	GiveUpAfter time.Duration
+	Observer    Observer
+	Log         *slog.Logger
+	Now         func() time.Time
 }
 
 // Failure is a failed delivery attempt, for the console.
@@ -58,17 +65,21 @@ type Failure struct {
 	EventID  string    `json:"event_id"`
 	Attempts int       `json:"attempts"`
 	Error    string    `json:"error"`
-	// NextAt is when the event is tried again.
+	// NextAt is when the event is tried again (zero when it was given
+	// up: GaveUp).
 	NextAt time.Time `json:"next_at"`
+	GaveUp bool      `json:"gave_up,omitempty"`
 }
 
 // Status is how delivery stands.
 type Status struct {
-	URLs      []string  `json:"urls"`
-	Pending   int       `json:"pending"`
-	Delivered int64     `json:"delivered"`
-	Failed    int64     `json:"failed"`
-	Failures  []Failure `json:"last_failures"`
+	URLs      []string `json:"urls"`
+	Pending   int      `json:"pending"`
+	Delivered int64    `json:"delivered"`
+	Failed    int64    `json:"failed"`
+	// GivenUp counts the events dropped after GiveUpAfter.
+	GivenUp  int64     `json:"given_up"`
+	Failures []Failure `json:"last_failures"`
 }
 
 // maxFailures is how many recent failures Status keeps.
@@ -85,6 +96,7 @@ type Webhooks struct {
 	pending   int
 	delivered int64
 	failed    int64
+	givenUp   int64
 	failures  []Failure
 }
 
@@ -143,7 +155,7 @@ func (w *Webhooks) Status() Status {
 	for i, f := range w.failures {
 		fs[len(fs)-1-i] = f
 	}
-	return Status{URLs: w.opts.URLs, Pending: w.pending, Delivered: w.delivered, Failed: w.failed, Failures: fs}
+	return Status{URLs: w.opts.URLs, Pending: w.pending, Delivered: w.delivered, Failed: w.failed, GivenUp: w.givenUp, Failures: fs}
 }
 
 // page is how many outbox records one pass reads.
@@ -267,8 +279,10 @@ func (w *Webhooks) pass(ctx context.Context) (next time.Time, err error) {
 }
 
 // deliver posts one record. On success the caller removes it; on
-// failure it stores the next attempt's time in r.e and the outbox. ok
-// reports success; err is a store error.
+// failure it stores the next attempt's time in r.e and the outbox, or,
+// once the record has failed for GiveUpAfter, gives it up: the caller
+// removes it as if delivered. ok reports that the record is done with;
+// err is a store error.
 func (w *Webhooks) deliver(ctx context.Context, r *record) (ok bool, err error) {
 	postErr := w.post(ctx, r.e)
 	if ctx.Err() != nil {
@@ -283,19 +297,30 @@ func (w *Webhooks) deliver(ctx context.Context, r *record) (ok bool, err error) 
 		}
 		return true, nil
 	}
+	now := w.opts.Now()
 	r.e.Attempts++
 	r.e.LastErr = postErr.Error()
-	r.e.NextAt = w.opts.Now().Add(w.backoff(r.e.Attempts))
-	data, err := json.Marshal(r.e)
-	if err != nil {
-		return false, err
+	if r.e.FirstFailed.IsZero() {
+		r.e.FirstFailed = now
 	}
-	if err := w.store.PutOutbox(ctx, r.seq, data); err != nil {
-		return false, err
+	gaveUp := w.opts.GiveUpAfter > 0 && now.Sub(r.e.FirstFailed) >= w.opts.GiveUpAfter
+	f := Failure{At: now.UTC(), URL: r.e.URL, Type: r.e.Type, EventID: r.e.ID, Attempts: r.e.Attempts, Error: r.e.LastErr, GaveUp: gaveUp}
+	if !gaveUp {
+		r.e.NextAt = now.Add(w.backoff(r.e.Attempts))
+		f.NextAt = r.e.NextAt.UTC()
+		data, err := json.Marshal(r.e)
+		if err != nil {
+			return false, err
+		}
+		if err := w.store.PutOutbox(ctx, r.seq, data); err != nil {
+			return false, err
+		}
 	}
-	f := Failure{At: w.opts.Now().UTC(), URL: r.e.URL, Type: r.e.Type, EventID: r.e.ID, Attempts: r.e.Attempts, Error: r.e.LastErr, NextAt: r.e.NextAt.UTC()}
 	w.mu.Lock()
 	w.failed++
+	if gaveUp {
+		w.givenUp++
+	}
 	w.failures = append(w.failures, f)
 	if len(w.failures) > maxFailures {
 		w.failures = w.failures[len(w.failures)-maxFailures:]
@@ -303,6 +328,14 @@ func (w *Webhooks) deliver(ctx context.Context, r *record) (ok bool, err error) 
 	w.mu.Unlock()
 	if w.opts.Observer != nil {
 		w.opts.Observer.WebhookFailed(r.e.Type)
+		if gaveUp {
+			w.opts.Observer.WebhookGivenUp(r.e.Type)
+		}
+	}
+	if gaveUp {
+		w.opts.Log.Error("webhook event given up: its URL has refused it since its first attempt", "url", r.e.URL, "type", r.e.Type,
+			"event", r.e.ID, "attempts", r.e.Attempts, "first_failed", r.e.FirstFailed.UTC(), "give_up_after", w.opts.GiveUpAfter, "err", postErr)
+		return true, nil
 	}
 	w.opts.Log.Warn("webhook delivery failed; will retry", "url", r.e.URL, "type", r.e.Type, "attempts", r.e.Attempts, "err", postErr)
 	return false, nil

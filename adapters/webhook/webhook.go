@@ -78,6 +78,9 @@ type entry struct {
 	Attempts int             `json:"attempts,omitempty"`
 	NextAt   time.Time       `json:"next_at,omitzero"`
 	LastErr  string          `json:"last_error,omitempty"`
+	// FirstFailed is when the first attempt failed (zero until one
+	// has), from which Options.GiveUpAfter counts.
+	FirstFailed time.Time `json:"first_failed,omitzero"`
 }
 
 // messageData is a message as webhooks carry it.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -300,4 +301,101 @@ func TestARetryComesAfterTheBackoffWithoutNewEvents(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Logf("delivered after two failures in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// clock is a time the test moves.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestAnEventRefusedForLongerThanGiveUpAfterIsDroppedAndUnblocksItsKey(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rc := &receiver{t: t, failFirst: 1 << 30}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clk := &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	hooks, err := webhook.New(db, webhook.Options{URLs: []string{srv.URL}, Secret: secret, Now: clk.Now,
+		MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, GiveUpAfter: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := hooks.Recorder()
+	// Two events of one customer: the second waits behind the first.
+	for _, name := range []string{"Ana", "Ana Lima"} {
+		c := &bot.Customer{ID: "cus_1", ExternalID: "x", Name: name}
+		if err := db.Update(ctx, func(tx bot.Tx) error { return rec.RecordCustomer(tx, c) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { hooks.Run(ctx) })
+	requests := func() int { rc.mu.Lock(); defer rc.mu.Unlock(); return rc.requests }
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for start := time.Now(); !ok(); time.Sleep(2 * time.Millisecond) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("%s: not after 10 s; status %+v", what, hooks.Status())
+			}
+		}
+	}
+	// The clock stands still: the first event fails once and waits for
+	// its retry, the second waits behind it.
+	waitFor("a failed attempt", func() bool { return requests() >= 1 && hooks.Status().Pending == 2 })
+	outbox := func() (n int) {
+		db.Outbox(ctx, 0, 0, func(uint64, []byte) { n++ })
+		return n
+	}
+	if st := hooks.Status(); st.GivenUp != 0 || outbox() != 2 {
+		t.Fatalf("before an hour: given up %d, outbox %d; want 0 and 2", st.GivenUp, outbox())
+	}
+
+	if requests() != 1 {
+		t.Fatalf("%d attempts while the retry was not due", requests())
+	}
+	// A minute on it is tried and fails again; an hour after its first
+	// failure it is given up on its next attempt. The second event then
+	// fails once, which starts its own hour.
+	clk.add(time.Minute)
+	waitFor("a second failed attempt", func() bool { return requests() >= 2 })
+	if st := hooks.Status(); st.GivenUp != 0 || outbox() != 2 {
+		t.Fatalf("after a minute: given up %d, outbox %d; want 0 and 2", st.GivenUp, outbox())
+	}
+	clk.add(time.Hour)
+	waitFor("the first event given up", func() bool { return hooks.Status().GivenUp == 1 && outbox() == 1 })
+	st := hooks.Status()
+	if !slices.ContainsFunc(st.Failures, func(f webhook.Failure) bool { return f.GaveUp && f.NextAt.IsZero() }) {
+		t.Errorf("failures %+v: none says given up", st.Failures)
+	}
+	rc.mu.Lock()
+	rc.failFirst = 0 // the shop's endpoint is back
+	rc.mu.Unlock()
+	clk.add(time.Minute)
+	waitFor("the second event delivered", func() bool { return len(rc.events()) == 1 && outbox() == 0 })
+	raw, _ := json.Marshal(rc.events()[0].Data)
+	var data struct {
+		Customer struct {
+			Name string `json:"name"`
+		} `json:"customer"`
+	}
+	if err := json.Unmarshal(raw, &data); err != nil || data.Customer.Name != "Ana Lima" {
+		t.Errorf("delivered %s (%v), want the second event (Ana Lima)", raw, err)
+	}
+	if st := hooks.Status(); st.GivenUp != 1 {
+		t.Errorf("given up %d, want 1", st.GivenUp)
+	}
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/frontdesk/frontdesk/adapters/webhook"
 	"github.com/frontdesk/frontdesk/metrics"
@@ -30,6 +32,7 @@ func (s *settings) addRepeated(name, usage string) {
 func webhookSettings(s *settings) {
 	s.addRepeated("webhook-url", "`URL` that receives every event (conversation.created, message.created, ...) as a signed JSON POST")
 	s.add("webhook-secret", "", "secret that signs webhook bodies (X-Frontdesk-Signature); required with webhook-url")
+	s.add("webhook-give-up", "72h", "drop an event its URL has refused for this `duration` since the first failed attempt, logged and counted (0: retry for ever)")
 }
 
 // newWebhooks returns the configured webhooks, or nil when no URL is
@@ -43,7 +46,11 @@ func newWebhooks(cfg *settings, db webhook.Store, m *metrics.Metrics, log *slog.
 	if len(secret) < 16 {
 		return nil, usageError{"webhook-url needs webhook-secret, at least 16 characters (frontdesk identity secret makes a good one)"}
 	}
-	h, err := webhook.New(db, webhook.Options{URLs: urls, Secret: []byte(secret), Observer: m.Webhooks(webhook.Types), Log: log})
+	giveUp, err := time.ParseDuration(cfg.get("webhook-give-up"))
+	if err != nil || giveUp < 0 {
+		return nil, usageError{fmt.Sprintf("webhook-give-up %q is not a duration such as 72h (0: retry for ever)", cfg.get("webhook-give-up"))}
+	}
+	h, err := webhook.New(db, webhook.Options{URLs: urls, Secret: []byte(secret), GiveUpAfter: giveUp, Observer: m.Webhooks(webhook.Types), Log: log})
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}

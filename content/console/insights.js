@@ -177,9 +177,10 @@
       const st = await get('admin/webhooks');
       const failures = (st.last_failures || []).slice().reverse();
       box.replaceChildren(
-        h('p', null, [(st.urls || []).join(', ') + ': ' + st.delivered + ' delivered, ' + st.pending + ' waiting, ' + st.failed + ' failed attempts']),
+        h('p', null, [(st.urls || []).join(', ') + ': ' + st.delivered + ' delivered, ' + st.pending + ' waiting, ' + st.failed + ' failed attempts' +
+          (st.given_up ? ', ' + st.given_up + ' given up' : '')]),
         failures.length ? h('ul', { class: 'plain', 'data-testid': 'webhook-failures' }, failures.map((f) => h('li', null, [
-          new Date(f.at).toLocaleString() + ' · ' + f.type + ' to ' + f.url + ': ' + f.error + ' (attempt ' + f.attempts + ', next ' + new Date(f.next_at).toLocaleTimeString() + ')',
+          new Date(f.at).toLocaleString() + ' · ' + f.type + ' to ' + f.url + ': ' + f.error + ' (attempt ' + f.attempts + (f.gave_up ? ', given up' : ', next ' + new Date(f.next_at).toLocaleTimeString()) + ')',
         ]))) : h('p', { class: 'muted' }, ['No failed deliveries.']),
       );
     } catch (e) {
