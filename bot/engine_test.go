@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/testclock"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -33,25 +34,12 @@ func shopKB(t testing.TB, th kb.Thresholds) *kb.KB {
 	return k
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 type rig struct {
 	t      testing.TB
 	engine *bot.Engine
 	db     *bolt.DB
 	path   string
-	clock  *clock
+	clock  *testclock.Clock
 	queue  *recordingQueue
 }
 
@@ -80,7 +68,7 @@ func newRig(t testing.TB, th kb.Thresholds) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &rig{t: t, db: db, path: path, clock: &clock{now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}, queue: &recordingQueue{}}
+	r := &rig{t: t, db: db, path: path, clock: testclock.New(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), queue: &recordingQueue{}}
 	r.engine = bot.NewEngine(shopKB(t, th), db, bot.NewBus(), bot.Options{Now: r.clock.Now, Handoff: r.queue})
 	return r
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/testclock"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -21,7 +22,7 @@ type followupRig struct {
 	t      *testing.T
 	ctx    context.Context
 	db     *bolt.DB
-	clock  *clock
+	clock  *testclock.Clock
 	engine *bot.Engine
 	queue  *handoff.Queue
 	agent  *handoff.Agent
@@ -34,7 +35,7 @@ func newFollowupRig(t *testing.T) *followupRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &followupRig{t: t, ctx: context.Background(), db: db, clock: &clock{now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}}
+	r := &followupRig{t: t, ctx: context.Background(), db: db, clock: testclock.New(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))}
 	hours := handoff.MustParseHours("mon-fri 09:00-17:00", "", "UTC")
 	r.engine = bot.NewEngine(shopKB(t, kb.DefaultThresholds), db, bot.NewBus(), bot.Options{Now: r.clock.Now,
 		Followup: bot.FollowupOptions{Delay: 2 * time.Hour, Open: hours.Open}})

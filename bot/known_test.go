@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/testclock"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -145,7 +146,7 @@ func TestVIPGetsTheVIPVariant(t *testing.T) {
 }
 
 func TestVerifiedReturningCustomerIsAskedAboutTheirRecentTopic(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)} // a Tuesday
+	c := testclock.New(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)) // a Tuesday
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
 	if err != nil {
 		t.Fatal(err)

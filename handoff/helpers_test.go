@@ -11,26 +11,9 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/testclock"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 // start is a Tuesday morning, in business hours.
 var start = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
@@ -80,7 +63,7 @@ type rig struct {
 	ctx    context.Context
 	path   string
 	db     *bolt.DB
-	clock  *clock
+	clock  *testclock.Clock
 	owner  *conversationOwner
 	queue  *handoff.Queue
 	agents *handoff.Agents
@@ -89,7 +72,7 @@ type rig struct {
 
 func newRig(t testing.TB, opts handoff.Options) *rig {
 	t.Helper()
-	r := &rig{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "frontdesk.db"), clock: &clock{now: start}, opts: opts}
+	r := &rig{t: t, ctx: context.Background(), path: filepath.Join(t.TempDir(), "frontdesk.db"), clock: testclock.New(start), opts: opts}
 	r.open()
 	t.Cleanup(func() { r.db.Close() })
 	return r

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/internal/promtest"
+	"github.com/frontdesk/frontdesk/internal/testclock"
 	"github.com/frontdesk/frontdesk/internal/wait"
 
 	"github.com/gorilla/websocket"
@@ -67,19 +68,6 @@ func TestTheGoAndProcessCollectorsAreRegistered(t *testing.T) {
 	}
 }
 
-// clock is a settable time for the follower.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // conversations is a stand-in store holding conversations in memory.
 type conversations map[string]bot.Conversation
 
@@ -92,7 +80,7 @@ func (cs conversations) Conversation(_ context.Context, id string) (*bot.Convers
 }
 
 func TestFollowCountsAConversationFromItsEvents(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC))
 	m := New(Options{Now: clk.Now})
 	defer m.Close()
 	bus := bot.NewBus()
@@ -107,7 +95,7 @@ func TestFollowCountsAConversationFromItsEvents(t *testing.T) {
 	// waits until the follower has counted it.
 	say := func(after time.Duration, from bot.Sender, payload string, d *bot.Decision) {
 		t.Helper()
-		clk.add(after)
+		clk.Add(after)
 		bus.Publish(bot.Event{Kind: bot.EventMessage, ConversationID: id, Message: &bot.Message{ConversationID: id, From: from, Payload: payload, Decision: d}})
 		published++
 		wait.For(t, 5*time.Second, fmt.Sprintf("the follower to count %d messages", published), func() bool {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/testclock"
 )
 
 func TestLoginGivesATokenAndAStrictCookie(t *testing.T) {
@@ -214,22 +215,8 @@ func TestUnknownAPIPathsAnswerJSON404(t *testing.T) {
 		t.Errorf("%d %v", status, m)
 	}
 }
-
-// testClock is a clock tests move forward by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestTheLoginLimitHoldsAgainstSimultaneousAttempts(t *testing.T) {
-	clock := &testClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	r := newRigWithAgents(t, manual, handoff.AgentsOptions{PasswordCost: bcrypt.DefaultCost, Now: clock.Now})
 	r.addAgent("Ann", handoff.RoleAgent)
 	const attempts, limit = 200, 5 // limit: the default of handoff.AgentsOptions.MaxFailures

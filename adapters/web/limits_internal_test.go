@@ -4,28 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/frontdesk/frontdesk/internal/testclock"
 )
 
-// fakeClock is a settable time source for the limits.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func testLimits() (*limits, *fakeClock) {
+func testLimits() (*limits, *testclock.Clock) {
 	// 3 at once, refilled in 150 s.
 	s := NewServer(nil, Options{RateBurst: 3, RatePerSecond: 0.02})
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 	s.limits.now = clock.Now
 	return s.limits, clock
 }

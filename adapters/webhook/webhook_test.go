@@ -17,6 +17,7 @@ import (
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/internal/kbtest"
+	"github.com/frontdesk/frontdesk/internal/testclock"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
 
@@ -302,20 +303,6 @@ func TestARetryComesAfterTheBackoffWithoutNewEvents(t *testing.T) {
 	}
 	t.Logf("delivered after two failures in %v", time.Since(start).Round(time.Millisecond))
 }
-
-// clock is a time the test moves.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestAnEventRefusedForLongerThanGiveUpAfterIsDroppedAndUnblocksItsKey(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rc := &receiver{t: t, failFirst: 1 << 30}
@@ -326,7 +313,7 @@ func TestAnEventRefusedForLongerThanGiveUpAfterIsDroppedAndUnblocksItsKey(t *tes
 		t.Fatal(err)
 	}
 	defer db.Close()
-	clk := &clock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
 	hooks, err := webhook.New(db, webhook.Options{URLs: []string{srv.URL}, Secret: secret, Now: clk.Now,
 		MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, GiveUpAfter: time.Hour})
 	if err != nil {
@@ -370,12 +357,12 @@ func TestAnEventRefusedForLongerThanGiveUpAfterIsDroppedAndUnblocksItsKey(t *tes
 	// A minute on it is tried and fails again; an hour after its first
 	// failure it is given up on its next attempt. The second event then
 	// fails once, which starts its own hour.
-	clk.add(time.Minute)
+	clk.Add(time.Minute)
 	waitFor("a second failed attempt", func() bool { return requests() >= 2 })
 	if st := hooks.Status(); st.GivenUp != 0 || outbox() != 2 {
 		t.Fatalf("after a minute: given up %d, outbox %d; want 0 and 2", st.GivenUp, outbox())
 	}
-	clk.add(time.Hour)
+	clk.Add(time.Hour)
 	waitFor("the first event given up", func() bool { return hooks.Status().GivenUp == 1 && outbox() == 1 })
 	st := hooks.Status()
 	if !slices.ContainsFunc(st.Failures, func(f webhook.Failure) bool { return f.GaveUp && f.NextAt.IsZero() }) {
@@ -384,7 +371,7 @@ func TestAnEventRefusedForLongerThanGiveUpAfterIsDroppedAndUnblocksItsKey(t *tes
 	rc.mu.Lock()
 	rc.failFirst = 0 // the shop's endpoint is back
 	rc.mu.Unlock()
-	clk.add(time.Minute)
+	clk.Add(time.Minute)
 	waitFor("the second event delivered", func() bool { return len(rc.events()) == 1 && outbox() == 0 })
 	raw, _ := json.Marshal(rc.events()[0].Data)
 	var data struct {
