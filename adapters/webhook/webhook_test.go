@@ -66,6 +66,17 @@ func (rc *receiver) events() []webhook.Payload {
 
 var testKB = kbtest.Shop
 
+// openDB opens a bbolt file for the test, closed when it ends.
+func openDB(t *testing.T) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func TestFailingReceiverGetsEveryEventOnceInOrderSigned(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -73,11 +84,7 @@ func TestFailingReceiverGetsEveryEventOnceInOrderSigned(t *testing.T) {
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
 
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	hooks, err := webhook.New(db, webhook.Options{URLs: []string{srv.URL + "/hooks"}, Secret: secret, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -223,11 +230,7 @@ func countType(ps []webhook.Payload, typ string) int {
 
 func TestForgettingACustomerDropsTheirWaitingEvents(t *testing.T) {
 	ctx := context.Background()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	hooks, err := webhook.New(db, webhook.Options{URLs: []string{"http://127.0.0.1:1/never"}, Secret: secret})
 	if err != nil {
 		t.Fatal(err)
@@ -276,11 +279,7 @@ func TestARetryComesAfterTheBackoffWithoutNewEvents(t *testing.T) {
 	rc := &receiver{t: t, failFirst: 2}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	hooks, err := webhook.New(db, webhook.Options{URLs: []string{srv.URL}, Secret: secret, MinBackoff: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -303,16 +302,13 @@ func TestARetryComesAfterTheBackoffWithoutNewEvents(t *testing.T) {
 	}
 	t.Logf("delivered after two failures in %v", time.Since(start).Round(time.Millisecond))
 }
+
 func TestAnEventRefusedForLongerThanGiveUpAfterIsDroppedAndUnblocksItsKey(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rc := &receiver{t: t, failFirst: 1 << 30}
 	srv := httptest.NewServer(rc)
 	defer srv.Close()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "frontdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 	clk := testclock.New(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
 	hooks, err := webhook.New(db, webhook.Options{URLs: []string{srv.URL}, Secret: secret, Now: clk.Now,
 		MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond, GiveUpAfter: time.Hour})
