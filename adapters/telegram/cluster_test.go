@@ -15,7 +15,6 @@ import (
 	"github.com/frontdesk/frontdesk/adapters/telegram"
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/internal/pgtest"
-	"github.com/frontdesk/frontdesk/internal/wait"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/postgres"
 )
@@ -53,9 +52,7 @@ func settled(t *testing.T, api *fakeAPI, customers, rounds int, eng *bot.Engine,
 	for c := range int64(customers) {
 		var got, want []string
 		var asked int
-		// A minute: under CI's load (race detector, every package's tests
-		// and PostgreSQL on two cores) a round once took over 15 s.
-		wait.For(t, time.Minute, fmt.Sprintf("customer %d: %d questions stored once, every reply sent once", c, rounds), func() bool {
+		waitFor(t, fmt.Sprintf("customer %d: %d questions stored once, every reply sent once", c, rounds), func() bool {
 			cus, err := db.CustomerByIdentity(context.Background(), bot.Identity{Channel: bot.Telegram, ID: fmt.Sprint(1000 + c)})
 			if err != nil {
 				return false
