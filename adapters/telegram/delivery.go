@@ -173,7 +173,12 @@ func (a *Adapter) sync(ctx context.Context, conversationID string) {
 }
 
 // track records that the conversation is delivered to the chat and
-// returns its cursor.
+// returns its cursor as the store had it.
+//
+// Between TelegramTrack and the chat's entry in memory, the bus follower
+// may already have read the new chat from the store and queued what
+// Start said (sync), moving the cursor: its entry is kept then. Replacing
+// it with one at the cursor read before would queue those messages again.
 func (a *Adapter) track(ctx context.Context, conversationID string, chatID int64) (int64, error) {
 	c, err := a.chatFor(ctx, conversationID)
 	if err != nil {
@@ -189,7 +194,11 @@ func (a *Adapter) track(ctx context.Context, conversationID string, chatID int64
 		return 0, err
 	}
 	a.chatsMu.Lock()
+	defer a.chatsMu.Unlock()
+	if c, ok := a.chats[conversationID]; ok && c.id == chatID {
+		c.lastUsed = time.Now()
+		return cursor, nil
+	}
 	a.chats[conversationID] = &chat{id: chatID, cursor: cursor, lastUsed: time.Now()}
-	a.chatsMu.Unlock()
 	return cursor, nil
 }

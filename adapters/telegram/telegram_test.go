@@ -410,9 +410,11 @@ func TestInjectedFailuresStillDeliverOnceInOrder(t *testing.T) {
 	for _, u := range users {
 		waitFor(t, "every question stored", func() bool { return r.customerMessages(u) == len(questions) })
 		conv := r.conversation(u)
-		waitFor(t, fmt.Sprintf("chat %d to get every message once, in order", u), func() bool {
-			return strings.Join(texts(r.api.sentTo(u)), "\n") == strings.Join(r.visible(conv.ID), "\n")
-		})
+		sent := func() string { return strings.Join(texts(r.api.sentTo(u)), "\n") }
+		visible := func() string { return strings.Join(r.visible(conv.ID), "\n") }
+		if !wait.Until(context.Background(), time.Minute, func() bool { return sent() == visible() }) {
+			t.Fatalf("chat %d got:\n%s\n\nwant, the conversation's visible messages:\n%s", u, sent(), visible())
+		}
 	}
 	time.Sleep(50 * time.Millisecond)
 	for _, u := range users {
