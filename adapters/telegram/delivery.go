@@ -193,6 +193,9 @@ func (a *Adapter) track(ctx context.Context, conversationID string, chatID int64
 	if err != nil {
 		return 0, err
 	}
+	if a.afterTrack != nil {
+		a.afterTrack(conversationID)
+	}
 	a.chatsMu.Lock()
 	defer a.chatsMu.Unlock()
 	if c, ok := a.chats[conversationID]; ok && c.id == chatID {

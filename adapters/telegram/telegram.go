@@ -191,6 +191,9 @@ type Adapter struct {
 	chats   map[string]*chat
 	// out is the leader's sender, nil while this node does not lead.
 	out atomic.Pointer[sender]
+	// afterTrack, if set (by tests), runs in track between the store's
+	// TelegramTrack and the chat's entry in memory.
+	afterTrack func(conversationID string)
 }
 
 // New connects to the Bot API (getMe) and returns a channel ready to

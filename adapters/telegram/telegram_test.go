@@ -289,6 +289,23 @@ func TestInlineKeyboardChoices(t *testing.T) {
 	})
 }
 
+// The bus follower may queue a new chat's greeting before the update's
+// own handling has the chat in memory; the greeting still goes once.
+func TestAGreetingQueuedByTheFollowerWhileTrackingGoesOnce(t *testing.T) {
+	r := newRig(t)
+	a := r.start(r.options())
+	a.FollowerSyncsWhileTracking()
+	const eve = 1009
+	r.api.push(textUpdate(eve, "Eve", "how long does a refund take"))
+	waitFor(t, "the question stored", func() bool { return r.customerMessages(eve) == 1 })
+	conv := r.conversation(eve)
+	sent := func() string { return strings.Join(texts(r.api.sentTo(eve)), "\n") }
+	visible := func() string { return strings.Join(r.visible(conv.ID), "\n") }
+	if !wait.Until(context.Background(), 10*time.Second, func() bool { return sent() == visible() }) {
+		t.Fatalf("sent:\n%s\n\nwant, the conversation's visible messages:\n%s", sent(), visible())
+	}
+}
+
 func TestARestartNeitherReplaysNorLoses(t *testing.T) {
 	r := newRig(t)
 	a := r.start(r.options())
