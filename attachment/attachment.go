@@ -108,7 +108,7 @@ func (s *Store) Save(conversationID, name string, r io.Reader) (bot.Attachment, 
 // durable (synced to disk, or committed) and the Attachment describes
 // it, ready for a message.
 func (s *Store) SaveContext(ctx context.Context, conversationID, name string, r io.Reader) (bot.Attachment, error) {
-	if !validID(conversationID, "con_") {
+	if !bot.ValidID(conversationID, "con_") {
 		return bot.Attachment{}, bot.NewError(bot.CodeInvalid, "unknown conversation")
 	}
 	data, err := io.ReadAll(io.LimitReader(r, s.max+1))
@@ -145,7 +145,7 @@ func (s *Store) Open(ctx context.Context, conversationID, id string) (io.ReadSee
 }
 
 func (s *Store) open(ctx context.Context, conversationID, id string) (io.ReadSeekCloser, string, time.Time, error) {
-	if !validID(conversationID, "con_") || !validID(id, "att_") {
+	if !bot.ValidID(conversationID, "con_") || !bot.ValidID(id, "att_") {
 		return nil, "", time.Time{}, ErrNotFound
 	}
 	f, at, err := s.blobs.Attachment(ctx, conversationID, id)
@@ -208,21 +208,6 @@ func Sniff(data []byte) string {
 	return typ
 }
 
-// validID reports whether id is prefix followed by lower-case hex (as
-// bot.NewID makes them): nothing that could name another path.
-func validID(id, prefix string) bool {
-	rest, ok := strings.CutPrefix(id, prefix)
-	if !ok || rest == "" || len(rest) > 64 {
-		return false
-	}
-	for _, r := range rest {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // cleanName keeps a file name for showing: its last path element,
 // without control characters, at most 100 characters; "file" plus ext
 // when nothing usable is left.
@@ -270,7 +255,7 @@ func (s *Store) Prune(gone func(conversationID string) (bool, error)) (int, erro
 	}
 	n := 0
 	for _, id := range convs {
-		if !validID(id, "con_") {
+		if !bot.ValidID(id, "con_") {
 			continue
 		}
 		g, err := gone(id)

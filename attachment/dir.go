@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/frontdesk/frontdesk/bot"
 )
 
 // Dir keeps attachments as files under one directory, beside the bbolt
@@ -92,7 +94,7 @@ func (d Dir) AttachmentConversations(context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() && validID(e.Name(), "con_") {
+		if e.IsDir() && bot.ValidID(e.Name(), "con_") {
 			out = append(out, e.Name())
 		}
 	}
@@ -103,7 +105,7 @@ func (d Dir) AttachmentConversations(context.Context) ([]string, error) {
 // directories.
 func (d Dir) DeleteAttachments(_ context.Context, conversationIDs ...string) error {
 	for _, id := range conversationIDs {
-		if !validID(id, "con_") {
+		if !bot.ValidID(id, "con_") {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(d.path, id)); err != nil {

@@ -169,6 +169,22 @@ func NewID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
+// ValidID reports whether id is prefix followed by lower-case hex, as
+// NewID makes them: nothing that could name another path when an id is
+// used as a file or directory name.
+func ValidID(id, prefix string) bool {
+	rest, ok := strings.CutPrefix(id, prefix)
+	if !ok || rest == "" || len(rest) > 64 {
+		return false
+	}
+	for _, r := range rest {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Profile is what a customer tells about themselves (pre-chat form).
 type Profile struct {
 	Name  string

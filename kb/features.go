@@ -270,14 +270,13 @@ func (f *featurizer) fit(texts []string, minDF int) {
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	n := float64(len(texts))
 	f.vocab = make(map[uint64]int32, len(keys))
 	f.idf = make([]float32, len(keys))
 	for i, h := range keys {
 		f.vocab[h] = int32(i)
-		f.idf[i] = float32(math.Log((1+n)/(1+float64(df[h]))) + 1)
+		f.idf[i] = smoothIDF(len(texts), df[h])
 	}
-	f.unknownIDF = float32(math.Log(1+n) + 1)
+	f.unknownIDF = smoothIDF(len(texts), 0)
 }
 
 // fitWords learns the idf of whole words for withDense.
@@ -291,12 +290,17 @@ func (f *featurizer) fitWords(texts []string) {
 			}
 		}
 	}
-	n := float64(len(texts))
 	f.wordIDF = make(map[string]float32, len(df))
 	for w, c := range df {
-		f.wordIDF[w] = float32(math.Log((1+n)/(1+float64(c))) + 1)
+		f.wordIDF[w] = smoothIDF(len(texts), c)
 	}
-	f.wordUnknownIDF = float32(math.Log(1+n) + 1)
+	f.wordUnknownIDF = smoothIDF(len(texts), 0)
+}
+
+// smoothIDF is the smoothed inverse document frequency of a feature found in
+// df of n texts; df 0 gives the weight of one never seen.
+func smoothIDF(n, df int) float32 {
+	return float32(math.Log(float64(1+n)/float64(1+df)) + 1)
 }
 
 // columns is how many features the classifier reads: the sparse ones,
@@ -317,24 +321,19 @@ func (f *featurizer) withDense(x sparse, words []string) sparse {
 		return x
 	}
 	var d [wordDim]float32
-	vs, found := loadWords(), false
+	vs := loadWords()
 	for _, w := range words {
 		idf, ok := f.wordIDF[w]
 		if !ok {
 			idf = f.wordUnknownIDF
 		}
-		if vs.add(d[:], w, idf) {
-			found = true
-		}
-	}
-	if !found {
-		return x
+		vs.add(d[:], w, idf)
 	}
 	var norm float64
 	for _, v := range d {
 		norm += float64(v) * float64(v)
 	}
-	if norm == 0 {
+	if norm == 0 { // no word has a vector
 		return x
 	}
 	scale := float32(denseWeight / math.Sqrt(norm))
@@ -348,12 +347,6 @@ func (f *featurizer) withDense(x sparse, words []string) sparse {
 		y.val = append(y.val, v*scale)
 	}
 	return y
-}
-
-// full is the classifier's vector of a text: transform and withDense.
-func (f *featurizer) full(text string) sparse {
-	ws := f.words(text)
-	return f.withDense(f.vector(rawFeatures(ws, nil)), ws)
 }
 
 // transform is words + rawFeatures + vector for one text: its sparse

@@ -39,7 +39,7 @@ type wordVectors struct {
 
 var (
 	wordsOnce sync.Once
-	words     *wordVectors
+	wordVecs  *wordVectors
 )
 
 // loadWords parses the embedded file once. The words and vectors stay in
@@ -66,9 +66,9 @@ func loadWords() *wordVectors {
 			p += 4
 		}
 		v.vecs = s[p : p+n*wordDim]
-		words = v
+		wordVecs = v
 	})
-	return words
+	return wordVecs
 }
 
 // add adds weight times w's vector to dst and reports whether w has one.

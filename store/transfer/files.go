@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/store/postgres"
 )
 
@@ -34,7 +35,7 @@ func (c *copier) copyAttachments(ctx context.Context, dir string) (map[string]po
 		return nil, err
 	}
 	for _, conv := range convs {
-		if !conv.IsDir() || !validID(conv.Name(), "con_") {
+		if !conv.IsDir() || !bot.ValidID(conv.Name(), "con_") {
 			c.left[leftNotFiles]++
 			continue
 		}
@@ -44,7 +45,7 @@ func (c *copier) copyAttachments(ctx context.Context, dir string) (map[string]po
 		}
 		for _, f := range files {
 			switch {
-			case !f.Type().IsRegular() || !validID(f.Name(), "att_"):
+			case !f.Type().IsRegular() || !bot.ValidID(f.Name(), "att_"):
 				c.left[leftNotFiles]++
 				continue
 			case !c.convs[conv.Name()]:
@@ -76,21 +77,6 @@ func (c *copier) copyAttachments(ctx context.Context, dir string) (map[string]po
 		}
 	}
 	return out, nil
-}
-
-// validID reports whether id is prefix followed by lower-case hex, as
-// bot.NewID makes them and attachment.Dir serves them.
-func validID(id, prefix string) bool {
-	rest, ok := strings.CutPrefix(id, prefix)
-	if !ok || rest == "" || len(rest) > 64 {
-		return false
-	}
-	for _, r := range rest {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // compareFiles says how the files the database holds differ from those
