@@ -31,15 +31,28 @@ func notePreview(c *Conversation, m Message) {
 }
 
 // Preview returns text on one line, cut to at most n bytes at a rune
-// boundary, with "…" when cut.
+// boundary, with "…" when cut. Only the start of text is looked at: an
+// answer's preview costs the same however long the article (it is taken
+// in every customer turn, inside the commit).
 func Preview(text string, n int) string {
-	text = strings.Join(strings.Fields(text), " ")
-	if len(text) <= n {
-		return text
+	var b strings.Builder
+	for f := range strings.FieldsSeq(text) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		// One byte more than n tells a cut from a fit.
+		b.WriteString(f[:min(len(f), n+1-b.Len())])
+		if b.Len() > n {
+			break
+		}
+	}
+	out := b.String()
+	if len(out) <= n {
+		return out
 	}
 	cut := n
-	for cut > 0 && !utf8.RuneStart(text[cut]) {
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
 		cut--
 	}
-	return strings.TrimRight(text[:cut], " ") + "…"
+	return strings.TrimRight(out[:cut], " ") + "…"
 }
