@@ -129,6 +129,7 @@ func (a *Act) Say(m Message) (Message, error) {
 	if err := a.tx.PutMessage(m); err != nil {
 		return Message{}, fmt.Errorf("store %s message: %w", m.From, err)
 	}
+	m.Encoded = nil
 	a.conv.LastSeq = m.Seq
 	NoteMessage(a.conv, m)
 	if m.Time.After(a.conv.Updated) {

@@ -230,6 +230,9 @@ type Message struct {
 	// Attachment is a file sent with the message (its Text may then be
 	// empty); the file itself is kept outside the store (see Attachment).
 	Attachment *Attachment `json:"attachment,omitempty"`
+	// Encoded is the message in the store's form, made before its act
+	// (see MessageEncoder); only on its way to the store.
+	Encoded *Encoded `json:"-"`
 }
 
 // Attachment describes a file a customer or an agent sent: an image or a

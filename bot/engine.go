@@ -500,6 +500,7 @@ func (e *Engine) handle(ctx context.Context, in Inbound, memo map[string]compose
 	} else {
 		t.waiting()
 	}
+	t.encode()
 	var stored Message
 	if first {
 		err = e.actFirst(ctx, in.Session, func(a *Act) error {

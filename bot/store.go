@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Store is the durable state the Engine needs. Implementations must be
@@ -43,6 +44,30 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 }
 
+// MessageEncoder is implemented by a store that can put a message in its
+// stored form before the act that stores it: the act then writes the
+// bytes as they are, and the encoding stays out of the commit, which
+// every conversation's acts wait on. The Engine encodes a turn's messages
+// while it plans the turn.
+type MessageEncoder interface {
+	EncodeMessage(m Message) (*Encoded, error)
+}
+
+// Encoded is a message in a store's stored form (see MessageEncoder),
+// made for the conversation, seq and time it names.
+type Encoded struct {
+	ConversationID string
+	Seq            int64
+	Time           time.Time
+	Data           []byte
+}
+
+// For reports whether e was made for m's place in the log and time; the
+// rest of m is the message that was encoded, as the Engine keeps it.
+func (e *Encoded) For(m Message) bool {
+	return e != nil && e.ConversationID == m.ConversationID && e.Seq == m.Seq && e.Time.Equal(m.Time)
+}
+
 // Tx is the store as one transaction sees it. Reads see the writes the
 // transaction has made so far.
 type Tx interface {
@@ -71,7 +96,8 @@ type Tx interface {
 	// client id, or ErrNotFound.
 	MessageByClientID(conversationID, clientID string) (*Message, error)
 	// PutMessage stores m under its Seq (set by the caller, the
-	// conversation's next) and indexes its ClientID.
+	// conversation's next) and indexes its ClientID. A store that encoded
+	// m beforehand (m.Encoded, see MessageEncoder) may store those bytes.
 	PutMessage(m Message) error
 
 	// OnCommit registers f to run once the transaction is durable, in

@@ -70,9 +70,27 @@ func (t *turn) say(m Message) Message {
 	}
 	m.ConversationID = t.conv.ID
 	m.Seq = t.conv.LastSeq + 1
+	if m.Time.IsZero() {
+		m.Time = t.e.opts.Now().UTC()
+	}
 	t.conv.LastSeq = m.Seq
 	t.steps = append(t.steps, step{msg: &m})
 	return m
+}
+
+// encode puts the turn's messages in the store's form, when the store
+// can (see MessageEncoder), so that apply only writes them. A message
+// that fails to encode is left to the act, which reports the error.
+func (t *turn) encode() {
+	enc, ok := t.e.store.(MessageEncoder)
+	if !ok {
+		return
+	}
+	for _, s := range t.steps {
+		if s.msg != nil {
+			s.msg.Encoded, _ = enc.EncodeMessage(*s.msg)
+		}
+	}
 }
 
 func (t *turn) setState(s State) {

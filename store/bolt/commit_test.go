@@ -199,3 +199,32 @@ func BenchmarkCommit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommitAfterIdle measures one act committed after the file has
+// been idle for a while, as a lone customer's turn is (people write about
+// once a second), against BenchmarkCommit/writers=1, where each commit
+// follows the last at once. The pause is not timed. On a virtual disk
+// the first flush after a pause waits longer for the device than the
+// same flush made back to back; the difference is the machine's, not the
+// commit path's, and sets a floor under a lone turn's latency. The
+// pauses make a default run long: use -benchtime 200x.
+func BenchmarkCommitAfterIdle(b *testing.B) {
+	for _, idle := range []time.Duration{0, time.Millisecond, 50 * time.Millisecond} {
+		b.Run(fmt.Sprintf("idle=%v", idle), func(b *testing.B) {
+			db, _ := openCounting(b)
+			conv := &bot.Conversation{ID: "con_idle", CustomerID: "cus", State: bot.StateBot}
+			if err := db.SaveConversation(ctx, conv); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				time.Sleep(idle)
+				b.StartTimer()
+				if err := say(db, conv.ID, "a customer's question of ordinary length, asked once"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

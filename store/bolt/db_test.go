@@ -350,3 +350,36 @@ func TestASaveThatKeepsIdentitiesAndEmailLeavesTheirIndexes(t *testing.T) {
 		t.Errorf("the old email still finds the customer: %v", err)
 	}
 }
+
+// TestAMessageEncodedBeforeItsActIsStoredAsEncodedOnlyWhereItBelongs
+// stores one message encoded for its place and one whose encoding was
+// made for another seq and text (a turn planned against an older
+// conversation): each reads back as the message given.
+func TestAMessageEncodedBeforeItsActIsStoredAsEncodedOnlyWhereItBelongs(t *testing.T) {
+	db := open(t, tempPath(t))
+	conv := newConversation(t, db, "cus_1")
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	first := bot.Message{ConversationID: conv.ID, Seq: 1, From: bot.FromBot, Text: "first", Time: at}
+	enc, err := db.EncodeMessage(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Encoded = enc
+	second := bot.Message{ConversationID: conv.ID, Seq: 2, From: bot.FromBot, Text: "second", Time: at, Encoded: enc}
+	err = db.Update(ctx, func(btx bot.Tx) error {
+		if err := btx.PutMessage(first); err != nil {
+			return err
+		}
+		return btx.PutMessage(second)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Messages(ctx, conv.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Seq != 1 || got[0].Text != "first" || got[1].Seq != 2 || got[1].Text != "second" {
+		t.Fatalf("stored %+v, want first and second at seqs 1 and 2", got)
+	}
+}

@@ -160,6 +160,17 @@ func (tx *Tx) MessageByClientID(conversationID, clientID string) (*bot.Message, 
 	return &m, nil
 }
 
+// EncodeMessage implements bot.MessageEncoder: the JSON PutMessage
+// stores.
+func (db *DB) EncodeMessage(m bot.Message) (*bot.Encoded, error) {
+	m.Encoded = nil
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Encoded{ConversationID: m.ConversationID, Seq: m.Seq, Time: m.Time, Data: data}, nil
+}
+
 // PutMessage implements bot.Tx. A seq already taken is refused: the log
 // is append-only.
 func (tx *Tx) PutMessage(m bot.Message) error {
@@ -179,7 +190,13 @@ func (tx *Tx) PutMessage(m bot.Message) error {
 	}
 	// Messages arrive in seq order: tell bbolt to fill pages densely.
 	msgs.FillPercent = 0.9
-	if err := putJSON(msgs, string(key), m); err != nil {
+	var data []byte
+	if m.Encoded.For(m) {
+		data = m.Encoded.Data
+	} else if data, err = json.Marshal(m); err != nil {
+		return err
+	}
+	if err := msgs.Put(key, data); err != nil {
 		return err
 	}
 	if m.ClientID != "" {
