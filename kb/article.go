@@ -95,7 +95,7 @@ const (
 // stored indexes built by an older binary are rebuilt. v2: 16 training
 // epochs, which the calibration weights were learnt for; v3: the dense
 // word-vector columns (wordvec.go).
-const buildVersion = "kb-v3"
+const buildVersion = "kb-v4"
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 

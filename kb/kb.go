@@ -24,6 +24,9 @@ type KB struct {
 	retr  *retriever
 	feat  *featurizer
 	model *classifier
+	// large: the model was trained with largeTrain, and its confidence
+	// is calibrated by calibWeightsLarge.
+	large bool
 	// phrasings are the training vectors by class, for Signals.Nearest.
 	phrasings *phrasings
 	// oos is the classifier's class for out-of-scope questions, or -1 when
@@ -218,7 +221,8 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 	if opts.Progress != nil {
 		opts.Progress("train", 0, len(texts))
 	}
-	k.model = trainClassifier(full, ys, nClass, k.feat.columns(), defaultTrain)
+	opt, large := trainFor(len(full))
+	k.model, k.large = trainClassifier(full, ys, nClass, k.feat.columns(), k.feat.columns()-len(k.feat.idf), opt), large
 	k.phrasings = newPhrasings(xs, ys, nClass, len(k.feat.idf))
 	if opts.Progress != nil {
 		opts.Progress("train", len(texts), len(texts))
@@ -336,6 +340,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 		KnownWeight: known,
 		Nearest:     k.phrasings.nearest(x, k.byID[best.ID]),
 		BleveAgrees: best.ID == bleveBest,
+		large:       k.large,
 	}
 	if top > 0 {
 		s.Bleve = best.Score / top

@@ -448,13 +448,76 @@ func TestDecideAnswersEveryArticlesOwnPhrasings(t *testing.T) {
 
 func TestCalibrationWeightsFitTheSignals(t *testing.T) {
 	var s Signals
-	if len(calibWeights) != len(s.features())+1 {
-		t.Fatalf("%d calibration weights for %d features and a bias", len(calibWeights), len(s.features()))
-	}
-	for _, p := range []float64{0.05, 0.5, 0.95} {
-		lo, hi := Signals{Model: p, KnownWords: 0.5, KnownWeight: 0.5}, Signals{Model: p, KnownWords: 1, KnownWeight: 1}
-		if c := lo.confidence(); c < 0 || c > 1 || c >= hi.confidence() {
-			t.Errorf("model %.2f: confidence %.3f with half the words unknown, %.3f with all known", p, c, hi.confidence())
+	for _, large := range []bool{false, true} {
+		w := calibWeights
+		if large {
+			w = calibWeightsLarge
 		}
+		if len(w) != len(s.features())+1 {
+			t.Fatalf("large %v: %d calibration weights for %d features and a bias", large, len(w), len(s.features()))
+		}
+		for _, p := range []float64{0.05, 0.5, 0.95} {
+			lo, hi := Signals{Model: p, KnownWords: 0.5, KnownWeight: 0.5, large: large}, Signals{Model: p, KnownWords: 1, KnownWeight: 1, large: large}
+			if c := lo.confidence(); c < 0 || c > 1 || c >= hi.confidence() {
+				t.Errorf("large %v, model %.2f: confidence %.3f with half the words unknown, %.3f with all known", large, p, c, hi.confidence())
+			}
+		}
+	}
+}
+
+// TestLargeContentIsTrainedAndCalibratedAsLargeAgainWhenReused builds
+// content of largeFrom phrasings or more (trained with largeTrain and
+// calibrated by calibWeightsLarge), opens it again from the stored
+// model, and checks that the reused knowledge base still calibrates as
+// large: the same confidences. Small content is not large.
+func TestLargeContentIsTrainedAndCalibratedAsLargeAgainWhenReused(t *testing.T) {
+	things := []string{"parcel", "invoice", "voucher", "password", "refund", "warranty", "lamp", "sofa", "ticket", "account",
+		"order", "delivery", "receipt", "bulb", "charger", "subscription", "newsletter", "review", "coupon", "membership"}
+	acts := []string{"where is my", "how do i change my", "can i cancel my", "i lost my", "how do i get a new",
+		"what happens to my", "is there a fee for my", "who handles my", "why was my", "help with my"}
+	var ex []Example
+	for _, th := range things {
+		for _, a := range acts {
+			for _, tail := range []string{"", " please", " today", " now", " again", " quickly", " online", " by email", " for free", " this week", " asap"} {
+				ex = append(ex, Example{Text: a + " " + th + tail, Intent: th})
+			}
+		}
+	}
+	if len(ex) < largeFrom {
+		t.Fatalf("%d phrasings, want at least %d", len(ex), largeFrom)
+	}
+	if _, large := trainFor(len(ex) / 2); large {
+		t.Fatalf("%d examples count as large", len(ex)/2)
+	}
+	dir := filepath.Join(t.TempDir(), "kb")
+	ctx := context.Background()
+	qs := []string{"my parcel has not arrived", "i forgot my password", "what about the sofa"}
+	// open returns whether the stored model was reused and whether the
+	// knowledge base is large, with its confidences for qs.
+	open := func() (reused, large bool, conf []float64) {
+		k, err := Open(ctx, dir, ContentFromExamples(ex), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close()
+		for _, q := range qs {
+			hits, s, err := k.search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.large {
+				t.Errorf("%q: signals not calibrated as large (reused %v)", q, k.Reused)
+			}
+			conf = append(conf, hits[0].Confidence)
+		}
+		return k.Reused, k.large, conf
+	}
+	r1, l1, c1 := open()
+	r2, l2, c2 := open()
+	if r1 || !r2 || !l1 || !l2 {
+		t.Fatalf("reused %v then %v, large %v then %v", r1, r2, l1, l2)
+	}
+	if !slices.Equal(c1, c2) {
+		t.Errorf("confidences %v when built, %v when reused", c1, c2)
 	}
 }

@@ -322,12 +322,12 @@ func TestQualityCalibration(t *testing.T) {
 	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	valA, valB := everyNth(clincVal, 2, 0)
 
-	saved := calibWeights
-	calibWeights = nil
-	defer func() { calibWeights = saved }()
+	saved, savedLarge := calibWeights, calibWeightsLarge
+	calibWeights, calibWeightsLarge = nil, nil
+	defer func() { calibWeights, calibWeightsLarge = saved, savedLarge }()
 	current := func(s *Signals) float64 {
-		calibWeights = saved
-		defer func() { calibWeights = nil }()
+		calibWeights, calibWeightsLarge = saved, savedLarge
+		defer func() { calibWeights, calibWeightsLarge = nil, nil }()
 		return s.confidence()
 	}
 

@@ -50,6 +50,10 @@ type Signals struct {
 	// Unknown lists the content words the content never uses (typos
 	// aside).
 	Unknown []string `json:"unknown_words,omitempty"`
+
+	// large: the knowledge base's model was trained with largeTrain, so
+	// calibWeightsLarge combine the signals.
+	large bool
 }
 
 // stopWords are Bleve's English stop words (Snowball's list), tokenized
@@ -167,15 +171,35 @@ var calibWeights = []float64{
 	-3.342, // bias
 }
 
+// calibWeightsLarge are calibWeights for a model trained with
+// largeTrain (content of largeFrom examples or more), fit the same way
+// on CLINC150's validation split with the knowledge base built by
+// largeTrain.
+var calibWeightsLarge = []float64{
+	1.351,  // logit of the model's probability
+	0.768,  // margin
+	-2.624, // out of scope
+	0.715,  // known words
+	1.715,  // known weight
+	0.462,  // nearest phrasing
+	-0.372, // Bleve agrees
+	-0.078, // Bleve's relative score
+	-1.107, // bias
+}
+
 // confidence is the calibrated probability that the top article is right.
 func (s *Signals) confidence() float64 {
-	if calibWeights == nil {
+	w := calibWeights
+	if s.large {
+		w = calibWeightsLarge
+	}
+	if w == nil {
 		return s.Model
 	}
 	x := s.features()
-	z := calibWeights[len(x)]
+	z := w[len(x)]
 	for i, v := range x {
-		z += calibWeights[i] * v
+		z += w[i] * v
 	}
 	return 1 / (1 + math.Exp(-z))
 }

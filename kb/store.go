@@ -177,6 +177,7 @@ func load(dir string, c *Content, opts Options) (*KB, error) {
 	}
 	k.model = &classifier{nClass: sm.NClass, w: sm.W, b: sm.B}
 	texts, ys := k.examples(c)
+	_, k.large = trainFor(len(texts))
 	xs := make([]sparse, len(texts))
 	for i, t := range texts {
 		xs[i] = k.feat.transform(t)

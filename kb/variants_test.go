@@ -303,7 +303,7 @@ func TestQualityViews(t *testing.T) {
 			for i, tx := range texts {
 				xs[i] = k.feat.vector(view(rawFeatures(k.feat.words(tx), nil), words))
 			}
-			m := trainClassifier(xs, ys, k.model.nClass, len(k.feat.idf), defaultTrain)
+			m := trainClassifier(xs, ys, k.model.nClass, len(k.feat.idf), 0, defaultTrain)
 			var out [][]float32
 			for _, e := range s.val {
 				z := make([]float32, m.nClass)
@@ -508,7 +508,7 @@ func TestQualityDropout(t *testing.T) {
 				}
 			}
 			start := time.Now()
-			m := trainClassifier(xs, yy, k.model.nClass, len(k.feat.idf), defaultTrain)
+			m := trainClassifier(xs, yy, k.model.nClass, len(k.feat.idf), 0, defaultTrain)
 			t.Logf("copies %d: trained on %d in %v", copies, len(xs), time.Since(start))
 			ps := make([]probe, len(base))
 			for i, p := range base {
