@@ -163,7 +163,6 @@ func (tx *Tx) MessageByClientID(conversationID, clientID string) (*bot.Message, 
 // EncodeMessage implements bot.MessageEncoder: the JSON PutMessage
 // stores.
 func (db *DB) EncodeMessage(m bot.Message) (*bot.Encoded, error) {
-	m.Encoded = nil
 	data, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
