@@ -52,9 +52,15 @@ type Options struct {
 	// among the failures), so that a URL gone for good does not fill the
 	// outbox; 0 retries for ever.
 	GiveUpAfter time.Duration
-	Observer    Observer
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Poll is the longest Run waits before it reads the outbox again
+	// (default a minute). The Recorder wakes its own Webhooks' Run as
+	// soon as an act's events are durable; records another process
+	// wrote, such as another node of a cluster where one node delivers,
+	// are seen within Poll.
+	Poll     time.Duration
+	Observer Observer
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Failure is a failed delivery attempt, for the console.
@@ -124,6 +130,9 @@ func New(st Store, opts Options) (*Webhooks, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 5 * time.Minute
 	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Minute
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -163,8 +172,9 @@ const page = 500
 
 // Run delivers the outbox until ctx ends: a pass posts every record that
 // is due, oldest first, except those behind an undelivered record of
-// the same URL and key; then it waits for new events or the next retry.
-// Run owns the delivery: run one per outbox.
+// the same URL and key; then it waits for new events, the next retry or
+// Options.Poll, whichever comes first. Run owns the delivery: run one
+// per outbox.
 func (w *Webhooks) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		next, err := w.pass(ctx)
@@ -172,9 +182,9 @@ func (w *Webhooks) Run(ctx context.Context) {
 			w.opts.Log.Error("webhook delivery pass", "err", err)
 			next = w.opts.Now().Add(w.opts.MinBackoff)
 		}
-		wait := time.Minute
+		wait := w.opts.Poll
 		if !next.IsZero() {
-			wait = max(next.Sub(w.opts.Now()), 0)
+			wait = min(max(next.Sub(w.opts.Now()), 0), wait)
 		}
 		t := time.NewTimer(wait)
 		select {

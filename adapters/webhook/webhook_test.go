@@ -382,3 +382,42 @@ func TestAnEventRefusedForLongerThanGiveUpAfterIsDroppedAndUnblocksItsKey(t *tes
 		t.Errorf("given up %d, want 1", st.GivenUp)
 	}
 }
+
+// TestAnEventAnotherNodeRecordedIsDeliveredWithinPoll records an event
+// through one Webhooks, as a node of a cluster that does not deliver
+// does, and delivers through another on the same store, whose Run nobody
+// wakes: it reads the outbox again within Poll, not after a minute.
+func TestAnEventAnotherNodeRecordedIsDeliveredWithinPoll(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rc := &receiver{t: t}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	db := openDB(t)
+	const poll = 100 * time.Millisecond
+	opts := webhook.Options{URLs: []string{srv.URL}, Secret: secret, Poll: poll}
+	recording, err := webhook.New(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivering, err := webhook.New(db, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { delivering.Run(ctx) })
+	time.Sleep(2 * poll) // Run has read the empty outbox and waits
+	c := &bot.Customer{ID: "cus_1", ExternalID: "x", Name: "Ana"}
+	start := time.Now()
+	if err := db.Update(ctx, func(tx bot.Tx) error { return recording.Recorder().RecordCustomer(tx, c) }); err != nil {
+		t.Fatal(err)
+	}
+	for len(rc.events()) == 0 {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("an event another node recorded was not delivered within 10 s, with Poll %v: %+v", poll, delivering.Status())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("delivered %v after another node recorded it", time.Since(start).Round(time.Millisecond))
+}

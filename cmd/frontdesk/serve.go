@@ -218,7 +218,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var bg sync.WaitGroup
 	bgctx, stopBG := context.WithCancel(ctx)
 	defer func() { stopBG(); bg.Wait() }()
-	hooks, err := newWebhooks(cfg, db, m, log)
+	hooks, err := newWebhooks(cfg, db, be.file == nil, m, log)
 	if err != nil {
 		return err
 	}

@@ -35,9 +35,16 @@ func webhookSettings(s *settings) {
 	s.add("webhook-give-up", "72h", "drop an event its URL has refused for this `duration` since the first failed attempt, logged and counted (0: retry for ever)")
 }
 
+// clusterPoll is how often the delivering node of a cluster reads the
+// outbox for events the other nodes recorded (one node delivers: the
+// timers role); as the Telegram sender reads its outbox.
+const clusterPoll = time.Second
+
 // newWebhooks returns the configured webhooks, or nil when no URL is
-// set. The caller sets its Recorder on the engine and runs it.
-func newWebhooks(cfg *settings, db webhook.Store, m *metrics.Metrics, log *slog.Logger) (*webhook.Webhooks, error) {
+// set. The caller sets its Recorder on the engine and runs it. shared
+// says other processes write to the store too (PostgreSQL): their
+// events are delivered within clusterPoll.
+func newWebhooks(cfg *settings, db webhook.Store, shared bool, m *metrics.Metrics, log *slog.Logger) (*webhook.Webhooks, error) {
 	urls := cfg.list("webhook-url")
 	if len(urls) == 0 {
 		return nil, nil
@@ -50,7 +57,11 @@ func newWebhooks(cfg *settings, db webhook.Store, m *metrics.Metrics, log *slog.
 	if err != nil || giveUp < 0 {
 		return nil, usageError{fmt.Sprintf("webhook-give-up %q is not a duration such as 72h (0: retry for ever)", cfg.get("webhook-give-up"))}
 	}
-	h, err := webhook.New(db, webhook.Options{URLs: urls, Secret: []byte(secret), GiveUpAfter: giveUp, Observer: m.Webhooks(webhook.Types), Log: log})
+	opts := webhook.Options{URLs: urls, Secret: []byte(secret), GiveUpAfter: giveUp, Observer: m.Webhooks(webhook.Types), Log: log}
+	if shared {
+		opts.Poll = clusterPoll
+	}
+	h, err := webhook.New(db, opts)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
