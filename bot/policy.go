@@ -2,6 +2,7 @@ package bot
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -213,6 +214,55 @@ var frustrationWords = func() (out [][]string) {
 	return out
 }()
 
+// describing are the frustration words that also describe things: "an
+// annoying humming sound", "a terrible smell" report a fault, which the
+// bot can answer, while "this is annoying", "terrible service" are
+// about us.
+var describing = map[string]bool{
+	"useless": true, "stupid": true, "rubbish": true, "garbage": true, "terrible": true, "awful": true,
+	"ridiculous": true, "pathetic": true, "worst": true, "crap": true, "annoying": true,
+}
+
+// aboutUs are the nouns after a describing word that make it a complaint
+// about the shop, its people or the bot.
+var aboutUs = map[string]bool{
+	"service": true, "support": true, "customer": true, "experience": true, "bot": true, "chat": true,
+	"chatbot": true, "shop": true, "store": true, "company": true, "team": true, "staff": true,
+	"website": true, "site": true, "app": true, "answer": true, "answers": true, "reply": true,
+	"replies": true, "help": true, "assistant": true, "robot": true, "machine": true, "people": true,
+}
+
+// functionWords follow a describing word that stands on its own ("this
+// is useless, I want a refund", "so annoying and slow"): it is not
+// describing a thing.
+var functionWords = map[string]bool{
+	"i": true, "you": true, "he": true, "she": true, "we": true, "they": true, "it": true, "this": true,
+	"that": true, "and": true, "but": true, "or": true, "so": true, "as": true, "the": true, "a": true,
+	"an": true, "is": true, "are": true, "was": true, "were": true, "be": true, "to": true, "of": true,
+	"for": true, "with": true, "in": true, "on": true, "at": true, "me": true, "my": true, "your": true,
+	"now": true, "again": true, "really": true, "ever": true, "please": true, "thanks": true, "not": true,
+	"then": true, "if": true, "when": true, "because": true, "just": true, "too": true, "very": true,
+	"all": true, "no": true, "yes": true, "ok": true, "okay": true, "here": true, "there": true,
+}
+
+// containsFrustration reports whether ws holds the frustration phrase ps,
+// not counting a describing word that describes a thing ("an annoying
+// humming sound"): one followed by a noun other than those of aboutUs.
+func containsFrustration(ws, ps []string) bool {
+	for i := 0; i+len(ps) <= len(ws); i++ {
+		if !slices.Equal(ws[i:i+len(ps)], ps) {
+			continue
+		}
+		if len(ps) == 1 && describing[ps[0]] && i+1 < len(ws) {
+			if next := ws[i+1]; !functionWords[next] && !aboutUs[next] {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
 var exclaims = regexp.MustCompile(`[!?]{3,}`)
 
 // frustrated reports why text sounds frustrated ("" when it does not):
@@ -233,7 +283,7 @@ func frustrated(text string, previous []string) string {
 	}
 	ws := words(text)
 	for _, p := range frustrationWords {
-		if containsWords(ws, p) {
+		if containsFrustration(ws, p) {
 			return "insult"
 		}
 	}

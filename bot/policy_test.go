@@ -69,6 +69,17 @@ func TestFrustrated(t *testing.T) {
 		{"where is my invoice", ""},
 		{"OK", ""},
 		{"I need help with DHL", ""},
+		// A word that describes a fault is not a complaint about us.
+		{"there's an annoying humming sound coming from my floor lamp", ""},
+		{"the bulb gives a terrible flicker", ""},
+		{"sorry for the stupid question, do you ship to Spain", ""},
+		// Said of us, or on its own, it is.
+		{"this is annoying", "insult"},
+		{"this is useless, I want my money back", "insult"},
+		{"terrible service", "insult"},
+		{"worst customer service ever", "insult"},
+		{"what a stupid bot", "insult"},
+		{"so annoying", "insult"},
 	}
 	for _, tc := range cases {
 		if got := frustrated(tc.text, prev); got != tc.want {
