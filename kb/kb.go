@@ -36,7 +36,10 @@ type KB struct {
 	spell *speller
 	// stems are the Snowball stems of the articles' words: a word the
 	// content never uses but whose stem it does ("transfers") is known.
-	stems      map[string]bool
+	stems map[string]bool
+	// framing holds the framing phrases (framingPhrases) some article's
+	// title or questions use: those stay in a question.
+	framing    map[string]bool
 	thresholds Thresholds
 	// rr re-ranks searches once vectors holds the articles' embeddings
 	// (Reranker.Prepare stores them); nil without a Reranker.
@@ -168,6 +171,7 @@ func newKB(c *Content, opts Options) *KB {
 	for w := range freq {
 		k.stems[stem(w)] = true
 	}
+	k.framing = framingIn(k.articles)
 	count(c.Negatives...)
 	k.spell = newSpeller(freq)
 	if len(c.Negatives) > 0 {
@@ -290,6 +294,7 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 // searchPlain is Search, with the signals behind the top confidence (nil
 // when there are no hits).
 func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error) {
+	q, filler := k.withoutFiller(q)
 	fixed, fuzzy := k.correct(q)
 	words := k.feat.words(fixed)
 	if len(words) == 0 {
@@ -348,6 +353,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 	if k.oos >= 0 {
 		s.OutOfScope = float64(z[k.oos])
 	}
+	s.Filler = filler
 	k.knownWords(q, s)
 	s.WithoutUnknown = s.Model
 	if len(s.Unknown) > 0 {

@@ -50,6 +50,10 @@ type Signals struct {
 	// Unknown lists the content words the content never uses (typos
 	// aside).
 	Unknown []string `json:"unknown_words,omitempty"`
+	// Filler lists the greetings and courtesies ("hello", "thanks") the
+	// content never uses, set aside before the search (see
+	// withoutFiller).
+	Filler []string `json:"filler_words,omitempty"`
 
 	// large: the knowledge base's model was trained with largeTrain, so
 	// calibWeightsLarge combine the signals.

@@ -167,6 +167,9 @@ func printSignals(w io.Writer, s *kb.Signals) {
 	}
 	yes := map[bool]string{true: "yes", false: "no"}
 	fmt.Fprintf(w, "\nSignals behind the top confidence:\n")
+	if len(s.Filler) > 0 {
+		fmt.Fprintf(w, "  set aside          %s  (greetings and framing no article uses)\n", strings.Join(s.Filler, ", "))
+	}
 	fmt.Fprintf(w, "  model probability  %.2f  (classifier and Bleve, before calibration)\n", s.Model)
 	fmt.Fprintf(w, "  margin             %.2f  (over the second article)\n", s.Margin)
 	fmt.Fprintf(w, "  out of scope       %.2f  (like the negatives)\n", s.OutOfScope)
