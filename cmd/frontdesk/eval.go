@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/frontdesk/frontdesk/kb"
@@ -16,7 +17,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, evalUsage); fs.PrintDefaults() }
-	train := fs.String("train", "", "training `file` (JSON Lines {\"text\", \"intent\"}); one article per intent")
+	train := fs.String("train", "", "training `file` (JSON Lines {\"text\", \"intent\"}); one article per intent (default: measure the content, --content or the embedded demo)")
 	val := fs.String("val", "", "validation `file`: choose the thresholds on it (default: the configured thresholds)")
 	test := fs.String("test", "", "test `file` to measure")
 	asJSON := fs.Bool("json", false, "print exactly one JSON object on stdout")
@@ -31,16 +32,21 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("eval takes no arguments, got %q", pos)}
 	}
-	if *train == "" || *test == "" {
-		return usageError{"eval needs --train and --test"}
+	if *test == "" {
+		return usageError{"eval needs --test"}
+	}
+	if *train == "" && lf.on {
+		return usageError{"eval --llm needs --train"}
 	}
 	t, err := kf.thresholds()
 	if err != nil {
 		return err
 	}
-	trainSet, err := readExamples(*train)
-	if err != nil {
-		return err
+	var trainSet []kb.Example
+	if *train != "" {
+		if trainSet, err = readExamples(*train); err != nil {
+			return err
+		}
 	}
 	testSet, err := readExamples(*test)
 	if err != nil {
@@ -63,7 +69,26 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if lf.on {
 		return evalLLM(ctx, lf, t, from, trainSet, valSet, testSet, evalFiles{*train, *val, *test}, *asJSON, prog, stdout, stderr)
 	}
-	k, err := kb.Build(ctx, kb.ContentFromExamples(trainSet), kb.Options{Thresholds: t, Progress: prog})
+	trained := *train
+	var c *kb.Content
+	if trainSet != nil {
+		c = kb.ContentFromExamples(trainSet)
+	} else {
+		if c, err = kf.loadContent(stderr); err != nil {
+			return err
+		}
+		if err := labelsAreArticles(c, *test, testSet); err != nil {
+			return err
+		}
+		if err := labelsAreArticles(c, *val, valSet); err != nil {
+			return err
+		}
+		trained = "the content " + kf.contentDir
+		if kf.contentDir == "" {
+			trained = "the embedded demo content"
+		}
+	}
+	k, err := kb.Build(ctx, c, kb.Options{Thresholds: t, Progress: prog})
 	if err != nil {
 		return err
 	}
@@ -84,7 +109,31 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	report(stdout, r, *train, *val, *test)
+	report(stdout, r, trained, *val, *test)
+	return nil
+}
+
+// labelsAreArticles checks that every intent of set (read from name) is
+// an article of c or kb.OutOfScope: a misspelt id would count as a wrong
+// answer.
+func labelsAreArticles(c *kb.Content, name string, set []kb.Example) error {
+	ids := map[string]bool{kb.OutOfScope: true}
+	for _, a := range c.Articles {
+		ids[a.ID] = true
+	}
+	var bad []string
+	for _, e := range set {
+		if !ids[e.Intent] && !slices.Contains(bad, e.Intent) {
+			bad = append(bad, e.Intent)
+		}
+	}
+	if len(bad) > 0 {
+		some := strings.Join(bad[:min(len(bad), 3)], ", ")
+		if len(bad) > 3 {
+			some += ", ..."
+		}
+		return usageError{fmt.Sprintf("%s: %d labels are no article's id (%s): label each question with the id of the article that should answer it, or %q", name, len(bad), some, kb.OutOfScope)}
+	}
 	return nil
 }
 
@@ -141,12 +190,16 @@ func report(w io.Writer, r kb.Result, train, val, test string) {
 }
 
 const evalUsage = `Usage: frontdesk eval --train FILE [--val FILE] --test FILE [--json]
+       frontdesk eval [--content DIR] [--val FILE] --test FILE [--json]
        frontdesk eval --llm --llm-base-url URL --llm-embedding-model NAME --train FILE [--val FILE] --test FILE [--json]
 
 Measures answer quality on labelled question sets (JSON Lines of
-{"text", "intent"}). With --llm, measures the ranking re-ranked with the
-embedding model beside the plain ranking, on the same questions (the
-API key, if the server needs one, in FRONTDESK_LLM_API_KEY).
+{"text", "intent"}). Without --train it measures the content itself
+(--content, or the embedded demo): label each question with the id of
+the article that should answer it, or "oos" when none should. With
+--llm, measures the ranking re-ranked with the embedding model beside the
+plain ranking, on the same questions (the API key, if the server needs
+one, in FRONTDESK_LLM_API_KEY).
 
 Flags:
 `

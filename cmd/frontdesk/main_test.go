@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,8 +140,45 @@ func TestEvalRejectsMalformedLines(t *testing.T) {
 	if out != "" {
 		t.Errorf("stdout not empty on error: %q", out)
 	}
-	if _, _, err := runCmd(t, "eval", "--test", bad); !errors.As(err, new(usageError)) {
-		t.Errorf("missing --train: got %v, want a usage error", err)
+	if _, _, err := runCmd(t, "eval", "--train", train); !errors.As(err, new(usageError)) {
+		t.Errorf("missing --test: got %v, want a usage error", err)
+	}
+}
+
+// TestEvalMeasuresTheContentWithoutTrain measures the embedded demo
+// content on questions labelled with its article ids: two answered
+// right, one labelled with the wrong article, one out of scope declined.
+// A label that is no article's id is refused, not counted wrong.
+func TestEvalMeasuresTheContentWithoutTrain(t *testing.T) {
+	dir := t.TempDir()
+	test := writeSet(t, dir, "shop.jsonl",
+		`{"text": "how do I return a lamp?", "intent": "return-how"}`,
+		`{"text": "Hello, how long does delivery take? thanks", "intent": "delivery-times"}`,
+		`{"text": "how do i reset my password", "intent": "order-track"}`,
+		`{"text": "what is the capital of france", "intent": "oos"}`)
+	out, stderr, err := runCmd(t, "eval", "--test", test, "--json")
+	if err != nil {
+		t.Fatalf("eval: %v\n%s", err, stderr)
+	}
+	var r struct {
+		NTest           int     `json:"n_test"`
+		InScopeAccuracy float64 `json:"in_scope_accuracy"`
+		OOSRecall       float64 `json:"oos_recall"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if r.NTest != 4 || math.Abs(r.InScopeAccuracy-2.0/3) > 1e-9 || r.OOSRecall != 1 {
+		t.Errorf("eval of the demo content: %+v, want 4 questions, in-scope 2/3, out-of-scope recall 1", r)
+	}
+	report, _, err := runCmd(t, "eval", "--test", test)
+	if err != nil || !strings.Contains(report, "train the embedded demo content") {
+		t.Errorf("report does not say what it measured (%v):\n%s", err, report)
+	}
+	bad := writeSet(t, dir, "bad.jsonl", `{"text": "how do I return a lamp?", "intent": "returns"}`)
+	_, _, err = runCmd(t, "eval", "--test", bad)
+	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "returns") {
+		t.Errorf("a label that is no article's id: got %v, want a usage error naming it", err)
 	}
 }
 
