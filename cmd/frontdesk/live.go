@@ -15,12 +15,18 @@ import (
 // change before it is re-indexed: an editor's save is several events.
 const contentSettle = 300 * time.Millisecond
 
+// contentRescan is how often the content directory is also compared with
+// how it looked: the nodes of a cluster sharing one directory on a
+// network file system get no events for what another node (its console)
+// writes there.
+const contentRescan = 10 * time.Second
+
 // watchContent re-indexes the content directory in the background each
 // time it changes, until ctx ends: questions keep being answered from the
 // previous knowledge base until the new one is whole (kb.Live). Problems
 // are logged; the console and /readyz show them too.
 func watchContent(ctx context.Context, dir string, live *kb.Live, log *slog.Logger) {
-	err := watch.Dir(ctx, dir, contentSettle, func() {
+	err := watch.Dir(ctx, dir, contentSettle, contentRescan, func() {
 		start := time.Now()
 		st, err := live.Reload(ctx, os.DirFS(dir))
 		if err != nil {

@@ -13,7 +13,7 @@ func TestDirCallsOnceABurstAndWatchesNewDirectories(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := make(chan struct{}, 10)
 	done := make(chan error, 1)
-	go func() { done <- Dir(ctx, dir, 100*time.Millisecond, func() { calls <- struct{}{} }) }()
+	go func() { done <- Dir(ctx, dir, 100*time.Millisecond, 0, func() { calls <- struct{}{} }) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -49,7 +49,54 @@ func TestDirCallsOnceABurstAndWatchesNewDirectories(t *testing.T) {
 }
 
 func TestDirFailsOnAMissingDirectory(t *testing.T) {
-	if err := Dir(context.Background(), filepath.Join(t.TempDir(), "nope"), time.Millisecond, func() {}); err == nil {
+	if err := Dir(context.Background(), filepath.Join(t.TempDir(), "nope"), time.Millisecond, time.Second, func() {}); err == nil {
 		t.Error("watching a missing directory did not fail")
 	}
+}
+
+// TestARescanSeesWhatNoEventTold watches without the kernel's events, as
+// on a directory another machine writes to: a changed file, a new one and
+// a removed one are each seen at the next rescan; nothing changed, no
+// call.
+func TestARescanSeesWhatNoEventTold(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("a"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- watchDir(ctx, dir, 20*time.Millisecond, 50*time.Millisecond, false, func() { calls <- struct{}{} })
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	quiet := func(what string) {
+		t.Helper()
+		select {
+		case <-calls:
+			t.Fatalf("a call %s", what)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-calls:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no call after %s", what)
+		}
+	}
+	quiet("while nothing changed")
+	later := time.Now().Add(time.Minute)
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("b"), 0o644) // same size
+	os.Chtimes(filepath.Join(dir, "a.md"), later, later)
+	wait("a changed file")
+	os.WriteFile(filepath.Join(dir, "b.md"), []byte("b"), 0o644)
+	wait("a new file")
+	os.Remove(filepath.Join(dir, "a.md"))
+	wait("a removed file")
+	quiet("once the changes were seen")
 }
