@@ -80,6 +80,11 @@ func watchDir(ctx context.Context, dir string, settle, rescan time.Duration, eve
 			// events: call changed to be sure.
 			timer.Reset(settle)
 		case <-timer.C:
+			if tick != nil {
+				// What an event already brought is no news to the
+				// next rescan.
+				last = looks(dir)
+			}
 			changed()
 		}
 	}

@@ -48,6 +48,35 @@ func TestDirCallsOnceABurstAndWatchesNewDirectories(t *testing.T) {
 	wait("a file in the new directory")
 }
 
+// TestARescanDoesNotRepeatWhatAnEventTold watches with both: a change
+// the kernel's events brought is one call, not a second one at the next
+// rescan.
+func TestARescanDoesNotRepeatWhatAnEventTold(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() { done <- Dir(ctx, dir, 20*time.Millisecond, 100*time.Millisecond, func() { calls <- struct{}{} }) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the watch is set up
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("a"), 0o644)
+	select {
+	case <-calls:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no call after a write")
+	}
+	select {
+	case <-calls:
+		t.Error("the rescan called again for a change an event had brought")
+	case <-time.After(500 * time.Millisecond):
+	}
+}
+
 func TestDirFailsOnAMissingDirectory(t *testing.T) {
 	if err := Dir(context.Background(), filepath.Join(t.TempDir(), "nope"), time.Millisecond, time.Second, func() {}); err == nil {
 		t.Error("watching a missing directory did not fail")
