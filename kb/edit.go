@@ -31,6 +31,17 @@ type Editor struct {
 	fsys fs.FS  // the content as Load reads it
 	dir  string // where to write; "" for content that cannot be written
 	live *Live
+	// share, when set, hands each article to the other nodes before it
+	// is written here (see SetShare).
+	share func(ctx context.Context, name string, data []byte) error
+}
+
+// SetShare makes Write hand each checked article to share before it
+// writes it, and write nothing when share fails: on a cluster, share
+// stores it where every node's copy of the content follows it (see
+// cmd/frontdesk's content sync). Call it before the first Write.
+func (e *Editor) SetShare(share func(ctx context.Context, name string, data []byte) error) {
+	e.share = share
 }
 
 // NewEditor returns an editor of the content read from fsys and written
@@ -119,13 +130,36 @@ func (e *Editor) Write(ctx context.Context, name string, data []byte) (*Article,
 	if err != nil || len(probs) > 0 || a == nil {
 		return a, probs, err
 	}
-	dst := filepath.Join(e.dir, filepath.FromSlash(name))
+	if e.share != nil {
+		if err := e.share(ctx, name, data); err != nil {
+			return nil, nil, fmt.Errorf("share %s with the other nodes: %w", name, err)
+		}
+	}
+	if err := WriteArticleFile(e.dir, name, data); err != nil {
+		return nil, nil, err
+	}
+	if e.live != nil {
+		if _, err := e.live.Reload(ctx, e.fsys); err != nil {
+			return a, nil, err
+		}
+	}
+	return a, nil, nil
+}
+
+// WriteArticleFile writes data as the article file name (a path inside
+// the content directory dir, ending in .md) atomically: a reader sees the
+// old file or the new one. It does not check the article.
+func WriteArticleFile(dir, name string, data []byte) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	dst := filepath.Join(dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return nil, nil, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".frontdesk-article-*")
 	if err != nil {
-		return nil, nil, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	_, werr := tmp.Write(data)
 	if werr == nil {
@@ -142,14 +176,9 @@ func (e *Editor) Write(ctx context.Context, name string, data []byte) (*Article,
 	}
 	if werr != nil {
 		os.Remove(tmp.Name())
-		return nil, nil, fmt.Errorf("write %s: %w", name, werr)
+		return fmt.Errorf("write %s: %w", name, werr)
 	}
-	if e.live != nil {
-		if _, err := e.live.Reload(ctx, e.fsys); err != nil {
-			return a, nil, err
-		}
-	}
-	return a, nil, nil
+	return nil
 }
 
 // Source returns the file of the article with the id and its text: the

@@ -1,10 +1,12 @@
 package kb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,5 +116,41 @@ func TestMarkdownRoundTrips(t *testing.T) {
 	got.File = ""
 	if got.Title != a.Title || strings.Join(got.Questions, "|") != "one?|- two" || !got.Handoff || got.Body != a.Body || got.Related[0] != "c" {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, a)
+	}
+}
+
+// TestEditorSharesBeforeItWrites: with SetShare, a checked article is
+// handed to share first; when share fails nothing is written here, so
+// the nodes never disagree about an edit one of them refused.
+func TestEditorSharesBeforeItWrites(t *testing.T) {
+	dir := copyShop(t)
+	e := NewEditor(os.DirFS(dir), dir, newLiveShop(t, dir))
+	ctx := context.Background()
+	a := Article{ID: "gift-cards", Title: "Do you sell gift cards?", Questions: []string{"do you sell gift cards"}, Body: "Yes."}
+	data := Markdown(a)
+	down := errors.New("database down")
+	e.SetShare(func(context.Context, string, []byte) error { return down })
+	if _, _, err := e.Write(ctx, "gift-cards.md", data); !errors.Is(err, down) {
+		t.Errorf("write with a failing share: %v, want its error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gift-cards.md")); !os.IsNotExist(err) {
+		t.Errorf("the file was written though sharing it failed: %v", err)
+	}
+	var shared []string
+	e.SetShare(func(_ context.Context, name string, b []byte) error {
+		if !bytes.Equal(b, data) {
+			t.Errorf("shared %q, want the article's file", b)
+		}
+		shared = append(shared, name)
+		return nil
+	})
+	if _, probs, err := e.Write(ctx, "gift-cards.md", data); err != nil || len(probs) > 0 {
+		t.Fatalf("write: %v %v", err, probs)
+	}
+	if !slices.Equal(shared, []string{"gift-cards.md"}) {
+		t.Errorf("shared %v, want the one file", shared)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "gift-cards.md")); err != nil || !bytes.Equal(got, data) {
+		t.Errorf("written %q, %v", got, err)
 	}
 }

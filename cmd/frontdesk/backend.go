@@ -70,7 +70,12 @@ type backend struct {
 	// file: the queue keeps them in this process.
 	relay    handoff.Relay
 	presence handoff.PresenceStore
-	close    func()
+	// share keeps the article files edited in the consoles for every
+	// node, contentChanged tells of new ones (contentsync.go); nil on
+	// the bbolt file.
+	share          contentShare
+	contentChanged <-chan struct{}
+	close          func()
 }
 
 // openBackend opens the store: the bbolt file in dataDir when storeURL
@@ -106,5 +111,6 @@ func openBackend(ctx context.Context, storeURL, dataDir string, m *metrics.Metri
 	}
 	log.Info("store is PostgreSQL", "database", target.shown)
 	return &backend{db: db, bus: bus, files: attachment.New(db, 0), lease: db,
-		relay: bus.QueueRelay(), presence: db.Presence(), close: func() { bus.Close(); db.Close() }}, nil
+		relay: bus.QueueRelay(), presence: db.Presence(), share: db, contentChanged: bus.ContentChanged(),
+		close: func() { bus.Close(); db.Close() }}, nil
 }

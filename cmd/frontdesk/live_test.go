@@ -16,16 +16,7 @@ import (
 // the server stays ready, the broken article's previous version keeps
 // answering, and the new article is found, all without a restart.
 func TestServeFollowsTheContentDirectory(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"track-order.md", "delivery-times.md", "return-item.md", "synonyms.txt", "negatives.txt"} {
-		data, err := os.ReadFile(filepath.Join("../../kb/testdata/shop", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := shopContent(t)
 	dataDir := filepath.Join(t.TempDir(), "data")
 	withStdin(t, "correct horse battery\n")
 	if _, _, err := runCmd(t, "agent", "add", "--data-dir", dataDir, "--name", "Ana", "--email", "ana@example.com", "--role", "admin"); err != nil {

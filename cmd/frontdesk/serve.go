@@ -162,6 +162,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer be.close()
 	db, files, bus := be.db, be.files, be.bus
+	if be.share != nil && kf.contentDir != "" {
+		// Articles edited in a console of the cluster while this node
+		// was away, before the knowledge base is built from the files.
+		n, err := syncContentOnce(ctx, kf.contentDir, be.share, log)
+		if err != nil {
+			return fmt.Errorf("content sync with the other nodes: %w", err)
+		}
+		if n > 0 {
+			if c, err = kf.readContent(); err != nil {
+				return err
+			}
+		}
+	}
 	start := time.Now()
 	k, err := kb.Open(ctx, filepath.Join(dataDir, "kb"), c, kb.Options{Thresholds: th, Reranker: rr, Progress: func(stage string, done, total int) {
 		if total == 0 {
@@ -239,8 +252,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			bg.Go(func() { bot.NewAssistant(engine, composer).Run(bgctx) })
 		}
 	}
+	editor := contentEditor(cfg.get("content"), live)
 	if dir := cfg.get("content"); dir != "" {
 		bg.Go(func() { watchContent(bgctx, dir, live, log) })
+		if be.share != nil {
+			// On a cluster an article edited in the console is stored for
+			// the other nodes before it is written here, and theirs are
+			// written here.
+			editor.SetShare(be.share.ShareContentFile)
+			bg.Go(func() { syncContent(bgctx, dir, be.share, be.contentChanged, log) })
+		}
 	}
 	if rr != nil {
 		// Articles whose embedding failed (at start or on a reload) are
@@ -286,7 +307,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		APIKeys:        db,
 		Webhooks:       webhookStatus,
 		Insights:       insights.NewService(db, live),
-		Editor:         contentEditor(cfg.get("content"), live),
+		Editor:         editor,
 		Stats:          db,
 	})
 	stopAdmin, err := serveAdmin(dataDir, adminTarget{db: db, file: be.file, agents: agents, dataDir: dataDir, log: log, sessionsEnded: consoleSrv.CloseAgent}, log)

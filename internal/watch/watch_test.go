@@ -56,7 +56,9 @@ func TestARescanDoesNotRepeatWhatAnEventTold(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := make(chan struct{}, 10)
 	done := make(chan error, 1)
-	go func() { done <- Dir(ctx, dir, 20*time.Millisecond, 100*time.Millisecond, func() { calls <- struct{}{} }) }()
+	go func() {
+		done <- Dir(ctx, dir, 20*time.Millisecond, 100*time.Millisecond, func() { calls <- struct{}{} })
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -49,6 +49,10 @@ type Bus struct {
 
 	// queue fans the agent queue's events out (see QueueRelay).
 	queue bot.Feed[handoff.Event]
+	// content is signalled when an article file was shared
+	// (ShareContentFile) and when the listening connection comes back
+	// (see ContentChanged).
+	content chan struct{}
 
 	out    chan []byte // payloads for the notifier
 	cancel context.CancelFunc
@@ -79,7 +83,7 @@ func (db *DB) NewBus(ctx context.Context, log *slog.Logger) (*Bus, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bus{db: db, cfg: db.pool.Config().ConnConfig.Copy(), log: log,
-		subs: map[string]map[*sub]struct{}{}, out: make(chan []byte, 4096)}
+		subs: map[string]map[*sub]struct{}{}, out: make(chan []byte, 4096), content: make(chan struct{}, 1)}
 	// Named, so that an operator sees each node's listener in
 	// pg_stat_activity.
 	b.cfg.RuntimeParams["application_name"] = BusApplicationName
@@ -158,6 +162,20 @@ func (b *Bus) receive(ctx context.Context, conn *pgx.Conn) {
 		b.Reconnects.Add(1)
 		// Whoever subscribed while nobody listened missed events too.
 		b.lagAll()
+		b.contentChanged()
+	}
+}
+
+// ContentChanged is signalled (it holds at most one signal) when a node
+// shared an article file (DB.ShareContentFile), and when this node may
+// have missed such news (its listening connection came back): the
+// reader then compares the shared files with its own.
+func (b *Bus) ContentChanged() <-chan struct{} { return b.content }
+
+func (b *Bus) contentChanged() {
+	select {
+	case b.content <- struct{}{}:
+	default:
 	}
 }
 
@@ -194,6 +212,8 @@ func (b *Bus) handle(ctx context.Context, payload string) {
 		}
 	case "q", "Q": // the agent queue's (see QueueRelay)
 		b.queueNote(kind, rest)
+	case "c": // an article file shared (ShareContentFile)
+		b.contentChanged()
 	case "e": // "e <JSON event>"
 		var e bot.Event
 		if err := json.Unmarshal([]byte(rest), &e); err != nil {

@@ -185,6 +185,15 @@ CREATE UNLOGGED TABLE agent_presence (
 	last_assigned bigint NOT NULL DEFAULT 0  -- when last given a ticket from the queue
 );
 `,
+	// 6: article files edited in a node's console, which every node
+	// writes into its own content directory (see content.go).
+	`
+CREATE TABLE content_files (
+	name       text PRIMARY KEY,          -- the file's path in the content directory
+	data       bytea NOT NULL,
+	written_at timestamptz NOT NULL DEFAULT now()
+);
+`,
 }
 
 // jsonNanos is the SQL of a JSON time (the text expression field) as
