@@ -30,9 +30,9 @@ func shopContent(t *testing.T) string {
 	return dir
 }
 
-// topArticle is the id of the article an agent's knowledge base search on
-// base finds first for q, or "".
-func topArticle(t *testing.T, base, token, q string) string {
+// topHit is the article (id and title) an agent's knowledge base search
+// on base finds first for q; "" when it finds none.
+func topHit(t *testing.T, base, token, q string) (id, title string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", base+"/api/agent/articles?q="+url.QueryEscape(q), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -43,14 +43,21 @@ func topArticle(t *testing.T, base, token, q string) string {
 	defer resp.Body.Close()
 	var out struct {
 		Articles []struct {
-			ID string `json:"id"`
+			ID    string `json:"id"`
+			Title string `json:"title"`
 		} `json:"articles"`
 	}
 	json.NewDecoder(resp.Body).Decode(&out)
 	if len(out.Articles) == 0 {
-		return ""
+		return "", ""
 	}
-	return out.Articles[0].ID
+	return out.Articles[0].ID, out.Articles[0].Title
+}
+
+// topArticle is the id of topHit.
+func topArticle(t *testing.T, base, token, q string) string {
+	id, _ := topHit(t, base, token, q)
+	return id
 }
 
 const giftWrap = `---

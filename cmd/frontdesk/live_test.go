@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,24 +24,11 @@ func TestServeFollowsTheContentDirectory(t *testing.T) {
 	base := startServeIn(t, dataDir, "--content", dir)
 	token := loginToken(t, base, "ana@example.com", "correct horse battery")
 	top := func(q string) string {
-		req, _ := http.NewRequest("GET", base+"/api/agent/articles?q="+url.QueryEscape(q), nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out struct {
-			Articles []struct {
-				ID    string `json:"id"`
-				Title string `json:"title"`
-			} `json:"articles"`
-		}
-		json.NewDecoder(resp.Body).Decode(&out)
-		if len(out.Articles) == 0 {
+		id, title := topHit(t, base, token, q)
+		if id == "" {
 			return ""
 		}
-		return out.Articles[0].ID + ": " + out.Articles[0].Title
+		return id + ": " + title
 	}
 	eventually := func(what string, ok func() bool) {
 		t.Helper()

@@ -8,44 +8,68 @@ import (
 	"time"
 )
 
-func TestDirCallsOnceABurstAndWatchesNewDirectories(t *testing.T) {
-	dir := t.TempDir()
+// calls are the calls of a watch the test runs, until it ends.
+type calls struct {
+	t *testing.T
+	c chan struct{}
+}
+
+// watching runs watch (Dir or watchDir on the test's directory) with a
+// changed that counts calls, until the test ends, and checks that it then
+// returns without an error.
+func watching(t *testing.T, watch func(ctx context.Context, changed func()) error) *calls {
 	ctx, cancel := context.WithCancel(context.Background())
-	calls := make(chan struct{}, 10)
+	cs := &calls{t: t, c: make(chan struct{}, 10)}
 	done := make(chan error, 1)
-	go func() { done <- Dir(ctx, dir, 100*time.Millisecond, 0, func() { calls <- struct{}{} }) }()
-	defer func() {
+	go func() { done <- watch(ctx, func() { cs.c <- struct{}{} }) }()
+	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-	}()
-	time.Sleep(100 * time.Millisecond) // the watch is set up
-	wait := func(what string) {
-		t.Helper()
-		select {
-		case <-calls:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no call after %s", what)
-		}
+	})
+	return cs
+}
+
+// wait waits for a call after what was done.
+func (cs *calls) wait(what string) {
+	cs.t.Helper()
+	select {
+	case <-cs.c:
+	case <-time.After(5 * time.Second):
+		cs.t.Fatalf("no call after %s", what)
 	}
+}
+
+// quiet checks that no call comes for a while.
+func (cs *calls) quiet(what string) {
+	cs.t.Helper()
+	select {
+	case <-cs.c:
+		cs.t.Fatalf("a call %s", what)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func TestDirCallsOnceABurstAndWatchesNewDirectories(t *testing.T) {
+	dir := t.TempDir()
+	cs := watching(t, func(ctx context.Context, changed func()) error {
+		return Dir(ctx, dir, 100*time.Millisecond, 0, changed)
+	})
+	time.Sleep(100 * time.Millisecond) // the watch is set up
 	// A burst of writes is one call.
 	for i := range 5 {
 		os.WriteFile(filepath.Join(dir, "a.md"), []byte{byte('a' + i)}, 0o644)
 	}
-	wait("a burst of writes")
-	select {
-	case <-calls:
-		t.Error("a burst made two calls")
-	case <-time.After(300 * time.Millisecond):
-	}
+	cs.wait("a burst of writes")
+	cs.quiet("more for one burst")
 	// A new directory is watched: a file written in it is seen.
 	sub := filepath.Join(dir, "articles")
 	os.Mkdir(sub, 0o755)
-	wait("a new directory")
+	cs.wait("a new directory")
 	time.Sleep(50 * time.Millisecond)
 	os.WriteFile(filepath.Join(sub, "b.md"), []byte("b"), 0o644)
-	wait("a file in the new directory")
+	cs.wait("a file in the new directory")
 }
 
 // TestARescanDoesNotRepeatWhatAnEventTold watches with both: a change
@@ -53,30 +77,13 @@ func TestDirCallsOnceABurstAndWatchesNewDirectories(t *testing.T) {
 // rescan.
 func TestARescanDoesNotRepeatWhatAnEventTold(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	calls := make(chan struct{}, 10)
-	done := make(chan error, 1)
-	go func() {
-		done <- Dir(ctx, dir, 20*time.Millisecond, 100*time.Millisecond, func() { calls <- struct{}{} })
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	cs := watching(t, func(ctx context.Context, changed func()) error {
+		return Dir(ctx, dir, 20*time.Millisecond, 100*time.Millisecond, changed)
+	})
 	time.Sleep(100 * time.Millisecond) // the watch is set up
 	os.WriteFile(filepath.Join(dir, "a.md"), []byte("a"), 0o644)
-	select {
-	case <-calls:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no call after a write")
-	}
-	select {
-	case <-calls:
-		t.Error("the rescan called again for a change an event had brought")
-	case <-time.After(500 * time.Millisecond):
-	}
+	cs.wait("a write")
+	cs.quiet("from the rescan for a change an event had brought")
 }
 
 func TestDirFailsOnAMissingDirectory(t *testing.T) {
@@ -92,42 +99,17 @@ func TestDirFailsOnAMissingDirectory(t *testing.T) {
 func TestARescanSeesWhatNoEventTold(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.md"), []byte("a"), 0o644)
-	ctx, cancel := context.WithCancel(context.Background())
-	calls := make(chan struct{}, 10)
-	done := make(chan error, 1)
-	go func() {
-		done <- watchDir(ctx, dir, 20*time.Millisecond, 50*time.Millisecond, false, func() { calls <- struct{}{} })
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	quiet := func(what string) {
-		t.Helper()
-		select {
-		case <-calls:
-			t.Fatalf("a call %s", what)
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-	wait := func(what string) {
-		t.Helper()
-		select {
-		case <-calls:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no call after %s", what)
-		}
-	}
-	quiet("while nothing changed")
+	cs := watching(t, func(ctx context.Context, changed func()) error {
+		return watchDir(ctx, dir, 20*time.Millisecond, 50*time.Millisecond, false, changed)
+	})
+	cs.quiet("while nothing changed")
 	later := time.Now().Add(time.Minute)
 	os.WriteFile(filepath.Join(dir, "a.md"), []byte("b"), 0o644) // same size
 	os.Chtimes(filepath.Join(dir, "a.md"), later, later)
-	wait("a changed file")
+	cs.wait("a changed file")
 	os.WriteFile(filepath.Join(dir, "b.md"), []byte("b"), 0o644)
-	wait("a new file")
+	cs.wait("a new file")
 	os.Remove(filepath.Join(dir, "a.md"))
-	wait("a removed file")
-	quiet("once the changes were seen")
+	cs.wait("a removed file")
+	cs.quiet("once the changes were seen")
 }
