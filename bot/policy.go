@@ -125,11 +125,12 @@ var smalltalkWords = map[string]string{
 	"thanks": "thanks", "thank": "thanks", "thx": "thanks", "cheers": "thanks", "ty": "thanks", "ta": "thanks",
 	"thanx": "thanks", "thnx": "thanks", "thnks": "thanks", "thankyou": "thanks", "thanku": "thanks", "tanks": "thanks",
 	"bye": "bye", "goodbye": "bye", "cya": "bye", "later": "bye", "farewell": "bye",
-	"help": "help", "menu": "help", "start": "help",
+	"help": "help", "menu": "help", "start": "help", "question": "help", "questions": "help", "ask": "help",
 	// Filler that does not change the kind.
 	"good": "", "there": "", "you": "", "so": "", "much": "", "very": "", "a": "", "lot": "", "ok": "",
 	"okay": "", "great": "", "again": "", "all": "", "and": "", "see": "", "for": "", "the": "", "me": "",
 	"please": "", "many": "", "have": "", "nice": "", "day": "", "folks": "", "team": "", "guys": "", "can": "",
+	"i": "", "quick": "", "one": "", "something": "", "got": "", "may": "", "small": "", "short": "",
 }
 
 // DefaultHumanPhrases are the phrases that ask for a person at once.

@@ -26,6 +26,11 @@ func TestSmalltalk(t *testing.T) {
 		"thanks but my lamp broke":  "",
 		"":                          "",
 		"how do i return something": "",
+		// Announcing a question is asking how to ask one.
+		"i have a question":                "help",
+		"Hello, quick question":            "help",
+		"can i ask you something?":         "help",
+		"i have a question about my order": "",
 	}
 	for in, want := range cases {
 		if got := smalltalk(in); got != want {
