@@ -348,8 +348,19 @@ func parseArticle(name string, data []byte) (*Article, articleLines, []Problem) 
 	if len(a.Questions) == 0 && a.VariantOf == "" {
 		probs = append(probs, Problem{File: name, Line: at.key("questions"), Msg: "no questions: add the phrasings customers use, or only the title will match"})
 	}
+	for i, line := range strings.Split(string(body), "\n") {
+		if m := italicRe.FindStringSubmatch(line); m != nil {
+			probs = append(probs, Problem{File: name, Line: at.body + i,
+				Msg: fmt.Sprintf("*%s* shows with its asterisks: the chat's Markdown has **bold**, lists and links, no italics", m[1])})
+		}
+	}
 	return a, at, probs
 }
+
+// italicRe finds *emphasis* with single asterisks, which the widget's and
+// the console's Markdown subset (content/markdown.js) shows as written;
+// not **bold**, nor a "* " list item.
+var italicRe = regexp.MustCompile(`(?:^|[^*\w])\*([^*\s](?:[^*]*[^*\s])?)\*(?:[^*\w]|$)`)
 
 var yamlLineRe = regexp.MustCompile(`line (\d+): `)
 

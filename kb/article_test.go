@@ -213,3 +213,21 @@ func FuzzLoadArticle(f *testing.F) {
 		}
 	})
 }
+
+// TestItalicsAreReportedButTheArticleServes: single-asterisk emphasis,
+// which the chat shows with its asterisks, is a problem on its line; the
+// article still loads, and **bold** and "* " list items are no problem.
+func TestItalicsAreReportedButTheArticleServes(t *testing.T) {
+	fsys := fstest.MapFS{"bulbs.md": {Data: []byte("---\nid: bulbs\ntitle: Bulbs\nquestions:\n  - which bulb\n---\n" +
+		"Use **E27** bulbs.\n\n* one\n* two\n\nThe bulb must say *dimmable* on the box.\n")}}
+	c, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Articles) != 1 {
+		t.Fatalf("articles %v, want the one", c.Articles)
+	}
+	if len(c.Problems) != 1 || c.Problems[0].Line != 12 || !strings.Contains(c.Problems[0].Msg, "*dimmable*") {
+		t.Errorf("problems %v, want one for *dimmable* on line 12", c.Problems)
+	}
+}
