@@ -154,3 +154,25 @@ func TestEditorSharesBeforeItWrites(t *testing.T) {
 		t.Errorf("written %q, %v", got, err)
 	}
 }
+
+// TestWriteArticleFileStaysInsideTheDirectory: a name from elsewhere (a
+// cluster's stored edits) that is no article file inside the directory
+// is refused and nothing is written.
+func TestWriteArticleFileStaysInsideTheDirectory(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "content")
+	for _, name := range []string{"../escape.md", "/etc/x.md", "articles/../../escape.md", "notes.txt", ".hidden.md", "README.md"} {
+		if err := WriteArticleFile(dir, name, []byte("x")); err == nil {
+			t.Errorf("%q written", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "escape.md")); !os.IsNotExist(err) {
+		t.Errorf("a file was written outside the content directory: %v", err)
+	}
+	if err := WriteArticleFile(dir, "articles/new.md", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "articles", "new.md")); err != nil || string(got) != "x" {
+		t.Errorf("articles/new.md: %q, %v", got, err)
+	}
+}
