@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/frontdesk/frontdesk/kb"
 )
 
 // words lower-cases text and splits it into words of letters, digits and
@@ -90,7 +92,7 @@ func smalltalk(text string) string {
 		k, ok := smalltalkWords[w]
 		if !ok {
 			// Typed in a hurry: "helo", "hellooo", "hiii", "thanksss".
-			k, ok = smalltalkWords[single(w)]
+			k, ok = smalltalkWords[kb.Squeeze(w)]
 		}
 		if !ok {
 			return ""
@@ -101,19 +103,6 @@ func smalltalk(text string) string {
 		}
 	}
 	return kind
-}
-
-// single returns w with each run of one letter made one letter.
-func single(w string) string {
-	var b strings.Builder
-	var last rune
-	for i, r := range w {
-		if i == 0 || r != last {
-			b.WriteRune(r)
-		}
-		last = r
-	}
-	return b.String()
 }
 
 var rank = map[string]int{"greeting": 1, "help": 2, "thanks": 3, "bye": 4}

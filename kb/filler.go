@@ -6,7 +6,7 @@ import (
 )
 
 // fillerWords are the greetings and courtesies people wrap a question in
-// ("Hello, how do I return a lamp? Thanks"), as squeeze writes them, so
+// ("Hello, how do I return a lamp? Thanks"), as Squeeze writes them, so
 // that "hellooo" and "thanksss" are among them. They say nothing about
 // which article answers; when the content never uses one, it would count
 // as an unknown word, the rarest of all, and drag the confidence of a
@@ -16,7 +16,7 @@ var fillerWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`hi hello hey hiya heya hej howdy greetings morning afternoon
 		dear sir madam thanks thank thx thnx tnx ty cheers regards please pls plz kindly`) {
-		m[squeeze(w)] = true
+		m[Squeeze(w)] = true
 	}
 	return m
 }()
@@ -67,16 +67,19 @@ func at(ws, p []string) int {
 	return -1
 }
 
-// squeeze returns w with each run of one letter made one letter:
-// "hellooo" and "hello" are both "helo".
-func squeeze(w string) string {
-	b := make([]byte, 0, len(w))
-	for i := 0; i < len(w); i++ {
-		if i == 0 || w[i] != w[i-1] {
-			b = append(b, w[i])
+// Squeeze returns w with each run of one letter made one letter:
+// "hellooo" and "hello" are both "helo", "thanksss" is "thanks". Words
+// typed in a hurry are matched to lists of known words this way.
+func Squeeze(w string) string {
+	var b strings.Builder
+	var last rune
+	for i, r := range w {
+		if i == 0 || r != last {
+			b.WriteRune(r)
 		}
+		last = r
 	}
-	return string(b)
+	return b.String()
 }
 
 // withoutFiller returns q without the framing phrases and filler words
@@ -94,7 +97,7 @@ func (k *KB) withoutFiller(q string) (string, []string) {
 	}
 	kept := words[:0:0]
 	for _, w := range words {
-		if fillerWords[squeeze(w)] && !k.usesWord(w) {
+		if fillerWords[Squeeze(w)] && !k.usesWord(w) {
 			filler = append(filler, w)
 			continue
 		}
