@@ -2,9 +2,11 @@ package kb
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReadExamplesNamesTheBadLine(t *testing.T) {
@@ -177,5 +179,34 @@ func BenchmarkSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// BenchmarkDecideDemoAfterIdle decides customer questions on the demo
+// content, back to back and after an untimed pause of 20 ms each (a lone
+// customer's turn comes after a second of idling: caches gone cold), as
+// store/bolt's BenchmarkCommitAfterIdle does for the commit.
+func BenchmarkDecideDemoAfterIdle(b *testing.B) {
+	k := buildShop(b, demo(b))
+	qs := []string{
+		"where is my order", "how long does delivery take", "how do I return an item",
+		"when will I get my refund", "what payment methods do you accept", "can I cancel my order",
+		"how do I get my invoice", "my lamp flickers", "which bulb fits my lamp", "do you have a showroom",
+	}
+	for _, pause := range []time.Duration{0, 20 * time.Millisecond} {
+		b.Run(fmt.Sprintf("pause=%v", pause), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if pause > 0 {
+					b.StopTimer()
+					time.Sleep(pause)
+					b.StartTimer()
+				}
+				if _, err := k.Decide(context.Background(), qs[i%len(qs)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }
