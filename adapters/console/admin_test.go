@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"github.com/frontdesk/frontdesk/store/bolt"
 	"github.com/frontdesk/frontdesk/store/records"
 )
@@ -123,6 +125,11 @@ func TestAdminsBackUpExportAndForgetWhileTheServerRuns(t *testing.T) {
 	c.Send(map[string]any{"type": "profile", "name": "Wilhelmina Oakes", "email": "w.oakes@example.org"})
 	conv := root.must(http.StatusOK, "GET", conversationPath(c.conversation), nil)
 	customerID := conv["conversation"].(map[string]any)["customer_id"].(string)
+	// A profile frame has no reply: wait until it is stored.
+	wait.For(t, 5*time.Second, "the customer's email stored", func() bool {
+		cust, err := r.db.Customer(context.Background(), customerID)
+		return err == nil && cust.Email == "w.oakes@example.org"
+	})
 	exportPath := "/api/agent/admin/customers/" + customerID + "/export"
 	forgetPath := "/api/agent/admin/customers/" + customerID + "/forget"
 

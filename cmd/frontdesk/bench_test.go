@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +19,14 @@ func benchURL(base string) string {
 // benchJSON runs bench --json and decodes its one JSON object.
 func benchJSON(t *testing.T, args ...string) map[string]any {
 	t.Helper()
+	r, _ := benchJSONLog(t, args...)
+	return r
+}
+
+// benchJSONLog is benchJSON that also returns what bench wrote to
+// stderr (its progress and the first errors), for a failure message.
+func benchJSONLog(t *testing.T, args ...string) (map[string]any, string) {
+	t.Helper()
 	out, stderr, err := runCmd(t, append([]string{"bench", "--json"}, args...)...)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr)
@@ -32,7 +39,7 @@ func benchJSON(t *testing.T, args ...string) map[string]any {
 	if dec.More() {
 		t.Fatalf("more than one JSON value on stdout:\n%s", out)
 	}
-	return r
+	return r, stderr
 }
 
 func number(t *testing.T, r map[string]any, key string) float64 {
@@ -137,12 +144,12 @@ func TestBenchAgainstARealServer(t *testing.T) {
 func TestBenchSpreadsConversationsOverSeveralURLs(t *testing.T) {
 	base1 := startServe(t, "--limit-exempt", "127.0.0.1")
 	base2 := startServe(t, "--limit-exempt", "127.0.0.1")
-	r := benchJSON(t, "--url", benchURL(base1), "--url", benchURL(base2), "--conversations", "4", "--rate", "0", "--duration", "2s")
+	r, stderr := benchJSONLog(t, "--url", benchURL(base1), "--url", benchURL(base2), "--conversations", "4", "--rate", "0", "--duration", "2s")
 	if got := number(t, r, "connected"); got != 4 {
-		t.Errorf("connected = %v, want 4", got)
+		t.Errorf("connected = %v, want 4\n%s", got, stderr)
 	}
 	if got := number(t, r, "errors"); got != 0 {
-		t.Errorf("errors = %v, want 0", got)
+		t.Errorf("errors = %v (%v), want 0\n%s", got, r["error_codes"], stderr)
 	}
 	if got, want := r["url"], benchURL(base1)+","+benchURL(base2); got != want {
 		t.Errorf("url = %v, want %s", got, want)
@@ -191,12 +198,7 @@ func TestBenchRejectsMalformedQuestions(t *testing.T) {
 }
 
 func TestBenchFailsClearlyWithoutAServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	start := time.Now()
 	out, _, err := runCmd(t, "bench", "--url", "ws://"+addr+"/ws", "--duration", "1s", "--json")
 	if err == nil {

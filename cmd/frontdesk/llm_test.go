@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -31,12 +30,7 @@ func TestServeAnswersThroughTheConfiguredModel(t *testing.T) {
 	const key = "sk-very-secret-test-key"
 	t.Setenv("FRONTDESK_LLM_API_KEY", key)
 	t.Setenv("FRONTDESK_LLM_BASE_URL", model.URL())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	done := make(chan error, 1)

@@ -60,12 +60,18 @@ func serveInProcess(t *testing.T, dataDir string, extra ...string) *inProcess {
 			t.Fatalf("serve exited: %v", err)
 		default:
 		}
+		// Its own log says it listens: then the answer is not from
+		// another server that held the port a moment.
+		if log := p.stderr.String(); !strings.Contains(log, "msg=listening addr="+p.addr) &&
+			!strings.Contains(log, `"msg":"listening","addr":"`+p.addr+`"`) {
+			return false
+		}
 		resp, err := client.Get(p.base + "/healthz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
-		return true
+		return resp.StatusCode == http.StatusOK
 	})
 	return p
 }
