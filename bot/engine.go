@@ -410,6 +410,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (Message, error) {
 		return Message{}, fmt.Errorf("message longer than %d bytes", MaxTextLen)
 	}
 	in.Text = text
+	if w, ok := e.store.(CommitWarmer); ok {
+		w.WarmCommit()
+	}
 	// A turn computed again after a conflict reuses the model's answer.
 	memo := map[string]composed{}
 	for range maxTurnAttempts {

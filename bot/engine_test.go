@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/internal/testclock"
+	"github.com/frontdesk/frontdesk/internal/wait"
 	"github.com/frontdesk/frontdesk/kb"
 	"github.com/frontdesk/frontdesk/store/bolt"
 )
@@ -150,6 +151,18 @@ func TestNewCustomerIsGreeted(t *testing.T) {
 	if ms, _ := r.db.Messages(context.Background(), s.Conversation.ID, 0); len(ms) != 1 {
 		t.Errorf("reconnect added messages: %+v", ms)
 	}
+}
+
+// TestACustomerMessageWarmsAQuietStore: the engine tells a store that
+// can ready its disk (bolt, see bot.CommitWarmer) when a customer's
+// message arrives after a quiet spell.
+func TestACustomerMessageWarmsAQuietStore(t *testing.T) {
+	r := newRig(t, kb.Thresholds{})
+	s := r.start("v1")
+	time.Sleep(100 * time.Millisecond) // longer than bolt's default WarmAfter
+	before := r.db.WarmFlushes()
+	r.say(s.Conversation.ID, "how long does delivery take")
+	wait.For(t, 5*time.Second, "a warming flush", func() bool { return r.db.WarmFlushes() > before })
 }
 
 func TestPolicy(t *testing.T) {

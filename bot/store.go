@@ -53,6 +53,16 @@ type MessageEncoder interface {
 	EncodeMessage(m Message) (*Encoded, error)
 }
 
+// CommitWarmer is implemented by a store whose first commit after a
+// quiet spell is slower than the next ones (a disk that flushes its
+// cache slowly when it has been idle). The Engine calls WarmCommit when a
+// customer message arrives, before it reads and decides: the store may
+// then ready the disk while the turn is computed. It must return at once
+// and must not make anything durable that would not be anyway.
+type CommitWarmer interface {
+	WarmCommit()
+}
+
 // Encoded is a message in a store's stored form (see MessageEncoder),
 // made for the conversation, seq and time it names.
 type Encoded struct {

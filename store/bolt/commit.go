@@ -100,6 +100,7 @@ var errRetryBatch = errors.New("retry batch")
 // functions run in order, then their callers are told.
 func (db *DB) commit(batch []*request) {
 	start := time.Now()
+	db.lastCommit.Store(db.sinceOpen())
 	errs := make([]error, len(batch))
 	txs := make([]*Tx, len(batch))
 	failed, wrote := -1, false
@@ -122,6 +123,7 @@ func (db *DB) commit(batch []*request) {
 		}
 		return nil
 	})
+	db.lastCommit.Store(db.sinceOpen())
 	if errors.Is(err, errNothingWritten) {
 		err = nil
 	}
@@ -151,3 +153,43 @@ func (db *DB) commit(batch []*request) {
 		r.done <- errs[i]
 	}
 }
+
+// defaultWarmAfter is how long the commit loop must have been quiet
+// before WarmCommit flushes the file ahead of the coming commit.
+const defaultWarmAfter = 50 * time.Millisecond
+
+// WarmCommit readies the disk for the act of a customer message that is
+// being decided (see bot.CommitWarmer). After a quiet spell it starts a
+// flush of the file in the background, with nothing of ours to write,
+// while the turn is read and decided.
+//
+// On this project's machine (ext4 on a virtual disk) the first
+// write-and-flush after a pause took 0.45–0.5 ms, and 0.3–0.37 ms when a
+// flush had just run. The turn's own commit, about half a millisecond
+// later, then finds the disk awake. A busy server commits more often
+// than WarmAfter and never warms, so the extra flush is only spent when
+// the disk has nothing else to do.
+func (db *DB) WarmCommit() {
+	if db.opts.WarmAfter < 0 || db.sinceOpen()-db.lastCommit.Load() < int64(db.opts.WarmAfter) ||
+		!db.warming.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer db.warming.Store(false)
+		db.mu.RLock()
+		defer db.mu.RUnlock()
+		select {
+		case <-db.closing:
+			return // Close may have closed the file already
+		default:
+		}
+		db.bolt.Sync()
+		db.warmFlushes.Add(1)
+	}()
+}
+
+// WarmFlushes returns how many flushes WarmCommit has run.
+func (db *DB) WarmFlushes() int64 { return db.warmFlushes.Load() }
+
+// sinceOpen is the monotonic time since the DB was opened, in ns.
+func (db *DB) sinceOpen() int64 { return int64(time.Since(db.opened)) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/wait"
 )
 
 // commits counts the commit loop's commits and the acts they held.
@@ -209,8 +210,16 @@ func BenchmarkCommit(b *testing.B) {
 // commit path's, and sets a floor under a lone turn's latency. The
 // pauses make a default run long: use -benchtime 200x.
 func BenchmarkCommitAfterIdle(b *testing.B) {
-	for _, idle := range []time.Duration{0, time.Millisecond, 50 * time.Millisecond} {
-		b.Run(fmt.Sprintf("idle=%v", idle), func(b *testing.B) {
+	cases := []struct {
+		idle time.Duration
+		warm bool
+	}{{0, false}, {time.Millisecond, false}, {50 * time.Millisecond, false}, {50 * time.Millisecond, true}}
+	for _, c := range cases {
+		name := fmt.Sprintf("idle=%v", c.idle)
+		if c.warm {
+			name += "/warmed"
+		}
+		b.Run(name, func(b *testing.B) {
 			db, _ := openCounting(b)
 			conv := &bot.Conversation{ID: "con_idle", CustomerID: "cus", State: bot.StateBot}
 			if err := db.SaveConversation(ctx, conv); err != nil {
@@ -219,12 +228,89 @@ func BenchmarkCommitAfterIdle(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				b.StopTimer()
-				time.Sleep(idle)
+				time.Sleep(c.idle)
+				if c.warm {
+					// As a turn does: warm, then about 0.4 ms of
+					// reading and deciding before the act.
+					db.WarmCommit()
+					for start := time.Now(); time.Since(start) < 400*time.Microsecond; {
+					}
+				}
 				b.StartTimer()
 				if err := say(db, conv.ID, "a customer's question of ordinary length, asked once"); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// TestWarmCommitFlushesOnlyAfterAQuietSpell: a turn that arrives while
+// acts are being committed does not add a flush; one that arrives after
+// WarmAfter of quiet starts one, and only one at a time.
+func TestWarmCommitFlushesOnlyAfterAQuietSpell(t *testing.T) {
+	const quiet = 500 * time.Millisecond
+	db, err := OpenWith(tempPathTB(t), Options{WarmAfter: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conv := newConversation(t, db, "cus_1")
+	if err := say(db, conv.ID, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	db.WarmCommit() // right after a commit
+	if db.warming.Load() {
+		t.Fatal("WarmCommit flushed right after a commit")
+	}
+	time.Sleep(quiet + 10*time.Millisecond)
+	for range 20 {
+		db.WarmCommit() // a burst of messages after the quiet spell
+	}
+	wait.For(t, 5*time.Second, "the warming flush", func() bool { return !db.warming.Load() && db.WarmFlushes() > 0 })
+	if n := db.WarmFlushes(); n != 1 {
+		t.Errorf("%d warming flushes for one burst, want 1", n)
+	}
+	if err := say(db, conv.ID, "after the flush"); err != nil {
+		t.Fatal(err)
+	}
+	db.WarmCommit()
+	if db.warming.Load() {
+		t.Error("WarmCommit flushed right after the next commit")
+	}
+
+	never, err := OpenWith(tempPathTB(t), Options{WarmAfter: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer never.Close()
+	time.Sleep(10 * time.Millisecond)
+	never.WarmCommit()
+	if never.warming.Load() {
+		t.Error("WarmCommit flushed with WarmAfter < 0")
+	}
+}
+
+// TestWarmCommitRacingClose: a warming flush started as the database
+// closes neither fails nor touches the closed file (run with -race).
+func TestWarmCommitRacingClose(t *testing.T) {
+	for range 20 {
+		db, err := OpenWith(tempPathTB(t), Options{WarmAfter: time.Nanosecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 50 {
+					db.WarmCommit()
+				}
+			})
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		wait.For(t, 5*time.Second, "warming to end", func() bool { return !db.warming.Load() })
 	}
 }
