@@ -6,18 +6,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/frontdesk/frontdesk/internal/freeport"
 	"github.com/frontdesk/frontdesk/internal/wait"
 )
 
@@ -72,44 +70,14 @@ func childEnv() []string {
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago; the server binds it again after every restart.
-//
-// The port is below the kernel's ephemeral range, so that between this
-// check and the server's bind no other process's listener on port 0 or
-// outgoing connection takes it: once, another test binary's server got
-// the port in that moment and answered /healthz in serve's place.
+// ago (see freeport); the server binds it again after every restart.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	low := ephemeralLow()
-	for range 100 {
-		port := 10000 + rand.IntN(low-10000)
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return ln.Addr().String()
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// ephemeralLow is the first port of the kernel's range for port 0 and
-// outgoing connections (Linux's default, 32768, elsewhere).
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
-				return n
-			}
-		}
-	}
-	return 32768
+	return addr
 }
 
 // serverProc is "frontdesk serve" as a child process on a fixed address

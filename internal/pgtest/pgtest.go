@@ -36,6 +36,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/frontdesk/frontdesk/internal/freeport"
 )
 
 // EnvDSN names an existing server to use instead of starting one.
@@ -153,7 +155,7 @@ func start() (c *cluster, skip string, err error) {
 		c.removeDir()
 		return nil, "", fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	port, err := freePort()
+	port, err := freeport.Port()
 	if err != nil {
 		c.removeDir()
 		return nil, "", err
@@ -219,13 +221,4 @@ func binDir() (string, error) {
 func version(binDir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return n
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
