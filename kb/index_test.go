@@ -35,7 +35,10 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 	}
 	// Synonyms, phrases the featurizer folds, stop words only, nothing.
 	qs = append(qs, "i want my money back", "the of and", "", "?!", "parcel parcel parcel",
-		"Where's my PARCEL?", "shop's opening hours", "refnd pls", "xyzzyplugh delivery")
+		"Where's my PARCEL?", "shop's opening hours", "refnd pls", "xyzzyplugh delivery",
+		// Fuzzy words two edits from a synonym ("reimbursement",
+		// "shipment"), which the fuzzy queries reach through the thesaurus.
+		"reimbursmint please", "where is my shipmint nowww", "remboursement")
 	nonEmpty, fuzzed, scored := 0, 0, 0
 	for _, q := range qs {
 		fixed, fuzzy := k.correct(q)
