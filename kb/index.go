@@ -184,6 +184,9 @@ func searchScores(ctx context.Context, idx bleve.Index, req *bleve.SearchRequest
 	return out, nil
 }
 
+// fuzzyBoost is the boost of fuzzyQueries.
+const fuzzyBoost = 2.0
+
 // fuzzyQueries match each word against the questions with up to one edit
 // (two for long words), at a lower boost than the questions' own words.
 func fuzzyQueries(words []string) []query.Query {
@@ -191,11 +194,8 @@ func fuzzyQueries(words []string) []query.Query {
 	for _, w := range words {
 		fz := bleve.NewMatchQuery(w)
 		fz.SetField("questions")
-		fz.SetFuzziness(1)
-		if len(w) >= 8 {
-			fz.SetFuzziness(2)
-		}
-		fz.SetBoost(2)
+		fz.SetFuzziness(fuzziness(w))
+		fz.SetBoost(fuzzyBoost)
 		qs = append(qs, fz)
 	}
 	return qs

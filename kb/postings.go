@@ -34,7 +34,8 @@ import (
 //     index.
 //
 // Queries Bleve runs another way (a disjunction of more than
-// maxSliceDisjuncts children, fuzzy queries) are left to Bleve.
+// maxSliceDisjuncts children, some fuzzy queries: see fuzzyWords) are
+// left to Bleve.
 // A postings is read-only after it is built, so safe for concurrent use.
 type postings struct {
 	// docTotal is the index's document count, Bleve's N.

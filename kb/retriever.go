@@ -3,6 +3,8 @@ package kb
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -39,6 +41,11 @@ type retriever struct {
 	synonyms search.FieldTermSynonymMap
 	// postings scores most questions without Bleve's searchers.
 	postings *postings
+	// fuzzy holds the questions' terms and thesaurus keys, for the
+	// candidates of fuzzy words (see fuzzyWords); questionsField is the
+	// questions' index in fieldBoosts.
+	fuzzy          *fuzzyTrie
+	questionsField int
 }
 
 func newRetriever(idx bleve.Index) (*retriever, error) {
@@ -86,6 +93,14 @@ func newRetriever(idx bleve.Index) (*retriever, error) {
 	}
 	if r.postings, err = readPostings(idx, fields); err != nil {
 		return nil, err
+	}
+	r.questionsField = slices.Index(fields, "questions")
+	if qs := r.postings.fields["questions"]; r.questionsField >= 0 && qs != nil {
+		terms := slices.Collect(maps.Keys(qs))
+		for key := range r.synonyms["questions"] {
+			terms = append(terms, key)
+		}
+		r.fuzzy = newFuzzyTrie(terms)
 	}
 	return r, nil
 }
@@ -154,12 +169,16 @@ func synonymsOf(tr index.ThesaurusReader, term string) ([]string, error) {
 
 // retrieve asks Bleve for the best k articles for q and returns their
 // scores by article id, exactly as the package function retrieve does.
-// Without fuzzy words the query is scored on the postings, not by Bleve.
+// Most queries, with or without fuzzy words, are scored on the postings,
+// not by Bleve.
 func (r *retriever) retrieve(ctx context.Context, q string, fuzzy []string, k int) (map[string]float64, error) {
 	terms := r.analyse(q)
-	if len(fuzzy) == 0 && r.postings != nil {
-		if root, ok := r.tree(terms); ok {
-			return r.postings.score(root, k), nil
+	if r.postings != nil {
+		fz, ok := r.fuzzyWords(fuzzy)
+		if ok || len(fuzzy) == 0 {
+			if root, ok := r.tree(terms, fz); ok {
+				return r.postings.score(root, k), nil
+			}
 		}
 	}
 	qs := make([]query.Query, 0, len(fieldBoosts)+len(fuzzy))
@@ -182,12 +201,15 @@ func (r *retriever) retrieve(ctx context.Context, q string, fuzzy []string, k in
 	return searchScores(ctx, r.idx, req)
 }
 
-// tree is the query of retrieve for terms (by analyser) as postings
-// scores it; ok is false when postings cannot score it as Bleve does.
-func (r *retriever) tree(terms [][][]byte) (*node, bool) {
+// tree is the query of retrieve for terms (by analyser) and the fuzzy
+// words (see fuzzyWords) as postings scores it; ok is false when
+// postings cannot score it as Bleve does.
+func (r *retriever) tree(terms [][][]byte, fuzzy [][]fuzzyToken) (*node, bool) {
 	// Room for every node: the root, a node per field, and per term a
-	// leaf, or a disjunction of the term and its synonyms.
-	nodes, kids := 1+len(fieldBoosts), len(fieldBoosts)
+	// leaf, or a disjunction of the term and its synonyms; then the
+	// fuzzy words'.
+	fn, fk := fuzzyNodes(fuzzy, r.synonyms["questions"])
+	nodes, kids := 1+len(fieldBoosts)+fn, len(fieldBoosts)+len(fuzzy)+fk
 	for i, f := range fieldBoosts {
 		for _, t := range terms[r.fields[i]] {
 			nodes++
@@ -199,7 +221,7 @@ func (r *retriever) tree(terms [][][]byte) (*node, bool) {
 		}
 	}
 	tr := newTree(nodes, kids)
-	fields := tr.children(len(fieldBoosts))
+	fields := tr.children(len(fieldBoosts) + len(fuzzy))
 	for i, f := range fieldBoosts {
 		ts := terms[r.fields[i]]
 		if len(ts) == 0 {
@@ -221,6 +243,13 @@ func (r *retriever) tree(terms [][][]byte) (*node, bool) {
 			return nil, false
 		}
 		fields[i] = n
+	}
+	for i, toks := range fuzzy {
+		n, ok := tr.fuzzyNode(r.postings, toks, r.synonyms["questions"])
+		if !ok {
+			return nil, false
+		}
+		fields[len(fieldBoosts)+i] = n
 	}
 	return tr.disjunction(fields)
 }
