@@ -147,7 +147,7 @@ type fuzzyToken struct {
 // finds their candidates; ok is false when the postings cannot score
 // them as Bleve does: a word that is not plain ASCII, a candidate that
 // only the thesaurus has (Bleve adds those in map order), or more
-// candidates than a disjunction Bleve sums in order.
+// candidates than Bleve allows a disjunction.
 func (r *retriever) fuzzyWords(words []string) (out [][]fuzzyToken, ok bool) {
 	if r.fuzzy == nil {
 		return nil, false
@@ -167,7 +167,7 @@ func (r *retriever) fuzzyWords(words []string) (out [][]fuzzyToken, ok bool) {
 				}
 				ft.cands = append(ft.cands, fuzzyCandidate{term, dist})
 			})
-			if onlyThesaurus || len(ft.cands) > maxSliceDisjuncts {
+			if onlyThesaurus || len(ft.cands) > maxDisjuncts {
 				return nil, false
 			}
 			toks = append(toks, ft)

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"fmt"
 	"math"
@@ -26,16 +27,16 @@ import (
 //     synonym (boost b/2);
 //   - a disjunction's weight is the sum of its children's, and a
 //     document's score the sum of its matching children's scores times the
-//     fraction of children that match; its children are in ascending order
-//     of their document counts (Bleve sorts them so; a stable sort, as Go's
-//     sort is for up to 12 items);
+//     fraction of children that match; up to maxSliceDisjuncts children
+//     are summed in ascending order of their document counts (Bleve sorts
+//     them so; a stable sort, as Go's sort is for up to 12 items), more
+//     in the order Bleve's heap of them yields them (see evalHeap);
 //   - queryNorm = 1/√(the whole query's weight);
 //   - the k best documents by score, ties to the earlier document in the
 //     index.
 //
-// Queries Bleve runs another way (a disjunction of more than
-// maxSliceDisjuncts children, some fuzzy queries: see fuzzyWords) are
-// left to Bleve.
+// Queries Bleve runs another way (some fuzzy queries: see fuzzyWords)
+// are left to Bleve.
 // A postings is read-only after it is built, so safe for concurrent use.
 type postings struct {
 	// docTotal is the index's document count, Bleve's N.
@@ -66,8 +67,12 @@ type posting struct {
 
 // maxSliceDisjuncts is the most children a Bleve disjunction sums in
 // their sorted order (searcher.DisjunctionHeapTakeover); larger ones sum
-// in heap order, which postings does not mirror.
+// in the order of a heap of their next documents (see evalHeap).
 const maxSliceDisjuncts = 10
+
+// maxDisjuncts is the most children a Bleve disjunction may have
+// (searcher.DisjunctionMaxClauseCount's default).
+const maxDisjuncts = 1024
 
 // readPostings copies the postings of fields from idx.
 func readPostings(idx bleve.Index, fields []string) (*postings, error) {
@@ -181,6 +186,9 @@ type node struct {
 	leaf     *termPostings
 	boost    float64
 	children []*node
+	// heap: more than maxSliceDisjuncts children, summed as Bleve's heap
+	// disjunction sums them.
+	heap bool
 	// count is Bleve's Count: a leaf's documents, a disjunction's
 	// children's counts summed.
 	count uint64
@@ -243,13 +251,16 @@ func (t *tree) children(n int) []*node {
 }
 
 // disjunction makes the node of a Bleve disjunction of children; ok is
-// false when Bleve would not sum them in sorted order.
+// false when Bleve would refuse so many.
 func (t *tree) disjunction(children []*node) (n *node, ok bool) {
-	if len(children) > maxSliceDisjuncts {
+	if len(children) > maxDisjuncts {
 		return nil, false
 	}
-	slices.SortStableFunc(children, func(a, b *node) int { return cmp.Compare(a.count, b.count) })
-	n = t.node(node{children: children})
+	inHeap := len(children) > maxSliceDisjuncts
+	if !inHeap {
+		slices.SortStableFunc(children, func(a, b *node) int { return cmp.Compare(a.count, b.count) })
+	}
+	n = t.node(node{children: children, heap: inHeap})
 	for _, c := range children {
 		n.count += c.count
 	}
@@ -316,6 +327,10 @@ func (s *scratch) eval(n *node) {
 		}
 		return
 	}
+	if n.heap {
+		s.evalHeap(n)
+		return
+	}
 	begin := len(s.scores)
 	for _, c := range n.children {
 		s.eval(c)
@@ -337,6 +352,81 @@ func (s *scratch) eval(n *node) {
 		s.scores = append(s.scores, docScore{doc, s.acc[doc] * coord})
 		s.acc[doc], s.cnt[doc] = 0, 0
 	}
+}
+
+// evalHeap is eval for a disjunction of more than maxSliceDisjuncts
+// children. Bleve's heap disjunction keeps its children's next documents
+// in a heap (container/heap, ordered by document only), pushed in the
+// children's order; for each document it pops every child on it, sums
+// their scores in the order they came off the heap, then moves each to
+// its next document and pushes it back, in that order. Which of several
+// children on one document comes off first depends on the heap's shape,
+// so the sum is only Bleve's to the last bit when the same heap
+// operations run in the same order: they do here.
+func (s *scratch) evalHeap(n *node) {
+	begin := len(s.scores)
+	bounds := make([]int, len(n.children)+1)
+	for i, c := range n.children {
+		bounds[i] = len(s.scores) - begin
+		s.eval(c)
+	}
+	bounds[len(n.children)] = len(s.scores) - begin
+	all := slices.Clone(s.scores[begin:])
+	s.scores = s.scores[:begin]
+	h := make(cursorHeap, 0, len(n.children))
+	cursors := make([]cursor, len(n.children))
+	for i := range n.children {
+		list := all[bounds[i]:bounds[i+1]]
+		slices.SortFunc(list, func(a, b docScore) int { return cmp.Compare(a.doc, b.doc) })
+		cursors[i] = cursor{list: list}
+		if len(list) > 0 {
+			heap.Push(&h, &cursors[i])
+		}
+	}
+	matching := make([]*cursor, 0, len(n.children))
+	for h.Len() > 0 {
+		matching = matching[:0]
+		next := heap.Pop(&h).(*cursor)
+		matching = append(matching, next)
+		for h.Len() > 0 && h[0].doc() == next.doc() {
+			next = heap.Pop(&h).(*cursor)
+			matching = append(matching, next)
+		}
+		var sum float64
+		for _, m := range matching {
+			sum += m.list[m.pos].score
+		}
+		coord := float64(len(matching)) / float64(len(n.children))
+		s.scores = append(s.scores, docScore{next.doc(), sum * coord})
+		for _, m := range matching {
+			if m.pos++; m.pos < len(m.list) {
+				heap.Push(&h, m)
+			}
+		}
+	}
+}
+
+// cursor is a child's place in its documents, for evalHeap.
+type cursor struct {
+	list []docScore // by document
+	pos  int
+}
+
+func (c *cursor) doc() int32 { return c.list[c.pos].doc }
+
+// cursorHeap orders cursors by their documents, as Bleve's heap
+// disjunction orders its children (DisjunctionHeapSearcher.Less).
+type cursorHeap []*cursor
+
+func (h cursorHeap) Len() int           { return len(h) }
+func (h cursorHeap) Less(i, j int) bool { return h[i].doc() < h[j].doc() }
+func (h cursorHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)        { *h = append(*h, x.(*cursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // top returns the k best of scores by article id: the highest scores,
