@@ -410,6 +410,19 @@ func TestDecideDoesNotAnswerQuestionsWhoseKeyWordsAreUnknown(t *testing.T) {
 	if d.Signals == nil || !slices.Equal(d.Signals.Unknown, []string{"canada"}) || d.Signals.RestsOnUnknown || d.Hits[0].ID != "delivery-countries" {
 		t.Errorf("%q: hits %+v signals %+v", q, d.Hits, d.Signals)
 	}
+	// Slips of the keyboard are not unknown words: a doubled last letter
+	// ("lampp", while "charger" above is another word than "charge") and
+	// a stop word with two letters swapped ("hwo"). Both questions were
+	// declined when they counted as unknown, the second at confidence 0.
+	for _, q := range []string{"how much is postagee to france", "hwo do i return a lampp"} {
+		d, err := k.Decide(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Signals == nil || len(d.Signals.Unknown) != 0 || d.Kind == NoAnswer {
+			t.Errorf("%q: decided %v, signals %+v", q, d.Kind, d.Signals)
+		}
+	}
 	// A word the content never uses in this form but whose stem it does
 	// is known ("refunding": the content says "refund", "refunded").
 	d, err = k.Decide(context.Background(), "when are you refunding my money")

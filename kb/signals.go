@@ -22,10 +22,11 @@ type Signals struct {
 	// learnt from the negatives (0 without negatives).
 	OutOfScope float64 `json:"out_of_scope"`
 	// KnownWords is the share of the question's content words (not stop
-	// words), each weighed by its idf (an unseen word weighs the most),
-	// that the content uses somewhere, or that are a typo of such a word
-	// (one edit away, but not at the end: "charger" is not a typo of
-	// "charge" or "charged").
+	// words, nor stop words with two letters swapped: "hwo"), each
+	// weighed by its idf (an unseen word weighs the most), that the
+	// content uses somewhere, or that are a typo of such a word (one edit
+	// away, but not at the end: "charger" is not a typo of "charge" or
+	// "charged"; a doubled last letter is: "lampp").
 	KnownWords float64 `json:"known_words"`
 	// KnownWeight is the share of the question's feature weight (tf-idf,
 	// words and character n-grams) that the classifier has learnt.
@@ -80,7 +81,7 @@ var stopWords = func() map[string]bool {
 func contentWords(q string) []string {
 	var out []string
 	for _, w := range tokenize(q) {
-		if len(w) < 2 || stopWords[w] || strings.IndexFunc(w, unicode.IsLetter) < 0 {
+		if len(w) < 2 || stopWords[w] || swappedStopWord(w) || strings.IndexFunc(w, unicode.IsLetter) < 0 {
 			continue
 		}
 		out = append(out, w)
@@ -126,7 +127,34 @@ func (k *KB) knowsWord(w string) bool {
 		return true
 	}
 	for _, c := range k.spell.candidates(w) {
-		if !endEdit(w, c) {
+		if !endEdit(w, c) || doubledEnd(w, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// doubledEnd says whether w is c with its last letter typed twice
+// ("lampp", "invoicee"): an edit at the end that is a typo, not another
+// word.
+func doubledEnd(w, c string) bool {
+	n := len(w)
+	return n == len(c)+1 && n >= 3 && strings.HasPrefix(w, c) && w[n-1] == w[n-2]
+}
+
+// swappedStopWord says whether w is a stop word with two neighbouring
+// letters swapped ("hwo", "teh", "nad"): a slip on a word that carries
+// no content, not an unknown word.
+func swappedStopWord(w string) bool {
+	b := []byte(w)
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == b[i+1] {
+			continue
+		}
+		b[i], b[i+1] = b[i+1], b[i]
+		sw := stopWords[string(b)]
+		b[i], b[i+1] = b[i+1], b[i]
+		if sw {
 			return true
 		}
 	}
