@@ -193,13 +193,27 @@ func BenchmarkDecideDemoAfterIdle(b *testing.B) {
 		"when will I get my refund", "what payment methods do you accept", "can I cancel my order",
 		"how do I get my invoice", "my lamp flickers", "which bulb fits my lamp", "do you have a showroom",
 	}
-	for _, pause := range []time.Duration{0, 20 * time.Millisecond} {
-		b.Run(fmt.Sprintf("pause=%v", pause), func(b *testing.B) {
+	// The pause sleeps (the processor idles) or spins (it stays busy on
+	// a loop that touches nothing the decision uses).
+	for _, c := range []struct {
+		pause time.Duration
+		spin  bool
+	}{{0, false}, {20 * time.Millisecond, false}, {20 * time.Millisecond, true}} {
+		name := fmt.Sprintf("pause=%v", c.pause)
+		if c.spin {
+			name += "/spin"
+		}
+		b.Run(name, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
-				if pause > 0 {
+				if c.pause > 0 {
 					b.StopTimer()
-					time.Sleep(pause)
+					if c.spin {
+						for start := time.Now(); time.Since(start) < c.pause; {
+						}
+					} else {
+						time.Sleep(c.pause)
+					}
 					b.StartTimer()
 				}
 				if _, err := k.Decide(context.Background(), qs[i%len(qs)]); err != nil {
