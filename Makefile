@@ -1,5 +1,5 @@
 # The README's commands. `make test` is what .ci/run calls.
-.PHONY: test build serve bench eval fuzz release
+.PHONY: test build serve bench eval eval-slips fuzz release
 
 # The version stamped into binaries: the nearest tag, commits since it and
 # the commit (v1.2.0-3-gabc1234), with -dirty for uncommitted changes.
@@ -45,3 +45,19 @@ bench:
 # Quality on the shared labelled sets (../shared/data).
 eval:
 	go run ./cmd/frontdesk eval --train ../shared/data/clinc150/train.jsonl --val ../shared/data/clinc150/val.jsonl --test ../shared/data/clinc150/val.jsonl
+
+# Quality on questions with slips of the keyboard (kb/testdata/mktypos.go):
+# CLINC150 val and BANKING77's held-out fifth (every 5th line of train)
+# with one and then two slips in each question, and the demo shop's
+# kb/testdata/demo-slips.jsonl (two slips each).
+eval-slips:
+	d=$$(mktemp -d) && \
+	awk 'NR%5==0' ../shared/data/banking77/train.jsonl > $$d/bank-val.jsonl && \
+	awk 'NR%5!=0' ../shared/data/banking77/train.jsonl > $$d/bank-train.jsonl && \
+	for n in 1 2; do \
+		go run kb/testdata/mktypos.go -in ../shared/data/clinc150/val.jsonl -n $$n -seed 1 -out $$d/clinc-val-$$n.jsonl && \
+		go run kb/testdata/mktypos.go -in $$d/bank-val.jsonl -n $$n -seed 1 -out $$d/bank-val-$$n.jsonl && \
+		go run ./cmd/frontdesk eval --train ../shared/data/clinc150/train.jsonl --test $$d/clinc-val-$$n.jsonl && \
+		go run ./cmd/frontdesk eval --train $$d/bank-train.jsonl --test $$d/bank-val-$$n.jsonl || exit 1; \
+	done && \
+	go run ./cmd/frontdesk eval --test kb/testdata/demo-slips.jsonl

@@ -48,8 +48,8 @@ func TestRetrieveScoresAsMatchQueries(t *testing.T) {
 		"où est mon colis überweisung")
 	nonEmpty, fuzzed, scored, byBleve, inHeap := 0, 0, 0, 0, 0
 	for _, q := range qs {
-		fixed, fuzzy := k.correct(q)
-		bq := k.bleveQuery(fixed)
+		sp := k.correct(q)
+		bq, fuzzy := k.bleveQuery(sp.search), sp.fuzzy
 		got, err := retrieve(context.Background(), k.index, bq, fuzzy, retrieveK)
 		if err != nil {
 			t.Fatal(err)
@@ -131,8 +131,8 @@ func TestRetrieverScoresAsBleveOnCLINC150(t *testing.T) {
 	defer k.Close()
 	scored, fuzzyScored, other := 0, 0, 0
 	for i := range val {
-		fixed, fuzzy := k.correct(val[i].Text)
-		bq := k.bleveQuery(fixed)
+		sp := k.correct(val[i].Text)
+		bq, fuzzy := k.bleveQuery(sp.search), sp.fuzzy
 		got, err := k.retr.retrieve(context.Background(), bq, fuzzy, retrieveK)
 		if err != nil {
 			t.Fatal(err)

@@ -295,12 +295,12 @@ func (k *KB) search(ctx context.Context, q string) ([]Hit, *Signals, error) {
 // when there are no hits).
 func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error) {
 	q, filler := k.withoutFiller(q)
-	fixed, fuzzy := k.correct(q)
-	words := k.feat.words(fixed)
+	sp := k.correct(q)
+	words := k.feat.words(sp.model)
 	if len(words) == 0 {
 		return nil, nil, nil
 	}
-	scores, err := k.retr.retrieve(ctx, k.bleveQuery(fixed), fuzzy, retrieveK)
+	scores, err := k.retr.retrieve(ctx, k.bleveQuery(sp.search), sp.fuzzy, retrieveK)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -360,8 +360,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 		s.WithoutUnknown = 0
 		// The same question without its unknown words (and so without
 		// their spelling corrections), Bleve's scores unchanged.
-		fixed, _ := k.correct(withoutWords(q, s.Unknown))
-		if words := k.feat.words(fixed); len(words) > 0 {
+		if words := k.feat.words(k.correct(withoutWords(q, s.Unknown)).model); len(words) > 0 {
 			z := make([]float32, k.model.nClass)
 			k.model.logits(k.feat.withDense(k.feat.vector(rawFeatures(words, make([]uint64, 0, 256))), words), z)
 			axpy(z, bleve, 1)
@@ -420,24 +419,68 @@ func (k *KB) bleveQuery(q string) string {
 	return q + " " + strings.Join(extra, " ")
 }
 
-// correct adds to q the known word one edit away from each word the
-// content never uses ("refnd" -> "refnd refund"); the original stays, so
-// a rare but right word keeps its evidence. Unknown words with no
-// such neighbour are returned in fuzzy, for Bleve to match with more
-// edits.
-func (k *KB) correct(q string) (fixed string, fuzzy []string) {
+// spelling is a question with the words the content never uses
+// corrected, in the forms the knowledge base searches with.
+type spelling struct {
+	// search is the question with the known words one edit away from each
+	// unknown word added at the end ("refnd" -> "refnd refund"): Bleve
+	// scores the original too, so a rare but right word keeps its
+	// evidence.
+	search string
+	// model is the question the classifier reads: a typo replaced where
+	// it stands ("hwo do i retrun a lampp" -> "hwo do i return a lamp"),
+	// so that its word pairs stay whole and its letters add no noise. A
+	// word stays, with its neighbours added at the end, when it is an
+	// English word itself (it has a word vector: "info", whose neighbour
+	// is "into") or its neighbours all differ from it at the end
+	// ("charger": charge) or in the first letter ("drain": rain): such
+	// pairs are more often two words than a slip.
+	model string
+	// fuzzy are the unknown words with no neighbour one edit away, for
+	// Bleve to match with more edits.
+	fuzzy []string
+}
+
+// correct spells q against the words the content uses. A word of three
+// letters is corrected only when it is no English word and one letter
+// inside it is missing ("gft" -> gift, "fes" -> fees): short words have
+// many neighbours, and a letter missing inside a short word is the
+// common slip.
+func (k *KB) correct(q string) spelling {
 	words := tokenize(q)
-	for _, w := range words {
+	search := words
+	model := slices.Clone(words)
+	var sp spelling
+	for i, w := range words {
+		if _, known := k.spell.freq[w]; !known && !englishWord(w) {
+			if sw := stopWordSlip(w); sw != "" {
+				model[i] = sw
+				continue
+			}
+		}
 		if len(w) < minSpellLen {
+			if c := k.spell.shortTypo(w); c != "" && !englishWord(w) {
+				search = append(search, c)
+				model[i] = c
+			}
 			continue
 		}
-		if cs := k.spell.candidates(w); len(cs) > 0 {
-			if cs[0] != w {
-				words = append(words, cs...)
+		cs := k.spell.candidates(w)
+		switch {
+		case len(cs) == 0:
+			if len(w) > minSpellLen {
+				sp.fuzzy = append(sp.fuzzy, w)
 			}
-		} else if len(w) > minSpellLen {
-			fuzzy = append(fuzzy, w)
+		case cs[0] != w:
+			search = append(search, cs...)
+			if c := typoOf(w, cs); c != "" && c[0] == w[0] && !englishWord(w) {
+				model[i] = c
+			} else {
+				model = append(model, cs...)
+			}
 		}
 	}
-	return strings.Join(words, " "), fuzzy
+	sp.search = strings.Join(search, " ")
+	sp.model = strings.Join(model, " ")
+	return sp
 }

@@ -75,12 +75,12 @@ func (k *KB) probe(ctx context.Context, e Example) probe {
 	}
 	n := k.model.nClass
 	p.clf, p.bleve = make([]float32, n), make([]float32, n)
-	fixed, fuzzy := k.correct(e.Text)
-	words := k.feat.words(fixed)
+	sp := k.correct(e.Text)
+	words := k.feat.words(sp.model)
 	if len(words) == 0 {
 		return p
 	}
-	scores, err := retrieve(ctx, k.index, k.bleveQuery(fixed), fuzzy, retrieveK)
+	scores, err := retrieve(ctx, k.index, k.bleveQuery(sp.search), sp.fuzzy, retrieveK)
 	if err != nil {
 		panic(err)
 	}

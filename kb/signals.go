@@ -81,7 +81,7 @@ var stopWords = func() map[string]bool {
 func contentWords(q string) []string {
 	var out []string
 	for _, w := range tokenize(q) {
-		if len(w) < 2 || stopWords[w] || swappedStopWord(w) || strings.IndexFunc(w, unicode.IsLetter) < 0 {
+		if len(w) < 2 || stopWords[w] || stopWordSlip(w) != "" || strings.IndexFunc(w, unicode.IsLetter) < 0 {
 			continue
 		}
 		out = append(out, w)
@@ -126,12 +126,24 @@ func (k *KB) knowsWord(w string) bool {
 	if k.stems[stem(w)] {
 		return true
 	}
-	for _, c := range k.spell.candidates(w) {
-		if !endEdit(w, c) || doubledEnd(w, c) {
-			return true
+	if len(w) < minSpellLen {
+		return k.spell.shortTypo(w) != ""
+	}
+	return typoOf(w, k.spell.candidates(w)) != ""
+}
+
+// typoOf returns the first of w's neighbours cs (the speller's
+// candidates, best first) that w is a typo of: one that differs from w
+// other than at its end, or by a doubled last letter. "" when none is.
+// A different end ("charger": charge) more often makes another word than
+// a slip does.
+func typoOf(w string, cs []string) string {
+	for _, c := range cs {
+		if c != w && (!endEdit(w, c) || doubledEnd(w, c)) {
+			return c
 		}
 	}
-	return false
+	return ""
 }
 
 // doubledEnd says whether w is c with its last letter typed twice
@@ -142,24 +154,58 @@ func doubledEnd(w, c string) bool {
 	return n == len(c)+1 && n >= 3 && strings.HasPrefix(w, c) && w[n-1] == w[n-2]
 }
 
-// swappedStopWord says whether w is a stop word with two neighbouring
-// letters swapped ("hwo", "teh", "nad"): a slip on a word that carries
-// no content, not an unknown word.
-func swappedStopWord(w string) bool {
+// stopWordSlip returns the stop word that w is a slip of the keyboard
+// on: two neighbouring letters swapped ("hwo", "teh"), a letter typed
+// twice ("whhat", "thhe") or, in a word of four letters or more, a
+// letter left out ("wher", "shoud", "becuse"). Such a word carries no
+// content; it is not an unknown word. A letter changed or added is left
+// alone: those edits make real words too often ("hot" from "not",
+// "theme" from "them"). "" when w is no such slip.
+func stopWordSlip(w string) string {
+	if stopWords[w] {
+		return ""
+	}
+	if len(w) >= 4 {
+		if sw := stopWordsLessALetter[w]; sw != "" {
+			return sw
+		}
+	}
+	// The first letter is tried last: people rarely slip on it ("hwo" is
+	// "how" before it is "who").
 	b := []byte(w)
-	for i := 0; i+1 < len(b); i++ {
+	for j := 1; j <= len(b)-1; j++ {
+		i := j % (len(b) - 1)
 		if b[i] == b[i+1] {
+			if sw := w[:i] + w[i+1:]; stopWords[sw] {
+				return sw
+			}
 			continue
 		}
 		b[i], b[i+1] = b[i+1], b[i]
-		sw := stopWords[string(b)]
+		sw := string(b)
 		b[i], b[i+1] = b[i+1], b[i]
-		if sw {
-			return true
+		if stopWords[sw] {
+			return sw
 		}
 	}
-	return false
+	return ""
 }
+
+// stopWordsLessALetter maps the stop words with one letter left out
+// ("wher") to the stop word ("where"; the first in order when several
+// give the same), except those that are stop words themselves ("here"
+// from "there").
+var stopWordsLessALetter = func() map[string]string {
+	m := map[string]string{}
+	for w := range stopWords {
+		for _, d := range oneDeletes(w) {
+			if !stopWords[d] && (m[d] == "" || w < m[d]) {
+				m[d] = w
+			}
+		}
+	}
+	return m
+}()
 
 // endEdit says whether the one edit between a and b is at the end: a
 // letter added, removed or changed there ("charger", "charge", "charged").

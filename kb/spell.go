@@ -99,6 +99,28 @@ func (s *speller) candidates(w string) []string {
 	return cands[:max(n, min(1, len(cands)))]
 }
 
+// shortTypo returns the known word that w, a word of three letters the
+// content never uses, is a typo of: the most frequent of the four-letter
+// words with the same first letter that w is with one letter inside left
+// out ("gft" -> gift, "sod" -> sold; not "car" -> card, which is a letter
+// added at the end). "" when there is none.
+func (s *speller) shortTypo(w string) string {
+	if len(w) != minSpellLen-1 {
+		return ""
+	}
+	if _, ok := s.freq[w]; ok {
+		return ""
+	}
+	best := ""
+	for _, c := range s.deletes[w] {
+		if len(c) == minSpellLen && c[0] == w[0] && !endEdit(w, c) &&
+			(best == "" || s.freq[c] > s.freq[best] || (s.freq[c] == s.freq[best] && c < best)) {
+			best = c
+		}
+	}
+	return best
+}
+
 // oneEdit reports whether a and b differ by exactly one insertion,
 // deletion, substitution or transposition of neighbours.
 func oneEdit(a, b string) bool {

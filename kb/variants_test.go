@@ -60,7 +60,7 @@ func TestQualityAddons(t *testing.T) {
 		}
 		ss := scoredSet{ps: ps, nArt: len(k.articles)}
 		for _, e := range s.val {
-			fixed, _ := k.correct(e.Text)
+			fixed := k.correct(e.Text).model
 			pr, nb := make([]float32, nC), make([]float32, nC)
 			if w := k.feat.words(fixed); len(w) > 0 {
 				x := k.feat.vector(rawFeatures(w, nil))
@@ -193,10 +193,10 @@ func TestQualityFusion(t *testing.T) {
 			if i, ok := k.byID[e.Intent]; ok {
 				r.want = i
 			}
-			fixed, fuzzy := k.correct(e.Text)
-			if w := k.feat.words(fixed); len(w) > 0 {
+			sp := k.correct(e.Text)
+			if w := k.feat.words(sp.model); len(w) > 0 {
 				k.model.logits(k.feat.withDense(k.feat.vector(rawFeatures(w, nil)), w), r.clf)
-				scores, err := retrieve(context.Background(), k.index, k.bleveQuery(fixed), fuzzy, 40)
+				scores, err := retrieve(context.Background(), k.index, k.bleveQuery(sp.search), sp.fuzzy, 40)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -307,7 +307,7 @@ func TestQualityViews(t *testing.T) {
 			var out [][]float32
 			for _, e := range s.val {
 				z := make([]float32, m.nClass)
-				fixed, _ := k.correct(e.Text)
+				fixed := k.correct(e.Text).model
 				if w := k.feat.words(fixed); len(w) > 0 {
 					m.logits(k.feat.vector(view(rawFeatures(w, nil), words)), z)
 				}
@@ -411,7 +411,7 @@ func TestQualityHinge(t *testing.T) {
 		m := trainHinge(xs, ys, k.model.nClass, len(k.feat.idf), 12, 0.5, 1)
 		for _, e := range s.val {
 			z := make([]float32, m.nClass)
-			fixed, _ := k.correct(e.Text)
+			fixed := k.correct(e.Text).model
 			if w := k.feat.words(fixed); len(w) > 0 {
 				m.logits(k.feat.vector(rawFeatures(w, nil)), z)
 			}
@@ -513,7 +513,7 @@ func TestQualityDropout(t *testing.T) {
 			ps := make([]probe, len(base))
 			for i, p := range base {
 				q := probe{want: p.want, bleve: p.bleve, clf: make([]float32, m.nClass)}
-				fixed, _ := k.correct(s.val[i].Text)
+				fixed := k.correct(s.val[i].Text).model
 				if w := k.feat.words(fixed); len(w) > 0 {
 					m.logits(k.feat.vector(rawFeatures(w, nil)), q.clf)
 				}

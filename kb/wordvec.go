@@ -71,6 +71,14 @@ func loadWords() *wordVectors {
 	return wordVecs
 }
 
+// englishWord says whether w is one of the words that have a vector: the
+// 50,000 most frequent of GloVe's, which hold few misspellings ("teh" is
+// one; "recieve", "retrun" and "delivry" are not there).
+func englishWord(w string) bool {
+	_, ok := loadWords().index[w]
+	return ok
+}
+
 // add adds weight times w's vector to dst and reports whether w has one.
 func (v *wordVectors) add(dst []float32, w string, weight float32) bool {
 	i, ok := v.index[w]
