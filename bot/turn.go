@@ -255,8 +255,10 @@ func (t *turn) respond(ctx context.Context) error {
 		return fmt.Errorf("search knowledge base: %w", err)
 	}
 	query := text
-	if d.Kind != kb.Answer && lastQuestion != "" && weak(text) {
-		// A short follow-up ("and abroad?") is read with the question before.
+	if d.Kind != kb.Answer && !broad(d) && lastQuestion != "" && weak(text) {
+		// A short follow-up ("and abroad?") is read with the question
+		// before. A broad question ("my order") names a topic of its own:
+		// read with the question before, it would be answered as that.
 		combined := lastQuestion + " " + text
 		if d2, err := t.e.decide(ctx, combined); err == nil && d2.Kind == kb.Answer {
 			d, query = d2, combined

@@ -3,6 +3,7 @@ package kb
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Kind is what the bot does with a question.
@@ -81,18 +82,33 @@ func (k *KB) Decide(ctx context.Context, q string) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	d := decide(hits, k.thresholds)
+	d := decide(hits, k.thresholds, s)
 	d.Signals = s
 	return d, nil
 }
 
-// decide applies thresholds t to hits (best first).
-func decide(hits []Hit, t Thresholds) Decision {
+// decide applies thresholds t to hits (best first); s are the signals
+// behind the top hit (nil when unknown).
+func decide(hits []Hit, t Thresholds, s *Signals) Decision {
 	d := Decision{Kind: NoAnswer, Hits: hits}
 	if len(hits) == 0 {
 		return d
 	}
 	top := hits[0]
+	if s != nil && len(s.Broad) > 0 && top.Confidence >= t.Clarify {
+		// A broad question: offer the articles that use its word, the
+		// likeliest first.
+		for _, h := range hits {
+			if len(d.Candidates) < maxCandidates && slices.Contains(s.Broad, h.ID) {
+				d.Candidates = append(d.Candidates, h)
+			}
+		}
+		if len(d.Candidates) >= 2 {
+			d.Kind = Clarify
+			return d
+		}
+		d.Candidates = nil
+	}
 	switch {
 	case top.Confidence >= t.Answer:
 		d.Kind = Answer

@@ -134,41 +134,37 @@ type CalibBin struct {
 	Precision float64 `json:"precision"`
 }
 
-// scored is one test question with its hits.
+// scored is one test question with its hits and the signals behind the
+// top one.
 type scored struct {
 	want string
 	hits []Hit
+	sig  *Signals
 }
 
 // searchAll runs Decide's search on every example and times each call
 // of the decision (search + decide), single goroutine.
 func (k *KB) searchAll(ctx context.Context, set []Example) ([]scored, []time.Duration, error) {
-	return k.searchAllWith(ctx, set, func(ctx context.Context, q string) ([]Hit, error) {
-		hits, _, err := k.search(ctx, q)
-		return hits, err
-	})
+	return k.searchAllWith(ctx, set, k.search)
 }
 
 // searchAllPlain is searchAll without re-ranking.
 func (k *KB) searchAllPlain(ctx context.Context, set []Example) ([]scored, []time.Duration, error) {
-	return k.searchAllWith(ctx, set, func(ctx context.Context, q string) ([]Hit, error) {
-		hits, _, err := k.searchPlain(ctx, q)
-		return hits, err
-	})
+	return k.searchAllWith(ctx, set, k.searchPlain)
 }
 
-func (k *KB) searchAllWith(ctx context.Context, set []Example, search func(context.Context, string) ([]Hit, error)) ([]scored, []time.Duration, error) {
+func (k *KB) searchAllWith(ctx context.Context, set []Example, search func(context.Context, string) ([]Hit, *Signals, error)) ([]scored, []time.Duration, error) {
 	out := make([]scored, len(set))
 	times := make([]time.Duration, len(set))
 	for i, e := range set {
 		start := time.Now()
-		hits, err := search(ctx, e.Text)
+		hits, sig, err := search(ctx, e.Text)
 		if err != nil {
 			return nil, nil, err
 		}
-		_ = decide(hits, k.thresholds)
+		_ = decide(hits, k.thresholds, sig)
 		times[i] = time.Since(start)
-		out[i] = scored{want: e.Intent, hits: hits}
+		out[i] = scored{want: e.Intent, hits: hits, sig: sig}
 	}
 	return out, times, nil
 }
@@ -176,7 +172,7 @@ func (k *KB) searchAllWith(ctx context.Context, set []Example, search func(conte
 // predict is the label the bot's decision amounts to: the answered article,
 // or OutOfScope for Clarify and NoAnswer.
 func predict(s scored, t Thresholds) (string, Decision) {
-	d := decide(s.hits, t)
+	d := decide(s.hits, t, s.sig)
 	if d.Kind == Answer {
 		return d.Article.ID, d
 	}
@@ -279,13 +275,13 @@ func calibrate(set []scored) Thresholds {
 		t := Thresholds{Answer: best.Answer, Clarify: c}
 		total := 0
 		for _, s := range set {
-			switch d := decide(s.hits, t); d.Kind {
+			switch d := decide(s.hits, t, s.sig); d.Kind {
 			case Clarify:
 				if hasHit(d.Candidates, s.want) {
 					total += 2
 				}
 			case NoAnswer:
-				if s.want == OutOfScope || !hasHit(decide(s.hits, Thresholds{Answer: 2}).Candidates, s.want) {
+				if s.want == OutOfScope || !hasHit(decide(s.hits, Thresholds{Answer: 2}, s.sig).Candidates, s.want) {
 					total++
 				}
 			}

@@ -37,6 +37,9 @@ type KB struct {
 	// stems are the Snowball stems of the articles' words: a word the
 	// content never uses but whose stem it does ("transfers") is known.
 	stems map[string]bool
+	// titled maps word stems to the articles whose titles use them
+	// (titledBy), for broad questions.
+	titled map[string][]string
 	// framing holds the framing phrases (framingPhrases) some article's
 	// title or questions use: those stay in a question.
 	framing    map[string]bool
@@ -172,6 +175,7 @@ func newKB(c *Content, opts Options) *KB {
 		k.stems[stem(w)] = true
 	}
 	k.framing = framingIn(k.articles)
+	k.titled = titledBy(k.feat, k.articles)
 	count(c.Negatives...)
 	k.spell = newSpeller(freq)
 	if len(c.Negatives) > 0 {
@@ -354,6 +358,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 		s.OutOfScope = float64(z[k.oos])
 	}
 	s.Filler = filler
+	s.Broad = k.broad(sp.model)
 	k.knownWords(q, s)
 	s.WithoutUnknown = s.Model
 	if len(s.Unknown) > 0 {

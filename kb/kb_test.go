@@ -157,7 +157,7 @@ func TestDecideFollowsTheThresholds(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := decide(tc.hits, th)
+			d := decide(tc.hits, th, nil)
 			if d.Kind != tc.want || len(d.Candidates) != tc.candidates {
 				t.Errorf("got %v with %d candidates, want %v with %d", d.Kind, len(d.Candidates), tc.want, tc.candidates)
 			}

@@ -22,7 +22,7 @@ type Signals struct {
 	// learnt from the negatives (0 without negatives).
 	OutOfScope float64 `json:"out_of_scope"`
 	// KnownWords is the share of the question's content words (not stop
-	// words, nor stop words with two letters swapped: "hwo"), each
+	// words, nor slips on them: "hwo", "wher"), each
 	// weighed by its idf (an unseen word weighs the most), that the
 	// content uses somewhere, or that are a typo of such a word (one edit
 	// away, but not at the end: "charger" is not a typo of "charge" or
@@ -55,6 +55,11 @@ type Signals struct {
 	// content never uses, set aside before the search (see
 	// withoutFiller).
 	Filler []string `json:"filler_words,omitempty"`
+	// Broad lists the articles whose titles use the question's one
+	// word, when the question is that word alone ("order", "my refund")
+	// and two articles or more use it: the decision then asks which of
+	// them the customer means instead of answering.
+	Broad []string `json:"broad,omitempty"`
 
 	// large: the knowledge base's model was trained with largeTrain, so
 	// calibWeightsLarge combine the signals.

@@ -135,8 +135,13 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		case kb.Answer:
 			fmt.Fprintf(stdout, "Decision: ANSWER with %q (confidence %s >= answer threshold %s)\n", d.Article.ID, confidence(top, t.Answer), confidence(t.Answer))
 		case kb.Clarify:
-			fmt.Fprintf(stdout, "Decision: CLARIFY (confidence %s is at least the clarify threshold %s and below the answer threshold %s); the bot asks \"did you mean...\" with:\n",
-				confidence(top, t.Clarify, t.Answer), confidence(t.Clarify), confidence(t.Answer))
+			if d.Signals != nil && len(d.Signals.Broad) > 0 {
+				fmt.Fprintf(stdout, "Decision: CLARIFY (a one-word question that %d articles' titles use: the classifier's pick, at confidence %s, is a guess); the bot asks \"did you mean...\" with:\n",
+					len(d.Signals.Broad), confidence(top))
+			} else {
+				fmt.Fprintf(stdout, "Decision: CLARIFY (confidence %s is at least the clarify threshold %s and below the answer threshold %s); the bot asks \"did you mean...\" with:\n",
+					confidence(top, t.Clarify, t.Answer), confidence(t.Clarify), confidence(t.Answer))
+			}
 			for _, h := range d.Candidates {
 				fmt.Fprintf(stdout, "  - %s (%s)\n", h.Title, h.ID)
 			}
@@ -184,6 +189,9 @@ func printSignals(w io.Writer, s *kb.Signals) {
 	fmt.Fprintf(w, "\n  known weight       %.2f  (of the question's features, learnt by the classifier)\n", s.KnownWeight)
 	fmt.Fprintf(w, "  nearest phrasing   %.2f  (similarity to the article's closest question)\n", s.Nearest)
 	fmt.Fprintf(w, "  Bleve agrees       %-4s  (its score %.2f of its best)\n", yes[s.BleveAgrees], s.Bleve)
+	if len(s.Broad) > 0 {
+		fmt.Fprintf(w, "  broad              %d     (articles whose titles use the question's one word: %s)\n", len(s.Broad), strings.Join(s.Broad, ", "))
+	}
 }
 
 const askUsage = `Usage: frontdesk ask [--json] [--content DIR] "question"
