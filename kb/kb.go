@@ -457,6 +457,11 @@ func (k *KB) correct(q string) spelling {
 	model := slices.Clone(words)
 	var sp spelling
 	for i, w := range words {
+		if _, known := k.spell.freq[w]; !known && shorthand[w] != "" {
+			model[i] = shorthand[w]
+			search = append(search, shorthand[w])
+			continue
+		}
 		if _, known := k.spell.freq[w]; !known && !englishWord(w) {
 			if sw := stopWordSlip(w); sw != "" {
 				model[i] = sw

@@ -86,7 +86,7 @@ var stopWords = func() map[string]bool {
 func contentWords(q string) []string {
 	var out []string
 	for _, w := range tokenize(q) {
-		if len(w) < 2 || stopWords[w] || stopWordSlip(w) != "" || strings.IndexFunc(w, unicode.IsLetter) < 0 {
+		if len(w) < 2 || stopWords[w] || stopWordSlip(w) != "" || stopWords[shorthand[w]] || strings.IndexFunc(w, unicode.IsLetter) < 0 {
 			continue
 		}
 		out = append(out, w)
@@ -130,6 +130,9 @@ func (k *KB) knowsWord(w string) bool {
 	}
 	if k.stems[stem(w)] {
 		return true
+	}
+	if sh := shorthand[w]; sh != "" {
+		return k.knowsWord(sh)
 	}
 	if len(w) < minSpellLen {
 		return k.spell.shortTypo(w) != ""

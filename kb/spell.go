@@ -121,6 +121,19 @@ func (s *speller) shortTypo(w string) string {
 	return best
 }
 
+// shorthand are chat abbreviations and the words they stand for. A
+// question reads with the word ("wat payment do u take" as "what
+// payment do you take") unless the content uses the abbreviation.
+var shorthand = map[string]string{
+	"u": "you", "ya": "you", "ur": "your", "r": "are",
+	"wat": "what", "wot": "what", "wut": "what",
+	"abt": "about", "bc": "because", "cuz": "because", "coz": "because",
+	"b4": "before", "thru": "through", "tho": "though",
+	"tmrw": "tomorrow", "tmr": "tomorrow", "2day": "today", "nite": "night",
+	"acct": "account", "pw": "password", "pwd": "password", "addr": "address",
+	"msg": "message", "pic": "picture", "pics": "pictures",
+}
+
 // oneEdit reports whether a and b differ by exactly one insertion,
 // deletion, substitution or transposition of neighbours.
 func oneEdit(a, b string) bool {

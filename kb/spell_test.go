@@ -98,6 +98,8 @@ func TestCorrectReplacesSlipsWhereTheyStand(t *testing.T) {
 		{"what info do you keep", "what info do you keep into", "what info do you keep into"},
 		{"extra fees at the border", "extra fees at the border order", "extra fees at the border order"},
 		{"a new charger", "a new charger charge charged charges", "a new charger charge charged charges"},
+		// Chat shorthand reads as the words it stands for.
+		{"wat payment do u take", "wat payment do u take what you", "what payment do you take"},
 	}
 	for _, tc := range cases {
 		sp := k.correct(tc.q)
@@ -117,6 +119,9 @@ func TestDecideAnswersQuestionsWithSeveralSlips(t *testing.T) {
 		{"wher is my orderr", "order-track"},
 		{"hwo do i retrun a lampp", "return-how"},
 		{"do you sell gft vouchers", "gift-cards"},
+		// Chat shorthand: clarified before ("acct" an unknown word).
+		{"wat payment do u take", "payment-methods"},
+		{"i cant get into my acct", "login-problems"},
 	} {
 		d, err := k.Decide(context.Background(), tc.q)
 		if err != nil {
