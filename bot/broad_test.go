@@ -1,17 +1,10 @@
 package bot_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/frontdesk/frontdesk/bot"
-	"github.com/frontdesk/frontdesk/internal/testclock"
-	"github.com/frontdesk/frontdesk/kb"
-	"github.com/frontdesk/frontdesk/store/bolt"
+	"github.com/frontdesk/frontdesk/internal/kbtest"
 )
 
 // TestABroadQuestionIsAskedAboutNotReadWithTheOneBefore: on the demo
@@ -21,23 +14,7 @@ import (
 // germany?"); "my order" read so was answered with the failed-payment
 // article.
 func TestABroadQuestionIsAskedAboutNotReadWithTheOneBefore(t *testing.T) {
-	c, err := kb.Load(os.DirFS("../content"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := kb.Build(context.Background(), c, kb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
-	path := filepath.Join(t.TempDir(), "frontdesk.db")
-	db, err := bolt.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	r := &rig{t: t, db: db, path: path, clock: testclock.New(time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)), queue: &recordingQueue{}}
-	r.engine = bot.NewEngine(k, db, bot.NewBus(), bot.Options{Now: r.clock.Now, Handoff: r.queue})
+	r := newRigWith(t, kbtest.Demo(t))
 	s := r.start("v")
 	for _, tc := range []struct{ text, prefix string }{
 		{"payment", "article:payment-"},

@@ -63,6 +63,12 @@ func (q *recordingQueue) HandOff(a *bot.Act, _ *bot.Customer) error {
 
 func newRig(t testing.TB, th kb.Thresholds) *rig {
 	t.Helper()
+	return newRigWith(t, shopKB(t, th))
+}
+
+// newRigWith is newRig answering from k.
+func newRigWith(t testing.TB, k *kb.KB) *rig {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "frontdesk.db")
 	db, err := bolt.Open(path)
 	if err != nil {
@@ -70,7 +76,7 @@ func newRig(t testing.TB, th kb.Thresholds) *rig {
 	}
 	t.Cleanup(func() { db.Close() })
 	r := &rig{t: t, db: db, path: path, clock: testclock.New(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)), queue: &recordingQueue{}}
-	r.engine = bot.NewEngine(shopKB(t, th), db, bot.NewBus(), bot.Options{Now: r.clock.Now, Handoff: r.queue})
+	r.engine = bot.NewEngine(k, db, bot.NewBus(), bot.Options{Now: r.clock.Now, Handoff: r.queue})
 	return r
 }
 

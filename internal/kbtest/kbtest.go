@@ -1,6 +1,6 @@
 // Package kbtest builds the knowledge base of kb/testdata/shop, the small
-// shop content the adapters', stores' and commands' tests answer from.
-// Only tests import it.
+// shop content the adapters', stores' and commands' tests answer from,
+// and of the demo content (content/). Only tests import it.
 package kbtest
 
 import (
@@ -16,8 +16,14 @@ import (
 // Build builds the shop content's knowledge base in memory; the caller
 // closes it (for a TestMain, which has no t).
 func Build() (*kb.KB, error) {
+	return build("kb", "testdata", "shop")
+}
+
+// build builds the knowledge base of the content directory at path (from
+// the repository's root).
+func build(path ...string) (*kb.KB, error) {
 	_, file, _, _ := runtime.Caller(0)
-	c, err := kb.Load(os.DirFS(filepath.Join(filepath.Dir(file), "..", "..", "kb", "testdata", "shop")))
+	c, err := kb.Load(os.DirFS(filepath.Join(append([]string{filepath.Dir(file), "..", ".."}, path...)...)))
 	if err != nil {
 		return nil, err
 	}
@@ -27,10 +33,24 @@ func Build() (*kb.KB, error) {
 // Shop builds the shop content's knowledge base, closed when t ends.
 func Shop(t testing.TB) *kb.KB {
 	t.Helper()
-	k, err := Build()
-	if err != nil {
-		t.Fatal(err)
+	return closed(t)(Build())
+}
+
+// Demo builds the demo content's knowledge base (what serve answers from
+// without --content), closed when t ends.
+func Demo(t testing.TB) *kb.KB {
+	t.Helper()
+	return closed(t)(build("content"))
+}
+
+// closed fails t on err, and closes k when t ends.
+func closed(t testing.TB) func(*kb.KB, error) *kb.KB {
+	return func(k *kb.KB, err error) *kb.KB {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { k.Close() })
+		return k
 	}
-	t.Cleanup(func() { k.Close() })
-	return k
 }
