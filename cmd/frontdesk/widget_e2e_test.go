@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,5 +120,42 @@ func TestTheWidgetOpensOnAFirstScreen(t *testing.T) {
 			screenshot(ctx, t, "home-failed-topic-"+size.name)
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestABroadQuestionOffersItsArticlesInTheWidget: a customer who types
+// only "payment" is asked which payment question they mean, with the
+// articles as buttons, and choosing one answers it. (The demo's
+// classifier put the failed-payment article at 0.98 and answered it.)
+func TestABroadQuestionOffersItsArticlesInTheWidget(t *testing.T) {
+	base := startServe(t)
+	ctx := browsertest.New(t, 1280, 800)
+	button := func(title string) string {
+		return fmt.Sprintf(`//button[@data-testid="fd-quick-reply"][contains(., %q)]`, title)
+	}
+	err := chromedp.Run(ctx,
+		openWidget(base),
+		sendText("payment"),
+		waitText("bot", "Did you mean"),
+		chromedp.WaitVisible(button("My payment failed"), chromedp.BySearch),
+		chromedp.WaitVisible(button("Which payment methods"), chromedp.BySearch),
+	)
+	if err != nil {
+		screenshot(ctx, t, "broad-failed")
+		t.Fatal(err)
+	}
+	screenshot(ctx, t, "broad-question")
+	var onlyChosen bool
+	err = chromedp.Run(ctx,
+		chromedp.Click(button("Which payment methods"), chromedp.BySearch),
+		waitText("bot", "PayPal"),
+		chromedp.Evaluate(`![...document.querySelectorAll('[data-testid="fd-message"][data-from="bot"]')].some(e => e.textContent.includes('3-D Secure'))`, &onlyChosen),
+	)
+	if err != nil {
+		screenshot(ctx, t, "broad-choice-failed")
+		t.Fatal(err)
+	}
+	if !onlyChosen {
+		t.Error("the failed-payment article was answered too")
 	}
 }
