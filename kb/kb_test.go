@@ -423,6 +423,15 @@ func TestDecideDoesNotAnswerQuestionsWhoseKeyWordsAreUnknown(t *testing.T) {
 			t.Errorf("%q: decided %v, signals %+v", q, d.Kind, d.Signals)
 		}
 	}
+	// Words only the negatives use are not known: they say the question
+	// is off-topic, not that an article answers it.
+	d, err = k.Decide(context.Background(), "my phone screen cracked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Signals == nil || !slices.Equal(d.Signals.Unknown, []string{"screen", "cracked"}) {
+		t.Errorf("negatives' words: signals %+v", d.Signals)
+	}
 	// A word the content never uses in this form but whose stem it does
 	// is known ("refunding": the content says "refund", "refunded").
 	d, err = k.Decide(context.Background(), "when are you refunding my money")

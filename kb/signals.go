@@ -121,23 +121,25 @@ func (k *KB) knownWords(q string, s *Signals) {
 	s.KnownWords = known / total
 }
 
-// knowsWord says whether the content uses w, a word of the same stem
-// ("transfers", "transferring" for "transfer"; not "charger" for
-// "charge"), or w is a typo of a word it uses.
+// knowsWord says whether the articles (their titles, questions, tags,
+// bodies and the synonyms) use w, a word of the same stem ("transfers",
+// "transferring" for "transfer"; not "charger" for "charge"), or w is a
+// typo of a word they use. Words only the negatives use are not known:
+// they say a question is off-topic ("my phone screen cracked").
 func (k *KB) knowsWord(w string) bool {
-	if _, ok := k.spell.freq[w]; ok {
-		return true
-	}
 	if k.stems[stem(w)] {
 		return true
 	}
 	if sh := shorthand[w]; sh != "" {
 		return k.knowsWord(sh)
 	}
+	c := ""
 	if len(w) < minSpellLen {
-		return k.spell.shortTypo(w) != ""
+		c = k.spell.shortTypo(w)
+	} else {
+		c = typoOf(w, k.spell.candidates(w))
 	}
-	return typoOf(w, k.spell.candidates(w)) != ""
+	return c != "" && k.stems[stem(c)]
 }
 
 // typoOf returns the first of w's neighbours cs (the speller's
