@@ -230,7 +230,7 @@ func (k *KB) train(ctx context.Context, c *Content, opts Options) error {
 		opts.Progress("train", 0, len(texts))
 	}
 	opt, large := trainFor(len(full))
-	k.model, k.large = trainClassifier(full, ys, nClass, k.feat.columns(), k.feat.columns()-len(k.feat.idf), opt), large
+	k.model, k.large = trainCached(full, ys, nClass, k.feat.columns(), k.feat.columns()-len(k.feat.idf), opt), large
 	k.phrasings = newPhrasings(xs, ys, nClass, len(k.feat.idf))
 	if opts.Progress != nil {
 		opts.Progress("train", len(texts), len(texts))

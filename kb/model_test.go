@@ -58,3 +58,28 @@ func TestAnEnsembleIsTheMeanOfItsModels(t *testing.T) {
 		t.Error("the ensemble is its first model: the seeds made no difference")
 	}
 }
+
+// TestBuildingTheSamePhrasingsAgainReusesTheModel: a second build of the
+// shop's content, and one with an article's body edited, reuse the
+// trained model; a changed phrasing trains a new one.
+func TestBuildingTheSamePhrasingsAgainReusesTheModel(t *testing.T) {
+	first := buildShop(t, shop(t))
+	again := buildShop(t, shop(t))
+	if again.model != first.model {
+		t.Error("the same content was trained again")
+	}
+	c := shop(t)
+	c.Articles[0].Body += "\n\nOne more sentence."
+	if k := buildShop(t, c); k.model != first.model {
+		t.Error("an edit to a body, which the classifier does not learn from, trained it again")
+	}
+	c = shop(t)
+	c.Articles[0].Questions = append(c.Articles[0].Questions, "a phrasing never seen before")
+	k := buildShop(t, c)
+	if k.model == first.model {
+		t.Fatal("a new phrasing reused the old model")
+	}
+	if slices.Equal(k.model.w, first.model.w) {
+		t.Error("the new phrasing trained the same weights")
+	}
+}
