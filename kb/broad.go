@@ -51,12 +51,13 @@ func titledBy(f *featurizer, articles []Article) map[string][]string {
 	return m
 }
 
-// broad returns the articles whose titles use the one word of question q (as the classifier reads it: slips corrected, synonyms
-// as their group's first word), when q is that word alone or with
-// bareWords and at least two articles use it; nil otherwise.
-func (k *KB) broad(model string) []string {
+// broad returns the articles whose titles use the one word of a
+// question (words as the classifier reads it: slips corrected, synonyms
+// as their group's first word), when the question is that word alone or
+// with bareWords and at least two articles use it; nil otherwise.
+func (k *KB) broad(words []string) []string {
 	word := ""
-	for _, w := range k.feat.words(model) {
+	for _, w := range words {
 		if bareWords[w] {
 			continue
 		}

@@ -73,6 +73,9 @@ func at(ws, p []string) int {
 // "hellooo" and "hello" are both "helo", "thanksss" is "thanks". Words
 // typed in a hurry are matched to lists of known words this way.
 func Squeeze(w string) string {
+	if !hasRun(w) {
+		return w // most words: nothing to squeeze, nothing to allocate
+	}
 	var b strings.Builder
 	var last rune
 	for i, r := range w {
@@ -82,6 +85,18 @@ func Squeeze(w string) string {
 		last = r
 	}
 	return b.String()
+}
+
+// hasRun says whether w has a letter twice in a row.
+func hasRun(w string) bool {
+	var last rune
+	for i, r := range w {
+		if i > 0 && r == last {
+			return true
+		}
+		last = r
+	}
+	return false
 }
 
 // withoutFiller returns q without the framing phrases and filler words

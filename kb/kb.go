@@ -358,7 +358,7 @@ func (k *KB) searchPlain(ctx context.Context, q string) ([]Hit, *Signals, error)
 		s.OutOfScope = float64(z[k.oos])
 	}
 	s.Filler = filler
-	s.Broad = k.broad(sp.model)
+	s.Broad = k.broad(words)
 	k.knownWords(q, s)
 	s.WithoutUnknown = s.Model
 	if len(s.Unknown) > 0 {

@@ -181,22 +181,30 @@ func stopWordSlip(w string) string {
 		}
 	}
 	// The first letter is tried last: people rarely slip on it ("hwo" is
-	// "how" before it is "who").
-	b := []byte(w)
+	// "how" before it is "who"). The map is read with string(b), which
+	// does not allocate; only a slip found is made a string.
+	// No stop word is longer than 10 letters, so no slip on one longer
+	// than 11; two copies of w fit in arr.
+	var arr [24]byte
+	if len(w) > 12 {
+		return ""
+	}
+	b := append(arr[:0], w...)
 	for j := 1; j <= len(b)-1; j++ {
 		i := j % (len(b) - 1)
 		if b[i] == b[i+1] {
-			if sw := w[:i] + w[i+1:]; stopWords[sw] {
-				return sw
+			d := append(append(arr[len(w):len(w)], w[:i]...), w[i+1:]...)
+			if stopWords[string(d)] {
+				return string(d)
 			}
 			continue
 		}
 		b[i], b[i+1] = b[i+1], b[i]
-		sw := string(b)
-		b[i], b[i+1] = b[i+1], b[i]
-		if stopWords[sw] {
-			return sw
+		found := stopWords[string(b)]
+		if found {
+			return string(b)
 		}
+		b[i], b[i+1] = b[i+1], b[i]
 	}
 	return ""
 }
