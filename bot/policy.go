@@ -342,12 +342,6 @@ func weak(text string) bool {
 	return true
 }
 
-// broad says whether d clarifies a broad question: one word that several
-// articles' titles use ("payment", "my order"; kb.Signals.Broad).
-func broad(d kb.Decision) bool {
-	return d.Kind == kb.Clarify && d.Signals != nil && len(d.Signals.Broad) > 0
-}
-
 // declines reports whether text is a plain "no" ("no thanks", "nope"),
 // the answer to an offer such as adding a survey comment.
 func declines(text string) bool {

@@ -255,7 +255,7 @@ func (t *turn) respond(ctx context.Context) error {
 		return fmt.Errorf("search knowledge base: %w", err)
 	}
 	query := text
-	if d.Kind != kb.Answer && !broad(d) && lastQuestion != "" && weak(text) {
+	if d.Kind != kb.Answer && !d.Broad() && lastQuestion != "" && weak(text) {
 		// A short follow-up ("and abroad?") is read with the question
 		// before. A broad question ("my order") names a topic of its own:
 		// read with the question before, it would be answered as that.

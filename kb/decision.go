@@ -72,6 +72,12 @@ type Decision struct {
 	Signals *Signals `json:"signals,omitempty"`
 }
 
+// Broad says whether d clarifies a broad question: one word that several
+// articles' titles use ("payment", "my order"; Signals.Broad).
+func (d Decision) Broad() bool {
+	return d.Kind == Clarify && d.Signals != nil && len(d.Signals.Broad) > 0
+}
+
 // maxCandidates is how many articles a Clarify offers at most.
 const maxCandidates = 3
 

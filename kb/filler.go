@@ -8,11 +8,11 @@ import (
 // fillerWords are the greetings and courtesies people wrap a question in
 // ("Hello, how do I return a lamp? Thanks"), and the words of talk that
 // only colour it ("are you guys actually a german company"), as Squeeze
-// writes them, so that "hellooo" and "thanksss" are among them. They say nothing about
-// which article answers; when the content never uses one, it would count
-// as an unknown word, the rarest of all, and drag the confidence of a
-// plain question down ("Hello, how do I return a lamp?" 0.27 against
-// 0.97 without the greeting).
+// writes them, so that "hellooo" and "thanksss" are among them. They say
+// nothing about which article answers; when the content never uses one,
+// it would count as an unknown word, the rarest of all, and drag the
+// confidence of a plain question down ("Hello, how do I return a lamp?"
+// 0.27 against 0.97 without the greeting).
 var fillerWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`hi hello hey hiya heya hej howdy greetings morning afternoon

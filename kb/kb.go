@@ -433,7 +433,7 @@ type spelling struct {
 	// evidence.
 	search string
 	// model is the question the classifier reads: a typo replaced where
-	// it stands ("hwo do i retrun a lampp" -> "hwo do i return a lamp"),
+	// it stands ("hwo do i retrun a lampp" -> "how do i return a lamp"),
 	// so that its word pairs stay whole and its letters add no noise. A
 	// word stays, with its neighbours added at the end, when it is an
 	// English word itself (it has a word vector: "info", whose neighbour
@@ -457,37 +457,40 @@ func (k *KB) correct(q string) spelling {
 	model := slices.Clone(words)
 	var sp spelling
 	for i, w := range words {
-		if _, known := k.spell.freq[w]; !known && shorthand[w] != "" {
-			model[i] = shorthand[w]
-			search = append(search, shorthand[w])
+		if _, known := k.spell.freq[w]; known {
 			continue
 		}
-		if _, known := k.spell.freq[w]; !known && !englishWord(w) {
+		if sh := shorthand[w]; sh != "" {
+			model[i] = sh
+			search = append(search, sh)
+			continue
+		}
+		english := englishWord(w)
+		if !english {
 			if sw := stopWordSlip(w); sw != "" {
 				model[i] = sw
 				continue
 			}
 		}
 		if len(w) < minSpellLen {
-			if c := k.spell.shortTypo(w); c != "" && !englishWord(w) {
+			if c := k.spell.shortTypo(w); c != "" && !english {
 				search = append(search, c)
 				model[i] = c
 			}
 			continue
 		}
 		cs := k.spell.candidates(w)
-		switch {
-		case len(cs) == 0:
+		if len(cs) == 0 {
 			if len(w) > minSpellLen {
 				sp.fuzzy = append(sp.fuzzy, w)
 			}
-		case cs[0] != w:
-			search = append(search, cs...)
-			if c := typoOf(w, cs); c != "" && c[0] == w[0] && !englishWord(w) {
-				model[i] = c
-			} else {
-				model = append(model, cs...)
-			}
+			continue
+		}
+		search = append(search, cs...)
+		if c := typoOf(w, cs); c != "" && c[0] == w[0] && !english {
+			model[i] = c
+		} else {
+			model = append(model, cs...)
 		}
 	}
 	sp.search = strings.Join(search, " ")

@@ -78,10 +78,11 @@ func trainFor(n int) (trainOptions, bool) {
 // the model it ends at depends on that order: on the demo shop, single
 // seeds answered 88.0–93.3 % of demo-unseen.jsonl's in-scope questions
 // right at 95.7–98.6 % answer precision, and adding one phrasing to one
-// article changed the answers to five questions about other articles.
-// Eight seeds averaged gave 92.0–93.3 % at 97.2 % from three ranges of
-// seeds, and the added phrasing moved two borderline questions (README,
-// "How the knowledge base decides"). ensembleExamples bounds the
+// article changed the decisions on five questions, four of them about
+// other articles. Eight seeds averaged gave 92.0–93.3 % at 97.2 % from
+// three ranges of seeds, and the added phrasing moved three: two
+// borderline ones and one about what it says (README, "How the knowledge
+// base decides"). ensembleExamples bounds the
 // training's cost: seeds times examples, at most maxSeeds seeds.
 const (
 	ensembleExamples = 6000

@@ -135,7 +135,7 @@ func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		case kb.Answer:
 			fmt.Fprintf(stdout, "Decision: ANSWER with %q (confidence %s >= answer threshold %s)\n", d.Article.ID, confidence(top, t.Answer), confidence(t.Answer))
 		case kb.Clarify:
-			if d.Signals != nil && len(d.Signals.Broad) > 0 {
+			if d.Broad() {
 				fmt.Fprintf(stdout, "Decision: CLARIFY (a one-word question that %d articles' titles use: the classifier's pick, at confidence %s, is a guess); the bot asks \"did you mean...\" with:\n",
 					len(d.Signals.Broad), confidence(top))
 			} else {
