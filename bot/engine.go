@@ -78,8 +78,8 @@ type Engine struct {
 	store Store
 	bus   Bus
 	opts  Options
-	// searching holds a token while a search runs (see Options.Searches).
-	searching chan struct{}
+	// searchers run the knowledge-base searches (see Options.Searches).
+	searchers *searchers
 	// asked counts what customers ask about (see topics.go).
 	asked asked
 }
@@ -105,19 +105,13 @@ func NewEngine(a Answerer, st Store, bus Bus, opts Options) *Engine {
 	if opts.Searches <= 0 {
 		opts.Searches = runtime.GOMAXPROCS(0)
 	}
-	return &Engine{kb: a, store: st, bus: bus, opts: opts, searching: make(chan struct{}, opts.Searches)}
+	return &Engine{kb: a, store: st, bus: bus, opts: opts, searchers: newSearchers(a, opts.Searches)}
 }
 
-// decide searches the knowledge base, waiting for one of the search
-// slots: turns queue for the CPU in order instead of all at once.
+// decide searches the knowledge base, waiting for one of the searchers:
+// turns queue for the CPU in order instead of all at once.
 func (e *Engine) decide(ctx context.Context, q string) (kb.Decision, error) {
-	select {
-	case e.searching <- struct{}{}:
-	case <-ctx.Done():
-		return kb.Decision{}, ctx.Err()
-	}
-	defer func() { <-e.searching }()
-	return e.kb.Decide(ctx, q)
+	return e.searchers.decide(ctx, q)
 }
 
 // SetHandoff sets where conversations that need a person go. The queue
