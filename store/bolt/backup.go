@@ -145,9 +145,14 @@ func Verify(ctx context.Context, path string) (Contents, error) {
 		}
 		c.Customers, c.Conversations, c.Agents = count(bucketCustomers), count(bucketConversations), count(bucketAgents)
 		if msgs := tx.Bucket(bucketMessages); msgs != nil {
-			// KeyN of the parent counts the nested buckets' keys too, and
-			// the nested buckets themselves.
-			c.Messages = msgs.Stats().KeyN - msgs.Stats().BucketN + 1
+			// Each conversation's log: its messages, then its client ids.
+			return msgs.ForEachBucket(func(id []byte) error {
+				cur := msgs.Bucket(id).Cursor()
+				for k, _ := cur.First(); isSeqKey(k); k, _ = cur.Next() {
+					c.Messages++
+				}
+				return nil
+			})
 		}
 		return nil
 	})

@@ -35,8 +35,8 @@ var (
 	bucketEmails        = []byte("emails")        // lower-cased email -> customer id
 	bucketConversations = []byte("conversations") // conversation id -> JSON Conversation
 	bucketByCustomer    = []byte("by_customer")   // customer id "\x00" conversation id -> ""
-	bucketMessages      = []byte("messages")      // conversation id -> bucket: seq (8 bytes BE) -> JSON Message
-	bucketClientIDs     = []byte("client_ids")    // conversation id -> bucket: client id -> seq
+	bucketMessages      = []byte("messages")      // conversation id -> bucket: seq (8 bytes BE) -> JSON Message; 0xff client id -> seq
+	bucketClientIDs     = []byte("client_ids")    // up to schema 8: conversation id -> bucket: client id -> seq
 )
 
 // DB is an open Frontdesk database: one bbolt file holding every concern
@@ -70,8 +70,9 @@ type DB struct {
 	// and its writing.
 	betweenRollup func()
 
-	// lastCommit is when the last commit ended (see sinceOpen); warming
-	// is set while a WarmCommit flush runs, and warmFlushes counts them.
+	// lastCommit is when the last commit or warming flush ended (see
+	// sinceOpen); warming is set while a WarmCommit flush runs, and
+	// warmFlushes counts them.
 	opened      time.Time
 	lastCommit  atomic.Int64
 	warming     atomic.Bool

@@ -53,10 +53,8 @@ func eraseConversation(tx *bbolt.Tx, c *bot.Conversation, erased *bot.Erased) (c
 	if c.Rating >= 1 && c.Rating <= 5 {
 		tally.Ratings = map[string]int{strconv.Itoa(c.Rating): 1}
 	}
-	for _, name := range [][]byte{bucketMessages, bucketClientIDs} {
-		if err := tx.Bucket(name).DeleteBucket(id); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
-			return 0, fmt.Errorf("delete %s of %s: %w", name, c.ID, err)
-		}
+	if err := tx.Bucket(bucketMessages).DeleteBucket(id); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+		return 0, fmt.Errorf("delete the messages of %s: %w", c.ID, err)
 	}
 	// Tickets: the history lists every ticket the conversation had.
 	hist, tickets := tx.Bucket(bucketTicketHistory), tx.Bucket(bucketTickets)

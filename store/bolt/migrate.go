@@ -31,6 +31,7 @@ var migrations = []migration{
 	{6, "an index of closed tickets by closing time, and each conversation's last message for the inbox", indexInbox},
 	{7, "daily rollups of the dashboard's figures, every conversation to roll up; scheduled follow-ups", createStats},
 	{8, "buckets for the customer API's keys and the webhooks' outbox", createKnownCustomerBuckets},
+	{9, "client ids kept in their conversation's message log", moveClientIDs},
 }
 
 // schemaVersion is the layout this code reads and writes: the last
@@ -57,6 +58,31 @@ func createKnownCustomerBuckets(tx *bbolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// moveClientIDs moves each conversation's client ids from a bucket of
+// their own into its message log, after the messages (see clientIDKey),
+// and deletes the old bucket. A client id whose conversation has no log
+// pointed at nothing and is dropped.
+func moveClientIDs(tx *bbolt.Tx) error {
+	old := tx.Bucket(bucketClientIDs)
+	if old == nil {
+		return nil
+	}
+	all := tx.Bucket(bucketMessages)
+	err := old.ForEachBucket(func(conv []byte) error {
+		msgs := all.Bucket(conv)
+		if msgs == nil {
+			return nil
+		}
+		return old.Bucket(conv).ForEach(func(id, seq []byte) error {
+			return msgs.Put(clientIDKey(string(id)), seq)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return tx.DeleteBucket(bucketClientIDs)
 }
 
 func createTallies(tx *bbolt.Tx) error {

@@ -1,6 +1,8 @@
 package bolt
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -126,5 +128,85 @@ func TestAVersionFourFileGetsTheInboxIndex(t *testing.T) {
 	c, _ := db.Conversation(ctx, "con_1")
 	if c.Last == nil || c.Last.Text != "It ships today." {
 		t.Errorf("preview after migration: %+v, want the agent's reply", c.Last)
+	}
+}
+
+// TestAVersionEightFileKeepsItsClientIDs: migration 9 moves the client
+// ids from their bucket into each conversation's message log; a resent
+// message is still recognised, the log lists only messages, and a
+// backup's check counts them.
+func TestAVersionEightFileKeepsItsClientIDs(t *testing.T) {
+	path := tempPath(t)
+	db := open(t, path)
+	if err := db.SaveConversation(ctx, &bot.Conversation{ID: "con_1", CustomerID: "cus_1", State: bot.StateBot}); err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"where is my parcel", "it has not arrived", "thanks"} {
+		m := bot.Message{ConversationID: "con_1", From: bot.FromCustomer, Text: text, ClientID: fmt.Sprintf("web-%d", i)}
+		if _, _, err := db.Append(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Back to schema 8: the client ids in a bucket of their own.
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		msgs := tx.Bucket(bucketMessages).Bucket([]byte("con_1"))
+		old, err := tx.CreateBucket(bucketClientIDs)
+		if err != nil {
+			return err
+		}
+		cids, err := old.CreateBucket([]byte("con_1"))
+		if err != nil {
+			return err
+		}
+		var keys [][]byte
+		cur := msgs.Cursor()
+		for k, v := cur.Seek([]byte{clientIDFlag}); k != nil; k, v = cur.Next() {
+			keys = append(keys, bytes.Clone(k))
+			if err := cids.Put(bytes.Clone(k[1:]), bytes.Clone(v)); err != nil {
+				return err
+			}
+		}
+		if len(keys) != 3 {
+			return fmt.Errorf("%d client ids in the log, want 3", len(keys))
+		}
+		for _, k := range keys {
+			if err := msgs.Delete(k); err != nil {
+				return err
+			}
+		}
+		// A client id of a conversation without a log is dropped.
+		gone, err := old.CreateBucket([]byte("con_none"))
+		if err != nil {
+			return err
+		}
+		if err := gone.Put([]byte("web-x"), u64(1)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(8))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db = open(t, path)
+	m, dup, err := db.Append(ctx, bot.Message{ConversationID: "con_1", From: bot.FromCustomer, Text: "it has not arrived", ClientID: "web-1"})
+	if err != nil || !dup || m.Seq != 2 {
+		t.Errorf("resent message after migration: seq %d, dup %v, %v; want seq 2, a duplicate", m.Seq, dup, err)
+	}
+	msgs, err := db.Messages(ctx, "con_1", 0)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("messages after migration: %d, %v; want 3", len(msgs), err)
+	}
+	db.bolt.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketClientIDs) != nil {
+			t.Error("the client id bucket is still there")
+		}
+		return nil
+	})
+	db.Close()
+	c, err := Verify(ctx, path)
+	if err != nil || c.Messages != 3 || c.Schema != schemaVersion {
+		t.Errorf("verify after migration: %d messages, schema %d, %v; want 3, %d", c.Messages, c.Schema, err, schemaVersion)
 	}
 }

@@ -125,7 +125,7 @@ func (tx *Tx) Messages(conversationID string, after int64, limit int) ([]bot.Mes
 		return nil, nil
 	}
 	cur := msgs.Cursor()
-	for k, v := cur.Seek(u64(uint64(max(after, 0) + 1))); k != nil && (limit <= 0 || len(out) < limit); k, v = cur.Next() {
+	for k, v := cur.Seek(u64(uint64(max(after, 0) + 1))); isSeqKey(k) && (limit <= 0 || len(out) < limit); k, v = cur.Next() {
 		var m bot.Message
 		if err := json.Unmarshal(v, &m); err != nil {
 			return nil, fmt.Errorf("decode message %d of %s: %w", binary.BigEndian.Uint64(k), conversationID, err)
@@ -137,19 +137,15 @@ func (tx *Tx) Messages(conversationID string, after int64, limit int) ([]bot.Mes
 
 // MessageByClientID implements bot.Tx.
 func (tx *Tx) MessageByClientID(conversationID, clientID string) (*bot.Message, error) {
-	cids := tx.btx.Bucket(bucketClientIDs).Bucket([]byte(conversationID))
-	if cids == nil {
+	msgs := tx.btx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+	if msgs == nil {
 		return nil, bot.ErrNotFound
 	}
-	seq := cids.Get([]byte(clientID))
+	seq := msgs.Get(clientIDKey(clientID))
 	if seq == nil {
 		return nil, bot.ErrNotFound
 	}
-	msgs := tx.btx.Bucket(bucketMessages).Bucket([]byte(conversationID))
-	var data []byte
-	if msgs != nil {
-		data = msgs.Get(seq)
-	}
+	data := msgs.Get(seq)
 	if data == nil {
 		return nil, fmt.Errorf("conversation %s: client id %q points at a missing message", conversationID, clientID)
 	}
@@ -199,13 +195,25 @@ func (tx *Tx) PutMessage(m bot.Message) error {
 		return err
 	}
 	if m.ClientID != "" {
-		cids, err := tx.btx.Bucket(bucketClientIDs).CreateBucketIfNotExists([]byte(m.ConversationID))
-		if err != nil {
-			return err
-		}
-		if err := cids.Put([]byte(m.ClientID), key); err != nil {
+		if err := msgs.Put(clientIDKey(m.ClientID), key); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// A conversation's message log holds its messages under their seq (8
+// bytes, big-endian) and, after them, the client ids its customer's
+// messages came with: clientIDFlag, then the client id -> the seq. One
+// bucket for both, so that a customer's message and its client id land
+// on the same page: they were two buckets, and a turn wrote about two
+// pages more. Seqs never reach the flag's byte, so the client ids sort
+// after every message.
+const clientIDFlag = 0xff
+
+// clientIDKey is the key of a client id in its conversation's log.
+func clientIDKey(id string) []byte { return append([]byte{clientIDFlag}, id...) }
+
+// isSeqKey reports whether k, a key of a conversation's log, is a
+// message's seq (not nil, not a client id).
+func isSeqKey(k []byte) bool { return len(k) == 8 && k[0] != clientIDFlag }
