@@ -44,21 +44,12 @@ func TestAVersionOneFileIsMigrated(t *testing.T) {
 		}
 	}
 	// Back to schema 1, as an older frontdesk wrote it.
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	db = reopenAt(t, db, path, 1, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConversations)
 		c, _ := (&Tx{btx: tx, m: newMemos()}).Conversation("con_plain")
 		c.Questions = nil
-		if err := putJSON(b, c.ID, c); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(1))
+		return putJSON(b, c.ID, c)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	db = open(t, path)
 	for id, want := range map[string]struct {
 		state bot.State
 		agent string
@@ -103,24 +94,15 @@ func TestAVersionFourFileGetsTheInboxIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to schema 4: no index, no previews.
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	db = reopenAt(t, db, path, 4, func(tx *bbolt.Tx) error {
 		if err := tx.DeleteBucket(bucketClosedTickets); err != nil {
 			return err
 		}
 		b := tx.Bucket(bucketConversations)
 		c, _ := (&Tx{btx: tx, m: newMemos()}).Conversation("con_1")
 		c.Last = nil
-		if err := putJSON(b, c.ID, c); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(4))
+		return putJSON(b, c.ID, c)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	db = open(t, path)
 	closed, err := db.ClosedTickets(ctx, time.Time{}, 10)
 	if err != nil || len(closed) != 1 || closed[0].ID != "tkt_1" {
 		t.Errorf("closed tickets after migration: %+v, %v; want tkt_1", closed, err)
@@ -148,7 +130,7 @@ func TestAVersionEightFileKeepsItsClientIDs(t *testing.T) {
 		}
 	}
 	// Back to schema 8: the client ids in a bucket of their own.
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	db = reopenAt(t, db, path, 8, func(tx *bbolt.Tx) error {
 		msgs := tx.Bucket(bucketMessages).Bucket([]byte("con_1"))
 		old, err := tx.CreateBucket(bucketClientIDs)
 		if err != nil {
@@ -179,17 +161,8 @@ func TestAVersionEightFileKeepsItsClientIDs(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if err := gone.Put([]byte("web-x"), u64(1)); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(8))
+		return gone.Put([]byte("web-x"), u64(1))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	db = open(t, path)
 	m, dup, err := db.Append(ctx, bot.Message{ConversationID: "con_1", From: bot.FromCustomer, Text: "it has not arrived", ClientID: "web-1"})
 	if err != nil || !dup || m.Seq != 2 {
 		t.Errorf("resent message after migration: seq %d, dup %v, %v; want seq 2, a duplicate", m.Seq, dup, err)
@@ -209,4 +182,22 @@ func TestAVersionEightFileKeepsItsClientIDs(t *testing.T) {
 	if err != nil || c.Messages != 3 || c.Schema != schemaVersion {
 		t.Errorf("verify after migration: %d messages, schema %d, %v; want 3, %d", c.Messages, c.Schema, err, schemaVersion)
 	}
+}
+
+// reopenAt rewrites db's file with change, as an older frontdesk left
+// it, marks it as at schema version, and opens it again (which migrates
+// it).
+func reopenAt(t *testing.T, db *DB, path string, version uint64, change func(tx *bbolt.Tx) error) *DB {
+	t.Helper()
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		if err := change(tx); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), u64(version))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	return open(t, path)
 }
