@@ -36,6 +36,8 @@ var framingPhrases = func() [][]string {
 		"i was wondering", "i am wondering", "im wondering", "just wondering", "i wonder",
 		"i have a question", "quick question", "i would like to ask", "id like to ask", "i want to ask",
 		"may i ask", "can i ask",
+		"i would like to", "id like to", "could you please", "can you please", "would you please",
+		"is it possible to", "could you explain", "can you explain", "please explain",
 	} {
 		out = append(out, tokenize(p))
 	}
