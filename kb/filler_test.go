@@ -25,6 +25,9 @@ func TestGreetingsAndFramingTheArticlesNeverUseAreSetAside(t *testing.T) {
 		{"hey, i was wondering how I reset my password pls", "how I reset my password", []string{"i was wondering", "hey", "pls"}},
 		// Words of talk: declined at 0.07 as resting on two unknown words.
 		{"are you guys actually a german company?", "are you a german company?", []string{"guys", "actually"}},
+		// Polite requests.
+		{"Could you please explain how I return a lamp", "explain how I return a lamp", []string{"could you please"}},
+		{"is it possible to change my delivery address", "change my delivery address", []string{"is it possible to"}},
 	}
 	for _, c := range cases {
 		got, err := k.Decide(ctx, c.q)
