@@ -32,10 +32,10 @@ func (g *gated) Decide(ctx context.Context, q string) (kb.Decision, error) {
 	return g.KB.Decide(ctx, q)
 }
 
-// TestSearchersBoundAndOrder: no more searches run at once than asked
+// TestSearchersBoundAndAnswerEachCaller: no more searches run at once than asked
 // for, every caller gets the decision for its own question, and a
 // caller whose context ends while it waits gives up.
-func TestSearchersBoundAndOrder(t *testing.T) {
+func TestSearchersBoundAndAnswerEachCaller(t *testing.T) {
 	shop := kbtest.Shop(t)
 	g := &gated{KB: shop, enter: make(chan struct{}), release: make(chan struct{})}
 	s := newSearchers(g, 2)

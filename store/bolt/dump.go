@@ -76,21 +76,7 @@ func (d *Dump) Conversations(fn func(*bot.Conversation) error) error {
 
 // Messages calls fn for every message of the conversation, in seq order.
 func (d *Dump) Messages(conversationID string, fn func(*bot.Message) error) error {
-	msgs := d.tx.Bucket(bucketMessages).Bucket([]byte(conversationID))
-	if msgs == nil {
-		return nil
-	}
-	cur := msgs.Cursor()
-	for k, v := cur.First(); isSeqKey(k); k, v = cur.Next() {
-		var m bot.Message
-		if err := json.Unmarshal(v, &m); err != nil {
-			return fmt.Errorf("decode message %d of %s: %w", binary.BigEndian.Uint64(k), conversationID, err)
-		}
-		if err := fn(&m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachMessage(d.tx, conversationID, 0, fn)
 }
 
 // Agents calls fn for every agent, with its password hash, in id order.

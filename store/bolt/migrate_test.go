@@ -175,6 +175,9 @@ func TestAVersionEightFileKeepsItsClientIDs(t *testing.T) {
 		if tx.Bucket(bucketClientIDs) != nil {
 			t.Error("the client id bucket is still there")
 		}
+		if tx.Bucket(bucketMessages).Bucket([]byte("con_none")) != nil {
+			t.Error("a log was made for the client id of a conversation without one")
+		}
 		return nil
 	})
 	db.Close()

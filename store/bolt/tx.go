@@ -120,19 +120,40 @@ func (tx *Tx) PutConversation(c *bot.Conversation) error {
 // Messages implements bot.Tx.
 func (tx *Tx) Messages(conversationID string, after int64, limit int) ([]bot.Message, error) {
 	var out []bot.Message
-	msgs := tx.btx.Bucket(bucketMessages).Bucket([]byte(conversationID))
-	if msgs == nil {
-		return nil, nil
-	}
-	cur := msgs.Cursor()
-	for k, v := cur.Seek(u64(uint64(max(after, 0) + 1))); isSeqKey(k) && (limit <= 0 || len(out) < limit); k, v = cur.Next() {
-		var m bot.Message
-		if err := json.Unmarshal(v, &m); err != nil {
-			return nil, fmt.Errorf("decode message %d of %s: %w", binary.BigEndian.Uint64(k), conversationID, err)
+	err := eachMessage(tx.btx, conversationID, after, func(m *bot.Message) error {
+		if out = append(out, *m); len(out) == limit {
+			return errEnough
 		}
-		out = append(out, m)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, err
 	}
 	return out, nil
+}
+
+// errEnough ends a walk early without a failure.
+var errEnough = errors.New("enough")
+
+// eachMessage calls fn with the conversation's messages after seq
+// after, in seq order, until fn returns an error, which it returns.
+// Client ids, which follow the messages in the log, end the walk.
+func eachMessage(btx *bbolt.Tx, conversationID string, after int64, fn func(*bot.Message) error) error {
+	msgs := btx.Bucket(bucketMessages).Bucket([]byte(conversationID))
+	if msgs == nil {
+		return nil
+	}
+	cur := msgs.Cursor()
+	for k, v := cur.Seek(u64(uint64(max(after, 0) + 1))); isSeqKey(k); k, v = cur.Next() {
+		var m bot.Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("decode message %d of %s: %w", binary.BigEndian.Uint64(k), conversationID, err)
+		}
+		if err := fn(&m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MessageByClientID implements bot.Tx.
