@@ -47,10 +47,17 @@ type Thresholds struct {
 // ("How the knowledge base decides") shows how.
 var DefaultThresholds = Thresholds{Answer: 0.25, Clarify: 0.1}
 
-// Validate reports thresholds that cannot form a ladder.
+// Validate reports thresholds that cannot form a ladder. An answer
+// threshold of 0 is refused too: it would answer every question, even
+// one the content has nothing for, and the zero Thresholds stand for
+// DefaultThresholds in Options, so 0 and 0 would silently be the
+// defaults.
 func (t Thresholds) Validate() error {
 	if t.Answer < 0 || t.Answer > 1 || t.Clarify < 0 || t.Clarify > 1 {
 		return fmt.Errorf("thresholds must lie in [0, 1], got answer=%g clarify=%g", t.Answer, t.Clarify)
+	}
+	if t.Answer == 0 {
+		return fmt.Errorf("an answer threshold of 0 would answer every question, even off-topic ones; the lowest is above 0 (0.01 answers nearly all)")
 	}
 	if t.Clarify > t.Answer {
 		return fmt.Errorf("clarify threshold %g is above the answer threshold %g", t.Clarify, t.Answer)

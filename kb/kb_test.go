@@ -169,6 +169,14 @@ func TestDecideFollowsTheThresholds(t *testing.T) {
 	if err := (Thresholds{Answer: 0.2, Clarify: 0.5}).Validate(); err == nil {
 		t.Error("clarify above answer validated")
 	}
+	// The zero Thresholds mean the defaults in Options: 0 and 0 given on
+	// purpose must not pass for them.
+	if err := (Thresholds{}).Validate(); err == nil {
+		t.Error("an answer threshold of 0 validated")
+	}
+	if err := (Thresholds{Answer: 0.01}).Validate(); err != nil {
+		t.Errorf("answer 0.01, clarify 0: %v", err)
+	}
 }
 
 func TestOpenReusesTheStoredIndexUntilTheContentChanges(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -54,5 +55,24 @@ func TestAskSaysWhenTheTopArticleRestsOnUnknownWords(t *testing.T) {
 	text, _, err := runCmd(t, "ask", q)
 	if err != nil || !strings.Contains(text, "rests on those words") {
 		t.Errorf("human output should say the article rests on the unknown words: %v\n%s", err, text)
+	}
+}
+
+// An answer threshold of 0, given on purpose, is refused with a reason:
+// the zero thresholds stand for the defaults inside the knowledge base,
+// so 0 and 0 would otherwise be 0.25 and 0.10 without a word.
+func TestAnAnswerThresholdOfZeroIsRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"ask", "--answer-threshold", "0", "--clarify-threshold", "0", "hi"},
+		{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--answer-threshold", "0", "--clarify-threshold", "0"},
+	} {
+		_, _, err := runCmd(t, args...)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "answer threshold of 0") {
+			t.Errorf("%v: got %v, want a usage error about the answer threshold of 0", args, err)
+		}
+	}
+	if _, _, err := runCmd(t, "ask", "--answer-threshold", "0.01", "--clarify-threshold", "0", "hi"); err != nil {
+		t.Errorf("answer 0.01, clarify 0: %v", err)
 	}
 }
