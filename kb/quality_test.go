@@ -375,39 +375,7 @@ func TestQualityCalibration(t *testing.T) {
 	}
 	report("model", model, model)
 	fit := func(set []outcome, cols []int, oosWeight float64) func(*Signals) float64 {
-		var xs [][]float64
-		var ys []bool
-		var wt []float64
-		pick := func(s *Signals) []float64 {
-			f := s.features()
-			x := make([]float64, len(cols))
-			for i, c := range cols {
-				x[i] = f[c]
-			}
-			return x
-		}
-		for _, o := range set {
-			if o.sig == nil {
-				continue
-			}
-			xs = append(xs, pick(o.sig))
-			ys = append(ys, o.right)
-			w := 1.0
-			if o.want == OutOfScope {
-				w = oosWeight
-			}
-			wt = append(wt, w)
-		}
-		w := fitLogistic(xs, ys, wt, 1)
-		t.Logf("weights %v oosw %g: %#v", cols, oosWeight, w)
-		return func(s *Signals) float64 {
-			x := pick(s)
-			z := w[len(x)]
-			for i, v := range x {
-				z += w[i] * v
-			}
-			return 1 / (1 + math.Exp(-z))
-		}
+		return fitConfidence(t, set, cols, oosWeight)
 	}
 	// Tried (README): all features or {0,3,4,5}, {0,3}, {0,4}, {0,5};
 	// out-of-scope weights 1, 10 and 30; fit out of fold or on a val half.
@@ -455,6 +423,45 @@ func TestQualityCalibration(t *testing.T) {
 				fit(append(append(append([]outcome(nil), oa...), ob...), small...), cols, ow)
 			}
 		}
+	}
+}
+
+// fitConfidence learns a logistic combination of the signals' features
+// cols (indexes into Signals.features) on set, each out-of-scope
+// question counted oosWeight times, and returns it as a confidence.
+func fitConfidence(t *testing.T, set []outcome, cols []int, oosWeight float64) func(*Signals) float64 {
+	var xs [][]float64
+	var ys []bool
+	var wt []float64
+	pick := func(s *Signals) []float64 {
+		f := s.features()
+		x := make([]float64, len(cols))
+		for i, c := range cols {
+			x[i] = f[c]
+		}
+		return x
+	}
+	for _, o := range set {
+		if o.sig == nil {
+			continue
+		}
+		xs = append(xs, pick(o.sig))
+		ys = append(ys, o.right)
+		w := 1.0
+		if o.want == OutOfScope {
+			w = oosWeight
+		}
+		wt = append(wt, w)
+	}
+	w := fitLogistic(xs, ys, wt, 1)
+	t.Logf("weights %v oosw %g: %#v", cols, oosWeight, w)
+	return func(s *Signals) float64 {
+		x := pick(s)
+		z := w[len(x)]
+		for i, v := range x {
+			z += w[i] * v
+		}
+		return 1 / (1 + math.Exp(-z))
 	}
 }
 

@@ -119,31 +119,7 @@ func TestQualitySmallCalibration(t *testing.T) {
 		draws = append(draws, d)
 	}
 	fitOn := func(set []outcome) func(*Signals) float64 {
-		var xs [][]float64
-		var ys []bool
-		var wt []float64
-		for _, o := range set {
-			if o.sig == nil {
-				continue
-			}
-			xs = append(xs, o.sig.features())
-			ys = append(ys, o.right)
-			w := 1.0
-			if o.want == OutOfScope {
-				w = oosWeight
-			}
-			wt = append(wt, w)
-		}
-		w := fitLogistic(xs, ys, wt, 1)
-		t.Logf("weights: %#v", w)
-		return capped(func(s *Signals) float64 {
-			x := s.features()
-			z := w[len(x)]
-			for i, v := range x {
-				z += w[i] * v
-			}
-			return 1 / (1 + math.Exp(-z))
-		})
+		return capped(fitConfidence(t, set, []int{0, 1, 2, 3, 4, 5, 6, 7}, oosWeight))
 	}
 	// Weights fit on the CLINC150 draws' half A serve half B, and the
 	// other way round; BANKING77 draws are scored with them too.
