@@ -2,6 +2,7 @@ package kb
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"strings"
@@ -141,11 +142,29 @@ func clinc(b *testing.B) []Example {
 }
 
 // BenchmarkBuild builds a CLINC150-sized knowledge base (15,000 phrasings
-// over 150 articles) in memory.
+// over 150 articles) in memory: one seed, the large way.
 func BenchmarkBuild(b *testing.B) {
-	c := ContentFromExamples(clinc(b))
+	benchmarkBuild(b, ContentFromExamples(clinc(b)))
+}
+
+// BenchmarkBuildDemo builds the demo shop's knowledge base (about 700
+// phrasings over 67 articles, eight seeds) in memory.
+func BenchmarkBuildDemo(b *testing.B) {
+	c, err := Load(os.DirFS("../content"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkBuild(b, c)
+}
+
+// benchmarkBuild builds c each iteration, training the model afresh
+// (trainCached would reuse the first iteration's).
+func benchmarkBuild(b *testing.B, c *Content) {
 	b.ReportAllocs()
 	for b.Loop() {
+		trained.mu.Lock()
+		trained.keys, trained.models = [2][sha256.Size]byte{}, [2]*classifier{}
+		trained.mu.Unlock()
 		k, err := Build(context.Background(), c, Options{})
 		if err != nil {
 			b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -117,19 +118,36 @@ func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, erro
 	if err != nil {
 		return nil, err
 	}
+	if opts.Progress != nil {
+		// The two stages report at once: one call at a time.
+		var mu sync.Mutex
+		report := opts.Progress
+		opts.Progress = func(stage string, done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			report(stage, done, total)
+		}
+	}
 	var progress func(done, total int)
 	if opts.Progress != nil {
 		progress = func(done, total int) { opts.Progress("index", done, total) }
 	}
-	if err := fillIndex(ctx, idx, c.Articles, c.Synonyms, progress); err != nil {
-		idx.Close()
-		return nil, err
+	// Indexing and training share nothing but the articles they read:
+	// the index is filled on a goroutine of its own while the classifier
+	// trains, which leaves a core idle for much of its time.
+	indexed := make(chan error, 1)
+	go func() {
+		err := fillIndex(ctx, idx, c.Articles, c.Synonyms, progress)
+		if err == nil {
+			err = k.setIndex(idx)
+		}
+		indexed <- err
+	}()
+	err = k.train(ctx, c, opts)
+	if ierr := <-indexed; err == nil {
+		err = ierr
 	}
-	if err := k.setIndex(idx); err != nil {
-		idx.Close()
-		return nil, err
-	}
-	if err := k.train(ctx, c, opts); err != nil {
+	if err != nil {
 		idx.Close()
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package kb
 import (
 	"math"
 	"math/rand"
+	"runtime"
 	"sync"
 )
 
@@ -105,16 +106,37 @@ const miniBatch = 16
 // dense of the nFeat columns are never dropped out. Training is
 // deterministic for given seeds.
 func trainClassifier(xs []sparse, ys []int, nClass, nFeat, dense int, opt trainOptions) *classifier {
-	m := trainOne(xs, ys, nClass, nFeat, dense, opt)
 	if opt.seeds <= 1 {
-		return m
+		return trainOne(xs, ys, nClass, nFeat, dense, opt)
 	}
-	for s := 1; s < opt.seeds; s++ {
-		o := opt
-		o.seed += int64(s)
-		other := trainOne(xs, ys, nClass, nFeat, dense, o)
-		axpy(m.w, other.w, 1)
-		axpy(m.b, other.b, 1)
+	// The seeds train in rounds of as many as there are processors: on
+	// small content one model's batches are too small to keep two busy.
+	// Each round's models are added in the order of their seeds, so the
+	// average is the same however they were scheduled, and no more than
+	// a round's models are held at once.
+	var m *classifier
+	round := make([]*classifier, min(opt.seeds, runtime.GOMAXPROCS(0)))
+	for first := 0; first < opt.seeds; first += len(round) {
+		n := min(len(round), opt.seeds-first)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o := opt
+				o.seed += int64(first + i)
+				round[i] = trainOne(xs, ys, nClass, nFeat, dense, o)
+			}()
+		}
+		wg.Wait()
+		for _, other := range round[:n] {
+			if m == nil {
+				m = other
+				continue
+			}
+			axpy(m.w, other.w, 1)
+			axpy(m.b, other.b, 1)
+		}
 	}
 	divide(m.w, float32(opt.seeds))
 	divide(m.b, float32(opt.seeds))
