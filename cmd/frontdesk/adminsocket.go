@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +70,28 @@ func isHelp(arg string) bool {
 		return true
 	}
 	return false
+}
+
+// adminFlags starts parsing an admin command line ("agent add ...",
+// args after the command's name): it takes the subcommand from args,
+// checks it is one of subs, and declares the flags every admin command
+// has, --data-dir and --store, into dataDir and store. The caller adds
+// its own flags to fs and parses rest.
+func adminFlags(cmd string, subs []string, usage string, args []string, stderr io.Writer, dataDir, store *string) (sub string, fs *flag.FlagSet, rest []string, err error) {
+	want := strings.Join(subs[:len(subs)-1], ", ") + " or " + subs[len(subs)-1]
+	if len(args) == 0 {
+		return "", nil, nil, usageError{fmt.Sprintf("%s needs %s (see \"frontdesk %s --help\")", cmd, want, cmd)}
+	}
+	sub, rest = args[0], args[1:]
+	if !slices.Contains(subs, sub) {
+		return sub, nil, nil, usageError{fmt.Sprintf("unknown %s command %q: want %s (see \"frontdesk %s --help\")", cmd, sub, want, cmd)}
+	}
+	fs = flag.NewFlagSet(cmd+" "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage+"\nFlags:\n"); fs.PrintDefaults() }
+	fs.StringVar(dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
+	fs.StringVar(store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
+	return sub, fs, rest, nil
 }
 
 // runAdmin runs req on the data directory dir: on the database file,

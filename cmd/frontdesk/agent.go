@@ -52,26 +52,17 @@ type agentCommand struct {
 // running server (see runAdmin).
 func parseAgent(args []string, stderr io.Writer) (agentCommand, error) {
 	var c agentCommand
-	if len(args) == 0 {
-		return c, usageError{"agent needs add, list, passwd, disable or enable (see \"frontdesk agent --help\")"}
+	var fs *flag.FlagSet
+	var err error
+	c.sub, fs, args, err = adminFlags("agent", []string{"add", "list", "passwd", "disable", "enable"}, agentUsage, args, stderr, &c.dataDir, &c.store)
+	if err != nil {
+		return c, err
 	}
-	c.sub, args = args[0], args[1:]
-	switch c.sub {
-	case "add", "list", "passwd", "disable", "enable":
-	default:
-		return c, usageError{fmt.Sprintf("unknown agent command %q: want add, list, passwd, disable or enable (see \"frontdesk agent --help\")", c.sub)}
-	}
-	fs := flag.NewFlagSet("agent "+c.sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, agentUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
-	fs.StringVar(&c.store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
 	fs.StringVar(&c.name, "name", "", "the agent's name, as customers see it")
 	fs.StringVar(&c.email, "email", "", "the agent's email, used to log in")
 	fs.StringVar(&c.role, "role", "agent", "agent, supervisor or admin")
 	fs.StringVar(&c.teams, "teams", "", "comma-separated teams")
 	fs.IntVar(&c.maxChats, "max-chats", handoff.DefaultMaxChats, "conversations at once")
-	var err error
 	if c.pos, err = parseFlags(fs, args); err != nil {
 		return c, err
 	}

@@ -72,19 +72,14 @@ type apikeyCommand struct {
 // running server (see runAdmin).
 func parseAPIKey(args []string, stderr io.Writer) (apikeyCommand, error) {
 	var c apikeyCommand
-	if len(args) == 0 {
-		fmt.Fprint(stderr, apikeyUsage)
-		return c, usageError{"apikey needs add, list or revoke"}
+	var fs *flag.FlagSet
+	var err error
+	c.sub, fs, args, err = adminFlags("apikey", []string{"add", "list", "revoke"}, apikeyUsage, args, stderr, &c.dataDir, &c.store)
+	if err != nil {
+		return c, err
 	}
-	c.sub, args = args[0], args[1:]
-	fs := flag.NewFlagSet("apikey "+c.sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, apikeyUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
-	fs.StringVar(&c.store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
 	fs.StringVar(&c.name, "name", "", "what the key is for, e.g. \"shop backend\"")
 	fs.StringVar(&c.scope, "scope", "read", "read or write")
-	var err error
 	if c.pos, err = parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -93,9 +88,6 @@ func parseAPIKey(args []string, stderr io.Writer) (apikeyCommand, error) {
 		return c, usageError{"apikey revoke takes the key's id"}
 	case c.sub != "revoke" && len(c.pos) != 0:
 		return c, usageError{fmt.Sprintf("apikey %s takes no arguments, got %q", c.sub, c.pos)}
-	case c.sub != "add" && c.sub != "list" && c.sub != "revoke":
-		fmt.Fprint(stderr, apikeyUsage)
-		return c, usageError{fmt.Sprintf("unknown apikey command %q", c.sub)}
 	}
 	return c, nil
 }

@@ -64,20 +64,12 @@ type customerCommand struct {
 // a running server (see runAdmin).
 func parseCustomer(args []string, stderr io.Writer) (customerCommand, error) {
 	var c customerCommand
-	if len(args) == 0 {
-		return c, usageError{"customer needs list, show, set, export or forget (see \"frontdesk customer --help\")"}
+	var fs *flag.FlagSet
+	var err error
+	c.sub, fs, args, err = adminFlags("customer", []string{"list", "show", "set", "export", "forget"}, customerUsage, args, stderr, &c.dataDir, &c.store)
+	if err != nil {
+		return c, err
 	}
-	c.sub, args = args[0], args[1:]
-	switch c.sub {
-	case "list", "show", "set", "export", "forget":
-	default:
-		return c, usageError{fmt.Sprintf("unknown customer command %q: want list, show, set, export or forget (see \"frontdesk customer --help\")", c.sub)}
-	}
-	fs := flag.NewFlagSet("customer "+c.sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, customerUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	fs.StringVar(&c.dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
-	fs.StringVar(&c.store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
 	fs.BoolVar(&c.asJSON, "json", false, "print JSON")
 	fs.StringVar(&c.name, "name", "", "set the name")
 	fs.StringVar(&c.email, "email", "", "set the email")
@@ -86,7 +78,6 @@ func parseCustomer(args []string, stderr io.Writer) (customerCommand, error) {
 	fs.StringVar(&c.agent, "dedicated-agent", "", "set the dedicated agent id (\"-\" clears it)")
 	fs.BoolVar(&c.yes, "yes", false, "forget: confirm that the customer is to be erased for good")
 	fs.Var(&c.attrs, "attr", "set an attribute `key=value` (empty value removes it); repeatable")
-	var err error
 	if c.pos, err = parseFlags(fs, args); err != nil {
 		return c, err
 	}
