@@ -86,9 +86,7 @@ func adminFlags(cmd string, subs []string, usage string, args []string, stderr i
 	if !slices.Contains(subs, sub) {
 		return sub, nil, nil, usageError{fmt.Sprintf("unknown %s command %q: want %s (see \"frontdesk %s --help\")", cmd, sub, want, cmd)}
 	}
-	fs = flag.NewFlagSet(cmd+" "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage+"\nFlags:\n"); fs.PrintDefaults() }
+	fs = newFlagSet(cmd+" "+sub, usage+"\nFlags:\n", stderr)
 	fs.StringVar(dataDir, "data-dir", envDefault("data-dir", "data"), "data `directory`")
 	fs.StringVar(store, "store", envDefault("store", ""), "a postgres:// URL when serve keeps its data in PostgreSQL (--store of serve)")
 	return sub, fs, rest, nil

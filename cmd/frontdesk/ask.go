@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -74,9 +73,7 @@ func confidence(v float64, thresholds ...float64) string {
 }
 
 func runAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, askUsage); fs.PrintDefaults() }
+	fs := newFlagSet("ask", askUsage, stderr)
 	var kf kbFlags
 	kf.register(fs)
 	asJSON := fs.Bool("json", false, "print the decision as one JSON object")

@@ -43,9 +43,7 @@ func backupSettings(fs *flag.FlagSet) *settings {
 }
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, backupUsage+"\nFlags:\n"); fs.PrintDefaults() }
+	fs := newFlagSet("backup", backupUsage+"\nFlags:\n", stderr)
 	cfg := backupSettings(fs)
 	pos, err := cfg.parse(args)
 	if err != nil {

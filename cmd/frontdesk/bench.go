@@ -77,16 +77,11 @@ func benchSettings(fs *flag.FlagSet) *settings {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage:\n  frontdesk bench [--url ws://HOST:PORT/ws]... [--conversations N] [--rate R] [--duration 30s]\n"+
-			"                  [--questions FILE.jsonl] [--idle] [--json]\n\n"+
-			"Loads a running server over the customer websocket, as N customers asking questions,\n"+
-			"and reports turns a second and the time from a message to the bot's answer. Every\n"+
-			"flag has a default (below): without flags it loads ws://127.0.0.1:8080/ws.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("bench", "Usage:\n  frontdesk bench [--url ws://HOST:PORT/ws]... [--conversations N] [--rate R] [--duration 30s]\n"+
+		"                  [--questions FILE.jsonl] [--idle] [--json]\n\n"+
+		"Loads a running server over the customer websocket, as N customers asking questions,\n"+
+		"and reports turns a second and the time from a message to the bot's answer. Every\n"+
+		"flag has a default (below): without flags it loads ws://127.0.0.1:8080/ws.\n\nFlags:\n", stderr)
 	cfg := benchSettings(fs)
 	pos, err := cfg.parse(args)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,9 +13,7 @@ import (
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, evalUsage); fs.PrintDefaults() }
+	fs := newFlagSet("eval", evalUsage, stderr)
 	train := fs.String("train", "", "training `file` (JSON Lines {\"text\", \"intent\"}); one article per intent (default: measure the content, --content or the embedded demo)")
 	val := fs.String("val", "", "validation `file`: choose the thresholds on it (default: the configured thresholds)")
 	test := fs.String("test", "", "test `file` to measure")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,9 +18,7 @@ import (
 // runGaps prints the knowledge gaps: the questions the bot failed on
 // since a time, grouped into topics.
 func runGaps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gaps", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, gapsUsage); fs.PrintDefaults() }
+	fs := newFlagSet("gaps", gapsUsage, stderr)
 	since := fs.String("since", envDefault("since", "7d"), "how far back to look: days such as 7d, or a duration such as 12h")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory` holding frontdesk.db")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,9 +10,7 @@ import (
 )
 
 func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("index", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, indexUsage); fs.PrintDefaults() }
+	fs := newFlagSet("index", indexUsage, stderr)
 	check := fs.Bool("check", false, "only validate the content: list every problem, exit non-zero if there is any")
 	dataDir := fs.String("data-dir", envDefault("data-dir", "data"), "data `directory` for the stored index")
 	var kf kbFlags

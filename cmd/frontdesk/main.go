@@ -131,6 +131,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError{fmt.Sprintf("unknown command %q\nrun \"frontdesk help\" for the commands", cmd)}
 }
 
+// newFlagSet returns the flag set of the command name: on stderr, its
+// -h prints usage, then the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	return fs
+}
+
 // parseFlags parses args with fs, allowing flags after positional
 // arguments ("ask 'where is my parcel' --json"), and returns the
 // positional arguments. -h and --help print fs's usage and return

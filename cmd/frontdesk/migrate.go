@@ -56,9 +56,7 @@ func migrateSettings(fs *flag.FlagSet) *settings {
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, migrateUsage+"\nFlags:\n"); fs.PrintDefaults() }
+	fs := newFlagSet("migrate", migrateUsage+"\nFlags:\n", stderr)
 	cfg := migrateSettings(fs)
 	pos, err := cfg.parse(args)
 	if err != nil {

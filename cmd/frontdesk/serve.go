@@ -68,9 +68,7 @@ func serveSettings(fs *flag.FlagSet) *settings {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() { fmt.Fprint(stderr, serveUsage); fset.PrintDefaults() }
+	fset := newFlagSet("serve", serveUsage, stderr)
 	cfg := serveSettings(fset)
 	pos, err := cfg.parse(args)
 	if err != nil {
