@@ -4,7 +4,7 @@ package kb
 // quality"). Like the other quality studies they run only when
 // FRONTDESK_DATA names the labelled sets:
 //
-//	FRONTDESK_DATA=../../shared/data go test -run 'TestQuality(SmallCalibration|Pairs|CloseSecond)$' -v -timeout 60m ./kb/
+//	FRONTDESK_DATA=../../shared/data go test -run 'TestQuality(SmallCalibration|Pairs|CloseSecond|Priors)$' -v -timeout 60m ./kb/
 
 import (
 	"context"
@@ -306,6 +306,58 @@ func TestQualityCloseSecond(t *testing.T) {
 	}{{"clinc", clincTrain, clincVal}, {"bank", bankTrain, bankVal}} {
 		k := buildFrom(t, s.train)
 		report(s.name, searchSet(t, k, s.val))
+		k.Close()
+	}
+}
+
+// TestQualityPriors asks what the classifier's learnt preference for
+// articles with many phrasings costs on questions asked evenly: each
+// article's logit lowered by tau times the log of its share of the
+// phrasings, measured by top-1 on the held-out questions as they come
+// (BANKING77's fifth has the training set's uneven mix) and by the mean
+// of the articles' own top-1 (what a set with as many questions for
+// each article, like BANKING77's test split, would give).
+func TestQualityPriors(t *testing.T) {
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
+	for _, set := range []struct {
+		name       string
+		train, val []Example
+	}{{"bank", bankTrain, bankVal}, {"clinc", clincTrain, clincVal}} {
+		k := buildFrom(t, set.train)
+		nArt := len(k.articles)
+		count := make([]float64, nArt)
+		for _, e := range set.train {
+			if i, ok := k.byID[e.Intent]; ok {
+				count[i]++
+			}
+		}
+		var ps []probe
+		for _, e := range set.val {
+			if p := k.probe(context.Background(), e); p.want >= 0 {
+				ps = append(ps, p)
+			}
+		}
+		for _, tau := range []float64{0, 0.25, 0.5, 0.75, 1, 1.5} {
+			right := 0
+			per, n := make([]float64, nArt), make([]float64, nArt)
+			for _, p := range ps {
+				z := make([]float32, nArt)
+				for c := range z {
+					z[c] = p.clf[c] - float32(tau*math.Log(count[c]/float64(len(set.train))/(1/float64(nArt)))) + p.bleve[c]
+				}
+				n[p.want]++
+				if argmax(z) == p.want {
+					right++
+					per[p.want]++
+				}
+			}
+			macro := 0.0
+			for c := range per {
+				macro += per[c] / n[c]
+			}
+			t.Logf("%s tau %.2f: top-1 %.2f%%, mean of the articles' top-1 %.2f%%", set.name, tau,
+				100*float64(right)/float64(len(ps)), 100*macro/float64(nArt))
+		}
 		k.Close()
 	}
 }
