@@ -2,6 +2,7 @@ package kb
 
 import (
 	"math/rand"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -18,7 +19,8 @@ func TestSmallContentIsTrainedOnSeveralSeeds(t *testing.T) {
 }
 
 // TestAnEnsembleIsTheMeanOfItsModels trains three seeds together and one
-// by one: the ensemble's weights are the mean of the three models'.
+// by one: the ensemble's weights are the mean of the three models', to
+// the bit, however many seeds train at once (one, two, or all three).
 func TestAnEnsembleIsTheMeanOfItsModels(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	const nFeat, nClass = 40, 4
@@ -36,7 +38,16 @@ func TestAnEnsembleIsTheMeanOfItsModels(t *testing.T) {
 	}
 	opt := defaultTrain
 	opt.seeds = 3
-	got := trainClassifier(xs, ys, nClass, nFeat, 0, opt)
+	var got *classifier
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		m := trainClassifier(xs, ys, nClass, nFeat, 0, opt)
+		if got != nil && (!slices.Equal(got.w, m.w) || !slices.Equal(got.b, m.b)) {
+			t.Errorf("with %d processors the ensemble differs from the one with 1", procs)
+		}
+		got = m
+	}
 	sumW, sumB := make([]float32, nFeat*nClass), make([]float32, nClass)
 	var first []float32
 	for s := range int64(3) {
