@@ -73,8 +73,9 @@ type Options struct {
 	// Thresholds for Decide; the zero value means DefaultThresholds.
 	Thresholds Thresholds
 	// Progress, when set, is called as articles are indexed and the
-	// classifier is trained; with total 0 it is a notice for the operator
-	// (a damaged store rebuilt, an interrupted build removed).
+	// classifier is trained (the two run at once; the calls come one at
+	// a time); with total 0 it is a notice for the operator (a damaged
+	// store rebuilt, an interrupted build removed).
 	Progress func(stage string, done, total int)
 	// Reranker, if set, embeds the articles once the KB is built or
 	// opened and re-ranks every search with the question's embedding
