@@ -164,17 +164,26 @@ func TestQualitySmallCalibration(t *testing.T) {
 	}
 }
 
+// labelled is a labelled set's training and validation questions.
+type labelled struct {
+	name       string
+	train, val []Example
+}
+
+// trainAndVal returns BANKING77's and CLINC150's training and
+// validation sets (qualitySets).
+func trainAndVal(t *testing.T) []labelled {
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
+	return []labelled{{"bank", bankTrain, bankVal}, {"clinc", clincTrain, clincVal}}
+}
+
 // TestQualityPairs asks whether a second opinion on the two likeliest
 // articles helps: a two-class model trained on those two articles'
 // phrasings alone, with the same features, consulted when the first two
 // are close (their fused probabilities less than margin apart) and its
 // log-odds added to the main model's, times alpha.
 func TestQualityPairs(t *testing.T) {
-	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
-	for _, set := range []struct {
-		name       string
-		train, val []Example
-	}{{"bank", bankTrain, bankVal}, {"clinc", clincTrain, clincVal}} {
+	for _, set := range trainAndVal(t) {
 		k := buildFrom(t, set.train)
 		texts, ys := k.examples(ContentFromExamples(set.train))
 		nClass := k.model.nClass
@@ -276,7 +285,7 @@ func TestQualityPairs(t *testing.T) {
 // confidence over the top one's: would clarifying when the second is
 // close turn more wrong answers than right ones into a question back?
 func TestQualityCloseSecond(t *testing.T) {
-	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
+	sets := trainAndVal(t)
 	report := func(name string, set []outcome) {
 		var right, wrong [5]int
 		for _, o := range set {
@@ -300,10 +309,7 @@ func TestQualityCloseSecond(t *testing.T) {
 	for _, name := range []string{"demo-unseen", "demo-slips", "demo-typos"} {
 		report(name, searchSet(t, shop, readSet(t, "testdata/"+name+".jsonl")))
 	}
-	for _, s := range []struct {
-		name       string
-		train, val []Example
-	}{{"clinc", clincTrain, clincVal}, {"bank", bankTrain, bankVal}} {
+	for _, s := range sets {
 		k := buildFrom(t, s.train)
 		report(s.name, searchSet(t, k, s.val))
 		k.Close()
@@ -318,11 +324,7 @@ func TestQualityCloseSecond(t *testing.T) {
 // of the articles' own top-1 (what a set with as many questions for
 // each article, like BANKING77's test split, would give).
 func TestQualityPriors(t *testing.T) {
-	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
-	for _, set := range []struct {
-		name       string
-		train, val []Example
-	}{{"bank", bankTrain, bankVal}, {"clinc", clincTrain, clincVal}} {
+	for _, set := range trainAndVal(t) {
 		k := buildFrom(t, set.train)
 		nArt := len(k.articles)
 		count := make([]float64, nArt)
