@@ -430,22 +430,26 @@ func TestQualityCalibration(t *testing.T) {
 // cols (indexes into Signals.features) on set, each out-of-scope
 // question counted oosWeight times, and returns it as a confidence.
 func fitConfidence(t *testing.T, set []outcome, cols []int, oosWeight float64) func(*Signals) float64 {
-	var xs [][]float64
-	var ys []bool
-	var wt []float64
-	pick := func(s *Signals) []float64 {
+	return fitOnFeatures(t, set, func(s *Signals) []float64 {
 		f := s.features()
 		x := make([]float64, len(cols))
 		for i, c := range cols {
 			x[i] = f[c]
 		}
 		return x
-	}
+	}, oosWeight)
+}
+
+// fitOnFeatures is fitConfidence on the features feats gives.
+func fitOnFeatures(t *testing.T, set []outcome, feats func(*Signals) []float64, oosWeight float64) func(*Signals) float64 {
+	var xs [][]float64
+	var ys []bool
+	var wt []float64
 	for _, o := range set {
 		if o.sig == nil {
 			continue
 		}
-		xs = append(xs, pick(o.sig))
+		xs = append(xs, feats(o.sig))
 		ys = append(ys, o.right)
 		w := 1.0
 		if o.want == OutOfScope {
@@ -454,9 +458,9 @@ func fitConfidence(t *testing.T, set []outcome, cols []int, oosWeight float64) f
 		wt = append(wt, w)
 	}
 	w := fitLogistic(xs, ys, wt, 1)
-	t.Logf("weights %v oosw %g: %#v", cols, oosWeight, w)
+	t.Logf("weights (oos counted %g times): %#v", oosWeight, w)
 	return func(s *Signals) float64 {
-		x := pick(s)
+		x := feats(s)
 		z := w[len(x)]
 		for i, v := range x {
 			z += w[i] * v

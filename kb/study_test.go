@@ -4,7 +4,7 @@ package kb
 // quality"). Like the other quality studies they run only when
 // FRONTDESK_DATA names the labelled sets:
 //
-//	FRONTDESK_DATA=../../shared/data go test -run 'TestQuality(SmallCalibration|Pairs|CloseSecond|Priors)$' -v -timeout 60m ./kb/
+//	FRONTDESK_DATA=../../shared/data go test -run 'TestQuality(SmallCalibration|Pairs|CloseSecond|Priors|RatioSignal)$' -v -timeout 60m ./kb/
 
 import (
 	"context"
@@ -361,5 +361,38 @@ func TestQualityPriors(t *testing.T) {
 				100*float64(right)/float64(len(ps)), 100*macro/float64(nArt))
 		}
 		k.Close()
+	}
+}
+
+// TestQualityRatioSignal asks whether the calibration gains from how
+// close the second article is as a ratio (its model probability over
+// the top one's, 1 for a tie) beside the margin (their difference):
+// CLINC150 val halves, each half's weights and thresholds from the
+// other, and BANKING77's fifth with the weights of half A.
+func TestQualityRatioSignal(t *testing.T) {
+	const oosWeight = 10
+	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
+	valA, valB := everyNth(clincVal, 2, 0)
+	kc := buildFrom(t, clincTrain)
+	oa, ob := searchSet(t, kc, valA), searchSet(t, kc, valB)
+	kc.Close()
+	kb := buildFrom(t, bankTrain)
+	ok := searchSet(t, kb, bankVal)
+	kb.Close()
+	withRatio := func(s *Signals) []float64 {
+		r := 0.0
+		if s.Model > 0 {
+			r = (s.Model - s.Margin) / s.Model
+		}
+		return append(s.features(), r)
+	}
+	for _, v := range []struct {
+		name  string
+		feats func(*Signals) []float64
+	}{{"signals", (*Signals).features}, {"signals and ratio", withRatio}} {
+		fa, fb := capped(fitOnFeatures(t, oa, v.feats, oosWeight)), capped(fitOnFeatures(t, ob, v.feats, oosWeight))
+		halves(t, v.name, rescored(oa, fb), rescored(ob, fa))
+		atDefaults(t, v.name+" clinc", append(rescored(oa, fb), rescored(ob, fa)...))
+		atDefaults(t, v.name+" bank", rescored(ok, fb))
 	}
 }
