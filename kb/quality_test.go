@@ -145,6 +145,20 @@ func buildFrom(t *testing.T, train []Example) *KB {
 	return k
 }
 
+// askBoth builds knowledge bases from CLINC150's and BANKING77's
+// training sets and asks them their validation questions with ask
+// (probeAll, searchSet): CLINC150 val's halves a and b, and BANKING77's
+// held-out fifth.
+func askBoth[T any](t *testing.T, clincTrain, valA, valB, bankTrain, bankVal []Example, ask func(*testing.T, *KB, []Example) []T) (a, b, bank []T) {
+	kc := buildFrom(t, clincTrain)
+	a, b = ask(t, kc, valA), ask(t, kc, valB)
+	kc.Close()
+	kbk := buildFrom(t, bankTrain)
+	bank = ask(t, kbk, bankVal)
+	kbk.Close()
+	return a, b, bank
+}
+
 func probeAll(t *testing.T, k *KB, set []Example) []probe {
 	start := time.Now()
 	ps := make([]probe, len(set))
@@ -159,17 +173,12 @@ func TestQualityRanking(t *testing.T) {
 	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	valA, valB := everyNth(clincVal, 2, 0)
 
-	kc := buildFrom(t, clincTrain)
-	defer kc.Close()
-	pa, pb := probeAll(t, kc, valA), probeAll(t, kc, valB)
-	kbk := buildFrom(t, bankTrain)
-	defer kbk.Close()
-	pk := probeAll(t, kbk, bankVal)
+	pa, pb, pk := askBoth(t, clincTrain, valA, valB, bankTrain, bankVal, probeAll)
 
 	for _, b := range []float64{0, 0.5, 1, 1.5, 2} {
 		f := fusion{bleve: b}
 		t.Logf("bleve %.1f  clincA %.2f%%  clincB %.2f%%  bank %.2f%%", b,
-			100*top1(pa, f, len(kc.articles)), 100*top1(pb, f, len(kc.articles)), 100*top1(pk, f, len(kbk.articles)))
+			100*top1(pa, f, 150), 100*top1(pb, f, 150), 100*top1(pk, f, 77))
 	}
 }
 
@@ -356,12 +365,7 @@ func TestQualityCalibration(t *testing.T) {
 		describe(t, "small", small)
 	}
 	describe(t, "oof", oof)
-	kc := buildFrom(t, clincTrain)
-	defer kc.Close()
-	oa, ob := searchSet(t, kc, valA), searchSet(t, kc, valB)
-	kbk := buildFrom(t, bankTrain)
-	defer kbk.Close()
-	ok := searchSet(t, kbk, bankVal)
+	oa, ob, ok := askBoth(t, clincTrain, valA, valB, bankTrain, bankVal, searchSet)
 	describe(t, "val", append(oa, ob...))
 
 	model := func(s *Signals) float64 { return s.Model }
@@ -562,12 +566,7 @@ func TestQualityTraining(t *testing.T) {
 		{trainOptions{epochs: 16, rate: 3, seed: 1}, 1.5, 3, 5},
 	} {
 		defaultTrain, wordWeight, minGram, maxGram = c.opt, c.ww, c.minG, c.maxG
-		kc := buildFrom(t, clincTrain)
-		pa, pb := probeAll(t, kc, valA), probeAll(t, kc, valB)
-		kc.Close()
-		kbk := buildFrom(t, bankTrain)
-		pk := probeAll(t, kbk, bankVal)
-		kbk.Close()
+		pa, pb, pk := askBoth(t, clincTrain, valA, valB, bankTrain, bankVal, probeAll)
 		f := fusion{bleve: bleveWeight}
 		t.Logf("%+v word %.1f grams %d-%d: clincA %.2f%%  clincB %.2f%%  bank %.2f%%", c.opt, c.ww, c.minG, c.maxG,
 			100*top1(pa, f, 150), 100*top1(pb, f, 150), 100*top1(pk, f, 77))

@@ -373,12 +373,7 @@ func TestQualityRatioSignal(t *testing.T) {
 	const oosWeight = 10
 	clincTrain, clincVal, bankTrain, bankVal := qualitySets(t)
 	valA, valB := everyNth(clincVal, 2, 0)
-	kc := buildFrom(t, clincTrain)
-	oa, ob := searchSet(t, kc, valA), searchSet(t, kc, valB)
-	kc.Close()
-	kb := buildFrom(t, bankTrain)
-	ok := searchSet(t, kb, bankVal)
-	kb.Close()
+	oa, ob, ok := askBoth(t, clincTrain, valA, valB, bankTrain, bankVal, searchSet)
 	withRatio := func(s *Signals) []float64 {
 		r := 0.0
 		if s.Model > 0 {
