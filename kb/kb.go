@@ -119,6 +119,7 @@ func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, erro
 	if err != nil {
 		return nil, err
 	}
+	var progress func(done, total int)
 	if opts.Progress != nil {
 		// The two stages report at once: one call at a time.
 		var mu sync.Mutex
@@ -128,9 +129,6 @@ func build(ctx context.Context, dir string, c *Content, opts Options) (*KB, erro
 			defer mu.Unlock()
 			report(stage, done, total)
 		}
-	}
-	var progress func(done, total int)
-	if opts.Progress != nil {
 		progress = func(done, total int) { opts.Progress("index", done, total) }
 	}
 	// Indexing and training share nothing but the articles they read:
