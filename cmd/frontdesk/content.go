@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/frontdesk/frontdesk/content"
 	"github.com/frontdesk/frontdesk/kb"
@@ -106,14 +108,54 @@ func progress(w io.Writer) func(stage string, done, total int) {
 	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
 		return nil
 	}
-	return func(stage string, done, total int) {
-		if total == 0 {
-			fmt.Fprintf(w, "%s\n", stage)
-			return
+	return (&progressLine{w: w}).report
+}
+
+// progressLine draws the stages of a build that run at once (the index
+// and the classifier's training) side by side on one line, "index
+// 40/67  train 0/700", redrawn at each call, so that neither overwrites
+// the other. The line ends when every stage on it is done; a stage
+// reported after that starts a new line. Calls must come one at a time.
+type progressLine struct {
+	w      io.Writer
+	stages []progressStage
+	width  int // of the line drawn last, to blank what a shorter one leaves
+}
+
+type progressStage struct {
+	name        string
+	done, total int
+}
+
+func (p *progressLine) report(stage string, done, total int) {
+	if total == 0 { // a notice, on a line of its own
+		if len(p.stages) > 0 {
+			fmt.Fprintln(p.w)
+			p.stages, p.width = nil, 0
 		}
-		fmt.Fprintf(w, "\r%-8s %6d/%d", stage, done, total)
-		if done == total {
-			fmt.Fprintln(w)
+		fmt.Fprintf(p.w, "%s\n", stage)
+		return
+	}
+	i := slices.IndexFunc(p.stages, func(s progressStage) bool { return s.name == stage })
+	if i < 0 {
+		i = len(p.stages)
+		p.stages = append(p.stages, progressStage{name: stage})
+	}
+	p.stages[i].done, p.stages[i].total = done, total
+	var b strings.Builder
+	finished := true
+	for j, s := range p.stages {
+		if j > 0 {
+			b.WriteString("  ")
 		}
+		fmt.Fprintf(&b, "%s %d/%d", s.name, s.done, s.total)
+		finished = finished && s.done >= s.total
+	}
+	line := b.String()
+	fmt.Fprintf(p.w, "\r%-*s", p.width, line)
+	p.width = len(line)
+	if finished {
+		fmt.Fprintln(p.w)
+		p.stages, p.width = nil, 0
 	}
 }
