@@ -155,6 +155,22 @@ func UpdateCustomer(ctx context.Context, st Store, id string, fn func(c *Custome
 	return out, nil
 }
 
+// SaveIn creates or replaces c inside tx: the rule every store's
+// SaveConversation follows. It never lowers LastSeq, which only
+// appending moves, so a caller holding an older copy cannot hide
+// messages; the revision moves on from the stored one.
+func SaveIn(tx Tx, c *Conversation) error {
+	old, err := tx.Conversation(c.ID)
+	switch {
+	case err == nil:
+		c.LastSeq = max(c.LastSeq, old.LastSeq)
+		c.Rev = old.Rev + 1
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	return tx.PutConversation(c)
+}
+
 // AppendIn appends m to its conversation inside tx: the rule every
 // store's Append follows. A message whose client id the conversation
 // already holds is not stored again: the stored one is returned, with

@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,6 +63,23 @@ type Agent struct {
 	// storage persists it explicitly.
 	PasswordHash string    `json:"-"`
 	Created      time.Time `json:"created"`
+}
+
+// SortAgents orders agents as every store lists them: by name, then
+// by id.
+func SortAgents(agents []Agent) {
+	slices.SortStableFunc(agents, func(a, b Agent) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// CheckSave says why a can't be stored, or nil: every store's SaveAgent
+// needs an id and an email.
+func (a *Agent) CheckSave() error {
+	if a.ID == "" || strings.TrimSpace(a.Email) == "" {
+		return errors.New("save agent: no id or email")
+	}
+	return nil
 }
 
 // Capacity returns how many assigned conversations the agent takes.

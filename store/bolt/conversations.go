@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"errors"
 	"sort"
 
 	bbolt "go.etcd.io/bbolt"
@@ -51,15 +50,7 @@ func conversationsOf(tx *bbolt.Tx, customerID string) ([]bot.Conversation, error
 // cannot hide messages. When it returns nil, c is on disk.
 func (s ConversationStore) SaveConversation(ctx context.Context, c *bot.Conversation) error {
 	return s.db.Update(ctx, func(tx bot.Tx) error {
-		old, err := tx.Conversation(c.ID)
-		switch {
-		case err == nil:
-			c.LastSeq = max(c.LastSeq, old.LastSeq)
-			c.Rev = old.Rev + 1
-		case !errors.Is(err, bot.ErrNotFound):
-			return err
-		}
-		return tx.PutConversation(c)
+		return bot.SaveIn(tx, c)
 	})
 }
 

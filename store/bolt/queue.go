@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -86,12 +84,7 @@ func (s QueueStore) Agents(ctx context.Context) ([]handoff.Agent, error) {
 			return nil
 		})
 	})
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
-		}
-		return out[i].ID < out[j].ID
-	})
+	handoff.SortAgents(out)
 	return out, err
 }
 
@@ -99,8 +92,8 @@ func (s QueueStore) Agents(ctx context.Context) ([]handoff.Agent, error) {
 // email that belongs to another agent is refused with
 // handoff.ErrEmailTaken. When SaveAgent returns nil, a is on disk.
 func (s QueueStore) SaveAgent(ctx context.Context, a *handoff.Agent) error {
-	if a.ID == "" || strings.TrimSpace(a.Email) == "" {
-		return errors.New("save agent: no id or email")
+	if err := a.CheckSave(); err != nil {
+		return err
 	}
 	return s.db.update(ctx, func(tx *bbolt.Tx) error {
 		agents, emails := tx.Bucket(bucketAgents), tx.Bucket(bucketAgentEmails)

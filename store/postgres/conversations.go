@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
 	"github.com/frontdesk/frontdesk/bot"
 )
@@ -27,15 +26,7 @@ func (s ConversationStore) Conversations(ctx context.Context, customerID string)
 // cannot hide messages.
 func (s ConversationStore) SaveConversation(ctx context.Context, c *bot.Conversation) error {
 	return s.db.update(ctx, func(tx *Tx) error {
-		old, err := tx.Conversation(c.ID)
-		switch {
-		case err == nil:
-			c.LastSeq = max(c.LastSeq, old.LastSeq)
-			c.Rev = old.Rev + 1
-		case !errors.Is(err, bot.ErrNotFound):
-			return err
-		}
-		return tx.PutConversation(c)
+		return bot.SaveIn(tx, c)
 	})
 }
 

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,20 +73,15 @@ func (s QueueStore) Agents(ctx context.Context) ([]handoff.Agent, error) {
 	for i := range recs {
 		out[i] = *recs[i].agent()
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
-		}
-		return out[i].ID < out[j].ID
-	})
+	handoff.SortAgents(out)
 	return out, nil
 }
 
 // SaveAgent creates or replaces a, keeping emails unique: an email that
 // belongs to another agent is refused with handoff.ErrEmailTaken.
 func (s QueueStore) SaveAgent(ctx context.Context, a *handoff.Agent) error {
-	if a.ID == "" || strings.TrimSpace(a.Email) == "" {
-		return errors.New("save agent: no id or email")
+	if err := a.CheckSave(); err != nil {
+		return err
 	}
 	data, err := json.Marshal(agentRecord{Agent: *a, PasswordHash: a.PasswordHash})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +40,11 @@ func agentEmails(t *testing.T, s Store) {
 	}
 	if err := s.SaveAgent(ctx, &handoff.Agent{ID: "al", Name: "Ann", Email: "al@example.com"}); err != nil {
 		t.Fatal(err)
+	}
+	for _, bad := range []*handoff.Agent{{Email: "x@example.com"}, {ID: "x", Email: "  "}} {
+		if err := s.SaveAgent(ctx, bad); err == nil || !strings.Contains(err.Error(), "no id or email") {
+			t.Errorf("saving %+v: %v, want the missing id or email named", bad, err)
+		}
 	}
 	list, err := s.Agents(ctx)
 	if err != nil || len(list) != 3 || list[0].ID != "al" || list[1].ID != "ann" || list[2].ID != "bob" {
