@@ -29,9 +29,6 @@ var (
 	bucketStatsDirty = []byte("stats_dirty") // conversation id -> "" (changed since its last rollup)
 )
 
-// maxRollup bounds how many conversations one rollup transaction reads.
-const maxRollup = 500
-
 func createStats(tx *bbolt.Tx) error {
 	for _, name := range [][]byte{bucketStatsDays, bucketStatsConvs, bucketStatsDirty, bucketFollowups} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -73,58 +70,42 @@ func markStatsDirty(btx *bbolt.Tx, conversationID string) error {
 // and is rolled up again next time; the totals stay the sum of the
 // contributions written.
 func (db *DB) Rollup(ctx context.Context) error {
-	after := ""
-	for {
-		batch, more, err := db.readRollup(ctx, after)
-		if err != nil || len(batch) == 0 {
+	read := func(after string) ([]stats.Rolled, bool, error) { return db.readRollup(ctx, after) }
+	write := func(batch []stats.Rolled) error {
+		return db.update(ctx, func(btx *bbolt.Tx) error { return writeRollup(btx, db.memos, batch) })
+	}
+	return stats.RollUp(read, write, db.betweenRollup)
+}
+
+// writeRollup replaces the batch's contributions in the day totals and
+// clears the marks of the conversations unchanged since they were read.
+func writeRollup(btx *bbolt.Tx, m *memos, batch []stats.Rolled) error {
+	dirty := btx.Bucket(bucketStatsDirty)
+	tx := &Tx{btx: btx, m: m}
+	for _, r := range batch {
+		c, err := tx.Conversation(r.ID)
+		if err != nil && !errors.Is(err, bot.ErrNotFound) {
 			return err
 		}
-		after = batch[len(batch)-1].id
-		if db.betweenRollup != nil {
-			db.betweenRollup()
-		}
-		err = db.update(ctx, func(btx *bbolt.Tx) error {
-			dirty := btx.Bucket(bucketStatsDirty)
-			tx := &Tx{btx: btx, m: db.memos}
-			for _, r := range batch {
-				c, err := tx.Conversation(r.id)
-				if err != nil && !errors.Is(err, bot.ErrNotFound) {
-					return err
-				}
-				if r.gone {
-					if err := btx.Bucket(bucketStatsConvs).Delete([]byte(r.id)); err != nil {
-						return err
-					}
-				} else if err := replaceContribution(btx, r.id, r.next); err != nil {
-					return fmt.Errorf("roll up %s: %w", r.id, err)
-				}
-				if unchanged := (c == nil) == r.gone && (c == nil || c.Rev == r.rev && c.LastSeq == r.seq); unchanged {
-					if err := dirty.Delete([]byte(r.id)); err != nil {
-						return err
-					}
-				}
+		if r.Gone {
+			if err := btx.Bucket(bucketStatsConvs).Delete([]byte(r.ID)); err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil || !more {
-			return err
+		} else if err := replaceContribution(btx, r.ID, r.Next); err != nil {
+			return fmt.Errorf("%s: %w", r.ID, err)
+		}
+		if unchanged := (c == nil) == r.Gone && (c == nil || c.Rev == r.Rev && c.LastSeq == r.Seq); unchanged {
+			if err := dirty.Delete([]byte(r.ID)); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
-// rolled is a conversation's contribution as a rollup read it.
-type rolled struct {
-	id       string
-	gone     bool  // erased
-	rev, seq int64 // the conversation's revision and last seq when read
-	next     stats.Days
-}
-
-// readRollup computes the contributions of up to maxRollup marked
+// readRollup computes the contributions of up to stats.MaxRollup marked
 // conversations after the id after; more says whether others follow.
-// (Going on from after, a round reaches every mark even when the first
-// ones are marked again as fast as they are rolled up.)
-func (db *DB) readRollup(ctx context.Context, after string) (batch []rolled, more bool, err error) {
+func (db *DB) readRollup(ctx context.Context, after string) (batch []stats.Rolled, more bool, err error) {
 	err = db.view(ctx, func(btx *bbolt.Tx) error {
 		batch, more = nil, false
 		tx := &Tx{btx: btx, m: db.memos}
@@ -134,23 +115,23 @@ func (db *DB) readRollup(ctx context.Context, after string) (batch []rolled, mor
 			k, _ = cur.Next()
 		}
 		for ; k != nil; k, _ = cur.Next() {
-			if len(batch) == maxRollup {
+			if len(batch) == stats.MaxRollup {
 				more = true
 				break
 			}
-			r := rolled{id: string(k)}
-			c, err := tx.Conversation(r.id)
+			r := stats.Rolled{ID: string(k)}
+			c, err := tx.Conversation(r.ID)
 			switch {
 			case errors.Is(err, bot.ErrNotFound):
-				r.gone = true
+				r.Gone = true
 			case err != nil:
 				return err
 			default:
-				ms, err := tx.Messages(r.id, 0, 0)
+				ms, err := tx.Messages(r.ID, 0, 0)
 				if err != nil {
 					return err
 				}
-				r.rev, r.seq, r.next = c.Rev, c.LastSeq, stats.Contribution(*c, ms)
+				r.Rev, r.Seq, r.Next = c.Rev, c.LastSeq, stats.Contribution(*c, ms)
 			}
 			batch = append(batch, r)
 		}

@@ -54,42 +54,20 @@ func (tx *Tx) indexConversation(c *bot.Conversation) error {
 // nodes at once are serialized by the database (the loser's write runs
 // again on fresh totals).
 func (db *DB) Rollup(ctx context.Context) error {
-	after := ""
-	for {
-		batch, more, err := db.readRollup(ctx, after)
-		if err != nil || len(batch) == 0 {
-			return err
-		}
-		after = batch[len(batch)-1].id
-		if db.betweenRollup != nil {
-			db.betweenRollup()
-		}
-		if err := db.update(ctx, func(tx *Tx) error { return tx.writeRollup(batch) }); err != nil {
-			return fmt.Errorf("roll up: %w", err)
-		}
-		if !more {
-			return nil
-		}
+	read := func(after string) ([]stats.Rolled, bool, error) { return db.readRollup(ctx, after) }
+	write := func(batch []stats.Rolled) error {
+		return db.update(ctx, func(tx *Tx) error { return tx.writeRollup(batch) })
 	}
+	return stats.RollUp(read, write, db.betweenRollup)
 }
 
-// rolled is a conversation's contribution as a rollup read it.
-type rolled struct {
-	id       string
-	gone     bool  // erased
-	rev, seq int64 // the conversation's revision and last seq when read
-	next     stats.Days
-}
-
-// readRollup computes the contributions of up to maxRollup marked
+// readRollup computes the contributions of up to stats.MaxRollup marked
 // conversations after the id after; more says whether others follow.
-// (Going on from after, a round reaches every mark even when the first
-// ones are marked again as fast as they are rolled up.)
-func (db *DB) readRollup(ctx context.Context, after string) (batch []rolled, more bool, err error) {
+func (db *DB) readRollup(ctx context.Context, after string) (batch []stats.Rolled, more bool, err error) {
 	err = db.view(ctx, func(tx *Tx) error {
 		batch, more = nil, false
 		rows, err := tx.q.Query(ctx, `SELECT d.conversation_id, c.data FROM stats_dirty d LEFT JOIN conversations c ON c.id = d.conversation_id
-			WHERE d.conversation_id > $1 ORDER BY d.conversation_id LIMIT $2`, after, maxRollup+1)
+			WHERE d.conversation_id > $1 ORDER BY d.conversation_id LIMIT $2`, after, stats.MaxRollup+1)
 		if err != nil {
 			return err
 		}
@@ -101,11 +79,11 @@ func (db *DB) readRollup(ctx context.Context, after string) (batch []rolled, mor
 				rows.Close()
 				return err
 			}
-			if len(batch) == maxRollup {
+			if len(batch) == stats.MaxRollup {
 				more = true
 				break
 			}
-			batch = append(batch, rolled{id: id, gone: raw == nil})
+			batch = append(batch, stats.Rolled{ID: id, Gone: raw == nil})
 			var c *bot.Conversation
 			if raw != nil {
 				c = new(bot.Conversation)
@@ -122,7 +100,7 @@ func (db *DB) readRollup(ctx context.Context, after string) (batch []rolled, mor
 		}
 		ids := make([]string, 0, len(batch))
 		for i, r := range batch {
-			if !r.gone {
+			if !r.Gone {
 				ids = append(ids, convs[i].ID)
 			}
 		}
@@ -132,8 +110,8 @@ func (db *DB) readRollup(ctx context.Context, after string) (batch []rolled, mor
 		}
 		for i := range batch {
 			if c := convs[i]; c != nil {
-				batch[i].rev, batch[i].seq = c.Rev, c.LastSeq
-				batch[i].next = stats.Contribution(*c, msgs[c.ID])
+				batch[i].Rev, batch[i].Seq = c.Rev, c.LastSeq
+				batch[i].Next = stats.Contribution(*c, msgs[c.ID])
 			}
 		}
 		return nil
@@ -162,10 +140,10 @@ func (tx *Tx) messagesOf(ids []string) (map[string][]bot.Message, error) {
 // clears the marks of the conversations unchanged since they were read.
 // A conversation erased since it was read is skipped: its records went
 // with it.
-func (tx *Tx) writeRollup(batch []rolled) error {
+func (tx *Tx) writeRollup(batch []stats.Rolled) error {
 	ids := make([]string, len(batch))
 	for i, r := range batch {
-		ids[i] = r.id
+		ids[i] = r.ID
 	}
 	// The conversations are held until the commit: an act on one waits
 	// rather than changing it between this check and the commit.
@@ -197,13 +175,13 @@ func (tx *Tx) writeRollup(batch []rolled) error {
 	// The days the batch touches, as they stand.
 	touched := map[string]bool{}
 	for _, r := range batch {
-		if _, ok := now[r.id]; !ok || r.gone {
+		if _, ok := now[r.ID]; !ok || r.Gone {
 			continue
 		}
-		for k := range prev[r.id] {
+		for k := range prev[r.ID] {
 			touched[k] = true
 		}
-		for k := range r.next {
+		for k := range r.Next {
 			touched[k] = true
 		}
 	}
@@ -219,13 +197,13 @@ func (tx *Tx) writeRollup(batch []rolled) error {
 
 	b := &pgx.Batch{}
 	for _, r := range batch {
-		s, ok := now[r.id]
-		if r.gone || !ok {
+		s, ok := now[r.ID]
+		if r.Gone || !ok {
 			// Erased (when read, or since): its records went with it.
 			continue
 		}
 		for k := range touched {
-			p, n := prev[r.id][k], r.next[k]
+			p, n := prev[r.ID][k], r.Next[k]
 			if p == nil && n == nil {
 				continue
 			}
@@ -241,18 +219,18 @@ func (tx *Tx) writeRollup(batch []rolled) error {
 				d.Add(n)
 			}
 		}
-		if len(r.next) == 0 {
-			b.Queue("DELETE FROM stats_convs WHERE conversation_id = $1", r.id)
+		if len(r.Next) == 0 {
+			b.Queue("DELETE FROM stats_convs WHERE conversation_id = $1", r.ID)
 		} else {
-			data, err := json.Marshal(r.next)
+			data, err := json.Marshal(r.Next)
 			if err != nil {
-				return fmt.Errorf("encode contribution of %s: %w", r.id, err)
+				return fmt.Errorf("encode contribution of %s: %w", r.ID, err)
 			}
 			b.Queue(`INSERT INTO stats_convs (conversation_id, days) VALUES ($1, $2)
-				ON CONFLICT (conversation_id) DO UPDATE SET days = EXCLUDED.days`, r.id, data)
+				ON CONFLICT (conversation_id) DO UPDATE SET days = EXCLUDED.days`, r.ID, data)
 		}
-		if s.rev == r.rev && s.seq == r.seq {
-			b.Queue("DELETE FROM stats_dirty WHERE conversation_id = $1", r.id)
+		if s.rev == r.Rev && s.seq == r.Seq {
+			b.Queue("DELETE FROM stats_dirty WHERE conversation_id = $1", r.ID)
 		}
 	}
 	for k := range touched {
