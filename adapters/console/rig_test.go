@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,16 +32,7 @@ import (
 // sharedKB is built once from the shop test content; no test changes it.
 var sharedKB *kb.KB
 
-func TestMain(m *testing.M) {
-	var err error
-	sharedKB, err = kbtest.Build()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	sharedKB.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { kbtest.Main(m, &sharedKB) }
 
 // rig is the whole agent side on real parts: a bbolt file, the shop
 // knowledge base, the bot engine as the queue's owner, the customer

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,16 +25,7 @@ import (
 // sharedKB is built once: the protocol tests do not depend on its state.
 var sharedKB *kb.KB
 
-func TestMain(m *testing.M) {
-	var err error
-	sharedKB, err = kbtest.Build()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	sharedKB.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { kbtest.Main(m, &sharedKB) }
 
 // server is a real HTTP server with the web channel over a real store.
 type server struct {

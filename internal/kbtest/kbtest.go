@@ -30,6 +30,20 @@ func build(path ...string) (*kb.KB, error) {
 	return kb.Build(context.Background(), c, kb.Options{})
 }
 
+// Main is a TestMain for a package whose tests share one knowledge base
+// of the shop content: it builds it into *shared, runs the tests, closes
+// it and exits with their code.
+func Main(m *testing.M, shared **kb.KB) {
+	k, err := Build()
+	if err != nil {
+		panic(err)
+	}
+	*shared = k
+	code := m.Run()
+	k.Close()
+	os.Exit(code)
+}
+
 // Shop builds the shop content's knowledge base, closed when t ends.
 func Shop(t testing.TB) *kb.KB {
 	t.Helper()
