@@ -14,6 +14,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // maxBody bounds a request body.
@@ -167,7 +168,7 @@ func (s *Server) handlePutCustomer() http.Handler {
 		if s.opts.OnCustomer != nil {
 			s.opts.OnCustomer(c)
 		}
-		writeJSON(w, status, viewCustomer(c))
+		httperr.WriteJSON(w, status, viewCustomer(c))
 	})
 }
 
@@ -219,7 +220,7 @@ func (s *Server) handleGetCustomer() http.Handler {
 				out.Ratings = append(out.Ratings, ratingView{ConversationID: convs[i].ID, Rating: convs[i].Rating, Comment: convs[i].RatingComment})
 			}
 		}
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }
 
@@ -249,7 +250,7 @@ func (s *Server) handleDeleteCustomer() http.Handler {
 			s.opts.Log.Error("forget customer: scrub", "customer", c.ID, "err", err)
 		}
 		s.opts.Log.Info("customer forgotten by api", "customer", c.ID, "key", key(r).ID)
-		writeJSON(w, http.StatusOK, struct {
+		httperr.WriteJSON(w, http.StatusOK, struct {
 			Erased bot.Erased `json:"erased"`
 		}{erased})
 	})
@@ -307,7 +308,7 @@ func (s *Server) handleConversations() http.Handler {
 			}
 			out.Conversations = append(out.Conversations, v)
 		}
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/frontdesk/frontdesk/bot"
@@ -19,14 +18,5 @@ func writeError(w http.ResponseWriter, err error) {
 	if code == bot.CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="frontdesk"`)
 	}
-	writeJSON(w, httperr.StatusOf(code), httperr.NewBody(code, msg))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	httperr.WriteJSON(w, httperr.StatusOf(code), httperr.NewBody(code, msg))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -33,7 +34,7 @@ func (s *Server) handleClaim() http.Handler {
 			return
 		}
 		s.opts.Log.Info("conversation claimed", "conversation", conv.ID, "agent", sess.agent.ID)
-		writeJSON(w, http.StatusOK, s.viewTicket(r.Context(), &t, sess.agent, s.names(r.Context()), time.Now()))
+		httperr.WriteJSON(w, http.StatusOK, s.viewTicket(r.Context(), &t, sess.agent, s.names(r.Context()), time.Now()))
 	})
 }
 
@@ -103,7 +104,7 @@ func (s *Server) handleMessage() http.Handler {
 			return
 		}
 		s.opts.Log.Info("agent message", "conversation", conv.ID, "agent", sess.agent.ID, "internal", in.Internal, "article", in.ArticleID)
-		writeJSON(w, http.StatusCreated, viewMessage(&m))
+		httperr.WriteJSON(w, http.StatusCreated, viewMessage(&m))
 	})
 }
 
@@ -142,7 +143,7 @@ func (s *Server) handleTransfer() http.Handler {
 			s.fail(w, err, "transfer", sess, conv.ID)
 			return
 		}
-		writeJSON(w, http.StatusOK, s.viewTicket(ctx, &t, sess.agent, s.names(ctx), time.Now()))
+		httperr.WriteJSON(w, http.StatusOK, s.viewTicket(ctx, &t, sess.agent, s.names(ctx), time.Now()))
 	})
 }
 
@@ -180,7 +181,7 @@ func (s *Server) handleTicketAction(what string, move func(ctx context.Context, 
 				s.opts.Log.Error(what+": follow-up", "conversation", conv.ID, "err", err)
 			}
 		}
-		writeJSON(w, http.StatusOK, s.viewTicket(ctx, &t, sess.agent, s.names(ctx), time.Now()))
+		httperr.WriteJSON(w, http.StatusOK, s.viewTicket(ctx, &t, sess.agent, s.names(ctx), time.Now()))
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // Admin endpoints: managing agent accounts and the data while Frontdesk
@@ -76,7 +77,7 @@ func (s *Server) handleAddAgent() http.Handler {
 			return
 		}
 		s.opts.Log.Info("agent added", "agent", a.ID, "by", sess.agent.ID, "role", a.Role)
-		writeJSON(w, http.StatusCreated, viewAgent(a))
+		httperr.WriteJSON(w, http.StatusCreated, viewAgent(a))
 	})
 }
 
@@ -116,7 +117,7 @@ func (s *Server) handleAgentStatus(disable bool) http.Handler {
 			return
 		}
 		s.opts.Log.Info("agent status changed", "agent", id, "by", sess.agent.ID, "disabled", a.Disabled)
-		writeJSON(w, http.StatusOK, agentStatus{agentView: viewAgent(a), Presence: s.queue.Presence(id), Disabled: a.Disabled})
+		httperr.WriteJSON(w, http.StatusOK, agentStatus{agentView: viewAgent(a), Presence: s.queue.Presence(id), Disabled: a.Disabled})
 	})
 }
 
@@ -171,7 +172,7 @@ func (s *Server) handleAgentPassword() http.Handler {
 		}
 		s.closeAgent(id)
 		s.opts.Log.Info("agent password changed", "agent", id, "by", sess.agent.ID)
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		httperr.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 }
 
@@ -279,6 +280,6 @@ func (s *Server) handleForgetCustomer() http.Handler {
 		}
 		s.opts.Log.Info("customer forgotten", "customer", id, "agent", sess.agent.ID,
 			"conversations", erased.Conversations, "messages", erased.Messages, "seconds", time.Since(start).Seconds())
-		writeJSON(w, http.StatusOK, forgetResponse{CustomerID: id, Erased: erased})
+		httperr.WriteJSON(w, http.StatusOK, forgetResponse{CustomerID: id, Erased: erased})
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // Admins manage the customer API's keys (docs/customer-api.md) here while
@@ -75,7 +76,7 @@ func (s *Server) handleAddAPIKey() http.Handler {
 		s.opts.Log.Info("api key added", "key", k.ID, "scope", k.Scope, "by", sess.agent.ID)
 		v := viewAPIKey(k)
 		v.Key = text
-		writeJSON(w, http.StatusCreated, v)
+		httperr.WriteJSON(w, http.StatusCreated, v)
 	})
 }
 
@@ -91,7 +92,7 @@ func (s *Server) handleAPIKeys() http.Handler {
 		for _, k := range ks {
 			out = append(out, viewAPIKey(k))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+		httperr.WriteJSON(w, http.StatusOK, map[string]any{"keys": out})
 	})
 }
 
@@ -116,6 +117,6 @@ func (s *Server) handleRevokeAPIKey() http.Handler {
 			}
 			s.opts.Log.Info("api key revoked", "key", k.ID, "by", sess.agent.ID)
 		}
-		writeJSON(w, http.StatusOK, viewAPIKey(*k))
+		httperr.WriteJSON(w, http.StatusOK, viewAPIKey(*k))
 	})
 }

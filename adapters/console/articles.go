@@ -152,7 +152,7 @@ func (s *Server) writeArticle(w http.ResponseWriter, r *http.Request, sess *sess
 		if probs != nil {
 			out.Problems = probs
 		}
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 		return
 	case err != nil && a == nil && probs == nil:
 		// A bad file name.
@@ -164,7 +164,7 @@ func (s *Server) writeArticle(w http.ResponseWriter, r *http.Request, sess *sess
 		return
 	case len(probs) > 0 || a == nil:
 		out.Problems = probs
-		writeJSON(w, http.StatusBadRequest, struct {
+		httperr.WriteJSON(w, http.StatusBadRequest, struct {
 			httperr.Body
 			articleResponse
 		}{httperr.NewBody(bot.CodeInvalid, "the article has problems"), out})
@@ -172,7 +172,7 @@ func (s *Server) writeArticle(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	s.opts.Log.Info("article saved", "agent", sess.agent.ID, "file", name, "article", a.ID)
 	out.Saved, out.Article = true, viewArticle(a)
-	writeJSON(w, http.StatusCreated, out)
+	httperr.WriteJSON(w, http.StatusCreated, out)
 }
 
 // isAdmin: the article editor is for admins.
@@ -195,7 +195,7 @@ func (s *Server) handleArticleSource() http.Handler {
 			writeError(w, http.StatusNotFound, "no article with that id")
 			return
 		}
-		writeJSON(w, http.StatusOK, articleFile{File: file, Markdown: string(data)})
+		httperr.WriteJSON(w, http.StatusOK, articleFile{File: file, Markdown: string(data)})
 	})
 }
 
@@ -223,7 +223,7 @@ func (s *Server) handleArticleCheck() http.Handler {
 		if err := s.opts.Editor.Writable(); err != nil {
 			writable = err.Error()
 		}
-		writeJSON(w, http.StatusOK, struct {
+		httperr.WriteJSON(w, http.StatusOK, struct {
 			Article     *articleView `json:"article"`
 			Problems    []kb.Problem `json:"problems"`
 			NotWritable string       `json:"not_writable,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // attachmentRequest is an agent's file, sent as JSON (so that the
@@ -67,7 +68,7 @@ func (s *Server) handleSendAttachment() http.Handler {
 			return
 		}
 		s.opts.Log.Info("agent attachment", "conversation", conv.ID, "agent", sess.agent.ID, "type", att.Type, "size", att.Size)
-		writeJSON(w, http.StatusCreated, viewMessage(&m))
+		httperr.WriteJSON(w, http.StatusCreated, viewMessage(&m))
 	})
 }
 

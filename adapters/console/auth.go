@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // cookieName is the session cookie. It holds the same token as the one
@@ -210,7 +211,7 @@ func (s *Server) handleLogin() http.Handler {
 			return
 		}
 		setCookie(w, r, token, sess.Expires)
-		writeJSON(w, http.StatusOK, loginResponse{Token: token, Agent: viewAgent(a), Expires: sess.Expires})
+		httperr.WriteJSON(w, http.StatusOK, loginResponse{Token: token, Agent: viewAgent(a), Expires: sess.Expires})
 	})
 }
 
@@ -225,7 +226,7 @@ func (s *Server) handleLogout() http.Handler {
 		}
 		s.endSession(sess.hash)
 		clearCookie(w, r)
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		httperr.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 }
 
@@ -238,7 +239,7 @@ type meResponse struct {
 // handleMe tells the console who is logged in.
 func (s *Server) handleMe() http.Handler {
 	return s.authed(func(w http.ResponseWriter, r *http.Request, sess *session) {
-		writeJSON(w, http.StatusOK, meResponse{Agent: viewAgent(sess.agent), Presence: s.queue.Presence(sess.agent.ID), Expires: sess.exp})
+		httperr.WriteJSON(w, http.StatusOK, meResponse{Agent: viewAgent(sess.agent), Presence: s.queue.Presence(sess.agent.ID), Expires: sess.exp})
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // ---- Queue and conversations -----------------------------------------------
@@ -58,7 +59,7 @@ func (s *Server) handleQueue() http.Handler {
 				out.Assigned = append(out.Assigned, v)
 			}
 		}
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }
 
@@ -111,7 +112,7 @@ func (s *Server) handleConversation() http.Handler {
 			return
 		}
 		out.SuggestionsQuery, out.Suggestions = s.suggest(ctx, msgs)
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // ---- Customers ---------------------------------------------------------------
@@ -79,6 +80,6 @@ func (s *Server) handleCustomer() http.Handler {
 			return
 		}
 		s.opts.Log.Info("customer updated", "customer", c.ID, "agent", sess.agent.ID, "segment", c.Segment, "dedicated_agent", c.DedicatedAgent)
-		writeJSON(w, http.StatusOK, viewCustomer(c, s.names(ctx)))
+		httperr.WriteJSON(w, http.StatusOK, viewCustomer(c, s.names(ctx)))
 	})
 }

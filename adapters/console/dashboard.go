@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // ---- Agents, presence, canned replies, dashboard -----------------------------
@@ -47,7 +48,7 @@ func (s *Server) handleAgents() http.Handler {
 			s.fail(w, err, "list agents", sess, "")
 			return
 		}
-		writeJSON(w, http.StatusOK, struct {
+		httperr.WriteJSON(w, http.StatusOK, struct {
 			Agents []agentStatus `json:"agents"`
 			Teams  []string      `json:"teams"`
 		}{list, s.teams(r.Context())})
@@ -70,7 +71,7 @@ func (s *Server) handlePresence() http.Handler {
 			s.fail(w, err, "set presence", sess, "")
 			return
 		}
-		writeJSON(w, http.StatusOK, presenceRequest{Presence: s.queue.Presence(sess.agent.ID)})
+		httperr.WriteJSON(w, http.StatusOK, presenceRequest{Presence: s.queue.Presence(sess.agent.ID)})
 	})
 }
 
@@ -85,7 +86,7 @@ func (s *Server) handleCanned() http.Handler {
 		for i, c := range s.opts.Canned {
 			out[i] = cannedView{Title: c.Title, Text: c.Text}
 		}
-		writeJSON(w, http.StatusOK, map[string][]cannedView{"canned": out})
+		httperr.WriteJSON(w, http.StatusOK, map[string][]cannedView{"canned": out})
 	})
 }
 
@@ -136,6 +137,6 @@ func (s *Server) handleDashboard() http.Handler {
 				out.AgentsAway++
 			}
 		}
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/bot"
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // ---- The inbox -------------------------------------------------------------
@@ -113,7 +114,7 @@ func (s *Server) handleInbox() http.Handler {
 			s.fail(w, err, "list the inbox", sess, "")
 			return
 		}
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/frontdesk/frontdesk/handoff"
 	"github.com/frontdesk/frontdesk/insights"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) handleContentStatus() http.Handler {
 		if st.Problems == nil {
 			st.Problems = []kb.Problem{}
 		}
-		writeJSON(w, http.StatusOK, st)
+		httperr.WriteJSON(w, http.StatusOK, st)
 	})
 }
 
@@ -96,6 +97,6 @@ func (s *Server) handleGaps() http.Handler {
 		if rep.Topics == nil {
 			rep.Topics = []insights.Topic{}
 		}
-		writeJSON(w, http.StatusOK, rep)
+		httperr.WriteJSON(w, http.StatusOK, rep)
 	})
 }

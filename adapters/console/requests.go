@@ -38,20 +38,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
 // writeError answers with an error body: the message for a person under
 // "error" (the agent API's original form) and "message", and the code a
 // program branches on under "code" (see httperr.CodeOf).
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, httperr.NewBody(httperr.CodeOf(status), msg))
+	httperr.WriteJSON(w, status, httperr.NewBody(httperr.CodeOf(status), msg))
 }
 
 // fail answers for an error of the queue or the engine while doing what

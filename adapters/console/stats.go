@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 	"github.com/frontdesk/frontdesk/stats"
 )
 
@@ -82,6 +83,6 @@ func (s *Server) handleStats() http.Handler {
 			}
 			return
 		}
-		writeJSON(w, http.StatusOK, sum)
+		httperr.WriteJSON(w, http.StatusOK, sum)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/frontdesk/frontdesk/bot"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 	"github.com/frontdesk/frontdesk/kb"
 )
 
@@ -124,7 +125,7 @@ func (s *Server) handleSuggestions() http.Handler {
 			Suggestions []suggestionView `json:"suggestions"`
 		}{}
 		out.Query, out.Suggestions = s.suggest(r.Context(), msgs)
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }
 
@@ -168,6 +169,6 @@ func (s *Server) handleArticles() http.Handler {
 			}
 			out.Articles = s.viewHits(hits, 5, 0)
 		}
-		writeJSON(w, http.StatusOK, out)
+		httperr.WriteJSON(w, http.StatusOK, out)
 	})
 }

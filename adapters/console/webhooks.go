@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/frontdesk/frontdesk/handoff"
+	"github.com/frontdesk/frontdesk/internal/httperr"
 )
 
 // handleWebhooks answers how the outgoing webhooks stand (admins): the
@@ -21,6 +22,6 @@ func (s *Server) handleWebhooks() http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "no webhook is configured (--webhook-url)")
 			return
 		}
-		writeJSON(w, http.StatusOK, s.opts.Webhooks())
+		httperr.WriteJSON(w, http.StatusOK, s.opts.Webhooks())
 	})
 }

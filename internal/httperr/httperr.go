@@ -1,9 +1,11 @@
 // Package httperr is the HTTP edge of the core's error codes (bot.Code),
 // shared by the agent API and the customer API: one table from code to
-// status and back, and the body every error answers with.
+// status and back, the body every error answers with, and how both
+// write a JSON answer.
 package httperr
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/frontdesk/frontdesk/bot"
@@ -61,4 +63,15 @@ func CodeOf(status int) bot.Code {
 		return bot.CodeInvalid
 	}
 	return bot.CodeInternal
+}
+
+// WriteJSON answers with status and v as JSON, never cached and never
+// sniffed as another type.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }

@@ -1,7 +1,9 @@
 package httperr
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/frontdesk/frontdesk/bot"
@@ -31,5 +33,29 @@ func TestTheErrorTableCoversEveryCode(t *testing.T) {
 	}
 	if CodeOf(http.StatusRequestEntityTooLarge) != bot.CodeInvalid {
 		t.Error("413 is not invalid input")
+	}
+}
+
+// TestWriteJSONIsNeitherCachedNorSniffed: every JSON answer of the two
+// APIs carries its type, is never stored by a cache (it holds a
+// customer's or an agent's data) and is not sniffed as another type.
+func TestWriteJSONIsNeitherCachedNorSniffed(t *testing.T) {
+	rec := httptest.NewRecorder()
+	WriteJSON(rec, http.StatusCreated, map[string]string{"note": "<b>x</b>"})
+	if rec.Code != http.StatusCreated {
+		t.Errorf("status %d, want 201", rec.Code)
+	}
+	for k, want := range map[string]string{
+		"Content-Type":           "application/json; charset=utf-8",
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+	} {
+		if got := rec.Header().Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &back); err != nil || back["note"] != "<b>x</b>" {
+		t.Errorf("body %q (%v)", rec.Body.String(), err)
 	}
 }
