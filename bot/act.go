@@ -37,9 +37,17 @@ type Act struct {
 // fn may run more than once (see Store.Update) and must not call the
 // Store or wait for anything.
 func (e *Engine) Act(ctx context.Context, conversationID string, fn func(a *Act) error) error {
+	return e.act(ctx, func(tx Tx) (*Conversation, error) { return tx.Conversation(conversationID) }, fn)
+}
+
+// act is how every act runs: inside one transaction, open reads (or
+// stores) the conversation, fn acts on it, and the act is finished;
+// once the transaction is durable, the functions given to After run.
+func (e *Engine) act(ctx context.Context, open func(tx Tx) (*Conversation, error), fn func(a *Act) error) error {
 	var a *Act
 	err := e.store.Update(ctx, func(tx Tx) error {
-		conv, err := tx.Conversation(conversationID)
+		a = nil
+		conv, err := open(tx)
 		if err != nil {
 			return err
 		}

@@ -100,39 +100,32 @@ func (e *Engine) Persist(ctx context.Context, s *Session) error {
 // conversation is stored already (another connection was first), it
 // stores nothing and returns errConflict.
 func (e *Engine) actFirst(ctx context.Context, s *Session, fn func(a *Act) error) error {
-	var a *Act
-	err := e.store.Update(ctx, func(tx Tx) error {
-		a = nil
+	open := func(tx Tx) (*Conversation, error) {
 		switch _, err := tx.CustomerByIdentity(s.id); {
 		case err == nil:
-			return errConflict
+			return nil, errConflict
 		case !errors.Is(err, ErrNotFound):
-			return fmt.Errorf("find customer: %w", err)
+			return nil, fmt.Errorf("find customer: %w", err)
 		}
 		switch _, err := tx.Conversation(s.Conversation.ID); {
 		case err == nil:
-			return errConflict
+			return nil, errConflict
 		case !errors.Is(err, ErrNotFound):
-			return err
+			return nil, err
 		}
 		cust, conv := s.Customer, s.Conversation
 		if err := tx.PutCustomer(&cust); err != nil {
-			return fmt.Errorf("save customer: %w", err)
+			return nil, fmt.Errorf("save customer: %w", err)
 		}
-		a = e.newAct(tx, &conv)
+		return &conv, nil
+	}
+	return e.act(ctx, open, func(a *Act) error {
 		if _, err := a.Say(s.Greeting); err != nil {
 			return err
 		}
 		if fn != nil {
-			if err := fn(a); err != nil {
-				return err
-			}
+			return fn(a)
 		}
-		return a.finish()
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	a.runAfter(ctx)
-	return nil
 }
