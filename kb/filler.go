@@ -38,6 +38,9 @@ var framingPhrases = func() [][]string {
 		"may i ask", "can i ask",
 		"i would like to", "id like to", "could you please", "can you please", "would you please",
 		"is it possible to", "could you explain", "can you explain", "please explain",
+		"i am writing because", "im writing because", "i am writing to", "im writing to",
+		"i am writing about", "im writing about", "i am contacting you because", "im contacting you because",
+		"i am reaching out because", "im reaching out because", "i am reaching out about", "im reaching out about",
 	} {
 		out = append(out, tokenize(p))
 	}
